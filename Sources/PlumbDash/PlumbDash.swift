@@ -1,0 +1,1 @@
+// PlumbDash: built in a later issue (see issues list).

@@ -1,0 +1,1 @@
+// PlumbDigest: built in a later issue (see issues list).

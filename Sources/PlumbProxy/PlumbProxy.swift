@@ -1,0 +1,1 @@
+// PlumbProxy: built in a later issue (see issues list).

@@ -1,0 +1,1 @@
+// PlumbQuery: built in a later issue (see issues list).

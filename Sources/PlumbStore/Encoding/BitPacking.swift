@@ -1,0 +1,74 @@
+/// Packs unsigned integers of a fixed bit width into a little-endian bit stream, and back.
+///
+/// ```swift
+/// var w = ByteWriter()
+/// BitPacking.pack([3, 1, 2], width: 2, into: &w)    // one byte
+/// ```
+public enum BitPacking {
+    @inline(__always) public static func width(of maxValue: UInt64) -> Int {
+        maxValue == 0 ? 0 : 64 - maxValue.leadingZeroBitCount
+    }
+
+    public static func byteCount(count: Int, width: Int) -> Int { (count * width + 7) / 8 }
+
+    public static func pack(count: Int, width: Int, into w: inout ByteWriter, _ value: (Int) -> UInt64) {
+        guard width > 0, count > 0 else { return }
+        let total = byteCount(count: count, width: width)
+        let start = w.bytes.count
+        w.bytes.append(contentsOf: repeatElement(0, count: total + 8))
+        w.bytes.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress! + start
+            var acc: UInt64 = 0
+            var bits = 0
+            var out = 0
+            let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+            for i in 0..<count {
+                let v = value(i) & mask
+                acc |= v << UInt64(bits)
+                let used = bits + width
+                if used >= 64 {
+                    base.storeBytes(of: acc.littleEndian, toByteOffset: out, as: UInt64.self)
+                    out += 8
+                    acc = bits == 0 ? 0 : v >> UInt64(64 - bits)
+                    bits = used - 64
+                } else {
+                    bits = used
+                }
+            }
+            if bits > 0 { base.storeBytes(of: acc.littleEndian, toByteOffset: out, as: UInt64.self) }
+        }
+        w.bytes.removeLast(8)
+    }
+
+    /// Reads `count` values of `width` bits starting at `reader.pos`; advances past them.
+    public static func unpack(_ r: inout ByteReader, count: Int, width: Int, _ sink: (Int, UInt64) -> Void) throws {
+        guard width > 0 else {
+            for i in 0..<count { sink(i, 0) }
+            return
+        }
+        guard width <= 64 else { throw FormatError("bit width \(width) over 64") }
+        let n = byteCount(count: count, width: width)
+        try r.need(n, "bit-packed values")
+        let start = r.pos
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        r.bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + start
+            @inline(__always) func load(_ byte: Int) -> UInt64 {
+                if byte + 8 <= n { return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self)) }
+                var v: UInt64 = 0
+                var k = 0
+                while byte + k < n && k < 8 { v |= UInt64(base.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k); k += 1 }
+                return v
+            }
+            var bit = 0
+            for i in 0..<count {
+                let byte = bit >> 3, shift = bit & 7
+                var v = load(byte) >> UInt64(shift)
+                if shift + width > 64 { v |= load(byte + 8) << UInt64(64 - shift) }
+                sink(i, v & mask)
+                bit += width
+            }
+        }
+        r.pos += n
+    }
+}

@@ -1,0 +1,112 @@
+import PlumbCore
+
+/// Reads a segment file: validates the trailer and footer on open, and each page's CRC32C before
+/// decoding it. Every defect is a `SegmentError` naming the file and what is wrong; nothing traps.
+///
+/// ```swift
+/// let seg = try SegmentReader(path: "segments/seg-0000000001.plseg")
+/// let models = try seg.column("model")          // all row groups, concatenated
+/// ```
+public struct SegmentError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+public final class SegmentReader: Sendable {
+    public let path: String
+    public let footer: SegmentFooter
+    public let fileSize: Int
+    private let file: FileDescriptor
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            file = try FileDescriptor.openForReading(path)
+            fileSize = try file.size()
+        } catch { throw SegmentError(path: path, reason: "\(error)") }
+        let minimum = SegmentFooter.headerSize + SegmentFooter.trailerSize
+        guard fileSize >= minimum else { throw SegmentError(path: path, reason: "truncated: \(fileSize) bytes") }
+        do {
+            let header = try file.read(at: 0, count: SegmentFooter.headerSize)
+            guard Array(header[0..<8]) == SegmentFooter.magic else { throw SegmentError(path: path, reason: "not a Plumb segment (bad magic)") }
+            var hr = ByteReader(header, from: 8)
+            let version = try hr.u32()
+            guard version == SegmentFooter.formatVersion else {
+                throw SegmentError(path: path, reason: "segment format version \(version) is not supported (this build reads \(SegmentFooter.formatVersion))")
+            }
+            let trailer = try file.read(at: fileSize - SegmentFooter.trailerSize, count: SegmentFooter.trailerSize)
+            guard Array(trailer[8..<16]) == SegmentFooter.endMagic else {
+                throw SegmentError(path: path, reason: "truncated or corrupt: trailer magic missing")
+            }
+            var tr = ByteReader(trailer)
+            let flen = Int(try tr.u32()), fcrc = try tr.u32()
+            guard flen <= fileSize - minimum else { throw SegmentError(path: path, reason: "footer length \(flen) exceeds the file") }
+            let fbytes = try file.read(at: fileSize - SegmentFooter.trailerSize - flen, count: flen)
+            guard CRC32C.checksum(fbytes) == fcrc else { throw SegmentError(path: path, reason: "footer checksum mismatch") }
+            footer = try SegmentFooter.decode(fbytes)
+            let pagesEnd = fileSize - SegmentFooter.trailerSize - flen
+            for g in footer.rowGroups {
+                guard g.pages.count == footer.columns.count else { throw SegmentError(path: path, reason: "row group column count mismatch") }
+                for p in g.pages where p.offset < SegmentFooter.headerSize || p.offset + p.length > pagesEnd {
+                    throw SegmentError(path: path, reason: "page at \(p.offset) lies outside the page area")
+                }
+            }
+        } catch let e as SegmentError { throw e } catch let e as IOError {
+            throw SegmentError(path: path, reason: e.description)
+        } catch let e as FormatError {
+            throw SegmentError(path: path, reason: "corrupt footer: \(e.description)")
+        } catch { throw SegmentError(path: path, reason: "\(error)") }
+    }
+
+    public var rowCount: Int { footer.rowCount }
+
+    public func read(rowGroup g: Int, column c: Int) throws -> ColumnVector {
+        let page = footer.rowGroups[g].pages[c]
+        let bytes: [UInt8]
+        do { bytes = try file.read(at: page.offset, count: page.length) } catch {
+            throw SegmentError(path: path, reason: "\(error)")
+        }
+        let name = footer.columns[c].name
+        guard CRC32C.checksum(bytes) == page.crc else {
+            throw SegmentError(path: path, reason: "checksum mismatch in column \(name), row group \(g)")
+        }
+        do {
+            let v = try PageCodec.decode(bytes, type: footer.columns[c].type)
+            guard v.count == footer.rowGroups[g].rowCount else {
+                throw SegmentError(path: path, reason: "column \(name), row group \(g): \(v.count) rows, footer says \(footer.rowGroups[g].rowCount)")
+            }
+            return v
+        } catch let e as SegmentError { throw e } catch {
+            throw SegmentError(path: path, reason: "column \(name), row group \(g): \(error)")
+        }
+    }
+
+    public func column(_ name: String) throws -> ColumnVector {
+        guard let c = footer.columnIndex(name) else { throw SegmentError(path: path, reason: "no column \(name)") }
+        return try column(at: c)
+    }
+
+    public func column(at c: Int) throws -> ColumnVector {
+        var parts: [ColumnVector] = []
+        for g in footer.rowGroups.indices { parts.append(try read(rowGroup: g, column: c)) }
+        return ColumnVector.concatenate(parts)
+    }
+
+    /// Every column in `SegmentSchema.columns` order (the layout `SpanColumns.spans(from:)` takes).
+    public func allColumns() throws -> [ColumnVector] {
+        var out: [ColumnVector] = []
+        for want in SegmentSchema.columns {
+            guard let c = footer.columnIndex(want.name) else { throw SegmentError(path: path, reason: "missing column \(want.name)") }
+            out.append(try column(at: c))
+        }
+        return out
+    }
+
+    /// Decodes every page (checking every CRC): the deep check `plumb verify` runs.
+    public func checkAllPages() throws {
+        for g in footer.rowGroups.indices {
+            for c in footer.columns.indices { _ = try read(rowGroup: g, column: c) }
+        }
+    }
+}

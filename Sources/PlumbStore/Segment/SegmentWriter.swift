@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PlumbCore
+
+/// Writes one immutable segment file from columns, row group by row group.
+///
+/// ```swift
+/// let info = try SegmentWriter.write(columns: SpanColumns.columns(of: spans), to: "seg.tmp")
+/// info.sha256   // hex digest of the whole file, for the catalog's hash chain
+/// ```
+public enum SegmentWriter {
+    public static let defaultRowGroupSize = 65_536
+
+    public struct Written: Sendable {
+        public let footer: SegmentFooter
+        public let bytes: Int
+        public let sha256: String
+    }
+
+    /// Writes and fsyncs the file at `path` (which must not be visible to readers yet).
+    public static func write(columns: [ColumnVector], schema: [ColumnDescriptor] = SegmentSchema.columns,
+                             to path: String, rowGroupSize: Int = defaultRowGroupSize) throws -> Written {
+        precondition(columns.count == schema.count, "column count does not match the schema")
+        let rows = columns.first?.count ?? 0
+        let file = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        var hasher = SHA256Hasher()
+        var offset = 0
+        func emit(_ bytes: [UInt8]) throws {
+            try file.write(bytes)
+            bytes.withUnsafeBytes { hasher.update($0) }
+            offset += bytes.count
+        }
+        var header = ByteWriter()
+        header.append(SegmentFooter.magic); header.u32(SegmentFooter.formatVersion); header.u32(0)
+        try emit(header.bytes)
+
+        var groups: [RowGroupInfo] = []
+        var fileZones: [ZoneMap?] = Array(repeating: nil, count: schema.count)
+        var start = 0
+        while start < rows {
+            let end = min(rows, start + rowGroupSize)
+            var pages: [PageInfo] = []
+            var buffer: [UInt8] = []
+            let groupOffset = offset
+            for (ci, col) in columns.enumerated() {
+                let slice = col.slice(start..<end)
+                let page = PageCodec.encode(slice, type: schema[ci].type)
+                let zone = ZoneMap.of(slice)
+                pages.append(PageInfo(offset: groupOffset + buffer.count, length: page.count, crc: CRC32C.checksum(page), zone: zone))
+                buffer.append(contentsOf: page)
+                fileZones[ci] = fileZones[ci].map { $0.merged(with: zone) } ?? zone
+            }
+            try emit(buffer)
+            groups.append(RowGroupInfo(rowCount: end - start, pages: pages))
+            start = end
+        }
+        let footer = SegmentFooter(
+            schemaVersion: SpanSchema.version, columns: schema, rowGroups: groups,
+            fileZones: fileZones.map { $0 ?? ZoneMap(bounds: .none, nullCount: 0, rowCount: 0) },
+            createdAt: Timestamp.nowMicros())
+        let fbytes = footer.encode()
+        var trailer = ByteWriter()
+        trailer.u32(UInt32(fbytes.count)); trailer.u32(CRC32C.checksum(fbytes)); trailer.append(SegmentFooter.endMagic)
+        try emit(fbytes + trailer.bytes)
+        try file.sync()
+        return Written(footer: footer, bytes: offset, sha256: Hex.encode(hasher.finish()))
+    }
+}
+
+extension ColumnVector {
+    public func slice(_ r: Range<Int>) -> ColumnVector {
+        if r.lowerBound == 0 && r.upperBound == count { return self }
+        let v: ColumnValues
+        switch values {
+        case .int(let a): v = .int(Array(a[r]))
+        case .double(let a): v = .double(Array(a[r]))
+        case .bool(let a): v = .bool(Array(a[r]))
+        case .string(let a): v = .string(Array(a[r]))
+        case .map(let a): v = .map(Array(a[r]))
+        }
+        return ColumnVector(v, validity: validity.map { Array($0[r]) })
+    }
+
+    /// Joins vectors of one type end to end (row groups into a whole column).
+    public static func concatenate(_ parts: [ColumnVector]) -> ColumnVector {
+        guard let first = parts.first else { return ColumnVector(.int([])) }
+        if parts.count == 1 { return first }
+        func join<T>(_ pick: (ColumnValues) -> [T]?) -> [T] {
+            var out = [T](); out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for p in parts { out.append(contentsOf: pick(p.values) ?? []) }
+            return out
+        }
+        let values: ColumnValues
+        switch first.values {
+        case .int: values = .int(join { if case .int(let a) = $0 { a } else { nil } })
+        case .double: values = .double(join { if case .double(let a) = $0 { a } else { nil } })
+        case .bool: values = .bool(join { if case .bool(let a) = $0 { a } else { nil } })
+        case .string: values = .string(join { if case .string(let a) = $0 { a } else { nil } })
+        case .map: values = .map(join { if case .map(let a) = $0 { a } else { nil } })
+        }
+        var validity: [Bool]? = nil
+        if parts.contains(where: { $0.validity != nil }) {
+            var v = [Bool](); v.reserveCapacity(values.count)
+            for p in parts { v.append(contentsOf: p.validity ?? Array(repeating: true, count: p.count)) }
+            validity = v
+        }
+        return ColumnVector(values, validity: validity)
+    }
+}

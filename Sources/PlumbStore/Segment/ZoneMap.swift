@@ -1,0 +1,96 @@
+import PlumbCore
+
+/// Min/max bounds of a column over a row group or a whole file, for skipping data a predicate
+/// cannot match. Strings keep bounds only up to 64 bytes (a longer max has no short upper bound).
+public enum ZoneBounds: Sendable, Equatable {
+    case none
+    case int(min: Int64, max: Int64)
+    case double(min: Double, max: Double)
+    case string(min: String, max: String)
+}
+
+public struct ZoneMap: Sendable, Equatable {
+    public var bounds: ZoneBounds
+    public var nullCount: Int
+    public var rowCount: Int
+
+    public init(bounds: ZoneBounds, nullCount: Int, rowCount: Int) {
+        self.bounds = bounds; self.nullCount = nullCount; self.rowCount = rowCount
+    }
+
+    static let maxStringBound = 64
+
+    public static func of(_ c: ColumnVector) -> ZoneMap {
+        let nulls = c.nullCount
+        var bounds = ZoneBounds.none
+        func valid(_ i: Int) -> Bool { !c.isNull(i) }
+        switch c.values {
+        case .int(let v):
+            var lo = Int64.max, hi = Int64.min, any = false
+            for i in v.indices where valid(i) { lo = min(lo, v[i]); hi = max(hi, v[i]); any = true }
+            if any { bounds = .int(min: lo, max: hi) }
+        case .bool(let v):
+            var lo: Int64 = 1, hi: Int64 = 0, any = false
+            for i in v.indices where valid(i) { let x: Int64 = v[i] ? 1 : 0; lo = min(lo, x); hi = max(hi, x); any = true }
+            if any { bounds = .int(min: lo, max: hi) }
+        case .double(let v):
+            var lo = Double.infinity, hi = -Double.infinity, any = false, nan = false
+            for i in v.indices where valid(i) {
+                if v[i].isNaN { nan = true; continue }
+                lo = min(lo, v[i]); hi = max(hi, v[i]); any = true
+            }
+            if any && !nan { bounds = .double(min: lo, max: hi) }
+        case .string(let v):
+            var lo: String?, hi: String?
+            for i in v.indices where valid(i) {
+                let s = v[i]
+                if lo == nil || s.utf8.lexicographicallyPrecedes(lo!.utf8) { lo = s }
+                if hi == nil || hi!.utf8.lexicographicallyPrecedes(s.utf8) { hi = s }
+            }
+            if let lo, let hi, hi.utf8.count <= maxStringBound {
+                bounds = .string(min: String(decoding: lo.utf8.prefix(maxStringBound), as: UTF8.self), max: hi)
+            }
+        case .map:
+            break
+        }
+        return ZoneMap(bounds: bounds, nullCount: nulls, rowCount: c.count)
+    }
+
+    /// The union of two zone maps of the same column.
+    public func merged(with o: ZoneMap) -> ZoneMap {
+        let b: ZoneBounds
+        switch (bounds, o.bounds) {
+        case (.int(let a, let b1), .int(let c, let d)): b = .int(min: Swift.min(a, c), max: Swift.max(b1, d))
+        case (.double(let a, let b1), .double(let c, let d)): b = .double(min: Swift.min(a, c), max: Swift.max(b1, d))
+        case (.string(let a, let b1), .string(let c, let d)):
+            b = .string(min: a.utf8.lexicographicallyPrecedes(c.utf8) ? a : c, max: b1.utf8.lexicographicallyPrecedes(d.utf8) ? d : b1)
+        case (.none, _) where rowCount == nullCount: b = o.bounds
+        case (_, .none) where o.rowCount == o.nullCount: b = bounds
+        default: b = .none
+        }
+        return ZoneMap(bounds: b, nullCount: nullCount + o.nullCount, rowCount: rowCount + o.rowCount)
+    }
+
+    func write(_ w: inout ByteWriter) {
+        w.varint(UInt64(nullCount))
+        switch bounds {
+        case .none: w.u8(0)
+        case .int(let a, let b): w.u8(1); w.svarint(a); w.svarint(b)
+        case .double(let a, let b): w.u8(2); w.f64(a); w.f64(b)
+        case .string(let a, let b): w.u8(3); w.string(a); w.string(b)
+        }
+    }
+
+    static func read(_ r: inout ByteReader, rowCount: Int) throws -> ZoneMap {
+        let nulls = Int(try r.varint())
+        let b: ZoneBounds
+        switch try r.u8() {
+        case 0: b = .none
+        case 1: b = .int(min: try r.svarint(), max: try r.svarint())
+        case 2: b = .double(min: try r.f64(), max: try r.f64())
+        case 3: b = .string(min: try r.string(), max: try r.string())
+        case let k: throw FormatError("unknown zone map kind \(k)")
+        }
+        return ZoneMap(bounds: b, nullCount: nulls, rowCount: rowCount)
+    }
+}

@@ -1,0 +1,45 @@
+import CLZ4
+
+/// LZ4 block format (no frame) through the system liblz4.
+///
+/// ```swift
+/// let packed = LZ4.compress(bytes)
+/// let back = try LZ4.decompress(packed, originalSize: bytes.count)
+/// ```
+public enum LZ4 {
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        guard input.count > 0 else { return [] }
+        let bound = Int(LZ4_compressBound(Int32(input.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = out.withUnsafeMutableBytes { o in
+            LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                 o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(bound))
+        }
+        out.removeLast(bound - Int(n))
+        return out
+    }
+
+    public static func compress(_ input: [UInt8]) -> [UInt8] { input.withUnsafeBytes { compress($0) } }
+
+    public static func decompress(_ input: UnsafeRawBufferPointer, originalSize: Int) throws -> [UInt8] {
+        if originalSize == 0 { return [] }
+        guard input.count > 0 else { throw Error(description: "LZ4 block is empty") }
+        var out = [UInt8](repeating: 0, count: originalSize)
+        let n = out.withUnsafeMutableBytes { o in
+            LZ4_decompress_safe(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(originalSize))
+        }
+        guard n == Int32(originalSize) else { throw Error(description: "LZ4 block is corrupt") }
+        return out
+    }
+
+    public static func decompress(_ input: [UInt8], originalSize: Int) throws -> [UInt8] {
+        try input.withUnsafeBytes { (b: UnsafeRawBufferPointer) throws -> [UInt8] in
+            try decompress(b, originalSize: originalSize)
+        }
+    }
+}
