@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The layout of a Plumb data directory.
+///
+/// ```
+/// plumb-data/
+///   LOCK                 held (flock) by the one writing process
+///   catalog.sqlite       SQLite catalog, WAL mode
+///   wal/                 write-ahead log files
+///   segments/            published columnar segment files
+///   bodies/              LZ4 body files
+///   tmp/                 files being written; emptied when a writer opens
+/// ```
+public struct DataDirectory: Sendable {
+    public let path: String
+
+    public init(_ path: String) {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        self.path = p
+    }
+
+    public var catalog: String { path + "/catalog.sqlite" }
+    public var wal: String { path + "/wal" }
+    public var segments: String { path + "/segments" }
+    public var bodies: String { path + "/bodies" }
+    public var tmp: String { path + "/tmp" }
+    public var lock: String { path + "/LOCK" }
+
+    public func segment(_ file: String) -> String { segments + "/" + file }
+    public func body(_ file: String) -> String { bodies + "/" + file }
+
+    public static func segmentFileName(id: Int64) -> String {
+        let s = String(id)
+        return "seg-" + String(repeating: "0", count: max(0, 10 - s.count)) + s + ".plseg"
+    }
+
+    public func create() throws {
+        for d in [path, wal, segments, bodies, tmp] { try FileSystem.makeDirectory(d) }
+    }
+
+    public var exists: Bool { FileSystem.exists(catalog) }
+}
+
+/// An exclusive `flock` on the data directory's LOCK file: one writer at a time.
+public final class WriterLock: @unchecked Sendable {
+    private let fd: Int32
+
+    public struct Busy: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String {
+            "data directory \(path) is already open for writing by another plumb process (plumb serve or plumb import)"
+        }
+    }
+
+    public init(directory: DataDirectory) throws {
+        fd = open(directory.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw IOError(operation: "open", path: directory.lock, code: errno) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw Busy(path: directory.path)
+        }
+    }
+
+    deinit { flock(fd, LOCK_UN); close(fd) }
+}

@@ -1,0 +1,101 @@
+import PlumbCore
+
+/// Compaction and retention, run on the publisher thread (so file ids and catalog writes stay
+/// serial). Each rewrite publishes its new segment and retires the old ones in one transaction;
+/// the old files are deleted only afterwards, so a crash anywhere keeps every live span exactly once.
+struct Maintenance {
+    let store: SpanStore
+
+    func run() throws {
+        try applyRetention(now: Timestamp.nowMicros())
+        if store.options.compaction { while try compactOnce() {} }
+    }
+
+    private var publisher: SegmentPublisher {
+        SegmentPublisher(directory: store.directory, catalog: store.catalog, rowGroupSize: store.options.rowGroupSize)
+    }
+
+    /// Merges the oldest run of small segments, time-sorted; false when there is nothing to merge.
+    func compactOnce() throws -> Bool {
+        let target = store.options.compactionTargetRows
+        let small = try store.catalog.liveSegments().filter { $0.rows < Int64(target / 2) }
+        guard small.count >= store.options.compactionMinSegments else { return false }
+        var group: [SegmentRecord] = []
+        var rows: Int64 = 0
+        for s in small {
+            if !group.isEmpty && rows + s.rows > Int64(target) { break }
+            group.append(s); rows += s.rows
+        }
+        guard group.count >= 2 else { return false }
+        try rewrite(group, keep: nil)
+        store.cond.lock(); store.counters.compactions += 1; store.cond.unlock()
+        return true
+    }
+
+    /// Deletes spans whose ts_start is before the span cutoff (whole segments, or a rewrite of a
+    /// segment that straddles it), and body files entirely before the body cutoff.
+    func applyRetention(now: Int64) throws {
+        let catalog = store.catalog
+        if let keep = store.options.retentionMicros {
+            let cutoff = now - keep
+            let live = try catalog.liveSegments()
+            let expired = live.filter { $0.tsMax < cutoff }
+            if !expired.isEmpty {
+                try catalog.expire(segments: expired.map(\.id))
+                for s in expired { try FileSystem.remove(store.directory.segment(s.file)) }
+            }
+            for s in live where s.tsMin < cutoff && s.tsMax >= cutoff {
+                try rewrite([s], keep: { $0 >= cutoff })
+            }
+        }
+        let bodyKeep = [store.options.bodyRetentionMicros, store.options.retentionMicros].compactMap { $0 }.min()
+        if let bodyKeep {
+            let cutoff = now - bodyKeep
+            let old = try catalog.bodyFiles().filter { $0.state == "live" && $0.tsMax < cutoff }
+            if !old.isEmpty {
+                try catalog.expire(bodyFiles: old.map(\.id))
+                for b in old { try FileSystem.remove(store.directory.body(b.file)) }
+            }
+        }
+    }
+
+    /// Reads `segments`, keeps the rows whose ts_start passes `keep`, sorts by ts_start and
+    /// publishes the result in their place.
+    private func rewrite(_ segments: [SegmentRecord], keep: ((Int64) -> Bool)?) throws {
+        var parts: [[ColumnVector]] = []
+        for s in segments {
+            parts.append(try SegmentReader(path: store.directory.segment(s.file)).allColumns())
+        }
+        var columns = (0..<SegmentSchema.columns.count).map { c in ColumnVector.concatenate(parts.map { $0[c] }) }
+        parts = []
+        guard case .int(let ts) = columns[SegmentSchema.index(of: "ts_start")!].values else { return }
+        var order = Array(ts.indices)
+        if let keep { order = order.filter { keep(ts[$0]) } }
+        order.sort { ts[$0] < ts[$1] || (ts[$0] == ts[$1] && $0 < $1) }
+        columns = columns.map { $0.gather(order) }
+        let ids = segments.map(\.id)
+        let id = try store.catalog.nextFileID()
+        if order.isEmpty {
+            try store.catalog.expire(segments: ids)
+        } else {
+            _ = try publisher.publish(id: id, columns: columns, walSeqMax: segments.map(\.walSeqMax).max() ?? 0,
+                                      level: (segments.map(\.level).max() ?? 0) + 1, bodyFile: nil, replacing: ids)
+        }
+        for s in segments { try FileSystem.remove(store.directory.segment(s.file)) }
+    }
+}
+
+extension ColumnVector {
+    /// The rows at `indices`, in that order.
+    public func gather(_ indices: [Int]) -> ColumnVector {
+        let v: ColumnValues
+        switch values {
+        case .int(let a): v = .int(indices.map { a[$0] })
+        case .double(let a): v = .double(indices.map { a[$0] })
+        case .bool(let a): v = .bool(indices.map { a[$0] })
+        case .string(let a): v = .string(indices.map { a[$0] })
+        case .map(let a): v = .map(indices.map { a[$0] })
+        }
+        return ColumnVector(v, validity: validity.map { val in indices.map { val[$0] } })
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import PlumbCore
+
+/// The writing side of the trace store. Producers `append` spans without touching the disk; a WAL
+/// thread group-commits them (one write + fdatasync per batch) and a publisher thread cuts them
+/// into segment files, publishes each through the catalog and releases the WAL behind it.
+///
+/// ```swift
+/// let store = try SpanStore(directory: DataDirectory("./plumb-data"))
+/// store.append(span)          // never blocks on I/O
+/// try store.flush()           // everything appended so far is durable (WAL)
+/// try store.sync()            // ... and published in segments, visible to readers
+/// try store.close()
+/// ```
+public final class SpanStore: @unchecked Sendable {
+    public let directory: DataDirectory
+    public let options: StoreOptions
+    let catalog: Catalog
+    private let writerLock: WriterLock
+    private let wal: WriteAheadLog.Writer
+
+    let cond = NSCondition()
+    // Guarded by `cond`:
+    private var pending: [Span] = []
+    private var pendingFirstSeq: UInt64
+    private var nextSeq: UInt64
+    private var durableSeq: UInt64
+    private(set) var publishedSeq: UInt64
+    private var publishWanted = false
+    private var stopping = false
+    private var walDone = false
+    private var publisherDone = false
+    private var frozen: [(spans: [Span], maxSeq: UInt64)] = []
+    private var walError: Error?
+    var counters = StoreCounters()
+
+    // Owned by the WAL thread:
+    private var memtable: [Span] = []
+    private var memtableMaxSeq: UInt64 = 0
+    private var memtableDeadline: Double = 0
+    /// Problems found while opening (torn WAL tail, orphaned files), for the caller to report.
+    public private(set) var recoveryNotes: [String] = []
+
+    public init(directory: DataDirectory, options: StoreOptions = StoreOptions()) throws {
+        self.directory = directory
+        self.options = options
+        try directory.create()
+        writerLock = try WriterLock(directory: directory)
+        catalog = try Catalog(path: directory.catalog)
+        recoveryNotes += try StoreRecovery.cleanUp(directory: directory, catalog: catalog)
+        let published = try catalog.publishedSeq()
+        let replay = try WriteAheadLog.replay(directory: directory.wal, publishedSeq: published)
+        recoveryNotes += replay.problems
+        publishedSeq = published
+        durableSeq = replay.nextSeq - 1
+        nextSeq = replay.nextSeq
+        pendingFirstSeq = replay.nextSeq
+        wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq)
+        if !replay.spans.isEmpty {
+            memtable = replay.spans.map(\.span)
+            memtableMaxSeq = replay.spans.last!.seq
+            memtableDeadline = Self.now()
+            recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
+        }
+        Thread.detachNewThread { [self] in walLoop() }
+        Thread.detachNewThread { [self] in publisherLoop() }
+    }
+
+    static func now() -> Double { Double(Timestamp.nowMicros()) / 1e6 }
+
+    // MARK: Producers
+
+    /// Queues a span. Returns false (and counts a drop) when the store is closed or the queue is
+    /// over `maxPendingSpans`; never waits for the disk.
+    @discardableResult
+    public func append(_ span: Span) -> Bool {
+        cond.lock(); defer { cond.unlock() }
+        guard !stopping, pending.count < options.maxPendingSpans else { counters.dropped += 1; return false }
+        if pending.isEmpty { cond.broadcast() }
+        pending.append(span)
+        nextSeq += 1
+        counters.appended += 1
+        return true
+    }
+
+    /// Queues many spans, waiting while the queue is full (for importers, which must not drop).
+    public func appendWaiting(_ spans: [Span]) throws {
+        cond.lock(); defer { cond.unlock() }
+        var i = 0
+        while i < spans.count {
+            while pending.count >= options.maxPendingSpans && !stopping && walError == nil { cond.wait() }
+            if let walError { throw walError }
+            guard !stopping else { throw StoreClosed() }
+            let n = min(spans.count - i, options.maxPendingSpans - pending.count)
+            if pending.isEmpty { cond.broadcast() }
+            pending.append(contentsOf: spans[i..<i + n])
+            nextSeq += UInt64(n)
+            counters.appended += n
+            i += n
+        }
+    }
+
+    public struct StoreClosed: Error, CustomStringConvertible {
+        public var description: String { "the span store is closed" }
+    }
+
+    /// Waits until every span appended before the call is durable in the WAL.
+    public func flush() throws {
+        cond.lock(); defer { cond.unlock() }
+        let target = nextSeq - 1
+        cond.broadcast()
+        while durableSeq < target && walError == nil && !walDone { cond.wait() }
+        if durableSeq < target, let walError { throw walError }
+    }
+
+    /// Waits until every span appended before the call is published in a segment.
+    public func sync() throws {
+        cond.lock(); defer { cond.unlock() }
+        let target = nextSeq - 1
+        publishWanted = true
+        cond.broadcast()
+        while publishedSeq < target && !publisherDone {
+            if let walError, durableSeq < target { throw walError }
+            cond.wait()
+        }
+    }
+
+    /// Publishes everything and stops the background threads.
+    public func close() throws {
+        try? sync()
+        cond.lock()
+        stopping = true
+        cond.broadcast()
+        while !walDone || !publisherDone { cond.wait() }
+        cond.unlock()
+    }
+
+    public var stats: StoreCounters {
+        cond.lock(); defer { cond.unlock() }
+        var c = counters
+        c.pending = pending.count
+        c.durableSeq = durableSeq
+        c.publishedSeq = publishedSeq
+        return c
+    }
+
+    // MARK: WAL thread
+
+    private func walLoop() {
+        while true {
+            cond.lock()
+            while pending.isEmpty && !stopping && !(publishWanted && !memtable.isEmpty)
+                    && !(!memtable.isEmpty && Self.now() >= memtableDeadline) {
+                let wake = memtable.isEmpty ? Self.now() + 1 : memtableDeadline
+                _ = cond.wait(until: Date(timeIntervalSince1970: wake))
+            }
+            let batch = pending
+            let first = pendingFirstSeq
+            pending = []
+            pendingFirstSeq = nextSeq
+            let stop = stopping
+            let wantPublish = publishWanted
+            if !batch.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
+            cond.unlock()
+
+            if !batch.isEmpty {
+                var failure: Error?
+                do { try wal.append(batch[...], firstSeq: first) } catch { failure = error }
+                cond.lock()
+                if let failure { walError = failure; counters.walErrors += 1 } else { walError = nil }
+                durableSeq = first + UInt64(batch.count) - 1
+                counters.walBatches += 1
+                cond.broadcast()
+                cond.unlock()
+                if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }
+                memtable.append(contentsOf: batch)
+                memtableMaxSeq = first + UInt64(batch.count) - 1
+            }
+            if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
+                cut()
+            }
+            cond.lock()
+            if wantPublish && pending.isEmpty && memtable.isEmpty { publishWanted = false }
+            if stopping && pending.isEmpty && memtable.isEmpty {
+                walDone = true
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            cond.unlock()
+        }
+    }
+
+    /// Freezes the memtable for the publisher and starts a new WAL file after it.
+    private func cut() {
+        do { try wal.rotate(firstSeq: memtableMaxSeq + 1) } catch {
+            cond.lock(); walError = error; counters.walErrors += 1; cond.unlock()
+        }
+        cond.lock()
+        frozen.append((memtable, memtableMaxSeq))
+        cond.broadcast()
+        cond.unlock()
+        memtable = []
+    }
+
+    // MARK: Publisher thread
+
+    private func publisherLoop() {
+        var nextMaintenance = Self.now() + options.maintenanceInterval
+        while true {
+            cond.lock()
+            while frozen.isEmpty && !(walDone) && Self.now() < nextMaintenance {
+                _ = cond.wait(until: Date(timeIntervalSince1970: nextMaintenance))
+            }
+            let item = frozen.first
+            let finished = frozen.isEmpty && walDone
+            cond.unlock()
+            if let item {
+                do {
+                    try publish(item.spans, maxSeq: item.maxSeq)
+                    cond.lock()
+                    frozen.removeFirst()
+                    publishedSeq = max(publishedSeq, item.maxSeq)
+                    counters.segmentsPublished += 1
+                    cond.broadcast()
+                    cond.unlock()
+                    WriteAheadLog.release(directory: directory.wal, publishedSeq: item.maxSeq)
+                } catch {
+                    cond.lock(); counters.publishErrors += 1; counters.lastError = "\(error)"; cond.unlock()
+                    Thread.sleep(forTimeInterval: 1)   // disk full or similar: retry; the WAL still holds the spans
+                }
+                continue
+            }
+            if finished { break }
+            if Self.now() >= nextMaintenance {
+                runMaintenance()
+                nextMaintenance = Self.now() + options.maintenanceInterval
+            }
+        }
+        cond.lock(); publisherDone = true; cond.broadcast(); cond.unlock()
+    }
+
+    func runMaintenance() {
+        do {
+            try Maintenance(store: self).run()
+        } catch {
+            cond.lock(); counters.lastError = "maintenance: \(error)"; cond.unlock()
+        }
+    }
+
+    /// Writes the bodies and the segment, then publishes both in one catalog transaction.
+    private func publish(_ spans: [Span], maxSeq: UInt64) throws {
+        let id = try catalog.nextFileID()
+        var refs: [BodyRef?]? = nil
+        var bodyFile: NewBodyFile? = nil
+        let bodyName = BodyFile.fileName(id: id)
+        let bodyTmp = directory.tmp + "/" + bodyName
+        if let written = try BodyFile.write(spans, id: id, to: bodyTmp) {
+            refs = written.refs
+            try FileSystem.rename(bodyTmp, directory.body(bodyName))
+            try FileSystem.syncDirectory(directory.bodies)
+            let ts = spans.map(\.tsStart)
+            bodyFile = NewBodyFile(file: bodyName, bytes: Int64(written.bytes), tsMin: ts.min()!, tsMax: ts.max()!)
+        }
+        let columns = SpanColumns.columns(of: spans, bodyRefs: refs)
+        let record = try SegmentPublisher(directory: directory, catalog: catalog, rowGroupSize: options.rowGroupSize)
+            .publish(id: id, columns: columns, walSeqMax: Int64(maxSeq), level: 0, bodyFile: bodyFile)
+        _ = record
+    }
+}
+
+/// What a store has done, for `/_plumb/metrics` and tests.
+public struct StoreCounters: Sendable {
+    public var appended = 0
+    public var dropped = 0
+    public var pending = 0
+    public var walBatches = 0
+    public var walErrors = 0
+    public var segmentsPublished = 0
+    public var publishErrors = 0
+    public var compactions = 0
+    public var durableSeq: UInt64 = 0
+    public var publishedSeq: UInt64 = 0
+    public var lastError: String?
+}

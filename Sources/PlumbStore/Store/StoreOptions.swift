@@ -1,0 +1,22 @@
+/// Tuning and retention for a writing `SpanStore`. Config keys in `schemas/config.md`.
+public struct StoreOptions: Sendable {
+    /// A memtable older than this is cut into a segment (readers see spans within about this long).
+    public var cutInterval: Double = 1.0
+    /// A memtable this large is cut at once.
+    public var cutRows: Int = 1_000_000
+    public var rowGroupSize: Int = SegmentWriter.defaultRowGroupSize
+    /// Spans waiting for the WAL beyond this are dropped (and counted) rather than block a producer.
+    public var maxPendingSpans: Int = 4_000_000
+    public var compaction: Bool = true
+    /// Segments under this many rows are merged, oldest first, into segments of about `compactionTargetRows`.
+    public var compactionTargetRows: Int = 2_000_000
+    public var compactionMinSegments: Int = 4
+    /// Spans older than this (by ts_start, microseconds) are deleted; nil keeps them forever.
+    public var retentionMicros: Int64? = nil
+    /// Bodies older than this are deleted (their spans stay); nil keeps them as long as the spans.
+    public var bodyRetentionMicros: Int64? = nil
+    /// How often compaction and retention run, in seconds.
+    public var maintenanceInterval: Double = 10
+
+    public init() {}
+}

@@ -1,0 +1,81 @@
+import PlumbCore
+
+/// Read-only access to a data directory, safe while another process writes it. Sees what the
+/// catalog has published; a segment that fails its checks is reported in `problems` and skipped.
+///
+/// ```swift
+/// let reader = try StoreReader(directory: DataDirectory("./plumb-data"))
+/// for span in try reader.spans(includeBodies: false) { print(span.spanID) }
+/// ```
+public final class StoreReader: @unchecked Sendable {
+    public let directory: DataDirectory
+    public let catalog: Catalog
+    public private(set) var problems: [String] = []
+
+    public struct NotADataDirectory: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "no Plumb data directory at \(path) (catalog.sqlite not found)" }
+    }
+
+    public init(directory: DataDirectory) throws {
+        guard directory.exists else { throw NotADataDirectory(path: directory.path) }
+        self.directory = directory
+        catalog = try Catalog(path: directory.catalog, readOnly: true)
+    }
+
+    /// Live segments, opened. A file removed by a concurrent compaction makes it re-read the catalog.
+    public func openSegments(from: Int64 = .min, to: Int64 = .max) throws -> [(record: SegmentRecord, reader: SegmentReader)] {
+        for attempt in 0..<5 {
+            let records = try catalog.liveSegments(from: from, to: to)
+            var out: [(SegmentRecord, SegmentReader)] = []
+            var vanished = false
+            for r in records {
+                let path = directory.segment(r.file)
+                if !FileSystem.exists(path) { vanished = true; break }
+                do { out.append((r, try SegmentReader(path: path))) } catch {
+                    if !FileSystem.exists(path) { vanished = true; break }
+                    problems.append("\(error) (segment set aside)")
+                }
+            }
+            if !vanished || attempt == 4 { return out }
+        }
+        return []
+    }
+
+    /// Every live span, segment by segment. Bodies are read only when asked for.
+    public func spans(includeBodies: Bool = false, from: Int64 = .min, to: Int64 = .max) throws -> [Span] {
+        var out: [Span] = []
+        let bodies = BodyReader(directory: directory)
+        for (_, seg) in try openSegments(from: from, to: to) {
+            do {
+                var (spans, refs) = try SpanColumns.spans(from: try seg.allColumns())
+                if includeBodies {
+                    for i in spans.indices { if let ref = refs[i] { (spans[i].requestBody, spans[i].responseBody) = bodies.read(ref) } }
+                }
+                out.append(contentsOf: spans)
+            } catch {
+                problems.append("\(error) (segment set aside)")
+            }
+        }
+        return out
+    }
+}
+
+/// Reads bodies by reference, keeping body files open; a missing (expired) file reads as no body.
+public final class BodyReader: @unchecked Sendable {
+    let directory: DataDirectory
+    private var open: [Int64: FileDescriptor] = [:]
+
+    public init(directory: DataDirectory) { self.directory = directory }
+
+    public func read(_ ref: BodyRef) -> (String?, String?) {
+        let f: FileDescriptor
+        if let existing = open[ref.file] { f = existing } else {
+            guard let opened = try? FileDescriptor.openForReading(directory.body(BodyFile.fileName(id: ref.file))) else { return (nil, nil) }
+            open[ref.file] = opened
+            f = opened
+        }
+        guard let (req, resp) = try? BodyFile.read(ref, file: f) else { return (nil, nil) }
+        return (req, resp)
+    }
+}

@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PlumbCore
+
+/// The write-ahead log: numbered files `wal/wal-<first seq>.log`, each a header and then frames.
+/// A frame is one group commit: `u32 length, u32 crc32c(payload), payload`, where the payload is
+/// `u64 first seq, varint count, count × SpanRecord`. One write and one fdatasync per frame.
+///
+/// ```swift
+/// let wal = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
+/// try wal.append(spans, firstSeq: 1)     // durable when it returns
+/// ```
+public enum WriteAheadLog {
+    static let magic: [UInt8] = Array("PLUMBWAL".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 20
+    static let maxFrame = 1 << 30
+
+    static func fileName(firstSeq: UInt64) -> String {
+        let s = String(firstSeq)
+        return "wal-" + String(repeating: "0", count: max(0, 20 - s.count)) + s + ".log"
+    }
+
+    static func firstSeq(ofFile name: String) -> UInt64? {
+        guard name.hasPrefix("wal-"), name.hasSuffix(".log") else { return nil }
+        return UInt64(name.dropFirst(4).dropLast(4))
+    }
+
+    /// The WAL files in a directory with their first sequence numbers, oldest first.
+    public static func files(in directory: String) -> [(name: String, firstSeq: UInt64)] {
+        FileSystem.list(directory).compactMap { n in firstSeq(ofFile: n).map { (n, $0) } }.sorted { $0.1 < $1.1 }
+    }
+
+    public final class Writer {
+        public let directory: String
+        private var file: FileDescriptor
+        public private(set) var currentFirstSeq: UInt64
+
+        public init(directory: String, firstSeq: UInt64) throws {
+            self.directory = directory
+            currentFirstSeq = firstSeq
+            file = try Self.create(directory: directory, firstSeq: firstSeq)
+        }
+
+        private static func create(directory: String, firstSeq: UInt64) throws -> FileDescriptor {
+            let path = directory + "/" + fileName(firstSeq: firstSeq)
+            let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            var h = ByteWriter()
+            h.append(magic); h.u32(version); h.u64(firstSeq)
+            try f.write(h.bytes)
+            try f.sync()
+            try FileSystem.syncDirectory(directory)
+            return f
+        }
+
+        /// Writes one frame holding `spans` (sequence numbers `firstSeq...`) and syncs it.
+        public func append(_ spans: ArraySlice<Span>, firstSeq: UInt64) throws {
+            var payload = ByteWriter(capacity: spans.count * 256 + 16)
+            payload.u64(firstSeq); payload.varint(UInt64(spans.count))
+            for s in spans { SpanRecord.encode(s, into: &payload) }
+            var frame = ByteWriter(capacity: payload.count + 8)
+            frame.u32(UInt32(payload.count)); frame.u32(CRC32C.checksum(payload.bytes))
+            frame.append(payload.bytes)
+            try file.write(frame.bytes)
+            try file.syncData()
+        }
+
+        /// Starts a new file; records from `firstSeq` on go there.
+        public func rotate(firstSeq: UInt64) throws {
+            file = try Self.create(directory: directory, firstSeq: firstSeq)
+            currentFirstSeq = firstSeq
+        }
+    }
+
+    public struct Replay {
+        public var spans: [(seq: UInt64, span: Span)] = []
+        public var nextSeq: UInt64 = 1
+        /// What was cut off: a torn or corrupt tail, with the file and offset.
+        public var problems: [String] = []
+    }
+
+    /// Reads every record after `publishedSeq`, stopping at the first torn or corrupt frame: that
+    /// file is truncated there and any later files are moved to `wal/corrupt/` (kept, not replayed).
+    public static func replay(directory: String, publishedSeq: UInt64) throws -> Replay {
+        var out = Replay()
+        out.nextSeq = publishedSeq + 1
+        let list = files(in: directory)
+        var stopped = false
+        for entry in list {
+            let path = directory + "/" + entry.name
+            if stopped {
+                try FileSystem.makeDirectory(directory + "/corrupt")
+                try FileSystem.rename(path, directory + "/corrupt/" + entry.name)
+                out.problems.append("\(path): set aside after an earlier corrupt record")
+                continue
+            }
+            let bytes = try FileSystem.readAll(path)
+            var r = ByteReader(bytes)
+            var goodEnd = 0
+            var problem: String?
+            if bytes.count < headerSize || Array(bytes[0..<8]) != magic {
+                problem = bytes.count < headerSize ? "torn header" : "bad magic"
+            } else {
+                r.pos = headerSize
+                goodEnd = headerSize
+                var expected = entry.firstSeq
+                while r.remaining > 0 {
+                    guard r.remaining >= 8 else { problem = "torn frame header at offset \(r.pos)"; break }
+                    let start = r.pos
+                    let len = Int(try r.u32()), crc = try r.u32()
+                    guard len <= maxFrame, len <= r.remaining else { problem = "torn frame at offset \(start)"; break }
+                    let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
+                    guard ok else { problem = "checksum mismatch in frame at offset \(start)"; break }
+                    var fr = ByteReader(bytes, from: r.pos, to: r.pos + len)
+                    do {
+                        let seq = try fr.u64()
+                        let count = try fr.length("frame record count")
+                        guard seq == expected else {
+                            problem = "sequence gap at offset \(start)"; break
+                        }
+                        var batch: [(UInt64, Span)] = []
+                        for k in 0..<count { batch.append((seq + UInt64(k), try SpanRecord.decode(&fr))) }
+                        guard fr.remaining == 0 else { problem = "stray bytes in frame at offset \(start)"; break }
+                        for (s, span) in batch where s > publishedSeq { out.spans.append((s, span)) }
+                        expected = seq + UInt64(count)
+                        out.nextSeq = max(out.nextSeq, expected)
+                    } catch {
+                        problem = "undecodable frame at offset \(start): \(error)"; break
+                    }
+                    r.pos += len
+                    goodEnd = r.pos
+                }
+            }
+            if let problem {
+                out.problems.append("\(path): \(problem); truncated to \(goodEnd) bytes")
+                if goodEnd < headerSize {
+                    try FileSystem.remove(path)
+                } else {
+                    let f = try FileDescriptor(path: path, flags: O_WRONLY)
+                    try f.truncate(to: goodEnd)
+                    try f.sync()
+                }
+                stopped = true
+            }
+        }
+        return out
+    }
+
+    /// Deletes files all of whose records are at or below `publishedSeq` (never the newest file).
+    public static func release(directory: String, publishedSeq: UInt64) {
+        let list = files(in: directory)
+        guard list.count > 1 else { return }
+        for i in 0..<(list.count - 1) where list[i + 1].firstSeq <= publishedSeq + 1 {
+            try? FileSystem.remove(directory + "/" + list[i].name)
+        }
+    }
+}
