@@ -1,1 +1,16 @@
-print("placeholder")
+import ArgumentParser
+
+/// `plumb`: argument parsing and wiring only; the work lives in the Plumb* libraries.
+struct Plumb: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plumb",
+        abstract: "Observability-first logging proxy and trace store for LLM traffic.",
+        version: "0.1.0",
+        subcommands: [
+            ServeCommand.self, QueryCommand.self, TailCommand.self, DashCommand.self, IncidentsCommand.self,
+            DigestCommand.self, ImportCommand.self, VerifyCommand.self,
+        ]
+    )
+}
+
+Plumb.main()

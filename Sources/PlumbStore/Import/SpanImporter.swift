@@ -1,0 +1,87 @@
+import PlumbCore
+
+/// `plumb import`: reads span-schema-v1 JSON lines, appends every good line to the store and
+/// reports each bad one by line number and reason (then skips it).
+///
+/// ```swift
+/// let summary = try SpanImporter(store: store).run(path: "spans.jsonl") { line, reason in
+///     print("line \(line): \(reason)")
+/// }
+/// ```
+public struct SpanImporter {
+    public struct Summary: Sendable {
+        public var lines = 0
+        public var imported = 0
+        public var skipped = 0
+        public var bytes = 0
+    }
+
+    public struct Progress: Sendable {
+        public var bytesRead: Int
+        public var totalBytes: Int
+        public var imported: Int
+    }
+
+    let store: SpanStore
+    let batchSize = 8192
+
+    public init(store: SpanStore) { self.store = store }
+
+    public func run(path: String, progress: ((Progress) -> Void)? = nil,
+                    onError: (Int, String) -> Void) throws -> Summary {
+        let file = try FileDescriptor.openForReading(path)
+        let total = try file.size()
+        var summary = Summary()
+        summary.bytes = total
+        var batch: [Span] = []
+        batch.reserveCapacity(batchSize)
+        var carry: [UInt8] = []
+        var offset = 0
+        let chunkSize = 4 << 20
+        func handle(_ line: UnsafeBufferPointer<UInt8>) {
+            summary.lines += 1
+            var end = line.count
+            if end > 0 && line[end - 1] == 0x0D { end -= 1 }   // CRLF
+            let body = UnsafeBufferPointer(rebasing: line[0..<end])
+            if body.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            do {
+                batch.append(try Span(json: try JSONParser.parse(bytes: body)))
+            } catch let e as JSONParseError {
+                summary.skipped += 1
+                onError(summary.lines, "invalid JSON: \(e.message) at column \(e.offset + 1)")
+            } catch {
+                summary.skipped += 1
+                onError(summary.lines, "\(error)")
+            }
+        }
+        while offset < total {
+            let n = min(chunkSize, total - offset)
+            var chunk = carry
+            chunk.append(contentsOf: try file.read(at: offset, count: n))
+            offset += n
+            var start = 0
+            chunk.withUnsafeBufferPointer { buf in
+                var i = 0
+                while i < buf.count {
+                    if buf[i] == 0x0A {
+                        handle(UnsafeBufferPointer(rebasing: buf[start..<i]))
+                        start = i + 1
+                    }
+                    i += 1
+                }
+            }
+            carry = Array(chunk[start...])
+            if batch.count >= batchSize {
+                try store.appendWaiting(batch)
+                summary.imported += batch.count
+                batch.removeAll(keepingCapacity: true)
+                progress?(Progress(bytesRead: offset, totalBytes: total, imported: summary.imported))
+            }
+        }
+        if !carry.isEmpty { carry.withUnsafeBufferPointer { handle($0) } }
+        try store.appendWaiting(batch)
+        summary.imported += batch.count
+        progress?(Progress(bytesRead: total, totalBytes: total, imported: summary.imported))
+        return summary
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import PlumbCore
+import PlumbStore
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import spans from a JSON Lines file (span schema v1, one object a line).",
+        discussion: "Bad lines are reported with their number and reason and skipped; every good line is stored. Exits 1 if any line was skipped.")
+
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "The .jsonl file ('-' is not supported; pass a path).") var file: String
+
+    func run() throws {
+        let config = common.loadConfig()
+        let dir = common.dataDirectory(config)
+        guard FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)") }
+        let store: SpanStore
+        do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
+        for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
+        let started = Date()
+        var bar = ProgressBar(label: "importing")
+        var shown = 0
+        let summary: SpanImporter.Summary
+        do {
+            summary = try SpanImporter(store: store).run(path: file, progress: { p in
+                bar.update(done: p.bytesRead, total: p.totalBytes, detail: "\(formatCount(p.imported)) spans")
+            }, onError: { line, reason in
+                shown += 1
+                if shown <= 1000 { printError("\(file):\(line): \(reason)") }
+                if shown == 1001 { printError("\(file): more bad lines; not listing them all") }
+            })
+            try store.close()
+        } catch {
+            bar.finish()
+            fail("import stopped: \(error)")
+        }
+        bar.finish()
+        let secs = Date().timeIntervalSince(started)
+        let rate = secs > 0 ? Int(Double(summary.imported) / secs) : summary.imported
+        print("imported \(formatCount(summary.imported)) spans from \(formatCount(summary.lines)) lines"
+              + " (\(formatCount(summary.skipped)) skipped) in \(String(format: "%.2f", secs)) s, \(formatCount(rate)) spans/s")
+        if summary.skipped > 0 { throw ExitCode(1) }
+    }
+}

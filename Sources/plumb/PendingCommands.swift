@@ -1,0 +1,53 @@
+import ArgumentParser
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the logging proxy.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on (default 127.0.0.1:8787). Env: PLUMB_LISTEN.") var listen: String?
+    func run() throws { notAvailableYet("serve", issue: 3) }
+}
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "query", abstract: "Run a SQL query over the spans.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "table, csv, json or jsonl.") var format: String = "table"
+    @Argument(help: "The SQL query.") var sql: String?
+    func run() throws { notAvailableYet("query", issue: 4) }
+}
+
+struct TailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tail", abstract: "Show spans as they land.")
+    @OptionGroup var common: CommonOptions
+    @Option(name: .customLong("where"), help: "Filter expression.") var filter: String?
+    func run() throws { notAvailableYet("tail", issue: 5) }
+}
+
+struct DashCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dash", abstract: "Terminal dashboard.")
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "Dashboard name.") var dashboard: String?
+    @Flag(help: "Print one frame as text and exit.") var once = false
+    func run() throws { notAvailableYet("dash", issue: 5) }
+}
+
+struct IncidentsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "incidents", abstract: "List provider incidents.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "How far back (default 24h).") var since: String = "24h"
+    @Option(help: "table, csv, json or jsonl.") var format: String = "table"
+    func run() throws { notAvailableYet("incidents", issue: 5) }
+}
+
+struct DigestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "digest", abstract: "Spend digest for a day or week.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "day or week.") var period: String = "day"
+    @Option(help: "YYYY-MM-DD.") var date: String?
+    @Option(help: "text, markdown, html or json.") var format: String = "text"
+    @Option(help: "Write to this file.") var out: String?
+    @Option(help: "SMTP URL.") var smtp: String?
+    @Option(help: "Sender address.") var from: String?
+    @Option(help: "Recipient address.") var to: String?
+    @Option(help: "Webhook URL.") var webhook: String?
+    func run() throws { notAvailableYet("digest", issue: 6) }
+}
