@@ -35,8 +35,9 @@ let package = Package(
         ),
         .executableTarget(name: "PlumbBench", dependencies: ["PlumbCore", "PlumbStore"]),
 
+        .target(name: "PlumbTestSupport", dependencies: ["PlumbCore"], path: "Tests/PlumbTestSupport"),
         .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"]),
-        .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbCore", "PlumbStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore"]),
+        .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
     ]
 )

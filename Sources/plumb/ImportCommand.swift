@@ -10,13 +10,17 @@ struct ImportCommand: ParsableCommand {
         discussion: "Bad lines are reported with their number and reason and skipped; every good line is stored. Exits 1 if any line was skipped.")
 
     @OptionGroup var common: CommonOptions
-    @Argument(help: "The .jsonl file ('-' is not supported; pass a path).") var file: String
+    @Argument(help: "The .jsonl file.") var file: String
+
+    @Option(help: ArgumentHelp("Every N spans, wait until they are durable and print 'durable through line L (N spans)' on stdout, so an interrupted import can resume after line L.", valueName: "N"))
+    var checkpointEvery: Int?
 
     func run() throws {
         let config = common.loadConfig()
         let dir = common.dataDirectory(config)
         guard FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)") }
         let store: SpanStore
+        if let n = checkpointEvery, n <= 0 { fail("--checkpoint-every must be a positive number of spans") }
         do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
         let started = Date()
@@ -26,6 +30,9 @@ struct ImportCommand: ParsableCommand {
         do {
             summary = try SpanImporter(store: store).run(path: file, progress: { p in
                 bar.update(done: p.bytesRead, total: p.totalBytes, detail: "\(formatCount(p.imported)) spans")
+            }, checkpointEvery: checkpointEvery, onCheckpoint: { line, spans in
+                print("durable through line \(line) (\(spans) spans)")
+                fflush(nil)
             }, onError: { line, reason in
                 shown += 1
                 if shown <= 1000 { printError("\(file):\(line): \(reason)") }

@@ -27,8 +27,13 @@ public struct SpanImporter {
 
     public init(store: SpanStore) { self.store = store }
 
+    /// - Parameters:
+    ///   - checkpointEvery: after about this many spans, wait until they are durable (WAL) and call
+    ///     `onCheckpoint(line, spans)`: every line up to `line` is safe even if the process dies.
     public func run(path: String, progress: ((Progress) -> Void)? = nil,
+                    checkpointEvery: Int? = nil, onCheckpoint: ((Int, Int) -> Void)? = nil,
                     onError: (Int, String) -> Void) throws -> Summary {
+        var lastCheckpoint = 0
         let file = try FileDescriptor.openForReading(path)
         let total = try file.size()
         var summary = Summary()
@@ -77,11 +82,20 @@ public struct SpanImporter {
                 batch.removeAll(keepingCapacity: true)
                 progress?(Progress(bytesRead: offset, totalBytes: total, imported: summary.imported))
             }
+            if let every = checkpointEvery, summary.imported - lastCheckpoint >= every {
+                try store.flush()
+                lastCheckpoint = summary.imported
+                onCheckpoint?(summary.lines, summary.imported)
+            }
         }
         if !carry.isEmpty { carry.withUnsafeBufferPointer { handle($0) } }
         try store.appendWaiting(batch)
         summary.imported += batch.count
         progress?(Progress(bytesRead: total, totalBytes: total, imported: summary.imported))
+        if checkpointEvery != nil {
+            try store.flush()
+            onCheckpoint?(summary.lines, summary.imported)
+        }
         return summary
     }
 }

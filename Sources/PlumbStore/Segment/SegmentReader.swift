@@ -35,6 +35,8 @@ public final class SegmentReader: Sendable {
             guard version == SegmentFooter.formatVersion else {
                 throw SegmentError(path: path, reason: "segment format version \(version) is not supported (this build reads \(SegmentFooter.formatVersion))")
             }
+            let headerFlags = try hr.u32()
+            guard headerFlags == 0 else { throw SegmentError(path: path, reason: "unknown header flags \(headerFlags)") }
             let trailer = try file.read(at: fileSize - SegmentFooter.trailerSize, count: SegmentFooter.trailerSize)
             guard Array(trailer[8..<16]) == SegmentFooter.endMagic else {
                 throw SegmentError(path: path, reason: "truncated or corrupt: trailer magic missing")

@@ -64,5 +64,14 @@ public final class WriterLock: @unchecked Sendable {
         }
     }
 
-    deinit { flock(fd, LOCK_UN); close(fd) }
+    private var released = false
+
+    /// Gives the lock up (idempotent); a closed store lets another writer in at once.
+    public func release() {
+        guard !released else { return }
+        released = true
+        flock(fd, LOCK_UN); close(fd)
+    }
+
+    deinit { release() }
 }

@@ -31,6 +31,8 @@ public final class SpanStore: @unchecked Sendable {
     private var walDone = false
     private var publisherDone = false
     private var frozen: [(spans: [Span], maxSeq: UInt64)] = []
+    private var maintenanceWanted = false
+    private var maintenanceRuns = 0
     private var walError: Error?
     var counters = StoreCounters()
 
@@ -133,6 +135,16 @@ public final class SpanStore: @unchecked Sendable {
         cond.broadcast()
         while !walDone || !publisherDone { cond.wait() }
         cond.unlock()
+        writerLock.release()
+    }
+
+    /// Runs compaction and retention now, on the publisher thread, and waits for them.
+    public func maintainNow() {
+        cond.lock(); defer { cond.unlock() }
+        let target = maintenanceRuns + 1
+        maintenanceWanted = true
+        cond.broadcast()
+        while maintenanceRuns < target && !publisherDone { cond.wait() }
     }
 
     public var stats: StoreCounters {
@@ -209,11 +221,12 @@ public final class SpanStore: @unchecked Sendable {
         var nextMaintenance = Self.now() + options.maintenanceInterval
         while true {
             cond.lock()
-            while frozen.isEmpty && !(walDone) && Self.now() < nextMaintenance {
+            while frozen.isEmpty && !walDone && !maintenanceWanted && Self.now() < nextMaintenance {
                 _ = cond.wait(until: Date(timeIntervalSince1970: nextMaintenance))
             }
             let item = frozen.first
             let finished = frozen.isEmpty && walDone
+            let maintainNow = maintenanceWanted && item == nil
             cond.unlock()
             if let item {
                 do {
@@ -232,9 +245,10 @@ public final class SpanStore: @unchecked Sendable {
                 continue
             }
             if finished { break }
-            if Self.now() >= nextMaintenance {
+            if maintainNow || Self.now() >= nextMaintenance {
                 runMaintenance()
                 nextMaintenance = Self.now() + options.maintenanceInterval
+                cond.lock(); maintenanceRuns += 1; maintenanceWanted = false; cond.broadcast(); cond.unlock()
             }
         }
         cond.lock(); publisherDone = true; cond.broadcast(); cond.unlock()

@@ -1,0 +1,51 @@
+import XCTest
+@testable import PlumbCore
+
+final class JSONParserTests: XCTestCase {
+    func testParsesNestedDocument() throws {
+        let v = try JSONParser.parse(#"{"a":[1,-2.5,true,false,null,"x"],"b":{"c":"d"},"big":12345678901234567890}"#)
+        XCTAssertEqual(v["a"], .array([.int(1), .double(-2.5), .bool(true), .bool(false), .null, .string("x")]))
+        XCTAssertEqual(v["b"]?["c"]?.stringValue, "d")
+        XCTAssertEqual(v["big"]?.doubleValue, 12345678901234567890.0)
+    }
+
+    func testEscapesAndSurrogatePairs() throws {
+        let v = try JSONParser.parse(#""a\"b\\c\/\n\t\u00e9\ud83d\ude00""#)
+        XCTAssertEqual(v.stringValue, "a\"b\\c/\n\té😀")
+    }
+
+    func testErrorsArePositional() {
+        let cases: [(String, String, Int)] = [
+            ("{\"a\": tru}", "invalid literal", 6),
+            ("[1, 2", "unterminated array", 5),
+            ("{\"a\" 1}", "expected ':' after key", 5),
+            ("\"abc", "unterminated string", 4),
+            ("01", "unexpected trailing characters", 1),
+            ("\"\\ud800\"", "unpaired surrogate in \\u escape", 7),
+            ("", "unexpected end of input", 0),
+        ]
+        for (text, message, offset) in cases {
+            XCTAssertThrowsError(try JSONParser.parse(text), text) { error in
+                let e = error as! JSONParseError
+                XCTAssertEqual(e.message, message, text)
+                XCTAssertEqual(e.offset, offset, text)
+            }
+        }
+    }
+
+    func testRejectsInvalidUTF8() {
+        XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]))
+    }
+
+    func testDeepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 100_000)
+        XCTAssertThrowsError(try JSONParser.parse(deep))
+    }
+
+    func testWriterRoundTrip() throws {
+        let v: JSONValue = .object(["s": .string("q\"\\\n\u{1}é"), "n": .int(-5), "d": .double(0.25), "a": .array([.null, .bool(true)])])
+        var w = JSONWriter()
+        w.value(v)
+        XCTAssertEqual(try JSONParser.parse(w.bytes), v)
+    }
+}

@@ -1,0 +1,46 @@
+import XCTest
+@testable import PlumbCore
+
+final class SpanJSONTests: XCTestCase {
+    func testFullSpanRoundTripsThroughJSON() throws {
+        let span = Span(
+            spanID: SpanID.make(millis: 1_795_255_200_000, random: 1, 2), traceID: String(repeating: "ab", count: 16),
+            parentSpanID: "00f067aa0ba902b7", sessionID: "sess-ü", userID: "", tsStart: 1_795_255_200_123_456,
+            tsEnd: 1_795_255_201_000_000, latencyMs: 876.544, ttftMs: 120.25, upstreamMs: 870, provider: "openai",
+            modelRequested: "gpt-4o", model: "gpt-4o-2024-08-06", operation: "chat", endpoint: "/v1/chat/completions",
+            method: "POST", stream: true, status: 200, errorType: nil, finishReason: "stop", inputTokens: 12,
+            outputTokens: Int64.max, cacheReadTokens: 0, cacheWriteTokens: nil, reasoningTokens: nil, costUSD: 0.000123,
+            requestBytes: 100, responseBytes: 2000, apiKeyHash: "0123456789abcdef", properties: ["team": "a", "é": "😀"],
+            requestBody: "{\"messages\":[]}", responseBody: "line1\nline2")
+        let back = try Span(json: JSONParser.parse(span.jsonLine()))
+        XCTAssertEqual(back, span)
+        let withNulls = try Span(json: JSONParser.parse(span.jsonLine(includeNulls: true)))
+        XCTAssertEqual(withNulls, span)
+    }
+
+    func testErrorsNameTheColumn() {
+        let cases: [(String, String)] = [
+            (#"{"ts_start":"2026-01-01T00:00:00Z","provider":"x","status":200}"#, "column 'span_id': is required"),
+            (#"{"span_id":"x","ts_start":"2026-01-01T00:00:00Z","provider":"x","status":200}"#, "column 'span_id': expected 32 hex digits, got 'x'"),
+            (#"{"span_id":"0123456789abcdef0123456789abcdef","ts_start":"nope","provider":"x","status":200}"#, "column 'ts_start': invalid timestamp 'nope'"),
+            (#"{"span_id":"0123456789abcdef0123456789abcdef","ts_start":1,"provider":"x","status":2.5}"#, "column 'status': expected an integer, got 2.5"),
+            (#"{"span_id":"0123456789abcdef0123456789abcdef","ts_start":1,"provider":"x","status":200,"modle":"x"}"#, "column 'modle': unknown column"),
+            (#"{"span_id":"0123456789abcdef0123456789abcdef","ts_start":1,"provider":"x","status":200,"properties":{"a":1}}"#, "column 'properties': property 'a' must be a string"),
+            (#"{"span_id":"0123456789abcdef0123456789abcdef","ts_start":5,"ts_end":4,"provider":"x","status":200}"#, "column 'ts_end': is before ts_start"),
+            (#"[1]"#, "expected a JSON object, got array"),
+        ]
+        for (line, prefix) in cases {
+            XCTAssertThrowsError(try Span(json: JSONParser.parse(line)), line) { error in
+                XCTAssertTrue("\(error)".hasPrefix(prefix), "\(error) does not start with \(prefix)")
+            }
+        }
+    }
+
+    func testSpanIDsAreTimeOrdered() {
+        let a = SpanID.generate(atMicros: 1_000_000_000)
+        let b = SpanID.generate(atMicros: 1_000_001_000)
+        XCTAssertLessThan(a, b)
+        XCTAssertEqual(SpanID.timestampMillis(of: a), 1_000_000)
+        XCTAssertEqual(Array(a.utf8)[12], UInt8(ascii: "7"))
+    }
+}

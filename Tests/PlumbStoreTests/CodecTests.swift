@@ -1,0 +1,111 @@
+import XCTest
+import PlumbCore
+import PlumbTestSupport
+@testable import PlumbStore
+
+final class CodecTests: XCTestCase {
+    func testCRC32CKnownValue() {
+        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)   // RFC 3720 B.4
+    }
+
+    func testLZ4RoundTripAndCorruption() throws {
+        let text = Array(String(repeating: "plumb span ", count: 1000).utf8)
+        let packed = LZ4.compress(text)
+        XCTAssertLessThan(packed.count, text.count / 10)
+        XCTAssertEqual(try LZ4.decompress(packed, originalSize: text.count), text)
+        XCTAssertThrowsError(try LZ4.decompress(Array(packed.prefix(packed.count / 2)), originalSize: text.count))
+    }
+
+    func testBitPackingEveryWidth() throws {
+        var rng = TestSpans(seed: 7)
+        for width in 0...64 {
+            let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+            let values = (0..<257).map { _ in rng.next() & mask }
+            var w = ByteWriter()
+            BitPacking.pack(count: values.count, width: width, into: &w) { values[$0] }
+            XCTAssertEqual(w.count, BitPacking.byteCount(count: values.count, width: width))
+            var r = ByteReader(w.bytes)
+            var out = [UInt64](repeating: 0, count: values.count)
+            try BitPacking.unpack(&r, count: values.count, width: width) { out[$0] = $1 }
+            XCTAssertEqual(out, values, "width \(width)")
+        }
+    }
+
+    func testIntCodecExtremes() throws {
+        var rng = TestSpans(seed: 9)
+        let cases: [[Int64]] = [
+            [], [5], [Int64.min, Int64.max], [Int64.max, Int64.min, 0, -1, 1],
+            (0..<1000).map { 1_795_255_200_000_000 + Int64($0) * 1_000 },       // timestamps: delta
+            (0..<1000).map { _ in Int64(rng.next() % 4000) },                   // counters: frame of reference
+            (0..<1000).map { _ in Int64(bitPattern: rng.next()) },              // random: 64 bits
+            [Int64](repeating: 7, count: 100),
+        ]
+        for values in cases {
+            var w = ByteWriter()
+            IntCodec.encode(values, into: &w)
+            var r = ByteReader(w.bytes)
+            XCTAssertEqual(try IntCodec.decode(&r, count: values.count), values)
+            XCTAssertEqual(r.remaining, 0)
+        }
+        var w = ByteWriter()
+        IntCodec.encode((0..<1000).map { 1_795_255_200_000_000 + Int64($0) * 1_000 }, into: &w)
+        XCTAssertLessThan(w.count, 40, "regular timestamps should delta-pack to almost nothing")
+    }
+
+    func testDoubleCodecIsBitExact() throws {
+        let cases: [[Double]] = [
+            [0.1, 0.25, 1234.567, 1e-9, 42],
+            [.nan, .infinity, -.infinity, -0.0, 0.0, .greatestFiniteMagnitude, .leastNonzeroMagnitude],
+            (0..<500).map { Double($0) * 0.001 },
+            [1.0 / 3.0, 2.0 / 3.0],
+        ]
+        for values in cases {
+            var w = ByteWriter()
+            DoubleCodec.encode(values, into: &w)
+            var r = ByteReader(w.bytes)
+            let back = try DoubleCodec.decode(&r, count: values.count)
+            XCTAssertEqual(back.map(\.bitPattern), values.map(\.bitPattern))
+        }
+        var w = ByteWriter()
+        DoubleCodec.encode((0..<1000).map { Double($0 * 37 % 5000) / 1000 }, into: &w)
+        XCTAssertLessThan(w.count, 1000 * 2 + 20, "ms latencies with µs precision should pack as small integers")
+    }
+
+    func testStringCodecModes() throws {
+        let composed = "\u{E9}", decomposed = "e\u{301}"     // equal as Swift strings, different bytes
+        let cases: [[String]] = [
+            [], [""], ["", "", "a"], ["ü", "😀", "模型", "", "a\u{0}b"],
+            (0..<200).map { ["openai", "anthropic", "gemini"][$0 % 3] },           // dictionary
+            (0..<50).map { _ in SpanID.generate() },                                // hex, 32
+            ["00f067aa0ba902b7", "ffffffffffffffff"],                               // hex, 16
+            [composed, decomposed, composed, decomposed, composed, decomposed, "x", "x", "x", "x"],
+            ["0123456789ABCDEF0123456789abcdef"],                                     // uppercase: not hex mode
+        ]
+        for values in cases {
+            var w = ByteWriter()
+            StringCodec.encode(values, into: &w)
+            var r = ByteReader(w.bytes)
+            let back = try StringCodec.decode(&r, count: values.count)
+            XCTAssertEqual(back.map { Array($0.utf8) }, values.map { Array($0.utf8) })
+        }
+    }
+
+    func testPagesNeverTrapOnGarbage() {
+        var rng = TestSpans(seed: 3)
+        var spans = rng.spans(300)
+        spans[0].properties = ["k": "v"]
+        let columns = SpanColumns.columns(of: spans)
+        for (c, col) in columns.enumerated() {
+            let type = SegmentSchema.columns[c].type
+            let page = PageCodec.encode(col, type: type)
+            XCTAssertEqual(PageCodec.encode(try PageCodec.decode(page, type: type), type: type), page)
+            for _ in 0..<40 {
+                var bad = page
+                bad[Int(rng.next() % UInt64(bad.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+                _ = try? PageCodec.decode(bad, type: type)          // may fail, must not crash
+                _ = try? PageCodec.decode(Array(page.prefix(Int(rng.next() % UInt64(page.count)))), type: type)
+            }
+        }
+    }
+}

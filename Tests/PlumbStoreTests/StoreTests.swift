@@ -1,0 +1,194 @@
+import XCTest
+import PlumbCore
+import PlumbTestSupport
+@testable import PlumbStore
+
+final class StoreTests: XCTestCase {
+    var dir = DataDirectory("/nonexistent")
+    override func setUp() { dir = DataDirectory(makeTempDirectory() + "/data") }
+    override func tearDown() { try? FileManagerLite.removeTree(FileSystem.directory(of: dir.path)) }
+
+    func options(_ tweak: (inout StoreOptions) -> Void = { _ in }) -> StoreOptions {
+        var o = StoreOptions()
+        o.cutInterval = 0.2
+        o.maintenanceInterval = 3600
+        tweak(&o)
+        return o
+    }
+
+    func readAll(includeBodies: Bool = true) throws -> [Span] {
+        try StoreReader(directory: dir).spans(includeBodies: includeBodies)
+    }
+
+    func assertSameSet(_ got: [Span], _ want: [Span], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, want.count, "count", file: file, line: line)
+        let byID = Dictionary(got.map { ($0.spanID, $0) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(byID.count, got.count, "duplicate span ids", file: file, line: line)
+        for w in want {
+            guard let g = byID[w.spanID] else { return XCTFail("missing \(w.spanID)", file: file, line: line) }
+            XCTAssertTrue(sameSpan(g, w), "differs: \(w.spanID)", file: file, line: line)
+        }
+    }
+
+    func testAppendSyncReadBackWithBodies() throws {
+        var gen = TestSpans(seed: 21)
+        let spans = gen.spans(20_000, bodies: true)
+        let store = try SpanStore(directory: dir, options: options { $0.rowGroupSize = 4096 })
+        for s in spans { XCTAssertTrue(store.append(s)) }
+        try store.sync()
+        assertSameSet(try readAll(), spans)
+        try store.close()
+        assertSameSet(try readAll(), spans)
+        XCTAssertTrue(try StoreVerifier.verify(dir).failures.isEmpty)
+    }
+
+    func testOnlyOneWriter() throws {
+        let store = try SpanStore(directory: dir, options: options())
+        XCTAssertThrowsError(try SpanStore(directory: dir, options: options())) { e in
+            XCTAssertTrue("\(e)".contains("already open for writing"), "\(e)")
+        }
+        try store.close()
+    }
+
+    func testUnpublishedWALIsReplayedOnOpenExactlyOnce() throws {
+        var gen = TestSpans(seed: 22)
+        let first = gen.spans(300, bodies: true)
+        let store = try SpanStore(directory: dir, options: options())
+        for s in first { store.append(s) }
+        try store.close()
+        // As if the process died after logging 200 more spans but before publishing them, and
+        // also before releasing the WAL of the first 300 (already published: must not come back).
+        let more = gen.spans(200, from: 300, bodies: true)
+        let w = try WriteAheadLog.Writer(directory: dir.wal, firstSeq: 1)
+        try w.append(first[...], firstSeq: 1)
+        try w.append(more[...], firstSeq: 301)
+        let reopened = try SpanStore(directory: dir, options: options())
+        XCTAssertTrue(reopened.recoveryNotes.contains { $0.contains("replayed 200 spans") }, "\(reopened.recoveryNotes)")
+        try reopened.sync()
+        assertSameSet(try readAll(), first + more)
+        let extra = gen.spans(10, from: 500)
+        for s in extra { reopened.append(s) }
+        try reopened.close()
+        assertSameSet(try readAll(), first + more + extra)
+    }
+
+    func testOrphanedFilesFromACrashAreRemoved() throws {
+        var gen = TestSpans(seed: 23)
+        let store = try SpanStore(directory: dir, options: options())
+        for s in gen.spans(100) { store.append(s) }
+        try store.close()
+        try FileSystem.writeAtomically(dir.segment("seg-0000000099.plseg"), [1, 2, 3])
+        try FileSystem.writeAtomically(dir.tmp + "/seg-0000000100.plseg", [1, 2, 3])
+        let again = try SpanStore(directory: dir, options: options())
+        XCTAssertFalse(FileSystem.exists(dir.segment("seg-0000000099.plseg")))
+        XCTAssertTrue(FileSystem.list(dir.tmp).isEmpty)
+        try again.close()
+        XCTAssertEqual(try readAll().count, 100)
+    }
+
+    func testCompactionKeepsEveryLiveSpanExactlyOnce() throws {
+        var gen = TestSpans(seed: 24)
+        let store = try SpanStore(directory: dir, options: options {
+            $0.compactionTargetRows = 2_500; $0.compactionMinSegments = 3
+        })
+        var all: [Span] = []
+        for batch in 0..<10 {
+            let spans = gen.spans(500, from: batch * 500, bodies: batch % 2 == 0)
+            for s in spans { store.append(s) }
+            try store.sync()
+            all += spans
+        }
+        XCTAssertEqual(try store.catalog.liveSegments().count, 10)
+        store.maintainNow()
+        let live = try store.catalog.liveSegments()
+        XCTAssertLessThan(live.count, 10)
+        XCTAssertGreaterThan(store.stats.compactions, 0)
+        XCTAssertEqual(FileSystem.list(dir.segments).count, live.count, "replaced files deleted")
+        assertSameSet(try readAll(), all)
+        // Compacted segments are sorted by time.
+        for s in live where s.level > 0 {
+            let ts = try SegmentReader(path: dir.segment(s.file)).column("ts_start")
+            guard case .int(let v) = ts.values else { return XCTFail() }
+            XCTAssertEqual(v, v.sorted())
+        }
+        try store.close()
+        let report = try StoreVerifier.verify(dir)
+        XCTAssertTrue(report.failures.isEmpty, "\(report.failures)")
+        XCTAssertEqual(report.rows, Int64(all.count))
+    }
+
+    func testRetentionOfSpansAndBodiesIsSeparate() throws {
+        let day: Int64 = 86_400_000_000
+        let now = Timestamp.nowMicros()
+        var gen = TestSpans(seed: 25)
+        func batch(_ n: Int, age: Int64, from: Int) -> [Span] {
+            (0..<n).map { i in
+                var s = gen.span(index: from + i, baseMicros: now - age, bodies: false)
+                s.requestBody = "req \(from + i)"; s.responseBody = "resp"
+                return s
+            }
+        }
+        let ancient = batch(100, age: 30 * day, from: 0)       // past span retention
+        let old = batch(100, age: 3 * day, from: 100)          // past body retention only
+        let fresh = batch(100, age: 0, from: 200)
+        let straddle = batch(50, age: 30 * day, from: 300) + batch(50, age: 0, from: 350)
+        let store = try SpanStore(directory: dir, options: options {
+            $0.retentionMicros = 7 * day; $0.bodyRetentionMicros = day; $0.compaction = false
+        })
+        for group in [ancient, old, fresh, straddle] {
+            for s in group { store.append(s) }
+            try store.sync()
+        }
+        store.maintainNow()
+        try store.close()
+        let got = try readAll()
+        var want = old + fresh + Array(straddle.suffix(50))
+        for i in 0..<100 { want[i].requestBody = nil; want[i].responseBody = nil }   // old: bodies gone
+        assertSameSet(got, want)
+        XCTAssertTrue(try StoreVerifier.verify(dir).failures.isEmpty)
+    }
+
+    func testVerifyNamesTheCorruptSegmentAndTheRestStillReads() throws {
+        var gen = TestSpans(seed: 26)
+        let store = try SpanStore(directory: dir, options: options { $0.compaction = false })
+        var batches: [[Span]] = []
+        for b in 0..<3 {
+            let spans = gen.spans(1_000, from: b * 1000)
+            for s in spans { store.append(s) }
+            try store.sync()
+            batches.append(spans)
+        }
+        try store.close()
+        let segments = try StoreReader(directory: dir).catalog.liveSegments()
+        XCTAssertEqual(segments.count, 3)
+        let victim = dir.segment(segments[1].file)
+        var bytes = try FileSystem.readAll(victim)
+        bytes[bytes.count / 2] ^= 0x01
+        try FileSystem.writeAtomically(victim, bytes)
+        let report = try StoreVerifier.verify(dir)
+        XCTAssertEqual(report.failures.map(\.file), [segments[1].file])
+        let reader = try StoreReader(directory: dir)
+        assertSameSet(try reader.spans(), batches[0] + batches[2])
+        XCTAssertEqual(reader.problems.count, 1)
+        XCTAssertTrue(reader.problems[0].contains(segments[1].file))
+    }
+
+    func testVerifyDetectsRemovedSegmentsAndAlteredCatalogRows() throws {
+        var gen = TestSpans(seed: 27)
+        let store = try SpanStore(directory: dir, options: options { $0.compaction = false })
+        for b in 0..<3 {
+            for s in gen.spans(100, from: b * 100) { store.append(s) }
+            try store.sync()
+        }
+        try store.close()
+        let segments = try StoreReader(directory: dir).catalog.liveSegments()
+        try FileSystem.remove(dir.segment(segments[0].file))
+        let db = try SQLiteDatabase(path: dir.catalog)
+        try db.run("UPDATE segments SET rows = rows + 1 WHERE id = ?", [.int(segments[2].id)])
+        let failures = try StoreVerifier.verify(dir).failures
+        XCTAssertTrue(failures.contains { $0.file == segments[0].file && $0.reason.contains("missing") }, "\(failures)")
+        XCTAssertTrue(failures.contains { $0.file == segments[2].file && $0.reason.contains("chain") }, "\(failures)")
+        try db.run("DELETE FROM segments WHERE id = ?", [.int(segments[1].id)])
+        XCTAssertTrue(try StoreVerifier.verify(dir).failures.contains { $0.reason.contains("hash chain broken") })
+    }
+}

@@ -1,0 +1,82 @@
+import XCTest
+import PlumbCore
+import PlumbTestSupport
+@testable import PlumbStore
+
+final class WALTests: XCTestCase {
+    var dir = ""
+    override func setUp() { dir = makeTempDirectory() }
+    override func tearDown() { try? FileManagerLite.removeTree(dir) }
+
+    func writeBatches(_ spans: [Span], batch: Int) throws {
+        let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
+        var seq: UInt64 = 1
+        for start in stride(from: 0, to: spans.count, by: batch) {
+            let slice = spans[start..<min(spans.count, start + batch)]
+            try w.append(slice, firstSeq: seq)
+            seq += UInt64(slice.count)
+        }
+    }
+
+    func testReplayReturnsEverythingAfterPublished() throws {
+        var gen = TestSpans(seed: 11)
+        let spans = gen.spans(1_000, bodies: true)
+        try writeBatches(spans, batch: 100)
+        let all = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
+        XCTAssertEqual(all.spans.count, 1_000)
+        XCTAssertEqual(all.nextSeq, 1_001)
+        XCTAssertTrue(zip(all.spans.map(\.span), spans).allSatisfy { sameSpan($0, $1) })
+        let tail = try WriteAheadLog.replay(directory: dir, publishedSeq: 950)
+        XCTAssertEqual(tail.spans.map(\.seq), Array(951...1000))
+        XCTAssertTrue(tail.problems.isEmpty)
+    }
+
+    func testTornTailIsTruncatedAtTheLastGoodFrame() throws {
+        var gen = TestSpans(seed: 12)
+        try writeBatches(gen.spans(500), batch: 100)
+        let path = dir + "/" + WriteAheadLog.files(in: dir)[0].name
+        let full = try FileSystem.readAll(path)
+        // Cut inside the last frame: the first four frames (400 spans) survive.
+        for cut in [full.count - 1, full.count - 300] {
+            try FileSystem.writeAtomically(path, Array(full.prefix(cut)))
+            let r = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
+            XCTAssertEqual(r.spans.count, 400)
+            XCTAssertEqual(r.problems.count, 1)
+            let again = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
+            XCTAssertEqual(again.spans.count, 400)
+            XCTAssertTrue(again.problems.isEmpty, "truncation should leave a clean log")
+            try FileSystem.writeAtomically(path, full)
+        }
+    }
+
+    func testCorruptFrameStopsReplayAndSetsLaterFilesAside() throws {
+        var gen = TestSpans(seed: 13)
+        let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
+        try w.append(gen.spans(10)[...], firstSeq: 1)
+        try w.append(gen.spans(10)[...], firstSeq: 11)
+        try w.rotate(firstSeq: 21)
+        try w.append(gen.spans(10)[...], firstSeq: 21)
+        let first = dir + "/" + WriteAheadLog.files(in: dir)[0].name
+        var bytes = try FileSystem.readAll(first)
+        bytes[bytes.count - 5] ^= 0xFF                       // inside frame 2
+        try FileSystem.writeAtomically(first, bytes)
+        let r = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
+        XCTAssertEqual(r.spans.map(\.seq), Array(1...10))
+        XCTAssertEqual(WriteAheadLog.files(in: dir).count, 1)
+        XCTAssertEqual(FileSystem.list(dir + "/corrupt").count, 1, "later file kept aside, not deleted")
+    }
+
+    func testReleaseKeepsTheNewestFile() throws {
+        var gen = TestSpans(seed: 14)
+        let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
+        try w.append(gen.spans(5)[...], firstSeq: 1)
+        try w.rotate(firstSeq: 6)
+        try w.append(gen.spans(5)[...], firstSeq: 6)
+        WriteAheadLog.release(directory: dir, publishedSeq: 4)
+        XCTAssertEqual(WriteAheadLog.files(in: dir).count, 2)
+        WriteAheadLog.release(directory: dir, publishedSeq: 5)
+        XCTAssertEqual(WriteAheadLog.files(in: dir).map(\.firstSeq), [6])
+        WriteAheadLog.release(directory: dir, publishedSeq: 10)
+        XCTAssertEqual(WriteAheadLog.files(in: dir).count, 1)
+    }
+}
