@@ -1,0 +1,79 @@
+import XCTest
+import Foundation
+import PlumbCore
+import PlumbStore
+import PlumbTestSupport
+
+final class CommandLineTests: XCTestCase {
+    var tmp = ""
+    override func setUp() { tmp = makeTempDirectory("plumb-cli") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: tmp) }
+
+    func testImportReportsBadLinesByNumberAndKeepsTheGoodOnes() throws {
+        let good = try writeSpanFile(tmp + "/good.jsonl", count: 50, seed: 41, bodies: true)
+        var lines = try String(contentsOfFile: tmp + "/good.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        lines.insert("{\"span_id\": \"nothex\", \"ts_start\": 1, \"provider\": \"x\", \"status\": 200}", at: 3)
+        lines.insert("{not json", at: 10)
+        lines.insert("", at: 20)
+        lines.insert("{\"span_id\":\"0123456789abcdef0123456789abcdef\",\"ts_start\":1,\"provider\":\"x\",\"status\":200,\"colour\":1}", at: 30)
+        try (lines.joined(separator: "\r\n")).write(toFile: tmp + "/mixed.jsonl", atomically: false, encoding: .utf8)
+        let r = try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/mixed.jsonl"])
+        XCTAssertEqual(r.status, 1, "bad lines make the exit status 1")
+        XCTAssertTrue(r.stderr.contains("mixed.jsonl:4: column 'span_id': expected 32 hex digits, got 'nothex'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mixed.jsonl:11: invalid JSON: expected a string key at column 2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mixed.jsonl:31: column 'colour': unknown column"), r.stderr)
+        XCTAssertTrue(r.stdout.contains("imported 50 spans from 54 lines (3 skipped)"), r.stdout)
+        let stored = try StoreReader(directory: DataDirectory(tmp + "/d")).spans(includeBodies: true)
+        XCTAssertEqual(stored.count, good.count)
+        let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0.spanID, $0) })
+        for s in good { XCTAssertTrue(byID[s.spanID].map { sameSpan($0, s) } ?? false) }
+    }
+
+    func testVerifyNamesTheDamagedSegment() throws {
+        for k in 0..<3 {
+            _ = try writeSpanFile(tmp + "/p\(k).jsonl", count: 200, seed: 50 + UInt64(k))
+            XCTAssertEqual(try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/p\(k).jsonl"]).status, 0)
+        }
+        let ok = try PlumbProcess.run(["verify", "--data", tmp + "/d"])
+        XCTAssertEqual(ok.status, 0)
+        XCTAssertTrue(ok.stdout.hasPrefix("ok: 3 segments (600 spans"), ok.stdout)
+        let segs = FileSystem.list(tmp + "/d/segments")
+        XCTAssertEqual(segs.count, 3)
+        let victim = tmp + "/d/segments/" + segs[2]
+        var bytes = try FileSystem.readAll(victim)
+        bytes[40] ^= 0xFF
+        try FileSystem.writeAtomically(victim, bytes)
+        let bad = try PlumbProcess.run(["verify", "--data", tmp + "/d"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stdout.contains("FAIL \(segs[2]):"), bad.stdout)
+        XCTAssertFalse(bad.stdout.contains("FAIL \(segs[0])"), bad.stdout)
+    }
+
+    func testClearErrorsAndPendingCommands() throws {
+        let missing = try PlumbProcess.run(["verify", "--data", tmp + "/nothing"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "plumb: error: no Plumb data directory at \(tmp)/nothing (catalog.sqlite not found)\n")
+        let noFile = try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/absent.jsonl"])
+        XCTAssertEqual(noFile.status, 1)
+        XCTAssertTrue(noFile.stderr.hasPrefix("plumb: error: cannot read"), noFile.stderr)
+        for cmd in ["serve", "query", "tail", "dash", "incidents", "digest"] {
+            let r = try PlumbProcess.run([cmd])
+            XCTAssertEqual(r.status, 2, cmd)
+            XCTAssertTrue(r.stderr.contains("not available yet"), r.stderr)
+        }
+        try "retension = \"7d\"\n".write(toFile: tmp + "/bad.toml", atomically: false, encoding: .utf8)
+        let badConfig = try PlumbProcess.run(["verify", "--config", tmp + "/bad.toml", "--data", tmp])
+        XCTAssertEqual(badConfig.status, 1)
+        XCTAssertTrue(badConfig.stderr.contains("unknown key 'retension'"), badConfig.stderr)
+    }
+
+    func testDataDirectoryFromEnvironmentAndConfig() throws {
+        _ = try writeSpanFile(tmp + "/a.jsonl", count: 10, seed: 60)
+        try "data = \"\(tmp)/from-config\"\n".write(toFile: tmp + "/plumb.toml", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try PlumbProcess.run(["import", "--config", tmp + "/plumb.toml", tmp + "/a.jsonl"]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/from-config/catalog.sqlite"))
+        XCTAssertEqual(try PlumbProcess.run(["import", "--config", tmp + "/plumb.toml", tmp + "/a.jsonl"],
+                                            environment: ["PLUMB_DATA": tmp + "/from-env"]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/from-env/catalog.sqlite"))
+    }
+}
