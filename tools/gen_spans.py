@@ -16,7 +16,8 @@ import time
 import numpy as np
 import orjson
 
-CHUNK = 200_000  # rows per numpy/orjson batch; fixed so output never depends on memory settings
+CHUNK = 200_000  # rows per numpy batch; fixed, since each chunk has its own random stream
+SUB = 10_000  # rows per orjson batch
 N_USERS = 5_000
 N_KEYS = 50
 
@@ -80,26 +81,18 @@ M = [
     ("xai", "grok-3", "chat", 0.8, (3.0, 15.0, 0.75, None), None, 0, 0, 60, 0),
     ("xai", "grok-3-mini", "chat", 1, None, None, 0, 1, 120, 0),
 ]
-MODELS = [m[1] for m in M]
+_PROV, MODELS, _KIND, _W, _PRICE, _DATED, _PDATED, _REASON, _TPS, _DIMS = zip(*M)
 NM = len(M)
-M_PROV = np.array([PROV_NAMES.index(m[0]) for m in M])
-M_EMB = np.array([m[2] == "emb" for m in M])
-M_P = np.array([m[3] for m in M], float) / sum(m[3] for m in M)
-M_PRICED = np.array([m[4] is not None for m in M])
-_pr = [m[4] or (0, 0, None, None) for m in M]
-# cache prices fall back to the input price when a provider gives no discount
-PRICE = np.array([[p[0], p[1], p[0] if p[2] is None else p[2], p[0] if p[3] is None else p[3]] for p in _pr]) / 1e6
-M_PDATED = np.array([m[6] for m in M])
-M_REASON = np.array([bool(m[7]) for m in M])
-M_TPS = np.array([max(m[8], 1) for m in M], float)
-M_DIMS = np.array([m[9] for m in M])
-P_FAMILY = [PROVIDERS[p][0] for p in PROV_NAMES]
-P_BASE = np.array([PROVIDERS[p][1] for p in PROV_NAMES], float)
-P_429 = np.array([PROVIDERS[p][2] for p in PROV_NAMES])
-P_CACHE = [PROVIDERS[p][3] for p in PROV_NAMES]
-P_PREFILL = np.array([PROVIDERS[p][6] for p in PROV_NAMES], float)
-P_SSE = np.array([PROVIDERS[p][7] for p in PROV_NAMES], float)
-
+M_PROV = np.array([PROV_NAMES.index(p) for p in _PROV])
+M_EMB = np.array(_KIND) == "emb"
+M_P = np.array(_W, float) / sum(_W)
+M_PRICED = np.array([p is not None for p in _PRICE])
+# USD per token; cache prices fall back to the input price when a provider gives no discount
+PRICE = np.array([[p[0], p[1], p[0] if p[2] is None else p[2], p[0] if p[3] is None else p[3]]
+                  for p in (q or (0, 0, None, None) for q in _PRICE)]) / 1e6
+M_PDATED, M_REASON, M_TPS, M_DIMS = np.array(_PDATED), np.array(_REASON, bool), np.maximum(_TPS, 1.0), np.array(_DIMS)
+P_FAMILY, _PB, _P429, P_CACHE, _, _, _PF, _PS = zip(*PROVIDERS.values())
+P_BASE, P_429, P_PREFILL, P_SSE = (np.array(x, float) for x in (_PB, _P429, _PF, _PS))
 
 def _variants():
     """(operation, endpoint) per model and variant: 0 plain, 1 streaming, 2 OpenAI Responses API."""
@@ -130,6 +123,7 @@ FINISH_TAB = np.array([FINISH[f] for f in P_FAMILY], object)
 STATUS_CODES = np.array([429, 400, 500, 503, 502, 504, 200])
 ERROR_OF = {429: "rate_limited", 400: "upstream_4xx", 500: "upstream_5xx", 503: "upstream_5xx",
             502: "upstream_unreachable", 504: "upstream_timeout"}
+ERR_LUT = np.array([ERROR_OF.get(c) for c in range(600)], object)
 TEAMS = ["search", "support-bot", "growth", "data-platform", "copilot", "billing-ml", "research", "internal-tools"]
 ENVS = ["prod", "staging", "dev"]
 FEATURES = [None, "summarize", "chat", "rag", "extract", "classify", "codegen", "agent"]
@@ -156,18 +150,13 @@ def iso_us(us):
     d = days.astype("datetime64[D]")
     mon = d.astype("datetime64[M]")
     out = np.empty((len(us), 27), np.uint32)
-
-    def put(pos, val, width):
+    for pos, val, width in ((0, mon.astype(np.int64) // 12 + 1970, 4), (5, mon.astype(np.int64) % 12 + 1, 2),
+                            (8, (d - mon.astype("datetime64[D]")).astype(np.int64) + 1, 2),
+                            (11, rem // 3_600_000_000, 2), (14, rem // 60_000_000 % 60, 2),
+                            (17, rem // 1_000_000 % 60, 2), (20, rem % 1_000_000, 6)):
         for k in range(width - 1, -1, -1):
             out[:, pos + k] = 48 + val % 10
             val = val // 10
-    put(0, mon.astype(np.int64) // 12 + 1970, 4)
-    put(5, mon.astype(np.int64) % 12 + 1, 2)
-    put(8, (d - mon.astype("datetime64[D]")).astype(np.int64) + 1, 2)
-    put(11, rem // 3_600_000_000, 2)
-    put(14, rem // 60_000_000 % 60, 2)
-    put(17, rem // 1_000_000 % 60, 2)
-    put(20, rem % 1_000_000, 6)
     for pos, ch in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (26, "Z")):
         out[:, pos] = ord(ch)
     return out.view("<U27").ravel().tolist()
@@ -183,7 +172,7 @@ def nullable(values, null_mask):
 def skeleton(g, n, start_us, days, start_weekday):
     """Times in ts_start order, with user, session and model per span. Traffic follows a per-minute
     rate: mid-day UTC peak, quiet nights, weekends at ~45%, slight growth; ~70% of spans belong
-    to sessions (same user, mostly one model, 5-120 s apart)."""
+    to sessions (same user, mostly one model, seconds to minutes apart)."""
     minutes = np.arange(days * 1440)
     hour = (minutes % 1440) / 60.0
     rate = 0.15 + np.exp(-0.5 * ((hour - 15.0) / 3.8) ** 2) + 0.3 * np.exp(-0.5 * ((hour - 8.5) / 2.0) ** 2)
@@ -196,7 +185,7 @@ def skeleton(g, n, start_us, days, start_weekday):
         mins = np.repeat(minutes, g.multinomial(k, p_min))
         return start_us + mins * 60_000_000 + g.integers(0, 60_000_000, k)
 
-    user_p = 1.0 / np.arange(1, N_USERS + 1) ** 1.1  # Zipf-like: a few users send most traffic
+    user_p = 1.0 / np.arange(1, N_USERS + 1) ** 1.0  # Zipf: a few users (service accounts) send much of the traffic
     user_p /= user_p.sum()
     n_sess = int(round(n * 0.70))
     lens = 1 + g.geometric(1 / 6.0, size=n_sess // 7 * 2 + 10)  # mean 7 spans a session
@@ -241,7 +230,7 @@ def lognorm(rng, median, sigma, n):
     return median * rng.lognormal(0.0, sigma, n)
 
 
-def build_chunk(rng, ts, user, session, model, ctx):
+def build_chunk(f, rng, ts, user, session, model, ctx):
     n = len(ts)
     prov = M_PROV[model]
     emb = M_EMB[model]
@@ -262,7 +251,7 @@ def build_chunk(rng, ts, user, session, model, ctx):
         fail = hit & (rng.random(n) < p_fail)
         status[fail] = rng.choice(codes, fail.sum(), p=probs)
         slow[hit] = rng.uniform(2.5, 8.0) if kind == "timeouts" else rng.uniform(1.2, 2.0)
-    err = _err_of(status)
+    err = ERR_LUT[status]
     r2 = rng.random(n)  # mid-stream endings: the client went away, or the upstream reset
     cut = stream & (status == 200) & (r2 < 0.0055)
     err[cut] = np.where(r2[cut] < 0.004, "client_cancelled", "stream_reset")
@@ -292,7 +281,7 @@ def build_chunk(rng, ts, user, session, model, ctx):
             cr[hit] = (inp[hit] * frac[hit]).astype(np.int64)
             w = sel & (u > 0.88)
             cw[w] = (inp[w] * rng.uniform(0.1, 0.6, w.sum())).astype(np.int64)
-            cr[cr < 1024], cw[cw < 1024] = 0, 0
+            cr[sel & (cr < 1024)], cw[sel & (cw < 1024)] = 0, 0  # Anthropic caches >= 1024-token prefixes
     pr = PRICE[model]
     cost = np.round((inp - cr - cw) * pr[:, 0] + out * pr[:, 1] + cr * pr[:, 2] + cw * pr[:, 3], 10)
 
@@ -350,11 +339,17 @@ def build_chunk(rng, ts, user, session, model, ctx):
         nullable(cost, priced_null), req_b.tolist(), resp_b.tolist(), ctx["key_hash"][key].tolist(),
         [PROPS[i] for i in pidx.tolist()],
     ]
-    rows = [dict(zip(KEYS, r)) for r in zip(*cols)]
-    if ctx["bodies"] > 0:
-        add_bodies(rng, rows, rng.random(n) < ctx["bodies"], cut, ts)
-    dumps = orjson.dumps
-    return b"\n".join(dumps(r) for r in rows) + b"\n"
+    body = rng.random(n) < ctx["bodies"]
+    dumps, nl, total = orjson.dumps, orjson.OPT_APPEND_NEWLINE, 0
+    for lo in range(0, n, SUB):  # small batches keep the Python working set small and reused
+        hi = min(lo + SUB, n)
+        rows = [dict(zip(KEYS, r)) for r in zip(*(c[lo:hi] for c in cols))]
+        if body[lo:hi].any():
+            add_bodies(rng, rows, body[lo:hi], cut[lo:hi], ts[lo:hi])
+        buf = b"".join([dumps(r, option=nl) for r in rows])
+        f.write(buf)
+        total += len(buf)
+    return total
 
 
 PROMPTS = [("Summarize this support ticket in two sentences: login fails after the 2.3 update.",
@@ -362,54 +357,50 @@ PROMPTS = [("Summarize this support ticket in two sentences: login fails after t
            ("Translate 'good morning, see you at the meeting' into French.", "Bonjour, à tout à l'heure à la réunion."),
            ("Write a SQL query that counts orders per day.",
             "SELECT date_trunc('day', created_at) AS day, count(*) FROM orders GROUP BY 1 ORDER BY 1;"),
-           ("Classify the sentiment: \"the new dashboard is great\"", "positive"),
-           ("Extract the invoice number from: INV-20931, due 2026-11-02.", "{\"invoice\": \"INV-20931\"}")]
+           ("Classify the sentiment: \"the new dashboard is great\"", "positive")]
 SYSTEM = "You are a helpful assistant for Acme Corp."
+ANTH_ERR = {400: "invalid_request_error", 429: "rate_limit_error", 500: "api_error", 503: "overloaded_error"}
+GEM_ERR = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
 
 def add_bodies(rng, rows, mask, cut, ts):
-    """Small, shape-correct request/response bodies (not sized to the token counts). Streams keep
-    their SSE text; cut streams lose their closing events; errors get the provider's error shape."""
-    pick = rng.integers(0, len(PROMPTS), int(mask.sum())).tolist()
-    for i, k in zip(np.flatnonzero(mask).tolist(), pick):
+    """Small bodies in each API's real shape (not sized to the token counts): SSE text for streams,
+    cut streams without their closing events, the provider's error JSON (Plumb's own for 502/504)."""
+    js = lambda o: orjson.dumps(o).decode()  # noqa: E731
+    for i, k in zip(np.flatnonzero(mask).tolist(), rng.integers(0, len(PROMPTS), int(mask.sum())).tolist()):
         r = rows[i]
         q, a = PROMPTS[k]
-        op, m, s, st = r["operation"], r["model_requested"], r["stream"], r["status"]
+        op, m, s, st, mo, fr = (r[x] for x in ("operation", "model_requested", "stream", "status", "model", "finish_reason"))
         fam = PROVIDERS[r["provider"]][0]
-        req = {"embeddings": {"content": {"parts": [{"text": q}]}} if fam == "gemini" else {"model": m, "input": q},
-               "chat": {"model": m, "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": q}],
-                        "stream": s, **({"stream_options": {"include_usage": True}} if s else {})},
-               "responses": {"model": m, "instructions": SYSTEM, "input": q, "stream": s},
-               "messages": {"model": m, "max_tokens": 1024, "system": SYSTEM, "stream": s,
-                            "messages": [{"role": "user", "content": q}]},
-               "generate": {"systemInstruction": {"parts": [{"text": SYSTEM}]},
-                            "contents": [{"role": "user", "parts": [{"text": q}]}],
-                            "generationConfig": {"maxOutputTokens": 1024}}}[op]
-        r["request_body"] = orjson.dumps(req).decode()
+        msgs = [{"role": "user", "content": q}]
+        r["request_body"] = js({
+            "embeddings": {"content": {"parts": [{"text": q}]}} if fam == "gemini" else {"model": m, "input": q},
+            "chat": {"model": m, "messages": [{"role": "system", "content": SYSTEM}] + msgs, "stream": s,
+                     **({"stream_options": {"include_usage": True}} if s else {})},
+            "responses": {"model": m, "instructions": SYSTEM, "input": q, "stream": s},
+            "messages": {"model": m, "max_tokens": 1024, "system": SYSTEM, "messages": msgs, "stream": s},
+            "generate": {"systemInstruction": {"parts": [{"text": SYSTEM}]}, "contents": [
+                {"role": "user", "parts": [{"text": q}]}], "generationConfig": {"maxOutputTokens": 1024}}}[op])
         if st != 200:
             e = r["error_type"]
-            body = ({"type": "error", "error": {"type": "rate_limit_error" if st == 429 else "api_error", "message": e}}
-                    if fam == "anthropic" and st in (429, 500, 503) else
-                    {"error": {"code": st, "message": e, "status": "RESOURCE_EXHAUSTED" if st == 429 else "UNAVAILABLE"}}
-                    if fam == "gemini" and st in (429, 500, 503) else
-                    {"error": {"message": f"{e} (status {st})", "type": e, "code": st}})
-            r["response_body"] = orjson.dumps(body).decode()
+            r["response_body"] = js(
+                {"type": "error", "error": {"type": ANTH_ERR[st], "message": e}} if fam == "anthropic" and st in ANTH_ERR
+                else {"error": {"code": st, "message": e, "status": GEM_ERR[st]}} if fam == "gemini" and st in GEM_ERR
+                else {"error": {"message": f"{e} (status {st})", "type": e, "code": st}})
             continue
-        mo, fr = r["model"], r["finish_reason"]
-        it, ot, cr, rs = (r[x] or 0 for x in ("input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens"))
-        cid = hex_str(rng.integers(0, 2**64, (1, 1), dtype=np.uint64))[0][:12]
+        it, ot, cr, cw, rs = (r[x] or 0 for x in ("input_tokens", "output_tokens", "cache_read_tokens",
+                                                 "cache_write_tokens", "reasoning_tokens"))
+        cid = "%012x" % int(rng.integers(0, 2**48))
         if op == "embeddings":
             vec = np.round(rng.normal(0, 0.05, 8), 6).tolist()  # truncated vector
-            body = {"embedding": {"values": vec}} if fam == "gemini" else {
+            r["response_body"] = js({"embedding": {"values": vec}} if fam == "gemini" else {
                 "object": "list", "data": [{"object": "embedding", "index": 0, "embedding": vec}], "model": mo,
-                "usage": {"prompt_tokens": it, "total_tokens": it}}
-            r["response_body"] = orjson.dumps(body).decode()
+                "usage": {"prompt_tokens": it, "total_tokens": it}})
             continue
         if op == "messages":
-            usage = {"input_tokens": it - cr - (r["cache_write_tokens"] or 0), "output_tokens": ot,
-                     "cache_read_input_tokens": cr, "cache_creation_input_tokens": r["cache_write_tokens"] or 0}
-            full = {"id": "msg_" + cid, "type": "message", "role": "assistant", "model": mo,
-                    "content": [{"type": "text", "text": a}], "stop_reason": fr, "usage": usage}
+            full = {"id": "msg_" + cid, "type": "message", "role": "assistant", "model": mo, "content": [
+                {"type": "text", "text": a}], "stop_reason": fr, "usage": {"input_tokens": it - cr - cw,
+                "output_tokens": ot, "cache_read_input_tokens": cr, "cache_creation_input_tokens": cw}}
             events = [("message_start", {"type": "message_start", "message": {**full, "content": [], "stop_reason": None}}),
                       ("content_block_delta", {"type": "content_block_delta", "index": 0,
                                                "delta": {"type": "text_delta", "text": a}}),
@@ -420,13 +411,12 @@ def add_bodies(rng, rows, mask, cut, ts):
             full = {"candidates": [{"content": {"role": "model", "parts": [{"text": a}]}, "finishReason": fr}],
                     "usageMetadata": {"promptTokenCount": it, "candidatesTokenCount": ot - rs, "thoughtsTokenCount": rs,
                                       "cachedContentTokenCount": cr, "totalTokenCount": it + ot}, "modelVersion": mo}
-            events = [(None, {"candidates": [{"content": {"role": "model", "parts": [{"text": a}]}}], "modelVersion": mo}),
-                      (None, full)]
+            events = [(None, {"candidates": [{"content": {"role": "model", "parts": [{"text": a}]}}]}), (None, full)]
         elif op == "responses":
-            full = {"id": "resp_" + cid, "object": "response", "status": "completed", "model": mo,
-                    "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": a}]}],
-                    "usage": {"input_tokens": it, "input_tokens_details": {"cached_tokens": cr}, "output_tokens": ot,
-                              "output_tokens_details": {"reasoning_tokens": rs}, "total_tokens": it + ot}}
+            full = {"id": "resp_" + cid, "object": "response", "status": "completed", "model": mo, "output": [
+                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": a}]}],
+                "usage": {"input_tokens": it, "input_tokens_details": {"cached_tokens": cr}, "output_tokens": ot,
+                          "output_tokens_details": {"reasoning_tokens": rs}, "total_tokens": it + ot}}
             events = [("response.output_text.delta", {"type": "response.output_text.delta", "delta": a}),
                       ("response.completed", {"type": "response.completed", "response": full})]
         else:
@@ -439,19 +429,9 @@ def add_bodies(rng, rows, mask, cut, ts):
             events = [(None, {**ch, "choices": [{"index": 0, "delta": {"role": "assistant", "content": a}}]}),
                       (None, {**ch, "choices": [{"index": 0, "delta": {}, "finish_reason": fr}]}),
                       (None, {**ch, "choices": [], "usage": usage}), (None, "[DONE]")]
-        if not s:
-            r["response_body"] = orjson.dumps(full).decode()
-            continue
-        events = events[:1] if cut[i] else events
-        r["response_body"] = "".join((f"event: {ev}\n" if ev else "") + "data: " +
-                                     (d if isinstance(d, str) else orjson.dumps(d).decode()) + "\n\n" for ev, d in events)
-
-
-def _err_of(status):
-    lut = np.full(600, None, object)
-    for c, e in ERROR_OF.items():
-        lut[c] = e
-    return lut[status]
+        r["response_body"] = js(full) if not s else "".join(
+            (f"event: {ev}\n" if ev else "") + "data: " + (d if isinstance(d, str) else js(d)) + "\n\n"
+            for ev, d in (events[:1] if cut[i] else events))
 
 
 def main(argv=None):
@@ -485,12 +465,10 @@ def main(argv=None):
     with open(a.out, "wb") as f:
         for ci, lo in enumerate(range(0, a.count, CHUNK)):
             sl = slice(lo, min(lo + CHUNK, a.count))
-            buf = build_chunk(np.random.default_rng([a.seed, 1, ci]), ts[sl], user[sl], session[sl], model[sl], ctx)
-            f.write(buf)
-            written += len(buf)
+            written += build_chunk(f, np.random.default_rng([a.seed, 1, ci]), ts[sl], user[sl], session[sl], model[sl], ctx)
     el = time.time() - t0
     inc_txt = "; ".join(f"{PROV_NAMES[p]} {iso_us(np.array([s]))[0][:16]}Z +{(e - s) // 60_000_000}m {k}"
-                        for p, s, e, k, _ in incs)
+                        for p, s, e, k, _ in sorted(incs, key=lambda x: x[1]))
     print(f"gen_spans: {a.count} spans ({len(set(M_PROV.tolist()))} providers, {NM} models) from {a.start} over "
           f"{a.days}d, incidents [{inc_txt}], {written / 1e6:.1f} MB -> {a.out} in {el:.1f}s "
           f"({a.count / max(el, 1e-9):,.0f} spans/s)", file=sys.stderr)

@@ -1,1 +1,110 @@
-print("placeholder")
+import Foundation
+import PlumbCore
+import PlumbStore
+
+/// `plumb-bench ingest FILE.jsonl DATA_DIR [--limit N]`: loads the spans into memory (not timed),
+/// then times one producer appending them all until every one is published in a segment, and
+/// prints the rate and the bytes per span of the segment files (bodies apart).
+/// Run by tools/bench/store_bench.sh; figures are printed, never asserted.
+func loadSpans(_ path: String, limit: Int) throws -> [Span] {
+    let f = try FileDescriptor.openForReading(path)
+    let size = try f.size()
+    var spans: [Span] = []
+    var offset = 0
+    var carry: [UInt8] = []
+    while offset < size && spans.count < limit {
+        let n = min(16 << 20, size - offset)
+        var chunk = carry
+        chunk.append(contentsOf: try f.read(at: offset, count: n))
+        offset += n
+        var start = 0
+        try chunk.withUnsafeBufferPointer { buf in
+            for i in 0..<buf.count where buf[i] == 0x0A && spans.count < limit {
+                let line = UnsafeBufferPointer(rebasing: buf[start..<i])
+                start = i + 1
+                if line.isEmpty { continue }
+                spans.append(try Span(json: JSONParser.parse(bytes: line)))
+            }
+        }
+        carry = Array(chunk[start...])
+    }
+    return spans
+}
+
+func rss() -> String {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "?" }
+    return s.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) } ?? "?"
+}
+
+let args = CommandLine.arguments
+guard args.count >= 4, args[1] == "ingest" else {
+    FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--limit N]\n".utf8))
+    exit(2)
+}
+let limit = args.firstIndex(of: "--limit").flatMap { Int(args[$0 + 1]) } ?? Int.max
+let loadStart = Date()
+let spans = try loadSpans(args[2], limit: limit)
+let loadSecs = Date().timeIntervalSince(loadStart)
+print("loaded \(spans.count) spans in \(String(format: "%.1f", loadSecs)) s (JSON parse, not timed below)")
+
+if args.contains("--breakdown") {
+    // Where a segment's encoding time goes, column by column (one thread, no I/O).
+    var t = Date()
+    let columns = SpanColumns.columns(of: spans)
+    print(String(format: "transpose: %.3f s", Date().timeIntervalSince(t)))
+    var total = 0.0
+    for (i, c) in SegmentSchema.columns.enumerated() {
+        t = Date()
+        var bytes = 0
+        for start in stride(from: 0, to: spans.count, by: 65_536) {
+            let slice = columns[i].slice(start..<min(spans.count, start + 65_536))
+            bytes += PageCodec.encode(slice, type: c.type).count
+            _ = ZoneMap.of(slice)
+        }
+        let dt = Date().timeIntervalSince(t)
+        total += dt
+        print(String(format: "  %-20@ %.3f s  %8.2f bytes/span", c.name as NSString, dt, Double(bytes) / Double(spans.count)))
+    }
+    print(String(format: "encode total: %.3f s", total))
+    exit(0)
+}
+let dir = DataDirectory(args[3])
+var options = StoreOptions()
+options.compaction = false
+options.maintenanceInterval = 1e9
+let store = try SpanStore(directory: dir, options: options)
+let t0 = Date()
+let verbose = args.contains("--timeline")
+if verbose {
+    Thread.detachNewThread {
+        while true {
+            let st = store.stats
+            print(String(format: "  t=%.2f appended=%d durable=%d published=%d segments=%d pending=%d", Date().timeIntervalSince(t0), st.appended, st.durableSeq, st.publishedSeq, st.segmentsPublished, st.pending))
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+}
+for s in spans { store.append(s) }
+let tAppend = Date().timeIntervalSince(t0)
+try store.sync()
+let tPublished = Date().timeIntervalSince(t0)
+let stats = store.stats
+print(String(format: "append: %.2f s (%.0f spans/s producer side)", tAppend, Double(spans.count) / tAppend))
+print(String(format: "ingest: %.2f s, %.0f spans/s (append until published; %d WAL batches, %d segments, %d dropped)",
+             tPublished, Double(spans.count) / tPublished, stats.walBatches, stats.segmentsPublished, stats.dropped))
+func segmentBytes() throws -> Int64 { try Catalog(path: dir.catalog, readOnly: true).liveSegments().reduce(0) { $0 + $1.bytes } }
+let before = try segmentBytes()
+print(String(format: "segments: %d bytes, %.2f bytes/span", before, Double(before) / Double(spans.count)))
+try store.close()
+
+// Compaction into ~2M-row segments, as the serving store does in the background.
+var compacting = options
+compacting.compaction = true
+let again = try SpanStore(directory: dir, options: compacting)
+let tc = Date()
+again.maintainNow()
+let after = try segmentBytes()
+print(String(format: "compacted: %d bytes, %.2f bytes/span (%d segments, %.1f s)", after, Double(after) / Double(spans.count),
+             try Catalog(path: dir.catalog, readOnly: true).liveSegments().count, Date().timeIntervalSince(tc)))
+try again.close()
+print("peak RSS: \(rss())")

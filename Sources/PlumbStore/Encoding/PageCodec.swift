@@ -91,7 +91,7 @@ enum MapCodec {
         var keys: [String] = [], values: [String] = []
         IntCodec.encode(v.map { Int64($0.count) }, into: &w)
         for m in v {
-            for k in m.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            for k in m.keys.sorted(by: UTF8Bytes.less) {
                 keys.append(k); values.append(m[k]!)
             }
         }

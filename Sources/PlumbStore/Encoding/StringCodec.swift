@@ -27,9 +27,14 @@ public enum StringCodec {
         guard let first = v.first else { return nil }
         let len = first.utf8.count
         guard len == 16 || len == 32 else { return nil }
-        for s in v {
+        for var s in v {
             guard s.utf8.count == len else { return nil }
-            for c in s.utf8 where !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) { return nil }
+            let ok = s.withUTF8 { b in
+                var bad = false
+                for c in b { bad = bad || !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) }
+                return !bad
+            }
+            if !ok { return nil }
         }
         return len
     }
@@ -39,12 +44,16 @@ public enum StringCodec {
         let words = length / 16
         var cols = [[Int64]](repeating: [], count: words)
         for k in 0..<words { cols[k].reserveCapacity(v.count) }
-        for s in v {
-            var u = s.utf8.makeIterator()
-            for k in 0..<words {
-                var x: UInt64 = 0
-                for _ in 0..<16 { x = x << 4 | UInt64(Hex.nibble(u.next()!)!) }
-                cols[k].append(Int64(bitPattern: x))
+        for var s in v {
+            s.withUTF8 { b in
+                for k in 0..<words {
+                    var x: UInt64 = 0
+                    for j in 0..<16 {
+                        let c = b[k * 16 + j]
+                        x = x << 4 | UInt64(c <= 0x39 ? c &- 0x30 : c &- 0x57)   // validated lowercase hex
+                    }
+                    cols[k].append(Int64(bitPattern: x))
+                }
             }
         }
         for c in cols { IntCodec.encode(c, into: &w) }
@@ -57,13 +66,13 @@ public enum StringCodec {
         let limit = max(16, v.count / 2)
         for s in v {
             if let existing = dict.index(forKey: s) {
-                guard dict.keys[existing].utf8.elementsEqual(s.utf8) else { return nil }
+                guard UTF8Bytes.equal(dict.keys[existing], s) else { return nil }
                 continue
             }
             dict[s] = 0
             if dict.count > limit { return nil }
         }
-        let sorted = dict.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let sorted = dict.keys.sorted(by: UTF8Bytes.less)
         for (i, s) in sorted.enumerated() { dict[s] = i }
         return dict
     }

@@ -44,8 +44,8 @@ public struct ZoneMap: Sendable, Equatable {
             var lo: String?, hi: String?
             for i in v.indices where valid(i) {
                 let s = v[i]
-                if lo == nil || s.utf8.lexicographicallyPrecedes(lo!.utf8) { lo = s }
-                if hi == nil || hi!.utf8.lexicographicallyPrecedes(s.utf8) { hi = s }
+                if lo == nil || UTF8Bytes.less(s, lo!) { lo = s }
+                if hi == nil || UTF8Bytes.less(hi!, s) { hi = s }
             }
             if let lo, let hi, hi.utf8.count <= maxStringBound {
                 bounds = .string(min: String(decoding: lo.utf8.prefix(maxStringBound), as: UTF8.self), max: hi)
@@ -63,7 +63,7 @@ public struct ZoneMap: Sendable, Equatable {
         case (.int(let a, let b1), .int(let c, let d)): b = .int(min: Swift.min(a, c), max: Swift.max(b1, d))
         case (.double(let a, let b1), .double(let c, let d)): b = .double(min: Swift.min(a, c), max: Swift.max(b1, d))
         case (.string(let a, let b1), .string(let c, let d)):
-            b = .string(min: a.utf8.lexicographicallyPrecedes(c.utf8) ? a : c, max: b1.utf8.lexicographicallyPrecedes(d.utf8) ? d : b1)
+            b = .string(min: UTF8Bytes.less(a, c) ? a : c, max: UTF8Bytes.less(b1, d) ? d : b1)
         case (.none, _) where rowCount == nullCount: b = o.bounds
         case (_, .none) where o.rowCount == o.nullCount: b = bounds
         default: b = .none

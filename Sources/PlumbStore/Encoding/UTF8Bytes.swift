@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Byte-wise comparisons of strings. Swift's `==` and `<` follow Unicode canonical equivalence;
+/// the store must keep and order exact bytes, and memcmp on the UTF-8 is also much faster.
+enum UTF8Bytes {
+    @inline(__always) static func compare(_ a: String, _ b: String) -> Int32 {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                if c != 0 { return c }
+                return x.count < y.count ? -1 : (x.count > y.count ? 1 : 0)
+            }
+        }
+    }
+
+    @inline(__always) static func less(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
+
+    @inline(__always) static func equal(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && compare(a, b) == 0
+    }
+}
