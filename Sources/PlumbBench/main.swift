@@ -12,6 +12,7 @@ func loadSpans(_ path: String, limit: Int) throws -> [Span] {
     var spans: [Span] = []
     var offset = 0
     var carry: [UInt8] = []
+    var pool = SpanInterner()
     while offset < size && spans.count < limit {
         let n = min(16 << 20, size - offset)
         var chunk = carry
@@ -23,12 +24,20 @@ func loadSpans(_ path: String, limit: Int) throws -> [Span] {
                 let line = UnsafeBufferPointer(rebasing: buf[start..<i])
                 start = i + 1
                 if line.isEmpty { continue }
-                spans.append(try Span(json: JSONParser.parse(bytes: line)))
+                spans.append(pool.intern(try Span(json: JSONParser.parse(bytes: line))))
             }
         }
         carry = Array(chunk[start...])
     }
     return spans
+}
+
+@inline(never) func copySpans(_ spans: [Span]) -> Double {
+    let t = Date()
+    var copy: [Span] = []
+    copy.reserveCapacity(spans.count)
+    for s in spans { copy.append(s) }
+    return Date().timeIntervalSince(t)
 }
 
 func rss() -> String {
@@ -50,6 +59,21 @@ print("loaded \(spans.count) spans in \(String(format: "%.1f", loadSecs)) s (JSO
 if args.contains("--breakdown") {
     // Where a segment's encoding time goes, column by column (one thread, no I/O).
     var t = Date()
+    var records = ByteWriter(capacity: spans.count * 300)
+    for s in spans { SpanRecord.encode(s, into: &records) }
+    print(String(format: "wal encode: %.3f s (%d bytes/span)", Date().timeIntervalSince(t), records.count / spans.count))
+    t = Date()
+    var packedBytes = 0
+    for start in stride(from: 0, to: records.count, by: 4 << 20) {
+        packedBytes += LZ4.compress(Array(records.bytes[start..<min(records.count, start + (4 << 20))])).count
+    }
+    print(String(format: "wal lz4: %.3f s (%.1f bytes/span)", Date().timeIntervalSince(t), Double(packedBytes) / Double(spans.count)))
+    t = Date()
+    _ = CRC32C.checksum(records.bytes)
+    print(String(format: "wal crc: %.3f s", Date().timeIntervalSince(t)))
+    t = Date()
+    print(String(format: "span copy: %.3f s (%d bytes per Span)", copySpans(spans), MemoryLayout<Span>.stride))
+    t = Date()
     let columns = SpanColumns.columns(of: spans)
     print(String(format: "transpose: %.3f s", Date().timeIntervalSince(t)))
     var total = 0.0
@@ -58,8 +82,7 @@ if args.contains("--breakdown") {
         var bytes = 0
         for start in stride(from: 0, to: spans.count, by: 65_536) {
             let slice = columns[i].slice(start..<min(spans.count, start + 65_536))
-            bytes += PageCodec.encode(slice, type: c.type).count
-            _ = ZoneMap.of(slice)
+            bytes += PageCodec.encodeWithZone(slice, type: c.type).page.count
         }
         let dt = Date().timeIntervalSince(t)
         total += dt

@@ -8,56 +8,61 @@ import PlumbCore
 /// ```
 public enum SpanColumns {
     public static func columns(of spans: [Span], bodyRefs: [BodyRef?]? = nil) -> [ColumnVector] {
+        // One pass over the spans (each is hundreds of bytes: one pass per column would stream
+        // them through the cache thirty times).
         let n = spans.count
-        func str(_ f: (Span) -> String) -> ColumnVector {
-            var v = [String](); v.reserveCapacity(n)
-            for s in spans { v.append(f(s)) }
-            return ColumnVector(.string(v))
-        }
-        func strOpt(_ f: (Span) -> String?) -> ColumnVector {
-            var v = [String](), ok = [Bool](); v.reserveCapacity(n); ok.reserveCapacity(n)
-            for s in spans { let x = f(s); v.append(x ?? ""); ok.append(x != nil) }
-            return ColumnVector(.string(v), validity: ok)
-        }
-        func int(_ f: (Span) -> Int64) -> ColumnVector {
-            var v = [Int64](); v.reserveCapacity(n)
-            for s in spans { v.append(f(s)) }
-            return ColumnVector(.int(v))
-        }
-        func intOpt(_ f: (Span) -> Int64?) -> ColumnVector {
-            var v = [Int64](), ok = [Bool](); v.reserveCapacity(n); ok.reserveCapacity(n)
-            for s in spans { let x = f(s); v.append(x ?? 0); ok.append(x != nil) }
-            return ColumnVector(.int(v), validity: ok)
-        }
-        func dbl(_ f: (Span) -> Double) -> ColumnVector {
-            var v = [Double](); v.reserveCapacity(n)
-            for s in spans { v.append(f(s)) }
-            return ColumnVector(.double(v))
-        }
-        func dblOpt(_ f: (Span) -> Double?) -> ColumnVector {
-            var v = [Double](), ok = [Bool](); v.reserveCapacity(n); ok.reserveCapacity(n)
-            for s in spans { let x = f(s); v.append(x ?? 0); ok.append(x != nil) }
-            return ColumnVector(.double(v), validity: ok)
-        }
-        func ref(_ f: (BodyRef) -> Int64?) -> ColumnVector {
-            guard let bodyRefs else { return ColumnVector(.int(.init(repeating: 0, count: n)), validity: .init(repeating: false, count: n)) }
-            var v = [Int64](), ok = [Bool](); v.reserveCapacity(n); ok.reserveCapacity(n)
-            for r in bodyRefs { let x = r.flatMap(f); v.append(x ?? 0); ok.append(x != nil) }
-            return ColumnVector(.int(v), validity: ok)
+        var spanID = Strings(n), traceID = Strings(n), parent = Strings(n), session = Strings(n), user = Strings(n)
+        var provider = Strings(n), modelReq = Strings(n), model = Strings(n), op = Strings(n), endpoint = Strings(n)
+        var method = Strings(n), errType = Strings(n), finish = Strings(n), keyHash = Strings(n)
+        var tsStart = Ints(n), tsEnd = Ints(n), status = Ints(n), inTok = Ints(n), outTok = Ints(n)
+        var cacheR = Ints(n), cacheW = Ints(n), reason = Ints(n), reqBytes = Ints(n), respBytes = Ints(n)
+        var bFile = Ints(n), bBlock = Ints(n), bOff = Ints(n), bReq = Ints(n), bResp = Ints(n)
+        var latency = Doubles(n), ttft = Doubles(n), upstream = Doubles(n), cost = Doubles(n)
+        var stream = [Bool](), props = [[String: String]]()
+        stream.reserveCapacity(n); props.reserveCapacity(n)
+        for row in 0..<n {
+            let x = spans[row]
+            spanID.add(x.spanID); traceID.add(x.traceID); parent.add(x.parentSpanID); session.add(x.sessionID)
+            user.add(x.userID); provider.add(x.provider); modelReq.add(x.modelRequested); model.add(x.model)
+            op.add(x.operation); endpoint.add(x.endpoint); method.add(x.method); errType.add(x.errorType)
+            finish.add(x.finishReason); keyHash.add(x.apiKeyHash)
+            tsStart.add(x.tsStart); tsEnd.add(x.tsEnd); status.add(x.status); inTok.add(x.inputTokens)
+            outTok.add(x.outputTokens); cacheR.add(x.cacheReadTokens); cacheW.add(x.cacheWriteTokens)
+            reason.add(x.reasoningTokens); reqBytes.add(x.requestBytes); respBytes.add(x.responseBytes)
+            latency.add(x.latencyMs); ttft.add(x.ttftMs); upstream.add(x.upstreamMs); cost.add(x.costUSD)
+            stream.append(x.stream); props.append(x.properties)
+            let r = bodyRefs?[row] ?? nil
+            bFile.add(r?.file); bBlock.add(r?.block); bOff.add(r?.offset); bReq.add(r?.requestLength); bResp.add(r?.responseLength)
         }
         return [
-            str { $0.spanID }, strOpt { $0.traceID }, strOpt { $0.parentSpanID }, strOpt { $0.sessionID },
-            strOpt { $0.userID }, int { $0.tsStart }, int { $0.tsEnd }, dbl { $0.latencyMs }, dblOpt { $0.ttftMs },
-            dbl { $0.upstreamMs }, str { $0.provider }, strOpt { $0.modelRequested }, strOpt { $0.model },
-            str { $0.operation }, str { $0.endpoint }, str { $0.method },
-            ColumnVector(.bool(spans.map(\.stream))),
-            int { $0.status }, strOpt { $0.errorType }, strOpt { $0.finishReason },
-            intOpt { $0.inputTokens }, intOpt { $0.outputTokens }, intOpt { $0.cacheReadTokens },
-            intOpt { $0.cacheWriteTokens }, intOpt { $0.reasoningTokens }, dblOpt { $0.costUSD },
-            int { $0.requestBytes }, int { $0.responseBytes }, strOpt { $0.apiKeyHash },
-            ColumnVector(.map(spans.map(\.properties))),
-            ref { $0.file }, ref { $0.block }, ref { $0.offset }, ref { $0.requestLength }, ref { $0.responseLength },
+            spanID.column, traceID.column, parent.column, session.column, user.column, tsStart.column, tsEnd.column,
+            latency.column, ttft.column, upstream.column, provider.column, modelReq.column, model.column, op.column,
+            endpoint.column, method.column, ColumnVector(.bool(stream)), status.column, errType.column, finish.column,
+            inTok.column, outTok.column, cacheR.column, cacheW.column, reason.column, cost.column, reqBytes.column,
+            respBytes.column, keyHash.column, ColumnVector(.map(props)),
+            bFile.column, bBlock.column, bOff.column, bReq.column, bResp.column,
         ]
+    }
+
+    struct Strings {
+        var v: [String] = [], ok: [Bool] = []
+        init(_ n: Int) { v.reserveCapacity(n); ok.reserveCapacity(n) }
+        @inline(__always) mutating func add(_ x: String?) { v.append(x ?? ""); ok.append(x != nil) }
+        var column: ColumnVector { ColumnVector(.string(v), validity: ok) }
+    }
+
+    struct Ints {
+        var v: [Int64] = [], ok: [Bool] = []
+        init(_ n: Int) { v.reserveCapacity(n); ok.reserveCapacity(n) }
+        @inline(__always) mutating func add(_ x: Int64?) { v.append(x ?? 0); ok.append(x != nil) }
+        var column: ColumnVector { ColumnVector(.int(v), validity: ok) }
+    }
+
+    struct Doubles {
+        var v: [Double] = [], ok: [Bool] = []
+        init(_ n: Int) { v.reserveCapacity(n); ok.reserveCapacity(n) }
+        @inline(__always) mutating func add(_ x: Double?) { v.append(x ?? 0); ok.append(x != nil) }
+        var column: ColumnVector { ColumnVector(.double(v), validity: ok) }
     }
 
     /// Spans (without bodies) and their body refs from a full set of segment columns.

@@ -8,6 +8,11 @@ public enum PageCodec {
     static let compressed: UInt8 = 2
 
     public static func encode(_ column: ColumnVector, type: ColumnType) -> [UInt8] {
+        encodeWithZone(column, type: type).page
+    }
+
+    /// The page and the zone map of its values (string bounds come from the encoder's own pass).
+    public static func encodeWithZone(_ column: ColumnVector, type: ColumnType) -> (page: [UInt8], zone: ZoneMap) {
         var body = ByteWriter(capacity: column.count * 2)
         var flags: UInt8 = 0
         var present: [Int]? = nil
@@ -17,13 +22,16 @@ public enum PageCodec {
             present = validity.indices.filter { validity[$0] }
         }
         func pick<T>(_ v: [T]) -> [T] { present.map { idx in idx.map { v[$0] } } ?? v }
+        var zone: ZoneMap? = nil
         switch column.values {
         case .int(let v): IntCodec.encode(pick(v), into: &body)
         case .double(let v): DoubleCodec.encode(pick(v), into: &body)
         case .bool(let v):
             let p = pick(v)
             BitPacking.pack(count: p.count, width: 1, into: &body) { p[$0] ? 1 : 0 }
-        case .string(let v): StringCodec.encode(pick(v), into: &body)
+        case .string(let v):
+            let bounds = StringCodec.encode(pick(v), into: &body)
+            zone = ZoneMap(bounds: bounds, nullCount: column.nullCount, rowCount: column.count)
         case .map(let v): MapCodec.encode(pick(v), into: &body)
         }
         var out = ByteWriter(capacity: body.count + 16)
@@ -35,7 +43,7 @@ public enum PageCodec {
             out.u8(flags); out.varint(UInt64(column.count))
             out.append(body.bytes)
         }
-        return out.bytes
+        return (out.bytes, zone ?? ZoneMap.of(column))
     }
 
     public static func decode(_ page: [UInt8], type: ColumnType) throws -> ColumnVector {

@@ -8,84 +8,106 @@ import PlumbCore
 public enum StringCodec {
     enum Mode: UInt8 { case plain = 0, dictionary = 1, hex = 2 }
 
-    public static func encode(_ v: [String], into w: inout ByteWriter) {
-        if let len = commonHexLength(v) { return encodeHex(v, length: len, into: &w) }
-        if let dict = dictionary(v) {
-            let dictBytes = dict.keys.reduce(0) { $0 + $1.utf8.count + 1 }
-            let width = BitPacking.width(of: UInt64(max(dict.count - 1, 0)))
-            let plainBytes = v.reduce(0) { $0 + $1.utf8.count + 1 }
-            if dictBytes + BitPacking.byteCount(count: v.count, width: width) < plainBytes {
-                return encodeDictionary(v, dict, width: width, into: &w)
-            }
+    /// Encodes `v` and returns the byte-order bounds of its values (for the zone map).
+    @discardableResult
+    public static func encode(_ v: [String], into w: inout ByteWriter) -> ZoneBounds {
+        if let words = hexWords(v), !(words.count > 0 && mostlyRepeated(words[words.count - 1])) {
+            return encodeHex(words, length: words.count * 16, into: &w)
         }
-        w.u8(Mode.plain.rawValue)
-        IntCodec.encode(v.map { Int64($0.utf8.count) }, into: &w)
-        for s in v { w.bytes.append(contentsOf: s.utf8) }
+        var interner = StringInterner(expected: min(v.count, 1024))
+        var codes = [UInt32](); codes.reserveCapacity(v.count)
+        let limit = max(16, v.count / 2)
+        var plainBytes = 0
+        for s in v {
+            let c = interner.code(of: s)
+            codes.append(UInt32(c))
+            plainBytes += s.utf8.count + 1
+            if interner.count > limit { return encodePlain(v, into: &w) }
+        }
+        let width = BitPacking.width(of: UInt64(max(interner.count - 1, 0)))
+        let dictBytes = interner.arena.count + interner.count
+        guard dictBytes + BitPacking.byteCount(count: v.count, width: width) < plainBytes else { return encodePlain(v, into: &w) }
+        let order = interner.sortedOrder()
+        var rank = [UInt32](repeating: 0, count: order.count)
+        for (r, e) in order.enumerated() { rank[e] = UInt32(r) }
+        w.u8(Mode.dictionary.rawValue)
+        w.varint(UInt64(order.count))
+        IntCodec.encode(order.map { Int64(interner.bytes($0).count) }, into: &w)
+        for e in order { w.bytes.append(contentsOf: interner.bytes(e)) }
+        w.u8(UInt8(width))
+        BitPacking.pack(count: codes.count, width: width, into: &w) { UInt64(rank[Int(codes[$0])]) }
+        guard let first = order.first, let last = order.last else { return .none }
+        return bounds(min: interner.string(first), max: interner.string(last))
     }
 
-    static func commonHexLength(_ v: [String]) -> Int? {
+    static func bounds(min lo: String, max hi: String) -> ZoneBounds {
+        guard hi.utf8.count <= ZoneMap.maxStringBound else { return .none }
+        return .string(min: String(decoding: lo.utf8.prefix(ZoneMap.maxStringBound), as: UTF8.self), max: hi)
+    }
+
+    static func encodePlain(_ v: [String], into w: inout ByteWriter) -> ZoneBounds {
+        w.u8(Mode.plain.rawValue)
+        IntCodec.encode(v.map { Int64($0.utf8.count) }, into: &w)
+        var lo: String?, hi: String?
+        for var s in v {
+            s.withUTF8 { w.bytes.append(contentsOf: $0) }
+            if lo == nil || UTF8Bytes.less(s, lo!) { lo = s }
+            if hi == nil || UTF8Bytes.less(hi!, s) { hi = s }
+        }
+        guard let lo, let hi else { return .none }
+        return bounds(min: lo, max: hi)
+    }
+
+    /// When every value is lowercase hex of one length (16 or 32), the values as 64-bit words.
+    static func hexWords(_ v: [String]) -> [[UInt64]]? {
         guard let first = v.first else { return nil }
         let len = first.utf8.count
         guard len == 16 || len == 32 else { return nil }
+        let words = len / 16
+        var cols = [[UInt64]](repeating: [], count: words)
+        for k in 0..<words { cols[k].reserveCapacity(v.count) }
         for var s in v {
             guard s.utf8.count == len else { return nil }
-            let ok = s.withUTF8 { b in
-                var bad = false
-                for c in b { bad = bad || !((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) }
-                return !bad
+            let ok = s.withUTF8 { b -> Bool in
+                for k in 0..<words {
+                    var x: UInt64 = 0
+                    var bad = false
+                    for j in 0..<16 {
+                        let c = b[k * 16 + j]
+                        let d = c &- 0x30 < 10 ? c &- 0x30 : (c &- 0x61 < 6 ? c &- 0x57 : 0xFF)
+                        bad = bad || d == 0xFF
+                        x = x << 4 | UInt64(d & 0xF)
+                    }
+                    if bad { return false }
+                    cols[k].append(x)
+                }
+                return true
             }
             if !ok { return nil }
         }
-        return len
+        return cols
     }
 
-    static func encodeHex(_ v: [String], length: Int, into w: inout ByteWriter) {
+    /// Few distinct values among the first thousand: a dictionary will beat raw words.
+    static func mostlyRepeated(_ words: [UInt64]) -> Bool {
+        let sample = words.prefix(1024)
+        return Set(sample).count * 4 < sample.count
+    }
+
+    static func encodeHex(_ cols: [[UInt64]], length: Int, into w: inout ByteWriter) -> ZoneBounds {
         w.u8(Mode.hex.rawValue); w.u8(UInt8(length))
-        let words = length / 16
-        var cols = [[Int64]](repeating: [], count: words)
-        for k in 0..<words { cols[k].reserveCapacity(v.count) }
-        for var s in v {
-            s.withUTF8 { b in
-                for k in 0..<words {
-                    var x: UInt64 = 0
-                    for j in 0..<16 {
-                        let c = b[k * 16 + j]
-                        x = x << 4 | UInt64(c <= 0x39 ? c &- 0x30 : c &- 0x57)   // validated lowercase hex
-                    }
-                    cols[k].append(Int64(bitPattern: x))
-                }
-            }
+        for c in cols { IntCodec.encode(c.map { Int64(bitPattern: $0) }, into: &w) }
+        guard !cols[0].isEmpty else { return .none }
+        var lo = 0, hi = 0
+        func less(_ a: Int, _ b: Int) -> Bool {
+            for c in cols where c[a] != c[b] { return c[a] < c[b] }
+            return false
         }
-        for c in cols { IntCodec.encode(c, into: &w) }
-    }
-
-    /// Distinct values keyed by their exact bytes; nil when too many to pay, or when two values are
-    /// canonically equal as Swift strings but differ in bytes (those must never be merged).
-    static func dictionary(_ v: [String]) -> [String: Int]? {
-        var dict: [String: Int] = [:]
-        let limit = max(16, v.count / 2)
-        for s in v {
-            if let existing = dict.index(forKey: s) {
-                guard UTF8Bytes.equal(dict.keys[existing], s) else { return nil }
-                continue
-            }
-            dict[s] = 0
-            if dict.count > limit { return nil }
+        for i in 1..<cols[0].count {
+            if less(i, lo) { lo = i }
+            if less(hi, i) { hi = i }
         }
-        let sorted = dict.keys.sorted(by: UTF8Bytes.less)
-        for (i, s) in sorted.enumerated() { dict[s] = i }
-        return dict
-    }
-
-    static func encodeDictionary(_ v: [String], _ dict: [String: Int], width: Int, into w: inout ByteWriter) {
-        w.u8(Mode.dictionary.rawValue)
-        var entries = [String](repeating: "", count: dict.count)
-        for (s, i) in dict { entries[i] = s }
-        w.varint(UInt64(entries.count))
-        IntCodec.encode(entries.map { Int64($0.utf8.count) }, into: &w)
-        for s in entries { w.bytes.append(contentsOf: s.utf8) }
-        w.u8(UInt8(width))
-        BitPacking.pack(count: v.count, width: width, into: &w) { UInt64(dict[v[$0]]!) }
+        return .string(min: cols.map { hex64($0[lo]) }.joined(), max: cols.map { hex64($0[hi]) }.joined())
     }
 
     public static func decode(_ r: inout ByteReader, count: Int) throws -> [String] {

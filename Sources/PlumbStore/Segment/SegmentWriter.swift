@@ -45,8 +45,7 @@ public enum SegmentWriter {
             let groupOffset = offset
             for (ci, col) in columns.enumerated() {
                 let slice = col.slice(start..<end)
-                let page = PageCodec.encode(slice, type: schema[ci].type)
-                let zone = ZoneMap.of(slice)
+                let (page, zone) = PageCodec.encodeWithZone(slice, type: schema[ci].type)
                 pages.append(PageInfo(offset: groupOffset + buffer.count, length: page.count, crc: CRC32C.checksum(page), zone: zone))
                 buffer.append(contentsOf: page)
                 fileZones[ci] = fileZones[ci].map { $0.merged(with: zone) } ?? zone
