@@ -199,7 +199,10 @@ def skeleton(g, n, start_us, days, start_weekday):
     first = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
     csum = np.cumsum(gaps)
     offs = csum - csum[first][sess] if n_sess else csum
-    s_ts = np.minimum(sample_times(s_count)[sess] + offs, end_us - 1)
+    s_dur = offs[first + lens - 1] if n_sess else np.zeros(0, np.int64)
+    latest = end_us - s_dur - g.integers(1, 300_000_000, s_count)  # sessions end inside the window
+    s_start = np.maximum(np.minimum(sample_times(s_count), latest), start_us)
+    s_ts = np.minimum(s_start[sess] + offs, end_us - 1)
     s_user = np.where(g.random(s_count) < 0.05, -1, g.choice(N_USERS, s_count, p=user_p))[sess]
     s_model = g.choice(NM, s_count, p=M_P)[sess]
     s_model = np.where(g.random(n_sess) < 0.85, s_model, g.choice(NM, n_sess, p=M_P))

@@ -29,7 +29,7 @@ struct CommonOptions: ParsableArguments {
     }
 
     func dataDirectory(_ config: PlumbConfig) -> DataDirectory {
-        DataDirectory((try? config.string("data", cli: data)) ?? nil ?? "./plumb-data")
+        do { return DataDirectory(try config.string("data", cli: data) ?? "./plumb-data") } catch { fail("\(error)") }
     }
 
     func storeOptions(_ config: PlumbConfig) -> StoreOptions {

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `plumb`: argument parsing and wiring only; the work lives in the Plumb* libraries.
 struct Plumb: ParsableCommand {
@@ -13,4 +16,7 @@ struct Plumb: ParsableCommand {
     )
 }
 
+// Past a file-size limit, writes should fail with EFBIG (reported, nothing lost) rather than
+// the default SIGXFSZ killing the process mid-write.
+signal(SIGXFSZ, SIG_IGN)
 Plumb.main()

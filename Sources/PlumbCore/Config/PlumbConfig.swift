@@ -77,7 +77,8 @@ public struct PlumbConfig: Sendable {
         let units: [(String, Int64)] = [("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000),
                                         ("d", 86_400_000_000), ("w", 604_800_000_000)]
         for (suffix, scale) in units where t.hasSuffix(suffix) {
-            guard let n = Double(t.dropLast(suffix.count)), n >= 0, n.isFinite else { return nil }
+            guard let n = Double(t.dropLast(suffix.count)), n >= 0, n.isFinite,
+                  n * Double(scale) < 9.2e18 else { return nil }
             return Int64(n * Double(scale))
         }
         return nil

@@ -95,6 +95,10 @@ public final class Catalog: @unchecked Sendable {
         try db.query("SELECT \(Self.columns) FROM segments ORDER BY id", row: Self.record)
     }
 
+    public func state(ofSegment id: Int64) throws -> SegmentRecord.State? {
+        try db.query("SELECT state FROM segments WHERE id = ?", [.int(id)]) { SegmentRecord.State(rawValue: $0.text(0)) }.first ?? nil
+    }
+
     public func publishedSeq() throws -> UInt64 {
         UInt64(try db.query("SELECT value FROM meta WHERE key = 'published_seq'") { $0.text(0) }.first ?? "0") ?? 0
     }

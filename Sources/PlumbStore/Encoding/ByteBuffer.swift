@@ -103,6 +103,13 @@ public struct ByteReader {
         return Int(v)
     }
 
+    /// A varint that must fit an Int (counts, offsets): too large is a format error, not a trap.
+    public mutating func int(_ what: StaticString) throws -> Int {
+        let v = try varint()
+        guard v <= UInt64(Int32.max) * 1024 else { throw FormatError("implausible \(what) \(v)") }
+        return Int(v)
+    }
+
     public mutating func f64() throws -> Double { Double(bitPattern: try u64()) }
 
     public mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {

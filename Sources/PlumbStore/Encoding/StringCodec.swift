@@ -42,7 +42,7 @@ public enum StringCodec {
 
     static func bounds(min lo: String, max hi: String) -> ZoneBounds {
         guard hi.utf8.count <= ZoneMap.maxStringBound else { return .none }
-        return .string(min: String(decoding: lo.utf8.prefix(ZoneMap.maxStringBound), as: UTF8.self), max: hi)
+        return .string(min: ZoneMap.lowerBound(lo), max: hi)
     }
 
     static func encodePlain(_ v: [String], into w: inout ByteWriter) -> ZoneBounds {

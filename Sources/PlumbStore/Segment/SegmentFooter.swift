@@ -53,7 +53,7 @@ public struct SegmentFooter: Sendable, Equatable {
 
     static func decode(_ bytes: [UInt8]) throws -> SegmentFooter {
         var r = ByteReader(bytes)
-        let schemaVersion = Int(try r.varint())
+        let schemaVersion = try r.int("schema version")
         let createdAt = try r.svarint()
         let ncol = try r.length("column count", elementSize: 3)
         var columns: [ColumnDescriptor] = []
@@ -66,10 +66,10 @@ public struct SegmentFooter: Sendable, Equatable {
         var groups: [RowGroupInfo] = []
         var total = 0
         for _ in 0..<ngroups {
-            let rows = Int(try r.varint())
+            let rows = try r.int("row count")
             var pages: [PageInfo] = []
             for _ in 0..<ncol {
-                let off = Int(try r.varint()), len = Int(try r.varint()), crc = try r.u32()
+                let off = try r.int("page offset"), len = try r.int("page length"), crc = try r.u32()
                 pages.append(PageInfo(offset: off, length: len, crc: crc, zone: try ZoneMap.read(&r, rowCount: rows)))
             }
             groups.append(RowGroupInfo(rowCount: rows, pages: pages))

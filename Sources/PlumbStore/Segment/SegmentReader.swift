@@ -47,10 +47,13 @@ public final class SegmentReader: Sendable {
             let fbytes = try file.read(at: fileSize - SegmentFooter.trailerSize - flen, count: flen)
             guard CRC32C.checksum(fbytes) == fcrc else { throw SegmentError(path: path, reason: "footer checksum mismatch") }
             footer = try SegmentFooter.decode(fbytes)
+            guard footer.schemaVersion <= SpanSchema.version else {
+                throw SegmentError(path: path, reason: "span schema version \(footer.schemaVersion) is newer than this build's (\(SpanSchema.version))")
+            }
             let pagesEnd = fileSize - SegmentFooter.trailerSize - flen
             for g in footer.rowGroups {
                 guard g.pages.count == footer.columns.count else { throw SegmentError(path: path, reason: "row group column count mismatch") }
-                for p in g.pages where p.offset < SegmentFooter.headerSize || p.offset + p.length > pagesEnd {
+                for p in g.pages where p.offset < SegmentFooter.headerSize || p.length > pagesEnd || p.offset > pagesEnd - p.length {
                     throw SegmentError(path: path, reason: "page at \(p.offset) lies outside the page area")
                 }
             }

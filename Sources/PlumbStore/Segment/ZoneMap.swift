@@ -48,12 +48,22 @@ public struct ZoneMap: Sendable, Equatable {
                 if hi == nil || UTF8Bytes.less(hi!, s) { hi = s }
             }
             if let lo, let hi, hi.utf8.count <= maxStringBound {
-                bounds = .string(min: String(decoding: lo.utf8.prefix(maxStringBound), as: UTF8.self), max: hi)
+                bounds = .string(min: lowerBound(lo), max: hi)
             }
         case .map:
             break
         }
         return ZoneMap(bounds: bounds, nullCount: nulls, rowCount: c.count)
+    }
+
+    /// A prefix of `s` of at most `maxStringBound` bytes, cut at a character boundary (a cut
+    /// inside a UTF-8 sequence would decode as U+FFFD and could sort above `s`).
+    static func lowerBound(_ s: String) -> String {
+        let b = Array(s.utf8)
+        guard b.count > maxStringBound else { return s }
+        var n = maxStringBound
+        while n > 0 && b[n] & 0xC0 == 0x80 { n -= 1 }
+        return String(decoding: b[0..<n], as: UTF8.self)
     }
 
     /// The union of two zone maps of the same column.
@@ -82,7 +92,7 @@ public struct ZoneMap: Sendable, Equatable {
     }
 
     static func read(_ r: inout ByteReader, rowCount: Int) throws -> ZoneMap {
-        let nulls = Int(try r.varint())
+        let nulls = try r.int("null count")
         let b: ZoneBounds
         switch try r.u8() {
         case 0: b = .none

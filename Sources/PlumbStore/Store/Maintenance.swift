@@ -15,14 +15,17 @@ struct Maintenance {
         SegmentPublisher(directory: store.directory, catalog: store.catalog, rowGroupSize: store.options.rowGroupSize)
     }
 
-    /// Merges the oldest run of small segments, time-sorted; false when there is nothing to merge.
+    /// Merges the oldest run of small segments of one level (tiered: a merged segment is not
+    /// rewritten again until enough peers of its level exist), time-sorted; false when idle.
     func compactOnce() throws -> Bool {
         let target = store.options.compactionTargetRows
         let small = try store.catalog.liveSegments().filter { $0.rows < Int64(target / 2) }
-        guard small.count >= store.options.compactionMinSegments else { return false }
+        let levels = Dictionary(grouping: small, by: \.level)
+        guard let (_, peers) = levels.sorted(by: { $0.key < $1.key })
+            .first(where: { $0.value.count >= store.options.compactionMinSegments }) else { return false }
         var group: [SegmentRecord] = []
         var rows: Int64 = 0
-        for s in small {
+        for s in peers {
             if !group.isEmpty && rows + s.rows > Int64(target) { break }
             group.append(s); rows += s.rows
         }
@@ -44,7 +47,10 @@ struct Maintenance {
                 try catalog.expire(segments: expired.map(\.id))
                 for s in expired { try FileSystem.remove(store.directory.segment(s.file)) }
             }
-            for s in live where s.tsMin < cutoff && s.tsMax >= cutoff {
+            // A segment that straddles the cutoff is rewritten once a tenth of its time range has
+            // expired, not on every run (readers apply the cutoff to the rest).
+            for s in live where s.tsMin < cutoff && s.tsMax >= cutoff
+                && Double(cutoff - s.tsMin) >= 0.1 * Double(max(1, s.tsMax - s.tsMin)) {
                 try rewrite([s], keep: { $0 >= cutoff })
             }
         }

@@ -40,6 +40,12 @@ public final class SpanStore: @unchecked Sendable {
     private var memtable: [Span] = []
     private var memtableMaxSeq: UInt64 = 0
     private var memtableDeadline: Double = 0
+    /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
+    private var walNeedsNewFile = false
+    /// Publish failures in a row (reset by a success); sync gives up after a few.
+    private var publishFailures = 0
+    private var publishError: Error?
+    static let publishAttempts = 3
     /// Problems found while opening (torn WAL tail, orphaned files), for the caller to report.
     public private(set) var recoveryNotes: [String] = []
 
@@ -111,8 +117,8 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         let target = nextSeq - 1
         cond.broadcast()
-        while durableSeq < target && walError == nil && !walDone { cond.wait() }
-        if durableSeq < target, let walError { throw walError }
+        while max(durableSeq, publishedSeq) < target && walError == nil && !walDone { cond.wait() }
+        if max(durableSeq, publishedSeq) < target, let walError { throw walError }
     }
 
     /// Waits until every span appended before the call is published in a segment.
@@ -123,19 +129,24 @@ public final class SpanStore: @unchecked Sendable {
         cond.broadcast()
         while publishedSeq < target && !publisherDone {
             if let walError, durableSeq < target { throw walError }
+            if publishFailures >= Self.publishAttempts, let publishError { throw publishError }
             cond.wait()
         }
+        if publishedSeq < target, let publishError { throw publishError }
     }
 
-    /// Publishes everything and stops the background threads.
+    /// Publishes everything and stops the background threads. If publishing keeps failing (disk
+    /// full), it stops anyway and throws: what reached the WAL is replayed on the next open.
     public func close() throws {
-        try? sync()
+        var failure: Error?
+        do { try sync() } catch { failure = error }
         cond.lock()
         stopping = true
         cond.broadcast()
         while !walDone || !publisherDone { cond.wait() }
         cond.unlock()
         writerLock.release()
+        if let failure { throw failure }
     }
 
     /// Runs compaction and retention now, on the publisher thread, and waits for them.
@@ -177,10 +188,21 @@ public final class SpanStore: @unchecked Sendable {
 
             if !batch.isEmpty {
                 var failure: Error?
-                do { try wal.append(batch[...], firstSeq: first) } catch { failure = error }
+                do {
+                    if walNeedsNewFile { try wal.rotate(firstSeq: first); walNeedsNewFile = false }
+                    try wal.append(batch[...], firstSeq: first)
+                } catch {
+                    failure = error
+                    walNeedsNewFile = true
+                }
                 cond.lock()
-                if let failure { walError = failure; counters.walErrors += 1 } else { walError = nil }
-                durableSeq = first + UInt64(batch.count) - 1
+                if let failure {
+                    // Not durable: the spans stay in the memtable and become durable when published.
+                    walError = failure; counters.walErrors += 1; counters.lastError = "write-ahead log: \(failure)"
+                } else {
+                    walError = nil
+                    durableSeq = first + UInt64(batch.count) - 1
+                }
                 counters.walBatches += 1
                 cond.broadcast()
                 cond.unlock()
@@ -205,7 +227,8 @@ public final class SpanStore: @unchecked Sendable {
 
     /// Freezes the memtable for the publisher and starts a new WAL file after it.
     private func cut() {
-        do { try wal.rotate(firstSeq: memtableMaxSeq + 1) } catch {
+        do { try wal.rotate(firstSeq: memtableMaxSeq + 1); walNeedsNewFile = false } catch {
+            walNeedsNewFile = true
             cond.lock(); walError = error; counters.walErrors += 1; cond.unlock()
         }
         cond.lock()
@@ -233,13 +256,25 @@ public final class SpanStore: @unchecked Sendable {
                     try publish(item.spans, maxSeq: item.maxSeq)
                     cond.lock()
                     frozen.removeFirst()
+                    publishFailures = 0; publishError = nil
                     publishedSeq = max(publishedSeq, item.maxSeq)
                     counters.segmentsPublished += 1
                     cond.broadcast()
                     cond.unlock()
                     WriteAheadLog.release(directory: directory.wal, publishedSeq: item.maxSeq)
+                    // Under a steady backlog, still compact and expire on schedule.
+                    if Self.now() >= nextMaintenance {
+                        runMaintenance()
+                        nextMaintenance = Self.now() + options.maintenanceInterval
+                    }
                 } catch {
-                    cond.lock(); counters.publishErrors += 1; counters.lastError = "\(error)"; cond.unlock()
+                    cond.lock()
+                    counters.publishErrors += 1; counters.lastError = "\(error)"
+                    publishFailures += 1; publishError = error
+                    let giveUp = stopping && publishFailures >= Self.publishAttempts
+                    cond.broadcast()
+                    cond.unlock()
+                    if giveUp { break }
                     Thread.sleep(forTimeInterval: 1)   // disk full or similar: retry; the WAL still holds the spans
                 }
                 continue

@@ -71,7 +71,10 @@ public final class BodyReader: @unchecked Sendable {
     public func read(_ ref: BodyRef) -> (String?, String?) {
         let f: FileDescriptor
         if let existing = open[ref.file] { f = existing } else {
-            guard let opened = try? FileDescriptor.openForReading(directory.body(BodyFile.fileName(id: ref.file))) else { return (nil, nil) }
+            guard let opened = try? FileDescriptor.openForReading(directory.body(BodyFile.fileName(id: ref.file))),
+                  let head = try? opened.read(at: 0, count: BodyFile.headerSize),
+                  Array(head[0..<8]) == BodyFile.magic, head[8] == UInt8(BodyFile.version), head[9...11].allSatisfy({ $0 == 0 })
+            else { return (nil, nil) }
             open[ref.file] = opened
             f = opened
         }

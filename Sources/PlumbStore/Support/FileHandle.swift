@@ -81,6 +81,10 @@ public final class FileDescriptor: @unchecked Sendable {
         guard ftruncate(fd, off_t(length)) == 0 else { throw IOError(operation: "truncate", path: path, code: errno) }
     }
 
+    public func seek(to offset: Int) throws {
+        guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw IOError(operation: "seek", path: path, code: errno) }
+    }
+
     public func seekToEnd() throws {
         guard lseek(fd, 0, SEEK_END) >= 0 else { throw IOError(operation: "seek", path: path, code: errno) }
     }

@@ -13,6 +13,7 @@ public enum LZ4 {
 
     public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         guard input.count > 0 else { return [] }
+        precondition(input.count <= Int(LZ4_MAX_INPUT_SIZE), "LZ4 input over \(LZ4_MAX_INPUT_SIZE) bytes")
         let bound = Int(LZ4_compressBound(Int32(input.count)))
         var out = [UInt8](repeating: 0, count: bound)
         let n = out.withUnsafeMutableBytes { o in
@@ -28,6 +29,7 @@ public enum LZ4 {
     public static func decompress(_ input: UnsafeRawBufferPointer, originalSize: Int) throws -> [UInt8] {
         if originalSize == 0 { return [] }
         guard input.count > 0 else { throw Error(description: "LZ4 block is empty") }
+        guard originalSize <= Int(Int32.max), input.count <= Int(Int32.max) else { throw Error(description: "LZ4 block too large") }
         var out = [UInt8](repeating: 0, count: originalSize)
         let n = out.withUnsafeMutableBytes { o in
             LZ4_decompress_safe(input.baseAddress!.assumingMemoryBound(to: CChar.self),

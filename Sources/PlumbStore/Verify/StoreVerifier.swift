@@ -37,7 +37,12 @@ public enum StoreVerifier {
             prev = s.chainHash
             guard s.state == .live else { continue }
             report.segmentsChecked += 1
-            if let f = checkSegment(s, path: directory.segment(s.file)) { report.failures.append(f) } else {
+            if var f = checkSegment(s, path: directory.segment(s.file)) {
+                // A writer may have compacted or expired it since the catalog was read.
+                if !FileSystem.exists(directory.segment(s.file)), try catalog.state(ofSegment: s.id) != .live { continue }
+                f = checkSegment(s, path: directory.segment(s.file)) ?? f
+                report.failures.append(f)
+            } else {
                 report.rows += s.rows; report.bytes += s.bytes
             }
         }
@@ -82,6 +87,9 @@ public enum StoreVerifier {
             let f = try FileDescriptor.openForReading(path)
             let head = try f.read(at: 0, count: BodyFile.headerSize)
             guard Array(head[0..<8]) == BodyFile.magic else { return "bad magic" }
+            var hr = ByteReader(head, from: 8)
+            let v = try hr.u32()
+            guard v == BodyFile.version else { return "body file version \(v) is not supported (this build reads \(BodyFile.version))" }
             var offset = BodyFile.headerSize
             while offset < size {
                 var r = ByteReader(try f.read(at: offset, count: BodyFile.blockHeaderSize))

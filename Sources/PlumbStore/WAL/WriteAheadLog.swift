@@ -16,9 +16,11 @@ import PlumbCore
 /// ```
 public enum WriteAheadLog {
     static let magic: [UInt8] = Array("PLUMBWAL".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2          // 2: frames carry a codec byte (LZ4)
     static let headerSize = 20
     static let maxFrame = 1 << 30
+    /// Records are cut into frames of at most this many raw bytes, far below `maxFrame`.
+    static let frameTarget = 32 << 20
 
     static func fileName(firstSeq: UInt64) -> String {
         let s = String(firstSeq)
@@ -38,6 +40,7 @@ public enum WriteAheadLog {
     public final class Writer {
         public let directory: String
         private var file: FileDescriptor
+        private var size = headerSize
         public private(set) var currentFirstSeq: UInt64
 
         public init(directory: String, firstSeq: UInt64) throws {
@@ -49,37 +52,67 @@ public enum WriteAheadLog {
         private static func create(directory: String, firstSeq: UInt64) throws -> FileDescriptor {
             let path = directory + "/" + fileName(firstSeq: firstSeq)
             let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
-            var h = ByteWriter()
-            h.append(magic); h.u32(version); h.u64(firstSeq)
-            try f.write(h.bytes)
-            try f.sync()
-            try FileSystem.syncDirectory(directory)
+            do {
+                var h = ByteWriter()
+                h.append(magic); h.u32(version); h.u64(firstSeq)
+                try f.write(h.bytes)
+                try f.sync()
+                try FileSystem.syncDirectory(directory)
+            } catch {
+                // A half-made file must not exist: its name would let `release` drop the file
+                // still being written.
+                try? FileSystem.remove(path)
+                throw error
+            }
             return f
         }
 
-        /// Writes one frame holding `spans` (sequence numbers `firstSeq...`) and syncs it.
+        /// Writes `spans` (sequence numbers `firstSeq...`) as one or more frames and syncs once.
+        /// On failure the file is cut back to its last good frame, so later frames stay readable.
         public func append(_ spans: ArraySlice<Span>, firstSeq: UInt64) throws {
-            var records = ByteWriter(capacity: spans.count * 256)
-            for s in spans { SpanRecord.encode(s, into: &records) }
+            var start = spans.startIndex
+            var seq = firstSeq
+            var frames = ByteWriter()
+            while start < spans.endIndex {
+                var records = ByteWriter(capacity: min(spans.count, 65_536) * 256)
+                var end = start
+                while end < spans.endIndex && records.count < frameTarget {
+                    SpanRecord.encode(spans[end], into: &records)
+                    end += 1
+                }
+                Self.frame(records, count: end - start, firstSeq: seq, into: &frames)
+                seq += UInt64(end - start)
+                start = end
+            }
+            do {
+                try file.write(frames.bytes)
+                try file.syncData()
+                size += frames.count
+            } catch {
+                try? file.truncate(to: size)
+                try? file.seek(to: size)
+                throw error
+            }
+        }
+
+        static func frame(_ records: ByteWriter, count: Int, firstSeq: UInt64, into frame: inout ByteWriter) {
             let packed = records.count >= 512 ? LZ4.compress(records.bytes) : []
             var payload = ByteWriter(capacity: min(records.count, packed.isEmpty ? records.count : packed.count) + 32)
-            payload.u64(firstSeq); payload.varint(UInt64(spans.count))
+            payload.u64(firstSeq); payload.varint(UInt64(count))
             if !packed.isEmpty && packed.count < records.count {
                 payload.u8(1); payload.varint(UInt64(records.count)); payload.append(packed)
             } else {
                 payload.u8(0); payload.append(records.bytes)
             }
-            var frame = ByteWriter(capacity: payload.count + 8)
             frame.u32(UInt32(payload.count)); frame.u32(CRC32C.checksum(payload.bytes))
             frame.append(payload.bytes)
-            try file.write(frame.bytes)
-            try file.syncData()
         }
 
         /// Starts a new file; records from `firstSeq` on go there.
         public func rotate(firstSeq: UInt64) throws {
             file = try Self.create(directory: directory, firstSeq: firstSeq)
             currentFirstSeq = firstSeq
+            size = headerSize
         }
     }
 
@@ -109,8 +142,16 @@ public enum WriteAheadLog {
             var r = ByteReader(bytes)
             var goodEnd = 0
             var problem: String?
+            if bytes.count >= headerSize && Array(bytes[0..<8]) == magic {
+                var hr = ByteReader(bytes, from: 8)
+                let v = try hr.u32()
+                guard v == version else {
+                    throw FormatError("\(path): write-ahead log version \(v); this build reads version \(version) (replay it with the plumb that wrote it)")
+                }
+            }
             if bytes.count < headerSize || Array(bytes[0..<8]) != magic {
                 problem = bytes.count < headerSize ? "torn header" : "bad magic"
+                goodEnd = -1
             } else {
                 r.pos = headerSize
                 goodEnd = headerSize
@@ -125,7 +166,7 @@ public enum WriteAheadLog {
                     var fr = ByteReader(bytes, from: r.pos, to: r.pos + len)
                     do {
                         let seq = try fr.u64()
-                        let count = Int(try fr.varint())
+                        let count = try fr.int("frame record count")
                         switch try fr.u8() {
                         case 0: break
                         case 1:
@@ -153,7 +194,11 @@ public enum WriteAheadLog {
             }
             if let problem {
                 out.problems.append("\(path): \(problem); truncated to \(goodEnd) bytes")
-                if goodEnd < headerSize {
+                if goodEnd < 0 {
+                    // Not a WAL file we can read at all: keep it aside, never delete it.
+                    try FileSystem.makeDirectory(directory + "/corrupt")
+                    try FileSystem.rename(path, directory + "/corrupt/" + entry.name)
+                } else if goodEnd < headerSize {
                     try FileSystem.remove(path)
                 } else {
                     let f = try FileDescriptor(path: path, flags: O_WRONLY)
