@@ -20,8 +20,11 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
+        // Our own C: the SSE4.2 CRC-32C instruction, which Swift cannot emit directly.
+        .target(name: "CPlumbSupport"),
+
         .target(name: "PlumbCore", dependencies: ["CCrypto"]),
-        .target(name: "PlumbStore", dependencies: ["PlumbCore", "CLZ4", "CSQLite", "CCrypto"]),
+        .target(name: "PlumbStore", dependencies: ["PlumbCore", "CLZ4", "CSQLite", "CCrypto", "CPlumbSupport"]),
         .target(name: "PlumbQuery", dependencies: ["PlumbCore", "PlumbStore"]),
         .target(name: "PlumbProxy", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery"]),
         .target(name: "PlumbDash", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CNCursesW"]),

@@ -7,6 +7,11 @@ final class CodecTests: XCTestCase {
     func testCRC32CKnownValue() {
         XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
         XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)   // RFC 3720 B.4
+        var rng = TestSpans(seed: 5)
+        for n in [0, 1, 7, 8, 9, 63, 64, 1000, 4099] {
+            let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            bytes.withUnsafeBytes { b in XCTAssertEqual(CRC32C.checksum(b), CRC32C.software(b), "length \(n)") }
+        }
     }
 
     func testLZ4RoundTripAndCorruption() throws {
@@ -40,6 +45,8 @@ final class CodecTests: XCTestCase {
             (0..<1000).map { _ in Int64(rng.next() % 4000) },                   // counters: frame of reference
             (0..<1000).map { _ in Int64(bitPattern: rng.next()) },              // random: 64 bits
             [Int64](repeating: 7, count: 100),
+            (0..<1000).map { $0 % 97 == 0 ? Int64(1) << 50 : Int64($0 % 300) },   // outliers: patched
+            (0..<1000).map { $0 == 999 ? Int64.max : Int64($0) },
         ]
         for values in cases {
             var w = ByteWriter()
@@ -51,6 +58,10 @@ final class CodecTests: XCTestCase {
         var w = ByteWriter()
         IntCodec.encode((0..<1000).map { 1_795_255_200_000_000 + Int64($0) * 1_000 }, into: &w)
         XCTAssertLessThan(w.count, 40, "regular timestamps should delta-pack to almost nothing")
+        var p = ByteWriter()
+        IntCodec.encode((0..<1000).map { $0 % 97 == 0 ? Int64(1) << 50 : Int64($0 % 300) }, into: &p)
+        XCTAssertEqual(p.bytes[0], IntCodec.Mode.patchedFrameOfReference.rawValue)
+        XCTAssertLessThan(p.count, 1000 * 9 / 8 + 100, "a few outliers must not widen every value to 51 bits")
     }
 
     func testDoubleCodecIsBitExact() throws {

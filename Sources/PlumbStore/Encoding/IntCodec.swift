@@ -1,12 +1,15 @@
-/// Integer column encoding: constant, frame-of-reference bit-packing, or delta + bit-packing,
-/// whichever is smallest. All arithmetic wraps, so any Int64 sequence round-trips.
+/// Integer column encoding. The values, or their deltas, are shifted by their minimum into
+/// unsigned residuals and bit-packed ("frame of reference"). When a few outliers would widen
+/// every value (token counts, latencies), the packing is "patched": values are packed at a
+/// narrower width and the outliers' high bits are listed apart. The smallest form wins.
+/// All arithmetic wraps, so any Int64 sequence round-trips.
 ///
 /// ```swift
 /// var w = ByteWriter()
 /// IntCodec.encode([1_700_000_000_000_000, 1_700_000_000_000_250], into: &w)   // delta mode
 /// ```
 public enum IntCodec {
-    enum Mode: UInt8 { case constant = 0, frameOfReference = 1, delta = 2 }
+    enum Mode: UInt8 { case constant = 0, frameOfReference = 1, delta = 2, patchedFrameOfReference = 3, patchedDelta = 4 }
 
     public static func encode(_ values: [Int64], into w: inout ByteWriter) {
         values.withUnsafeBufferPointer { encode($0, into: &w) }
@@ -26,15 +29,77 @@ public enum IntCodec {
             if d > dhi { dhi = d }
         }
         if lo == hi { w.u8(Mode.constant.rawValue); w.svarint(lo); return }
-        let forWidth = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
-        let deltaWidth = n > 1 ? BitPacking.width(of: UInt64(bitPattern: dhi &- dlo)) : 64
-        if deltaWidth < forWidth {
-            w.u8(Mode.delta.rawValue); w.svarint(v[0]); w.svarint(dlo); w.u8(UInt8(deltaWidth))
-            BitPacking.pack(count: n - 1, width: deltaWidth, into: &w) { UInt64(bitPattern: (v[$0 + 1] &- v[$0]) &- dlo) }
+        let forPlan = Plan.best(count: n) { UInt64(bitPattern: v[$0] &- lo) }
+        let deltaPlan = n > 1 ? Plan.best(count: n - 1) { UInt64(bitPattern: (v[$0 + 1] &- v[$0]) &- dlo) } : nil
+        if let deltaPlan, deltaPlan.bytes < forPlan.bytes {
+            w.u8(deltaPlan.patched ? Mode.patchedDelta.rawValue : Mode.delta.rawValue)
+            w.svarint(v[0]); w.svarint(dlo)
+            deltaPlan.write(into: &w) { UInt64(bitPattern: (v[$0 + 1] &- v[$0]) &- dlo) }
         } else {
-            w.u8(Mode.frameOfReference.rawValue); w.svarint(lo); w.u8(UInt8(forWidth))
-            BitPacking.pack(count: n, width: forWidth, into: &w) { UInt64(bitPattern: v[$0] &- lo) }
+            w.u8(forPlan.patched ? Mode.patchedFrameOfReference.rawValue : Mode.frameOfReference.rawValue)
+            w.svarint(lo)
+            forPlan.write(into: &w) { UInt64(bitPattern: v[$0] &- lo) }
         }
+    }
+
+    /// How to pack a run of unsigned residuals: a width, and whether outliers are patched.
+    struct Plan {
+        var width: Int
+        var patched: Bool
+        var bytes: Int
+        var count: Int
+
+        /// Chooses the width minimizing packed bytes plus about `2 + high bytes` per outlier.
+        static func best(count n: Int, _ r: (Int) -> UInt64) -> Plan {
+            var histogram = [Int](repeating: 0, count: 65)
+            for i in 0..<n { histogram[BitPacking.width(of: r(i))] += 1 }
+            let full = histogram.lastIndex { $0 > 0 } ?? 0
+            var best = Plan(width: full, patched: false, bytes: BitPacking.byteCount(count: n, width: full), count: n)
+            var above = 0
+            for w in stride(from: full - 1, through: 0, by: -1) {
+                above += histogram[w + 1]
+                guard above * 16 <= n else { break }          // patch only a small minority
+                let cost = BitPacking.byteCount(count: n, width: w) + 1 + above * (2 + (full - w + 7) / 8)
+                if cost < best.bytes { best = Plan(width: w, patched: true, bytes: cost, count: n) }
+            }
+            return best
+        }
+
+        func write(into w: inout ByteWriter, _ r: (Int) -> UInt64) {
+            w.u8(UInt8(width))
+            BitPacking.pack(count: count, width: width, into: &w, r)
+            guard patched else { return }
+            var exceptions: [(Int, UInt64)] = []
+            for i in 0..<count {
+                let x = r(i)
+                if width < 64 && x >> UInt64(width) != 0 { exceptions.append((i, x >> UInt64(width))) }
+            }
+            w.varint(UInt64(exceptions.count))
+            var last = 0
+            for (i, high) in exceptions { w.varint(UInt64(i - last)); w.varint(high); last = i }
+        }
+    }
+
+    /// Residuals written by `Plan.write`.
+    static func readResiduals(_ r: inout ByteReader, count: Int, patched: Bool) throws -> [UInt64] {
+        let width = Int(try r.u8())
+        var out = [UInt64](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { o in
+            let p = o
+            try BitPacking.unpack(&r, count: count, width: width) { i, x in p[i] = x }
+        }
+        guard patched else { return out }
+        guard width < 64 else { throw FormatError("patched packing at width 64") }
+        let exceptions = try r.int("exception count")
+        guard exceptions <= count else { throw FormatError("more exceptions than values") }
+        var i = 0
+        for k in 0..<exceptions {
+            let gap = try r.int("exception gap")
+            i = k == 0 ? gap : i + gap
+            guard i < count else { throw FormatError("exception index past the values") }
+            out[i] |= try r.varint() << UInt64(width)
+        }
+        return out
     }
 
     public static func decode(_ r: inout ByteReader, count: Int) throws -> [Int64] {
@@ -42,28 +107,17 @@ public enum IntCodec {
         switch mode {
         case .constant:
             return [Int64](repeating: try r.svarint(), count: count)
-        case .frameOfReference:
+        case .frameOfReference, .patchedFrameOfReference:
             let lo = try r.svarint()
-            let width = Int(try r.u8())
-            var out = [Int64](repeating: 0, count: count)
-            try out.withUnsafeMutableBufferPointer { (o: inout UnsafeMutableBufferPointer<Int64>) throws in
-                let p = o
-                try BitPacking.unpack(&r, count: count, width: width) { i, x in p[i] = lo &+ Int64(bitPattern: x) }
-            }
-            return out
-        case .delta:
+            return try readResiduals(&r, count: count, patched: mode == .patchedFrameOfReference).map { lo &+ Int64(bitPattern: $0) }
+        case .delta, .patchedDelta:
             guard count > 0 else { throw FormatError("delta encoding with no values") }
             let first = try r.svarint()
             let dlo = try r.svarint()
-            let width = Int(try r.u8())
+            let residuals = try readResiduals(&r, count: count - 1, patched: mode == .patchedDelta)
             var out = [Int64](repeating: 0, count: count)
-            try out.withUnsafeMutableBufferPointer { (o: inout UnsafeMutableBufferPointer<Int64>) throws in
-                let p = o
-                p[0] = first
-                try BitPacking.unpack(&r, count: count - 1, width: width) { i, x in
-                    p[i + 1] = p[i] &+ (dlo &+ Int64(bitPattern: x))
-                }
-            }
+            out[0] = first
+            for i in 0..<(count - 1) { out[i + 1] = out[i] &+ (dlo &+ Int64(bitPattern: residuals[i])) }
             return out
         }
     }

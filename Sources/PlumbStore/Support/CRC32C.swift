@@ -1,3 +1,5 @@
+import CPlumbSupport
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by iSCSI, ext4 and LevelDB.
 /// Slicing-by-8 tables; check value of "123456789" is 0xE3069283 (RFC 3720 appendix B.4).
 ///
@@ -24,7 +26,16 @@ public enum CRC32C {
         bytes.withUnsafeBytes { checksum($0) }
     }
 
+    static let hardware = plumb_crc32c_hw_available() == 1
+
     public static func checksum(_ buf: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        guard let base = buf.baseAddress else { return seed }
+        if hardware { return ~plumb_crc32c_hw(~seed, base, buf.count) }
+        return software(buf, seed: seed)
+    }
+
+    /// The table-driven form (CPUs without SSE4.2, and the cross-check in tests).
+    public static func software(_ buf: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
         guard let base = buf.baseAddress else { return seed }
         let n = buf.count

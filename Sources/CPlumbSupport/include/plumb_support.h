@@ -1,0 +1,13 @@
+#ifndef PLUMB_SUPPORT_H
+#define PLUMB_SUPPORT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU has the SSE4.2 CRC32 instruction.
+int plumb_crc32c_hw_available(void);
+
+/// CRC-32C update with the SSE4.2 instruction: `crc` is the running (already inverted) value.
+/// Only call when plumb_crc32c_hw_available() returned 1.
+uint32_t plumb_crc32c_hw(uint32_t crc, const void *data, size_t length);
+
+#endif
