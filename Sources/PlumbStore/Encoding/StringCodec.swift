@@ -66,26 +66,36 @@ public enum StringCodec {
         let words = len / 16
         var cols = [[UInt64]](repeating: [], count: words)
         for k in 0..<words { cols[k].reserveCapacity(v.count) }
-        for var s in v {
-            guard s.utf8.count == len else { return nil }
-            let ok = s.withUTF8 { b -> Bool in
-                for k in 0..<words {
-                    var x: UInt64 = 0
-                    var bad = false
-                    for j in 0..<16 {
-                        let c = b[k * 16 + j]
-                        let d = c &- 0x30 < 10 ? c &- 0x30 : (c &- 0x61 < 6 ? c &- 0x57 : 0xFF)
-                        bad = bad || d == 0xFF
-                        x = x << 4 | UInt64(d & 0xF)
+        let ok = hexDigitValues.withUnsafeBufferPointer { table -> Bool in
+            for var s in v {
+                guard s.utf8.count == len else { return false }
+                let ok = s.withUTF8 { b -> Bool in
+                    var bad: UInt8 = 0
+                    for k in 0..<words {
+                        var x: UInt64 = 0
+                        for j in 0..<16 {
+                            let d = table[Int(b[k &* 16 &+ j])]
+                            bad |= d
+                            x = x << 4 | UInt64(d & 0xF)
+                        }
+                        cols[k].append(x)
                     }
-                    if bad { return false }
-                    cols[k].append(x)
+                    return bad & 0x80 == 0
                 }
-                return true
+                if !ok { return false }
             }
-            if !ok { return nil }
+            return true
         }
-        return cols
+        return ok ? cols : nil
+    }
+
+    /// Lowercase hex digit values; 0x80 marks anything else (uppercase is not the canonical form).
+    static let hexDigitValues: [UInt8] = (0..<256).map { c in
+        switch c {
+        case 0x30...0x39: UInt8(c - 0x30)
+        case 0x61...0x66: UInt8(c - 0x57)
+        default: 0x80
+        }
     }
 
     /// Few distinct values among the first thousand: a dictionary will beat raw words.

@@ -74,6 +74,8 @@ public final class SpanStore: @unchecked Sendable {
         Thread.detachNewThread { [self] in publisherLoop() }
     }
 
+    static let walChunk = 65_536
+
     static func now() -> Double { Double(Timestamp.nowMicros()) / 1e6 }
 
     // MARK: Producers
@@ -186,11 +188,17 @@ public final class SpanStore: @unchecked Sendable {
             if !batch.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
             cond.unlock()
 
-            if !batch.isEmpty {
+            // Group commits of at most `walChunk` spans keep the memtable, and so the publisher,
+            // fed steadily while a large backlog drains.
+            var chunkStart = 0
+            while chunkStart < batch.count {
+                let chunkEnd = min(batch.count, chunkStart + Self.walChunk)
+                let chunk = batch[chunkStart..<chunkEnd]
+                let chunkFirst = first + UInt64(chunkStart)
                 var failure: Error?
                 do {
-                    if walNeedsNewFile { try wal.rotate(firstSeq: first); walNeedsNewFile = false }
-                    try wal.append(batch[...], firstSeq: first)
+                    if walNeedsNewFile { try wal.rotate(firstSeq: chunkFirst); walNeedsNewFile = false }
+                    try wal.append(chunk, firstSeq: chunkFirst)
                 } catch {
                     failure = error
                     walNeedsNewFile = true
@@ -201,14 +209,16 @@ public final class SpanStore: @unchecked Sendable {
                     walError = failure; counters.walErrors += 1; counters.lastError = "write-ahead log: \(failure)"
                 } else {
                     walError = nil
-                    durableSeq = first + UInt64(batch.count) - 1
+                    durableSeq = chunkFirst + UInt64(chunk.count) - 1
                 }
                 counters.walBatches += 1
                 cond.broadcast()
                 cond.unlock()
                 if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }
-                memtable.append(contentsOf: batch)
-                memtableMaxSeq = first + UInt64(batch.count) - 1
+                memtable.append(contentsOf: chunk)
+                memtableMaxSeq = chunkFirst + UInt64(chunk.count) - 1
+                chunkStart = chunkEnd
+                if memtable.count >= options.cutRows { cut() }
             }
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
                 cut()

@@ -2,8 +2,9 @@
 public struct StoreOptions: Sendable {
     /// A memtable older than this is cut into a segment (readers see spans within about this long).
     public var cutInterval: Double = 1.0
-    /// A memtable this large is cut at once.
-    public var cutRows: Int = 1_000_000
+    /// A memtable this large is cut at once (small enough that the publisher works alongside
+    /// the WAL under load; compaction merges the results).
+    public var cutRows: Int = 262_144
     public var rowGroupSize: Int = SegmentWriter.defaultRowGroupSize
     /// Spans waiting for the WAL beyond this are dropped (and counted) rather than block a producer.
     public var maxPendingSpans: Int = 4_000_000

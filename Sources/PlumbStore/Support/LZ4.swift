@@ -11,20 +11,23 @@ public enum LZ4 {
         public let description: String
     }
 
-    public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+    /// `acceleration` above 1 trades ratio for speed (liblz4's LZ4_compress_fast).
+    public static func compress(_ input: UnsafeRawBufferPointer, acceleration: Int32 = 1) -> [UInt8] {
         guard input.count > 0 else { return [] }
         precondition(input.count <= Int(LZ4_MAX_INPUT_SIZE), "LZ4 input over \(LZ4_MAX_INPUT_SIZE) bytes")
         let bound = Int(LZ4_compressBound(Int32(input.count)))
         var out = [UInt8](repeating: 0, count: bound)
         let n = out.withUnsafeMutableBytes { o in
-            LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                 o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(bound))
+            LZ4_compress_fast(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                              o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(bound), acceleration)
         }
         out.removeLast(bound - Int(n))
         return out
     }
 
-    public static func compress(_ input: [UInt8]) -> [UInt8] { input.withUnsafeBytes { compress($0) } }
+    public static func compress(_ input: [UInt8], acceleration: Int32 = 1) -> [UInt8] {
+        input.withUnsafeBytes { compress($0, acceleration: acceleration) }
+    }
 
     public static func decompress(_ input: UnsafeRawBufferPointer, originalSize: Int) throws -> [UInt8] {
         if originalSize == 0 { return [] }

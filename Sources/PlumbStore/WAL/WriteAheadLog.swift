@@ -96,7 +96,8 @@ public enum WriteAheadLog {
         }
 
         static func frame(_ records: ByteWriter, count: Int, firstSeq: UInt64, into frame: inout ByteWriter) {
-            let packed = records.count >= 512 ? LZ4.compress(records.bytes) : []
+            // Fast LZ4: the log only needs to stay under the disk's write speed, not be small.
+            let packed = records.count >= 512 ? LZ4.compress(records.bytes, acceleration: 4) : []
             var payload = ByteWriter(capacity: min(records.count, packed.isEmpty ? records.count : packed.count) + 32)
             payload.u64(firstSeq); payload.varint(UInt64(count))
             if !packed.isEmpty && packed.count < records.count {
