@@ -2,7 +2,7 @@
 # Installs what Plumb needs on a fresh Debian machine, and nothing already there.
 # Safe to re-run. Used by tools/run.sh and tools/test.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 apt_packages=(liblz4-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libncurses-dev pkg-config tmux curl python3-venv)
 missing=()

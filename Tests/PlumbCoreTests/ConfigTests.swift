@@ -57,5 +57,7 @@ final class ConfigTests: XCTestCase {
         }
         XCTAssertEqual(PlumbConfig.parseDuration("90m"), 5_400_000_000)
         XCTAssertEqual(PlumbConfig.parseDuration("250ms"), 250_000)
+        XCTAssertNil(PlumbConfig.parseDuration("1e20d"), "too large is an error, not a crash")
+        XCTAssertNil(PlumbConfig.parseDuration("-1d"))
     }
 }

@@ -39,6 +39,20 @@ final class SegmentTests: XCTestCase {
         XCTAssertEqual(lo, spans.map(\.tsStart).min()); XCTAssertEqual(hi, spans.map(\.tsStart).max())
     }
 
+    func testStringZoneBoundsAreTrueBoundsForLongAndUnicodeValues() throws {
+        let long = String(repeating: "é", count: 40)          // 80 bytes: min is cut at a character
+        XCTAssertEqual(ZoneMap.of(ColumnVector(.string([long + "z", long + "a", "a"]))).bounds, .none,
+                       "a max over 64 bytes has no short upper bound")
+        XCTAssertEqual(ZoneMap.of(ColumnVector(.string([long + "z", "ü", "a"]))).bounds, .string(min: "a", max: "ü"),
+                       "byte order: ü (c3 bc) sorts after é (c3 a9)")
+        let lower = ZoneMap.lowerBound(long + "a")
+        XCTAssertLessThanOrEqual(lower.utf8.count, 64)
+        XCTAssertFalse(lower.unicodeScalars.contains("\u{FFFD}"))
+        XCTAssertTrue((long + "a").utf8.starts(with: lower.utf8))
+        var w = ByteWriter()
+        XCTAssertEqual(StringCodec.encode(["b", "a", "c", "a"], into: &w), .string(min: "a", max: "c"))
+    }
+
     func testEveryFlippedByteIsDetectedAndNothingTraps() throws {
         var gen = TestSpans(seed: 3)
         let path = dir + "/c.plseg"

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import PlumbCore
 import PlumbTestSupport
 @testable import PlumbStore
@@ -40,6 +41,22 @@ final class StoreTests: XCTestCase {
         try store.close()
         assertSameSet(try readAll(), spans)
         XCTAssertTrue(try StoreVerifier.verify(dir).failures.isEmpty)
+    }
+
+    func testManyConcurrentProducers() throws {
+        let store = try SpanStore(directory: dir, options: options { $0.cutRows = 5_000 })
+        let producers = 8, each = 5_000
+        let spans: [[Span]] = (0..<producers).map { p in
+            var gen = TestSpans(seed: UInt64(100 + p))
+            return gen.spans(each, from: p * each)
+        }
+        DispatchQueue.concurrentPerform(iterations: producers) { p in
+            for s in spans[p] { XCTAssertTrue(store.append(s)) }
+        }
+        try store.flush()
+        XCTAssertEqual(store.stats.durableSeq, UInt64(producers * each))
+        try store.close()
+        assertSameSet(try readAll(), spans.flatMap { $0 })
     }
 
     func testOnlyOneWriter() throws {
@@ -146,6 +163,40 @@ final class StoreTests: XCTestCase {
         for i in 0..<100 { want[i].requestBody = nil; want[i].responseBody = nil }   // old: bodies gone
         assertSameSet(got, want)
         XCTAssertTrue(try StoreVerifier.verify(dir).failures.isEmpty)
+    }
+
+    func testReadersHideExpiredRowsBeforeTheirSegmentIsRewritten() throws {
+        let day: Int64 = 86_400_000_000
+        let now = Timestamp.nowMicros()
+        var gen = TestSpans(seed: 28)
+        // 100 days of spans in one segment; a 95-day retention expires 5% of its range: too
+        // little to rewrite, but readers must not return those rows.
+        let spans = (0..<1000).map { i in gen.span(index: i, baseMicros: now - 100 * day + Int64(i) * (day / 10)) }
+        let store = try SpanStore(directory: dir, options: options { $0.retentionMicros = 95 * day; $0.compaction = false })
+        for s in spans { store.append(s) }
+        try store.sync()
+        store.maintainNow()
+        XCTAssertEqual(try store.catalog.liveSegments().count, 1)
+        XCTAssertEqual(try store.catalog.liveSegments()[0].rows, 1000, "not rewritten")
+        try store.close()
+        let cutoff = try StoreReader(directory: dir).catalog.retentionCutoff()
+        assertSameSet(try readAll(includeBodies: false), spans.filter { $0.tsStart >= cutoff })
+        XCTAssertLessThan(try readAll().count, 1000)
+    }
+
+    func testOversizedBodiesAreDroppedAndCounted() throws {
+        var gen = TestSpans(seed: 29)
+        var big = gen.span(index: 0)
+        big.requestBody = String(repeating: "x", count: 2_000)
+        big.responseBody = "small"
+        let store = try SpanStore(directory: dir, options: options { $0.maxBodyBytes = 1_000 })
+        store.append(big)
+        try store.close()
+        XCTAssertEqual(store.stats.bodiesDropped, 1)
+        let back = try readAll()
+        XCTAssertEqual(back.count, 1)
+        XCTAssertNil(back[0].requestBody)
+        XCTAssertEqual(back[0].responseBody, "small")
     }
 
     func testVerifyNamesTheCorruptSegmentAndTheRestStillReads() throws {

@@ -49,7 +49,7 @@ final class WALTests: XCTestCase {
         }
     }
 
-    func testCorruptFrameStopsReplayAndSetsLaterFilesAside() throws {
+    func testCorruptFrameEndsItsFileAndLaterFilesStillReplay() throws {
         var gen = TestSpans(seed: 13)
         let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
         try w.append(gen.spans(10)[...], firstSeq: 1)
@@ -61,9 +61,25 @@ final class WALTests: XCTestCase {
         bytes[bytes.count - 5] ^= 0xFF                       // inside frame 2
         try FileSystem.writeAtomically(first, bytes)
         let r = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
-        XCTAssertEqual(r.spans.map(\.seq), Array(1...10))
-        XCTAssertEqual(WriteAheadLog.files(in: dir).count, 1)
-        XCTAssertEqual(FileSystem.list(dir + "/corrupt").count, 1, "later file kept aside, not deleted")
+        XCTAssertEqual(r.spans.map(\.seq), Array(1...10) + Array(21...30), "the later file holds acknowledged spans")
+        XCTAssertEqual(r.nextSeq, 31)
+        XCTAssertEqual(r.problems.count, 1)
+        XCTAssertTrue(try WriteAheadLog.replay(directory: dir, publishedSeq: 0).problems.isEmpty, "truncated clean")
+    }
+
+    func testUnreadableFilesAreSetAsideAndEmptyOldVersionsIgnored() throws {
+        try FileSystem.writeAtomically(dir + "/" + WriteAheadLog.fileName(firstSeq: 1), Array("garbage, not a log".utf8))
+        var old = ByteWriter(); old.append(WriteAheadLog.magic); old.u32(1); old.u64(5)
+        try FileSystem.writeAtomically(dir + "/" + WriteAheadLog.fileName(firstSeq: 5), old.bytes)
+        let r = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
+        XCTAssertTrue(r.spans.isEmpty)
+        XCTAssertEqual(FileSystem.list(dir + "/corrupt"), [WriteAheadLog.fileName(firstSeq: 1)])
+        XCTAssertTrue(WriteAheadLog.files(in: dir).isEmpty, "a header-only log of another version has nothing to replay")
+        old.append([1, 2, 3])
+        try FileSystem.writeAtomically(dir + "/" + WriteAheadLog.fileName(firstSeq: 5), old.bytes)
+        XCTAssertThrowsError(try WriteAheadLog.replay(directory: dir, publishedSeq: 0)) { e in
+            XCTAssertTrue("\(e)".contains("version 1 holds unpublished spans"), "\(e)")
+        }
     }
 
     func testReleaseKeepsTheNewestFile() throws {

@@ -99,6 +99,17 @@ public final class Catalog: @unchecked Sendable {
         try db.query("SELECT state FROM segments WHERE id = ?", [.int(id)]) { SegmentRecord.State(rawValue: $0.text(0)) }.first ?? nil
     }
 
+    /// Spans with ts_start before this are past retention: readers skip them even before their
+    /// segment is rewritten. `Int64.min` when retention is off.
+    public func retentionCutoff() throws -> Int64 {
+        Int64(try db.query("SELECT value FROM meta WHERE key = 'retention_cutoff'") { $0.text(0) }.first ?? "") ?? .min
+    }
+
+    public func setRetentionCutoff(_ cutoff: Int64) throws {
+        try db.run("INSERT INTO meta(key, value) VALUES ('retention_cutoff', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   [.text(String(cutoff))])
+    }
+
     public func publishedSeq() throws -> UInt64 {
         UInt64(try db.query("SELECT value FROM meta WHERE key = 'published_seq'") { $0.text(0) }.first ?? "0") ?? 0
     }

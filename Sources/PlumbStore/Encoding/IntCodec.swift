@@ -19,14 +19,13 @@ public enum IntCodec {
         let n = v.count
         guard n > 0 else { w.u8(Mode.constant.rawValue); w.svarint(0); return }
         var lo = v[0], hi = v[0]
-        var dlo = Int64.max, dhi = Int64.min
+        var dlo = Int64.max
         for i in 1..<max(n, 1) where i < n {
             let x = v[i]
             if x < lo { lo = x }
             if x > hi { hi = x }
             let d = x &- v[i - 1]
             if d < dlo { dlo = d }
-            if d > dhi { dhi = d }
         }
         if lo == hi { w.u8(Mode.constant.rawValue); w.svarint(lo); return }
         let forPlan = Plan.best(count: n) { UInt64(bitPattern: v[$0] &- lo) }

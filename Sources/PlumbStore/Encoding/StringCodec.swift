@@ -11,7 +11,7 @@ public enum StringCodec {
     /// Encodes `v` and returns the byte-order bounds of its values (for the zone map).
     @discardableResult
     public static func encode(_ v: [String], into w: inout ByteWriter) -> ZoneBounds {
-        if let words = hexWords(v), !(words.count > 0 && mostlyRepeated(words[words.count - 1])) {
+        if let words = hexWords(v), !mostlyRepeated(words) {
             return encodeHex(words, length: words.count * 16, into: &w)
         }
         var interner = StringInterner(expected: min(v.count, 1024))
@@ -99,9 +99,12 @@ public enum StringCodec {
     }
 
     /// Few distinct values among the first thousand: a dictionary will beat raw words.
-    static func mostlyRepeated(_ words: [UInt64]) -> Bool {
-        let sample = words.prefix(1024)
-        return Set(sample).count * 4 < sample.count
+    static func mostlyRepeated(_ words: [[UInt64]]) -> Bool {
+        let n = min(words.first?.count ?? 0, 1024)
+        guard n > 0 else { return false }
+        var seen = Set<[UInt64]>()
+        for i in 0..<n { seen.insert(words.map { $0[i] }) }
+        return seen.count * 4 < n
     }
 
     static func encodeHex(_ cols: [[UInt64]], length: Int, into w: inout ByteWriter) -> ZoneBounds {

@@ -47,10 +47,11 @@ struct Maintenance {
                 try catalog.expire(segments: expired.map(\.id))
                 for s in expired { try FileSystem.remove(store.directory.segment(s.file)) }
             }
-            // A segment that straddles the cutoff is rewritten once a tenth of its time range has
-            // expired, not on every run (readers apply the cutoff to the rest).
+            // Readers hide rows before the cutoff at once; a segment that straddles it is
+            // rewritten only once a tenth of its time range has expired, not on every run.
+            try catalog.setRetentionCutoff(cutoff)
             for s in live where s.tsMin < cutoff && s.tsMax >= cutoff
-                && Double(cutoff - s.tsMin) >= 0.1 * Double(max(1, s.tsMax - s.tsMin)) {
+                && Double(cutoff) - Double(s.tsMin) >= 0.1 * max(1, Double(s.tsMax) - Double(s.tsMin)) {
                 try rewrite([s], keep: { $0 >= cutoff })
             }
         }

@@ -42,6 +42,10 @@ public final class SpanStore: @unchecked Sendable {
     private var memtableDeadline: Double = 0
     /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
     private var walNeedsNewFile = false
+    /// Guarded by `cond`: the highest seq written to the WAL, and a range whose group commit
+    /// failed (those spans are durable only once published).
+    private var walWrittenSeq: UInt64 = 0
+    private var walGap: ClosedRange<UInt64>?
     /// Publish failures in a row (reset by a success); sync gives up after a few.
     private var publishFailures = 0
     private var publishError: Error?
@@ -61,6 +65,7 @@ public final class SpanStore: @unchecked Sendable {
         recoveryNotes += replay.problems
         publishedSeq = published
         durableSeq = replay.nextSeq - 1
+        walWrittenSeq = durableSeq
         nextSeq = replay.nextSeq
         pendingFirstSeq = replay.nextSeq
         wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq)
@@ -84,6 +89,7 @@ public final class SpanStore: @unchecked Sendable {
     /// over `maxPendingSpans`; never waits for the disk.
     @discardableResult
     public func append(_ span: Span) -> Bool {
+        let span = capped(span)
         cond.lock(); defer { cond.unlock() }
         guard !stopping, pending.count < options.maxPendingSpans else { counters.dropped += 1; return false }
         if pending.isEmpty { cond.broadcast() }
@@ -95,6 +101,7 @@ public final class SpanStore: @unchecked Sendable {
 
     /// Queues many spans, waiting while the queue is full (for importers, which must not drop).
     public func appendWaiting(_ spans: [Span]) throws {
+        let spans = spans.contains(where: isOversized) ? spans.map(capped) : spans
         cond.lock(); defer { cond.unlock() }
         var i = 0
         while i < spans.count {
@@ -110,6 +117,20 @@ public final class SpanStore: @unchecked Sendable {
         }
     }
 
+    @inline(__always) private func isOversized(_ s: Span) -> Bool {
+        (s.requestBody?.utf8.count ?? 0) > options.maxBodyBytes || (s.responseBody?.utf8.count ?? 0) > options.maxBodyBytes
+    }
+
+    /// Bodies over `maxBodyBytes` are not stored (the span is, with its byte counts).
+    private func capped(_ s: Span) -> Span {
+        guard isOversized(s) else { return s }
+        var x = s
+        if (x.requestBody?.utf8.count ?? 0) > options.maxBodyBytes { x.requestBody = nil }
+        if (x.responseBody?.utf8.count ?? 0) > options.maxBodyBytes { x.responseBody = nil }
+        cond.lock(); counters.bodiesDropped += 1; cond.unlock()
+        return x
+    }
+
     public struct StoreClosed: Error, CustomStringConvertible {
         public var description: String { "the span store is closed" }
     }
@@ -119,8 +140,8 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         let target = nextSeq - 1
         cond.broadcast()
-        while max(durableSeq, publishedSeq) < target && walError == nil && !walDone { cond.wait() }
-        if max(durableSeq, publishedSeq) < target, let walError { throw walError }
+        while durableSeq < target && walError == nil && !walDone { cond.wait() }
+        if durableSeq < target, let walError { throw walError }
     }
 
     /// Waits until every span appended before the call is published in a segment.
@@ -130,7 +151,6 @@ public final class SpanStore: @unchecked Sendable {
         publishWanted = true
         cond.broadcast()
         while publishedSeq < target && !publisherDone {
-            if let walError, durableSeq < target { throw walError }
             if publishFailures >= Self.publishAttempts, let publishError { throw publishError }
             cond.wait()
         }
@@ -169,6 +189,18 @@ public final class SpanStore: @unchecked Sendable {
         return c
     }
 
+    /// Durable means in the WAL, or published: never past a failed group commit that is not
+    /// yet published. Called with `cond` held.
+    private func updateDurable() {
+        if let gap = walGap {
+            if publishedSeq >= gap.upperBound { walGap = nil } else {
+                durableSeq = max(publishedSeq, min(walWrittenSeq, gap.lowerBound - 1))
+                return
+            }
+        }
+        durableSeq = max(walWrittenSeq, publishedSeq)
+    }
+
     // MARK: WAL thread
 
     private func walLoop() {
@@ -204,13 +236,16 @@ public final class SpanStore: @unchecked Sendable {
                     walNeedsNewFile = true
                 }
                 cond.lock()
+                let chunkLast = chunkFirst + UInt64(chunk.count) - 1
                 if let failure {
                     // Not durable: the spans stay in the memtable and become durable when published.
                     walError = failure; counters.walErrors += 1; counters.lastError = "write-ahead log: \(failure)"
+                    walGap = (walGap?.lowerBound ?? chunkFirst)...chunkLast
                 } else {
                     walError = nil
-                    durableSeq = chunkFirst + UInt64(chunk.count) - 1
+                    walWrittenSeq = chunkLast
                 }
+                updateDurable()
                 counters.walBatches += 1
                 cond.broadcast()
                 cond.unlock()
@@ -268,6 +303,7 @@ public final class SpanStore: @unchecked Sendable {
                     frozen.removeFirst()
                     publishFailures = 0; publishError = nil
                     publishedSeq = max(publishedSeq, item.maxSeq)
+                    updateDurable()
                     counters.segmentsPublished += 1
                     cond.broadcast()
                     cond.unlock()
@@ -338,6 +374,7 @@ public struct StoreCounters: Sendable {
     public var segmentsPublished = 0
     public var publishErrors = 0
     public var compactions = 0
+    public var bodiesDropped = 0
     public var durableSeq: UInt64 = 0
     public var publishedSeq: UInt64 = 0
     public var lastError: String?

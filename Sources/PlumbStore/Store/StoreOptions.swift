@@ -16,6 +16,9 @@ public struct StoreOptions: Sendable {
     public var retentionMicros: Int64? = nil
     /// Bodies older than this are deleted (their spans stay); nil keeps them as long as the spans.
     public var bodyRetentionMicros: Int64? = nil
+    /// Bodies larger than this are not stored (WAL frames and body blocks stay far below their
+    /// 1 GiB limits); the span is kept with its byte counts.
+    public var maxBodyBytes: Int = 64 << 20
     /// How often compaction and retention run, in seconds.
     public var maintenanceInterval: Double = 10
 

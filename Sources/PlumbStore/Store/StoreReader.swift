@@ -46,13 +46,15 @@ public final class StoreReader: @unchecked Sendable {
     public func spans(includeBodies: Bool = false, from: Int64 = .min, to: Int64 = .max) throws -> [Span] {
         var out: [Span] = []
         let bodies = BodyReader(directory: directory)
+        let cutoff = try catalog.retentionCutoff()
+        let from = max(from, cutoff)
         for (_, seg) in try openSegments(from: from, to: to) {
             do {
                 var (spans, refs) = try SpanColumns.spans(from: try seg.allColumns())
                 if includeBodies {
                     for i in spans.indices { if let ref = refs[i] { (spans[i].requestBody, spans[i].responseBody) = bodies.read(ref) } }
                 }
-                out.append(contentsOf: spans)
+                out.append(contentsOf: spans.filter { $0.tsStart >= from && $0.tsStart <= to })
             } catch {
                 problems.append("\(error) (segment set aside)")
             }

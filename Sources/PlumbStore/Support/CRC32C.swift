@@ -1,7 +1,8 @@
 import CPlumbSupport
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by iSCSI, ext4 and LevelDB.
-/// Slicing-by-8 tables; check value of "123456789" is 0xE3069283 (RFC 3720 appendix B.4).
+/// The SSE4.2 `crc32` instruction where the CPU has it (CPlumbSupport), else slicing-by-8
+/// tables; check value of "123456789" is 0xE3069283 (RFC 3720 appendix B.4).
 ///
 /// ```swift
 /// CRC32C.checksum(Array("123456789".utf8))   // 0xE3069283

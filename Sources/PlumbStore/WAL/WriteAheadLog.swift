@@ -19,7 +19,8 @@ public enum WriteAheadLog {
     static let version: UInt32 = 2          // 2: frames carry a codec byte (LZ4)
     static let headerSize = 20
     static let maxFrame = 1 << 30
-    /// Records are cut into frames of at most this many raw bytes, far below `maxFrame`.
+    /// Records are cut into frames once they pass this many raw bytes (so a frame is at most this
+    /// plus one record; `SpanStore` caps bodies so that stays far below `maxFrame`).
     static let frameTarget = 32 << 20
 
     static func fileName(firstSeq: UInt64) -> String {
@@ -90,6 +91,7 @@ public enum WriteAheadLog {
                 size += frames.count
             } catch {
                 try? file.truncate(to: size)
+                try? file.syncData()
                 try? file.seek(to: size)
                 throw error
             }
@@ -124,92 +126,92 @@ public enum WriteAheadLog {
         public var problems: [String] = []
     }
 
-    /// Reads every record after `publishedSeq`, stopping at the first torn or corrupt frame: that
-    /// file is truncated there and any later files are moved to `wal/corrupt/` (kept, not replayed).
+    /// Reads every record after `publishedSeq`. A file is read up to its first torn or corrupt
+    /// frame and truncated there; replay then goes on with the next file (after a failed write
+    /// the writer starts a new file, so later files hold acknowledged spans). A file that is not
+    /// a readable WAL file at all is moved to `wal/corrupt/`, never deleted.
     public static func replay(directory: String, publishedSeq: UInt64) throws -> Replay {
         var out = Replay()
         out.nextSeq = publishedSeq + 1
-        let list = files(in: directory)
-        var stopped = false
-        for entry in list {
+        for entry in files(in: directory) {
             let path = directory + "/" + entry.name
-            if stopped {
-                try FileSystem.makeDirectory(directory + "/corrupt")
-                try FileSystem.rename(path, directory + "/corrupt/" + entry.name)
-                out.problems.append("\(path): set aside after an earlier corrupt record")
+            let bytes = try FileSystem.readAll(path)
+            guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic else {
+                let aside = try setAside(path, directory: directory, name: entry.name)
+                out.problems.append("\(path): \(bytes.count < headerSize ? "torn header" : "not a WAL file"); moved to \(aside)")
                 continue
             }
-            let bytes = try FileSystem.readAll(path)
-            var r = ByteReader(bytes)
-            var goodEnd = 0
-            var problem: String?
-            if bytes.count >= headerSize && Array(bytes[0..<8]) == magic {
-                var hr = ByteReader(bytes, from: 8)
-                let v = try hr.u32()
-                guard v == version else {
-                    throw FormatError("\(path): write-ahead log version \(v); this build reads version \(version) (replay it with the plumb that wrote it)")
-                }
+            var hr = ByteReader(bytes, from: 8)
+            let v = try hr.u32()
+            guard v == version else {
+                if bytes.count == headerSize { try FileSystem.remove(path); continue }   // nothing in it to replay
+                throw FormatError("\(path): write-ahead log version \(v) holds unpublished spans; this build reads version \(version)")
             }
-            if bytes.count < headerSize || Array(bytes[0..<8]) != magic {
-                problem = bytes.count < headerSize ? "torn header" : "bad magic"
-                goodEnd = -1
-            } else {
-                r.pos = headerSize
-                goodEnd = headerSize
-                var expected = entry.firstSeq
-                while r.remaining > 0 {
-                    guard r.remaining >= 8 else { problem = "torn frame header at offset \(r.pos)"; break }
-                    let start = r.pos
-                    let len = Int(try r.u32()), crc = try r.u32()
-                    guard len <= maxFrame, len <= r.remaining else { problem = "torn frame at offset \(start)"; break }
-                    let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
-                    guard ok else { problem = "checksum mismatch in frame at offset \(start)"; break }
-                    var fr = ByteReader(bytes, from: r.pos, to: r.pos + len)
-                    do {
-                        let seq = try fr.u64()
-                        let count = try fr.int("frame record count")
-                        switch try fr.u8() {
-                        case 0: break
-                        case 1:
-                            let raw = try fr.length("raw frame length", elementSize: 0)
-                            guard raw <= maxFrame * 4 else { throw FormatError("implausible raw frame length") }
-                            fr = ByteReader(try LZ4.decompress(Array(try fr.take(fr.remaining)), originalSize: raw))
-                        case let c: throw FormatError("unknown frame codec \(c)")
-                        }
-                        guard count <= fr.remaining else { throw FormatError("implausible record count") }
-                        guard seq == expected else {
-                            problem = "sequence gap at offset \(start)"; break
-                        }
-                        var batch: [(UInt64, Span)] = []
-                        for k in 0..<count { batch.append((seq + UInt64(k), try SpanRecord.decode(&fr))) }
-                        guard fr.remaining == 0 else { problem = "stray bytes in frame at offset \(start)"; break }
-                        for (s, span) in batch where s > publishedSeq { out.spans.append((s, span)) }
-                        expected = seq + UInt64(count)
-                        out.nextSeq = max(out.nextSeq, expected)
-                    } catch {
-                        problem = "undecodable frame at offset \(start): \(error)"; break
-                    }
-                    r.pos += len
-                    goodEnd = r.pos
+            out.nextSeq = max(out.nextSeq, entry.firstSeq)
+            var r = ByteReader(bytes, from: headerSize)
+            var goodEnd = headerSize
+            var expected = entry.firstSeq
+            var problem: String?
+            while r.remaining > 0 {
+                let start = r.pos
+                guard r.remaining >= 8 else { problem = "torn frame header at offset \(start)"; break }
+                let len = Int(try r.u32()), crc = try r.u32()
+                guard len <= maxFrame, len <= r.remaining else { problem = "torn frame at offset \(start)"; break }
+                let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
+                guard ok else { problem = "checksum mismatch in frame at offset \(start)"; break }
+                do {
+                    let (seq, batch) = try decodeFrame(bytes, from: r.pos, length: len)
+                    guard seq == expected else { problem = "sequence gap at offset \(start)"; break }
+                    for (k, span) in batch.enumerated() where seq + UInt64(k) > publishedSeq { out.spans.append((seq + UInt64(k), span)) }
+                    expected = seq + UInt64(batch.count)
+                    out.nextSeq = max(out.nextSeq, expected)
+                } catch {
+                    problem = "undecodable frame at offset \(start): \(error)"; break
                 }
+                r.pos += len
+                goodEnd = r.pos
             }
             if let problem {
                 out.problems.append("\(path): \(problem); truncated to \(goodEnd) bytes")
-                if goodEnd < 0 {
-                    // Not a WAL file we can read at all: keep it aside, never delete it.
-                    try FileSystem.makeDirectory(directory + "/corrupt")
-                    try FileSystem.rename(path, directory + "/corrupt/" + entry.name)
-                } else if goodEnd < headerSize {
-                    try FileSystem.remove(path)
-                } else {
-                    let f = try FileDescriptor(path: path, flags: O_WRONLY)
-                    try f.truncate(to: goodEnd)
-                    try f.sync()
-                }
-                stopped = true
+                let f = try FileDescriptor(path: path, flags: O_WRONLY)
+                try f.truncate(to: goodEnd)
+                try f.sync()
             }
         }
         return out
+    }
+
+    static func decodeFrame(_ bytes: [UInt8], from: Int, length: Int) throws -> (UInt64, [Span]) {
+        var fr = ByteReader(bytes, from: from, to: from + length)
+        let seq = try fr.u64()
+        let count = try fr.int("frame record count")
+        switch try fr.u8() {
+        case 0: break
+        case 1:
+            let raw = try fr.length("raw frame length", elementSize: 0)
+            guard raw <= maxFrame * 4 else { throw FormatError("implausible raw frame length") }
+            fr = ByteReader(try LZ4.decompress(Array(try fr.take(fr.remaining)), originalSize: raw))
+        case let c: throw FormatError("unknown frame codec \(c)")
+        }
+        guard count <= fr.remaining else { throw FormatError("implausible record count") }
+        var batch: [Span] = []
+        batch.reserveCapacity(count)
+        for _ in 0..<count { batch.append(try SpanRecord.decode(&fr)) }
+        guard fr.remaining == 0 else { throw FormatError("stray bytes in frame") }
+        return (seq, batch)
+    }
+
+    /// Moves a file into `wal/corrupt/` under a name not yet taken there; returns the new path.
+    static func setAside(_ path: String, directory: String, name: String) throws -> String {
+        let dir = directory + "/corrupt"
+        try FileSystem.makeDirectory(dir)
+        var target = dir + "/" + name
+        var n = 1
+        while FileSystem.exists(target) { target = dir + "/" + name + ".\(n)"; n += 1 }
+        try FileSystem.rename(path, target)
+        try FileSystem.syncDirectory(dir)
+        try FileSystem.syncDirectory(directory)
+        return target
     }
 
     /// Deletes files all of whose records are at or below `publishedSeq` (never the newest file).
