@@ -121,8 +121,16 @@ let chunkSize = args.firstIndex(of: "--chunk").flatMap { Int(args[$0 + 1]) } ?? 
 // Spans are parsed in chunks (untimed, with the store idle), then each chunk is timed from the
 // first append until every span of it is published in a segment.
 var ingestSeconds = 0.0, appendSeconds = 0.0, total = spans.count
+nonisolated(unsafe) var cpuSeconds = 0.0
+func cpuNow() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
 /// Returns (append seconds, append-until-published seconds).
 func ingest(_ chunk: [Span]) throws -> (Double, Double) {
+    let c0 = cpuNow()
+    defer { cpuSeconds += cpuNow() - c0 }
     let t0 = Date()
     appendAll(chunk, to: store, batched: batched)
     let appended = Date().timeIntervalSince(t0)
@@ -142,6 +150,7 @@ if spans.count == limitFirstChunk {
     }
 }
 let stats = store.stats
+print(String(format: "cpu: %.2f s of CPU during ingest (%.2f µs per span, %.0f%% of 2 cores)", cpuSeconds, cpuSeconds / Double(total) * 1e6, cpuSeconds / ingestSeconds / 2 * 100))
 print(String(format: "append: %.2f s (%.0f spans/s producer side, %@)", appendSeconds, Double(total) / appendSeconds, batched ? "batches of 1,024" : "span by span"))
 print(String(format: "ingest: %.2f s, %.0f spans/s (append until published; %d spans, %d WAL group commits, %d segments, %d dropped)",
              ingestSeconds, Double(total) / ingestSeconds, total, stats.walBatches, stats.segmentsPublished, stats.dropped))

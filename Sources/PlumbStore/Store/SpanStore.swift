@@ -75,8 +75,9 @@ public final class SpanStore: @unchecked Sendable {
             memtableDeadline = Self.now()
             recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
         }
-        Thread.detachNewThread { [self] in walLoop() }
-        Thread.detachNewThread { [self] in publisherLoop() }
+        // Named so that top -H, perf and gdb show which is which.
+        Thread.detachNewThread { [self] in Thread.current.name = "plumb-wal"; walLoop() }
+        Thread.detachNewThread { [self] in Thread.current.name = "plumb-publish"; publisherLoop() }
     }
 
     static let walChunk = 65_536
