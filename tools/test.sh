@@ -5,7 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/bootstrap.sh
 
-swift build --build-tests
-PLUMB_BINARY="$PWD/.build/debug/plumb" swift test --skip-build
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-.venv/bin/python -m pytest -q tools/tests
+swift build --build-tests
+PLUMB_BINARY="$PWD/.build/debug/plumb" swift test --skip-build 2>&1 | tee "$log"
+.venv/bin/python -m pytest -q tools/tests 2>&1 | tee -a "$log"
+
+# One closing line over both runners (set -e and pipefail already stopped on any failure).
+swift_line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+swift_run=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$swift_line")
+swift_failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$swift_line")
+py_passed=$(grep -Eo "[0-9]+ passed" "$log" | tail -1 | cut -d' ' -f1)
+echo "summary: $((swift_run - swift_failed + ${py_passed:-0})) passed, $swift_failed failed"
