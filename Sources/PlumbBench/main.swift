@@ -29,7 +29,7 @@ func loadChunk(_ path: String, from: Int, limit: Int) throws -> ([Span], Int) {
                 start = i + 1
                 consumed = offset - chunk.count + start
                 if line.isEmpty { continue }
-                spans.append(pool.intern(try Span(json: JSONParser.parse(bytes: line))))
+                spans.append(pool.intern(try Span(jsonBytes: line)))
             }
         }
         carry = Array(chunk[start...])

@@ -36,6 +36,34 @@ final class SpanJSONTests: XCTestCase {
         }
     }
 
+    func testFastByteDecoderAgreesWithTheGeneralPath() throws {
+        func both(_ line: String) -> (Result<Span, Error>, Result<Span, Error>) {
+            var copy = line
+            let fast = copy.withUTF8 { b in Result { try Span(jsonBytes: b) } }
+            let slow = Result { try Span(json: JSONParser.parse(line)) }
+            return (fast, slow)
+        }
+        let id = "0123456789abcdef0123456789abcdef"
+        let lines = [
+            #"{"span_id":"\#(id)","ts_start":"2026-01-01T00:00:00Z","provider":"x","status":200,"properties":{"a":"b"},"cost_usd":1.5e-7,"input_tokens":-12}"#,
+            #" { "sp\u0061n_id" : "\#(id)" , "ts_start" : 5 , "provider" : "é\n" , "status" : 200 } "#,   // escaped key
+            #"{"span_id":"\#(id)","ts_start":5,"provider":"x","status":200,"status":201}"#,                  // later duplicate wins
+            #"{"span_id":"\#(id)","ts_start":5,"provider":"x","status":200,"colour":1}"#,
+            #"{"span_id":"\#(id)","ts_start":5,"provider":"x","status":12345678901234567890}"#,
+            #"["not", "an", "object"]"#,
+            #"{"span_id":"\#(id)","ts_start":5,"provider":"x","status":200"#,
+        ]
+        for line in lines {
+            let (fast, slow) = both(line)
+            switch (fast, slow) {
+            case (.success(let a), .success(let b)): XCTAssertEqual(a, b, line)
+            case (.failure(let a), .failure(let b)): XCTAssertEqual("\(a)", "\(b)", line)
+            default: XCTFail("paths disagree on \(line): \(fast) vs \(slow)")
+            }
+        }
+        XCTAssertEqual(try both(lines[2]).0.get().status, 201)
+    }
+
     func testSpanIDsAreTimeOrdered() {
         let a = SpanID.generate(atMicros: 1_000_000_000)
         let b = SpanID.generate(atMicros: 1_000_001_000)

@@ -36,6 +36,60 @@ public struct JSONParser {
         try bytes.withUnsafeBufferPointer { buf in try parse(bytes: buf) }
     }
 
+    /// Parses one JSON object, putting each member's value in the slot `slot(key bytes)` names,
+    /// without building a dictionary. A key with no slot is returned as `unknownKey` (the first
+    /// one), and a later duplicate wins, as with `parse`.
+    public static func parseObject(bytes: UnsafeBufferPointer<UInt8>, slotCount: Int,
+                                   slot: (UnsafeBufferPointer<UInt8>) -> Int?) throws -> (slots: [JSONValue?], unknownKey: String?) {
+        var p = JSONParser(bytes)
+        var slots = [JSONValue?](repeating: nil, count: slotCount)
+        var unknown: String?
+        p.skipWhitespace()
+        guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else {
+            if p.i >= bytes.count { throw p.fail("unexpected end of input") }
+            let v = try p.value()
+            throw JSONParseError(message: "expected a JSON object, got \(v.kindName)", offset: 0)
+        }
+        p.i += 1
+        p.skipWhitespace()
+        if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "}") { p.i += 1 } else {
+            while true {
+                p.skipWhitespace()
+                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a string key") }
+                // Keys without escapes are matched on their bytes; others go through `string()`.
+                var k = p.i + 1
+                while k < bytes.count, bytes[k] != UInt8(ascii: "\""), bytes[k] != UInt8(ascii: "\\"), bytes[k] >= 0x20 { k += 1 }
+                var index: Int?
+                var keyName: String?
+                if k < bytes.count, bytes[k] == UInt8(ascii: "\"") {
+                    let raw = UnsafeBufferPointer(rebasing: bytes[(p.i + 1)..<k])
+                    index = slot(raw)
+                    if index == nil { keyName = try p.validated(raw, at: p.i + 1) }
+                    p.i = k + 1
+                } else {
+                    let key = try p.string()
+                    var copy = key
+                    index = copy.withUTF8 { slot($0) }
+                    if index == nil { keyName = key }
+                }
+                p.skipWhitespace()
+                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':' after key") }
+                p.i += 1
+                p.skipWhitespace()
+                let v = try p.value()
+                if let index { slots[index] = v } else if unknown == nil { unknown = keyName }
+                p.skipWhitespace()
+                guard p.i < bytes.count else { throw p.fail("unterminated object") }
+                if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                if bytes[p.i] == UInt8(ascii: "}") { p.i += 1; break }
+                throw p.fail("expected ',' or '}' in object")
+            }
+        }
+        p.skipWhitespace()
+        if p.i != bytes.count { throw p.fail("unexpected trailing characters") }
+        return (slots, unknown)
+    }
+
     private func fail(_ message: String) -> JSONParseError { JSONParseError(message: message, offset: i) }
 
     private mutating func skipWhitespace() {
@@ -130,6 +184,13 @@ public struct JSONParser {
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             guard i < bytes.count, isDigit(bytes[i]) else { throw fail("invalid number") }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
+        }
+        if isInteger && i - start <= 18 {
+            // Fits Int64 for sure: no String round trip.
+            var v: Int64 = 0
+            let negative = bytes[start] == UInt8(ascii: "-")
+            for k in (negative ? start + 1 : start)..<i { v = v * 10 + Int64(bytes[k] - 0x30) }
+            return .int(negative ? -v : v)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }

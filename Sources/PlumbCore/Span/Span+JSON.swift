@@ -15,10 +15,32 @@ extension Span {
         guard case .object(let o) = json else {
             throw SpanDecodingError(field: nil, message: "expected a JSON object, got \(json.kindName)")
         }
-        for key in o.keys where SpanSchema.index(of: key) == nil {
-            throw SpanDecodingError(field: key, message: "unknown column (not in span schema v1)")
+        var slots = [JSONValue?](repeating: nil, count: SpanSchema.columns.count)
+        for (key, value) in o {
+            guard let index = SpanSchema.index(of: key) else {
+                throw SpanDecodingError(field: key, message: "unknown column (not in span schema v1)")
+            }
+            slots[index] = value
         }
-        var r = FieldReader(object: o)
+        try self.init(slots: slots)
+    }
+
+    /// Decodes one line straight from its UTF-8 bytes, without an intermediate dictionary
+    /// (the `plumb import` path; several times faster than parsing then `init(json:)`).
+    public init(jsonBytes bytes: UnsafeBufferPointer<UInt8>) throws {
+        let first = bytes.firstIndex { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
+        guard let first, bytes[first] == UInt8(ascii: "{") else {
+            try self.init(json: JSONParser.parse(bytes: bytes))   // not an object: the general path's error
+            return
+        }
+        let (slots, unknown) = try JSONParser.parseObject(bytes: bytes, slotCount: SpanSchema.columns.count,
+                                                         slot: SpanSchema.index(ofKeyBytes:))
+        if let unknown { throw SpanDecodingError(field: unknown, message: "unknown column (not in span schema v1)") }
+        try self.init(slots: slots)
+    }
+
+    init(slots: [JSONValue?]) throws {
+        var r = FieldReader(slots: slots)
         let tsStart = try r.timestamp("ts_start")!
         let tsEnd = try r.timestamp("ts_end", optional: true) ?? tsStart
         guard tsEnd >= tsStart else { throw SpanDecodingError(field: "ts_end", message: "is before ts_start") }
@@ -100,10 +122,14 @@ extension Span {
 
 /// Reads typed fields out of a span JSON object, naming the field in every error.
 private struct FieldReader {
-    let object: [String: JSONValue]
+    let slots: [JSONValue?]
+
+    init(slots: [JSONValue?]) { self.slots = slots }
+
+    subscript(name: String) -> JSONValue? { slots[SpanSchema.index(of: name)!] }
 
     private func present(_ name: String, optional: Bool) throws -> JSONValue? {
-        guard let v = object[name], !v.isNull else {
+        guard let v = self[name], !v.isNull else {
             if optional { return nil }
             throw SpanDecodingError(field: name, message: "is required")
         }
@@ -155,7 +181,7 @@ private struct FieldReader {
     }
 
     func properties(_ name: String) throws -> [String: String] {
-        guard let v = object[name], !v.isNull else { return [:] }
+        guard let v = self[name], !v.isNull else { return [:] }
         guard case .object(let o) = v else {
             throw SpanDecodingError(field: name, message: "expected an object of strings, got \(v.kindName)")
         }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The logical type of a column of the `spans` table.
 public enum ColumnType: String, Sendable, Hashable, CaseIterable {
     case string, timestamp, double, int, bool, map
@@ -67,4 +71,21 @@ public enum SpanSchema {
         uniqueKeysWithValues: columns.enumerated().map { ($1.name, $0) })
 
     public static func index(of name: String) -> Int? { indexByName[name] }
+
+    private static let namesByLength: [[(index: Int, bytes: [UInt8])]] = {
+        var buckets = [[(index: Int, bytes: [UInt8])]](repeating: [], count: 32)
+        for (i, c) in columns.enumerated() { buckets[c.name.utf8.count].append((i, Array(c.name.utf8))) }
+        return buckets
+    }()
+
+    /// The column index of a key given as raw UTF-8 (no String made on the hot path).
+    public static func index(ofKeyBytes key: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard key.count < namesByLength.count else { return nil }
+        guard let base = key.baseAddress else { return key.count == 0 ? nil : nil }
+        for candidate in namesByLength[key.count] {
+            let same = candidate.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, key.count) == 0 }
+            if same { return candidate.index }
+        }
+        return nil
+    }
 }

@@ -61,7 +61,11 @@ public enum Timestamp {
 
     /// Accepts `YYYY-MM-DD[(T| )HH:MM[:SS[.f{1,9}]]][Z|±HH:MM|±HHMM]`; no zone means UTC.
     public static func parse(_ text: String) throws -> Int64 {
-        let b = Array(text.utf8)
+        var copy = text
+        return try copy.withUTF8 { try parse(bytes: $0, text: text) }
+    }
+
+    static func parse(bytes b: UnsafeBufferPointer<UInt8>, text: String) throws -> Int64 {
         var i = 0
         func num(_ n: Int) -> Int64? {
             guard i + n <= b.count else { return nil }

@@ -50,7 +50,7 @@ public struct SpanImporter {
             let body = UnsafeBufferPointer(rebasing: line[0..<end])
             if body.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
             do {
-                batch.append(try Span(json: try JSONParser.parse(bytes: body)))
+                batch.append(try Span(jsonBytes: body))
             } catch let e as JSONParseError {
                 summary.skipped += 1
                 onError(summary.lines, "invalid JSON: \(e.message) at column \(e.offset + 1)")
