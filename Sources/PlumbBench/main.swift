@@ -64,6 +64,7 @@ func rss() -> String {
     return s.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) } ?? "?"
 }
 
+MemoryTuning.apply()
 let args = CommandLine.arguments
 guard args.count >= 4, args[1] == "ingest" else {
     FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown]\n".utf8))
@@ -121,16 +122,20 @@ let chunkSize = args.firstIndex(of: "--chunk").flatMap { Int(args[$0 + 1]) } ?? 
 // Spans are parsed in chunks (untimed, with the store idle), then each chunk is timed from the
 // first append until every span of it is published in a segment.
 var ingestSeconds = 0.0, appendSeconds = 0.0, total = spans.count
-nonisolated(unsafe) var cpuSeconds = 0.0
-func cpuNow() -> Double {
+nonisolated(unsafe) var cpuSeconds = 0.0, sysSeconds = 0.0, faults = 0
+func usage() -> (cpu: Double, sys: Double, faults: Int) {
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+    let sys = Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    return (Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + sys, sys, u.ru_minflt)
 }
 /// Returns (append seconds, append-until-published seconds).
 func ingest(_ chunk: [Span]) throws -> (Double, Double) {
-    let c0 = cpuNow()
-    defer { cpuSeconds += cpuNow() - c0 }
+    let u0 = usage()
+    defer {
+        let u1 = usage()
+        cpuSeconds += u1.cpu - u0.cpu; sysSeconds += u1.sys - u0.sys; faults += u1.faults - u0.faults
+    }
     let t0 = Date()
     appendAll(chunk, to: store, batched: batched)
     let appended = Date().timeIntervalSince(t0)
@@ -150,7 +155,8 @@ if spans.count == limitFirstChunk {
     }
 }
 let stats = store.stats
-print(String(format: "cpu: %.2f s of CPU during ingest (%.2f µs per span, %.0f%% of 2 cores)", cpuSeconds, cpuSeconds / Double(total) * 1e6, cpuSeconds / ingestSeconds / 2 * 100))
+print(String(format: "cpu: %.2f s of CPU during ingest (%.2f µs per span, %.0f%% of 2 cores; %.2f s in the kernel, %d page faults)",
+             cpuSeconds, cpuSeconds / Double(total) * 1e6, cpuSeconds / ingestSeconds / 2 * 100, sysSeconds, faults))
 print(String(format: "append: %.2f s (%.0f spans/s producer side, %@)", appendSeconds, Double(total) / appendSeconds, batched ? "batches of 1,024" : "span by span"))
 print(String(format: "ingest: %.2f s, %.0f spans/s (append until published; %d spans, %d WAL group commits, %d segments, %d dropped)",
              ingestSeconds, Double(total) / ingestSeconds, total, stats.walBatches, stats.segmentsPublished, stats.dropped))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PlumbStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,4 +20,5 @@ struct Plumb: ParsableCommand {
 // Past a file-size limit, writes should fail with EFBIG (reported, nothing lost) rather than
 // the default SIGXFSZ killing the process mid-write.
 signal(SIGXFSZ, SIG_IGN)
+MemoryTuning.apply()
 Plumb.main()

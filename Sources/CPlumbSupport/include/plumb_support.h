@@ -10,4 +10,7 @@ int plumb_crc32c_hw_available(void);
 /// Only call when plumb_crc32c_hw_available() returned 1.
 uint32_t plumb_crc32c_hw(uint32_t crc, const void *data, size_t length);
 
+/// glibc malloc settings for the store pipeline (see MemoryTuning.swift); no-op elsewhere.
+void plumb_tune_malloc(int arena_max, int mmap_threshold, int trim_threshold, int top_pad);
+
 #endif

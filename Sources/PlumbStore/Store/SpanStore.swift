@@ -31,6 +31,10 @@ public final class SpanStore: @unchecked Sendable {
     private var walDone = false
     private var publisherDone = false
     private var frozen: [(spans: [Span], maxSeq: UInt64)] = []
+    /// Emptied memtables with their capacity, handed back by the publisher for reuse.
+    private var recycled: [[Span]] = []
+    /// The WAL thread's second queue buffer: swapped with `pending` so neither is reallocated.
+    private var spare: [Span] = []
     private var maintenanceWanted = false
     private var maintenanceRuns = 0
     private var walError: Error?
@@ -212,21 +216,20 @@ public final class SpanStore: @unchecked Sendable {
                 let wake = memtable.isEmpty ? Self.now() + 1 : memtableDeadline
                 _ = cond.wait(until: Date(timeIntervalSince1970: wake))
             }
-            let batch = pending
+            swap(&pending, &spare)
             let first = pendingFirstSeq
-            pending = []
             pendingFirstSeq = nextSeq
             let stop = stopping
             let wantPublish = publishWanted
-            if !batch.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
+            if !spare.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
             cond.unlock()
 
             // Group commits of at most `walChunk` spans keep the memtable, and so the publisher,
             // fed steadily while a large backlog drains.
             var chunkStart = 0
-            while chunkStart < batch.count {
-                let chunkEnd = min(batch.count, chunkStart + Self.walChunk)
-                let chunk = batch[chunkStart..<chunkEnd]
+            while chunkStart < spare.count {
+                let chunkEnd = min(spare.count, chunkStart + Self.walChunk)
+                let chunk = spare[chunkStart..<chunkEnd]
                 let chunkFirst = first + UInt64(chunkStart)
                 var failure: Error?
                 do {
@@ -256,6 +259,7 @@ public final class SpanStore: @unchecked Sendable {
                 chunkStart = chunkEnd
                 if memtable.count >= options.cutRows { cut() }
             }
+            spare.removeAll(keepingCapacity: true)
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
                 cut()
             }
@@ -279,9 +283,10 @@ public final class SpanStore: @unchecked Sendable {
         }
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
+        memtable = recycled.popLast() ?? []
         cond.broadcast()
         cond.unlock()
-        memtable = []
+        if memtable.capacity == 0 { memtable.reserveCapacity(min(options.cutRows, 1 << 20)) }
     }
 
     // MARK: Publisher thread
@@ -293,22 +298,29 @@ public final class SpanStore: @unchecked Sendable {
             while frozen.isEmpty && !walDone && !maintenanceWanted && Self.now() < nextMaintenance {
                 _ = cond.wait(until: Date(timeIntervalSince1970: nextMaintenance))
             }
-            let item = frozen.first
+            var item = frozen.first
             let finished = frozen.isEmpty && walDone
             let maintainNow = maintenanceWanted && item == nil
             cond.unlock()
-            if let item {
+            if var current = item {
+                item = nil
                 do {
-                    try publish(item.spans, maxSeq: item.maxSeq)
+                    try publish(current.spans, maxSeq: current.maxSeq)
+                    var spans = current.spans
+                    current.spans = []
                     cond.lock()
                     frozen.removeFirst()
+                    cond.unlock()
+                    spans.removeAll(keepingCapacity: true)     // now unique: emptied in place
+                    cond.lock()
+                    if recycled.count < 2 { recycled.append(spans) }
                     publishFailures = 0; publishError = nil
-                    publishedSeq = max(publishedSeq, item.maxSeq)
+                    publishedSeq = max(publishedSeq, current.maxSeq)
                     updateDurable()
                     counters.segmentsPublished += 1
                     cond.broadcast()
                     cond.unlock()
-                    WriteAheadLog.release(directory: directory.wal, publishedSeq: item.maxSeq)
+                    WriteAheadLog.release(directory: directory.wal, publishedSeq: current.maxSeq)
                     // Under a steady backlog, still compact and expire on schedule.
                     if Self.now() >= nextMaintenance {
                         runMaintenance()
