@@ -224,6 +224,33 @@ final class StoreTests: XCTestCase {
         XCTAssertTrue(reader.problems[0].contains(segments[1].file))
     }
 
+    func testCompactionSetsACorruptSegmentAsideAndMergesTheRest() throws {
+        var gen = TestSpans(seed: 30)
+        let store = try SpanStore(directory: dir, options: options { $0.compactionMinSegments = 3 })
+        var batches: [[Span]] = []
+        for b in 0..<4 {
+            let spans = gen.spans(300, from: b * 300)
+            for s in spans { store.append(s) }
+            try store.sync()
+            batches.append(spans)
+        }
+        let segments = try store.catalog.liveSegments()
+        XCTAssertEqual(segments.count, 4)
+        let victim = dir.segment(segments[1].file)
+        var bytes = try FileSystem.readAll(victim)
+        bytes[SegmentFooter.headerSize + 10] ^= 0xFF         // inside the first page
+        try FileSystem.writeAtomically(victim, bytes)
+        store.maintainNow()
+        XCTAssertEqual(store.stats.quarantined, 1)
+        XCTAssertEqual(try store.catalog.liveSegments().count, 1, "the three healthy segments merged")
+        XCTAssertTrue(FileSystem.exists(dir.quarantine + "/" + segments[1].file), "kept, not deleted")
+        try store.close()
+        assertSameSet(try readAll(), batches[0] + batches[2] + batches[3])
+        let failures = try StoreVerifier.verify(dir).failures
+        XCTAssertEqual(failures.map(\.file), [segments[1].file])
+        XCTAssertTrue(failures[0].reason.contains("quarantine"), failures[0].reason)
+    }
+
     func testVerifyDetectsRemovedSegmentsAndAlteredCatalogRows() throws {
         var gen = TestSpans(seed: 27)
         let store = try SpanStore(directory: dir, options: options { $0.compaction = false })

@@ -2,7 +2,8 @@ import PlumbCore
 
 /// One catalog row: a segment file, its time range and its link in the hash chain.
 public struct SegmentRecord: Sendable, Equatable {
-    public enum State: String, Sendable { case live, replaced, expired }
+    /// `quarantined`: failed its checks when the writer read it; the file is kept in quarantine/.
+    public enum State: String, Sendable { case live, replaced, expired, quarantined }
 
     public var id: Int64
     public var file: String
@@ -147,6 +148,10 @@ public final class Catalog: @unchecked Sendable {
                                  sha256: s.sha256, prevHash: prev, chainHash: chain, walSeqMax: s.walSeqMax,
                                  createdAt: now, state: .live, replacedBy: nil, level: s.level)
         }
+    }
+
+    public func quarantine(segment id: Int64) throws {
+        try db.run("UPDATE segments SET state = 'quarantined' WHERE id = ? AND state = 'live'", [.int(id)])
     }
 
     public func expire(segments ids: [Int64]) throws {

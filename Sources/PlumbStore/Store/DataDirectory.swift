@@ -12,6 +12,7 @@ import Glibc
 ///   segments/            published columnar segment files
 ///   bodies/              LZ4 body files
 ///   tmp/                 files being written; emptied when a writer opens
+///   quarantine/          segments that failed their checksums, set aside by the writer
 /// ```
 public struct DataDirectory: Sendable {
     public let path: String
@@ -28,6 +29,8 @@ public struct DataDirectory: Sendable {
     public var bodies: String { path + "/bodies" }
     public var tmp: String { path + "/tmp" }
     public var lock: String { path + "/LOCK" }
+    /// Segments that failed their checks, kept for inspection (never read, never deleted).
+    public var quarantine: String { path + "/quarantine" }
 
     public func segment(_ file: String) -> String { segments + "/" + file }
     public func body(_ file: String) -> String { bodies + "/" + file }

@@ -68,11 +68,18 @@ struct Maintenance {
 
     /// Reads `segments`, keeps the rows whose ts_start passes `keep`, sorts by ts_start and
     /// publishes the result in their place.
-    private func rewrite(_ segments: [SegmentRecord], keep: ((Int64) -> Bool)?) throws {
+    private func rewrite(_ candidates: [SegmentRecord], keep: ((Int64) -> Bool)?) throws {
         var parts: [[ColumnVector]] = []
-        for s in segments {
-            parts.append(try SegmentReader(path: store.directory.segment(s.file)).allColumns())
+        var segments: [SegmentRecord] = []
+        for s in candidates {
+            do {
+                parts.append(try SegmentReader(path: store.directory.segment(s.file)).allColumns())
+                segments.append(s)
+            } catch let e as SegmentError {
+                try setAside(s, reason: e.reason)
+            }
         }
+        guard !segments.isEmpty, keep != nil || segments.count >= 2 else { return }
         var columns = (0..<SegmentSchema.columns.count).map { c in ColumnVector.concatenate(parts.map { $0[c] }) }
         parts = []
         guard case .int(let ts) = columns[SegmentSchema.index(of: "ts_start")!].values else { return }
@@ -89,6 +96,20 @@ struct Maintenance {
                                       level: (segments.map(\.level).max() ?? 0) + 1, bodyFile: nil, replacing: ids)
         }
         for s in segments { try FileSystem.remove(store.directory.segment(s.file)) }
+    }
+}
+
+extension Maintenance {
+    /// A segment that fails its checks is set aside: its row leaves the live set (readers stop
+    /// trying it) and its file moves to quarantine/, where `plumb verify` keeps naming it.
+    func setAside(_ s: SegmentRecord, reason: String) throws {
+        try FileSystem.makeDirectory(store.directory.quarantine)
+        try store.catalog.quarantine(segment: s.id)
+        if FileSystem.exists(store.directory.segment(s.file)) {
+            try FileSystem.rename(store.directory.segment(s.file), store.directory.quarantine + "/" + s.file)
+            try FileSystem.syncDirectory(store.directory.quarantine)
+        }
+        store.cond.lock(); store.counters.quarantined += 1; store.counters.lastError = "\(s.file) set aside: \(reason)"; store.cond.unlock()
     }
 }
 

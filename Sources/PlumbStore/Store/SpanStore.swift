@@ -388,6 +388,7 @@ public struct StoreCounters: Sendable {
     public var publishErrors = 0
     public var compactions = 0
     public var bodiesDropped = 0
+    public var quarantined = 0
     public var durableSeq: UInt64 = 0
     public var publishedSeq: UInt64 = 0
     public var lastError: String?

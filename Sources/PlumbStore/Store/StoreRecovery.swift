@@ -7,6 +7,11 @@ enum StoreRecovery {
         for name in FileSystem.list(directory.tmp) { try FileSystem.remove(directory.tmp + "/" + name) }
         let segments = try catalog.allSegments()
         let live = Set(segments.filter { $0.state == .live }.map(\.file))
+        let quarantined = Set(segments.filter { $0.state == .quarantined }.map(\.file))
+        for name in FileSystem.list(directory.segments) where quarantined.contains(name) {
+            try FileSystem.makeDirectory(directory.quarantine)
+            try FileSystem.rename(directory.segment(name), directory.quarantine + "/" + name)
+        }
         for name in FileSystem.list(directory.segments) where name.hasSuffix(".plseg") && !live.contains(name) {
             try FileSystem.remove(directory.segment(name))
             if !segments.contains(where: { $0.file == name }) { notes.append("removed unpublished segment \(name)") }

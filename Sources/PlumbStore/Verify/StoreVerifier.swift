@@ -35,6 +35,10 @@ public enum StoreVerifier {
                 report.failures.append(Failure(file: s.file, reason: "catalog row \(s.id) does not match its chain hash (altered)"))
             }
             prev = s.chainHash
+            if s.state == .quarantined {
+                report.failures.append(Failure(file: s.file, reason: "failed its checksums and was set aside in quarantine/ (its \(s.rows) spans are not readable)"))
+                continue
+            }
             guard s.state == .live else { continue }
             report.segmentsChecked += 1
             if let f = checkSegment(s, path: directory.segment(s.file)) {
