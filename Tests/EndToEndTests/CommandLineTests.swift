@@ -36,7 +36,18 @@ final class CommandLineTests: XCTestCase {
         }
         let ok = try PlumbProcess.run(["verify", "--data", tmp + "/d"])
         XCTAssertEqual(ok.status, 0)
-        XCTAssertTrue(ok.stdout.hasPrefix("ok: 3 segments (600 spans"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("ok: 3 segments (600 spans"), ok.stdout)
+        let head = ok.stdout.split(separator: "\n").first { $0.hasPrefix("chain head: ") }.map { String($0.dropFirst(12)) }
+        XCTAssertNotNil(head)
+        XCTAssertEqual(try PlumbProcess.run(["verify", "--data", tmp + "/d", "--expect-head", head ?? ""]).status, 0)
+        // Cutting the newest row keeps the rest of the chain consistent; only the recorded head shows it.
+        let db = try SQLiteDatabase(path: tmp + "/d/catalog.sqlite")
+        try db.run("DELETE FROM segments WHERE id = (SELECT max(id) FROM segments)")
+        let cut = try PlumbProcess.run(["verify", "--data", tmp + "/d", "--expect-head", head ?? ""])
+        XCTAssertEqual(cut.status, 1)
+        XCTAssertTrue(cut.stdout.contains("catalog rows were removed"), cut.stdout)
+        try db.run("DELETE FROM segments")   // put the directory back for the rest of the test
+        for k in 0..<3 { XCTAssertEqual(try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/p\(k).jsonl"]).status, 0) }
         let segs = FileSystem.list(tmp + "/d/segments")
         XCTAssertEqual(segs.count, 3)
         let victim = tmp + "/d/segments/" + segs[2]

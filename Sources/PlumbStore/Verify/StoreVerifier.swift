@@ -20,9 +20,14 @@ public enum StoreVerifier {
         public var rows: Int64 = 0
         public var bytes: Int64 = 0
         public var failures: [Failure] = []
+        /// The newest link of the chain, `<segment id>:<chain hash>`: recorded outside the data
+        /// directory and passed back as `expectedHead`, it makes removing or rewriting the rows up
+        /// to it detectable (the chain alone cannot prove its own tail was not cut).
+        public var head: String?
     }
 
-    public static func verify(_ directory: DataDirectory) throws -> Report {
+    /// - Parameter expectedHead: a `head` from an earlier run; the chain must still hold that link.
+    public static func verify(_ directory: DataDirectory, expectedHead: String? = nil) throws -> Report {
         let catalog = try StoreReader(directory: directory).catalog
         var report = Report()
         var prev = Catalog.genesis
@@ -47,6 +52,21 @@ public enum StoreVerifier {
                 report.failures.append(f)
             } else {
                 report.rows += s.rows; report.bytes += s.bytes
+            }
+        }
+        let rows = try catalog.allSegments()
+        if let last = rows.last { report.head = "\(last.id):\(last.chainHash)" }
+        if let expectedHead {
+            let parts = expectedHead.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let id = Int64(parts[0]) else {
+                throw FormatError("expected head '\(expectedHead)' is not of the form <segment id>:<chain hash>")
+            }
+            if let row = rows.first(where: { $0.id == id }) {
+                if row.chainHash != parts[1] {
+                    report.failures.append(Failure(file: row.file, reason: "chain link \(id) is not the recorded head \(parts[1].prefix(16))…: the catalog was rewritten"))
+                }
+            } else {
+                report.failures.append(Failure(file: "catalog.sqlite", reason: "recorded chain head \(id) is missing: catalog rows were removed"))
             }
         }
         for b in try catalog.bodyFiles() where b.state == "live" {
