@@ -82,7 +82,7 @@ public final class Catalog: @unchecked Sendable {
     static func record(_ r: SQLiteDatabase.Row) -> SegmentRecord {
         SegmentRecord(id: r.int(0), file: r.text(1), rows: r.int(2), bytes: r.int(3), tsMin: r.int(4), tsMax: r.int(5),
                       sha256: r.text(6), prevHash: r.text(7), chainHash: r.text(8), walSeqMax: r.int(9),
-                      createdAt: r.int(10), state: SegmentRecord.State(rawValue: r.text(11)) ?? .live,
+                      createdAt: r.int(10), state: SegmentRecord.State(rawValue: r.text(11)) ?? .quarantined,   // unknown: never treat as live
                       replacedBy: r.optionalInt(12), level: r.int(13))
     }
 

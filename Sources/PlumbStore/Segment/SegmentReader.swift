@@ -10,7 +10,18 @@ import PlumbCore
 public struct SegmentError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let reason: String
+    /// The system failed (cannot open, EIO, EMFILE, ...), as opposed to the bytes being wrong:
+    /// worth retrying, never a reason to set the segment aside.
+    public var isTransient = false
     public var description: String { "\(path): \(reason)" }
+
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+
+    init(path: String, io: Error) {
+        self.path = path
+        reason = "\(io)"
+        if let e = io as? IOError { isTransient = !e.operation.hasPrefix("read (file shorter") }
+    }
 }
 
 public final class SegmentReader: Sendable {
@@ -24,7 +35,7 @@ public final class SegmentReader: Sendable {
         do {
             file = try FileDescriptor.openForReading(path)
             fileSize = try file.size()
-        } catch { throw SegmentError(path: path, reason: "\(error)") }
+        } catch { throw SegmentError(path: path, io: error) }
         let minimum = SegmentFooter.headerSize + SegmentFooter.trailerSize
         guard fileSize >= minimum else { throw SegmentError(path: path, reason: "truncated: \(fileSize) bytes") }
         do {
@@ -58,7 +69,7 @@ public final class SegmentReader: Sendable {
                 }
             }
         } catch let e as SegmentError { throw e } catch let e as IOError {
-            throw SegmentError(path: path, reason: e.description)
+            throw SegmentError(path: path, io: e)
         } catch let e as FormatError {
             throw SegmentError(path: path, reason: "corrupt footer: \(e.description)")
         } catch { throw SegmentError(path: path, reason: "\(error)") }
@@ -70,7 +81,7 @@ public final class SegmentReader: Sendable {
         let page = footer.rowGroups[g].pages[c]
         let bytes: [UInt8]
         do { bytes = try file.read(at: page.offset, count: page.length) } catch {
-            throw SegmentError(path: path, reason: "\(error)")
+            throw SegmentError(path: path, io: error)
         }
         let name = footer.columns[c].name
         guard CRC32C.checksum(bytes) == page.crc else {

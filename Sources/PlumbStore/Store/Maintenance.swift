@@ -39,6 +39,7 @@ struct Maintenance {
     /// segment that straddles it), and body files entirely before the body cutoff.
     func applyRetention(now: Int64) throws {
         let catalog = store.catalog
+        if store.options.retentionMicros == nil { try catalog.setRetentionCutoff(.min) }   // retention off: hide nothing
         if let keep = store.options.retentionMicros {
             let cutoff = now - keep
             let live = try catalog.liveSegments()
@@ -75,7 +76,7 @@ struct Maintenance {
             do {
                 parts.append(try SegmentReader(path: store.directory.segment(s.file)).allColumns())
                 segments.append(s)
-            } catch let e as SegmentError {
+            } catch let e as SegmentError where !e.isTransient {
                 try setAside(s, reason: e.reason)
             }
         }

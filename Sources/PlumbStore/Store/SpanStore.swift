@@ -145,7 +145,10 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         let target = nextSeq - 1
         cond.broadcast()
-        while durableSeq < target && walError == nil && !walDone { cond.wait() }
+        while durableSeq < target && walError == nil && !walDone {
+            if publishFailures >= Self.publishAttempts, let publishError { throw publishError }
+            cond.wait()
+        }
         if durableSeq < target, let walError { throw walError }
     }
 

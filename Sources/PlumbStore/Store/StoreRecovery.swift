@@ -11,6 +11,8 @@ enum StoreRecovery {
         for name in FileSystem.list(directory.segments) where quarantined.contains(name) {
             try FileSystem.makeDirectory(directory.quarantine)
             try FileSystem.rename(directory.segment(name), directory.quarantine + "/" + name)
+            try FileSystem.syncDirectory(directory.quarantine)
+            try FileSystem.syncDirectory(directory.segments)
         }
         for name in FileSystem.list(directory.segments) where name.hasSuffix(".plseg") && !live.contains(name) {
             try FileSystem.remove(directory.segment(name))

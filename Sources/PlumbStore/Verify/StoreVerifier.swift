@@ -31,7 +31,8 @@ public enum StoreVerifier {
         let catalog = try StoreReader(directory: directory).catalog
         var report = Report()
         var prev = Catalog.genesis
-        for s in try catalog.allSegments() {
+        let rows = try catalog.allSegments()      // one snapshot: the chain checked is the head printed
+        for s in rows {
             if s.prevHash != prev {
                 report.failures.append(Failure(file: s.file, reason: "hash chain broken: a catalog row before segment \(s.id) was altered or removed"))
             }
@@ -54,7 +55,6 @@ public enum StoreVerifier {
                 report.rows += s.rows; report.bytes += s.bytes
             }
         }
-        let rows = try catalog.allSegments()
         if let last = rows.last { report.head = "\(last.id):\(last.chainHash)" }
         if let expectedHead {
             let parts = expectedHead.split(separator: ":", maxSplits: 1)

@@ -144,7 +144,11 @@ public enum WriteAheadLog {
             var hr = ByteReader(bytes, from: 8)
             let v = try hr.u32()
             guard v == version else {
-                if bytes.count == headerSize { try FileSystem.remove(path); continue }   // nothing in it to replay
+                if bytes.count == headerSize {               // nothing in it to replay
+                    try FileSystem.remove(path)
+                    try FileSystem.syncDirectory(directory)
+                    continue
+                }
                 throw FormatError("\(path): write-ahead log version \(v) holds unpublished spans; this build reads version \(version)")
             }
             out.nextSeq = max(out.nextSeq, entry.firstSeq)
@@ -162,6 +166,7 @@ public enum WriteAheadLog {
                 do {
                     let (seq, batch) = try decodeFrame(bytes, from: r.pos, length: len)
                     guard seq == expected else { problem = "sequence gap at offset \(start)"; break }
+                    guard seq <= UInt64.max - UInt64(batch.count) else { problem = "sequence overflow at offset \(start)"; break }
                     for (k, span) in batch.enumerated() where seq + UInt64(k) > publishedSeq { out.spans.append((seq + UInt64(k), span)) }
                     expected = seq + UInt64(batch.count)
                     out.nextSeq = max(out.nextSeq, expected)
