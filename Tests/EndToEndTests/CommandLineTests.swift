@@ -29,6 +29,28 @@ final class CommandLineTests: XCTestCase {
         for s in good { XCTAssertTrue(byID[s.spanID].map { sameSpan($0, s) } ?? false) }
     }
 
+    func testImportDrawsAProgressBarOnlyOnATerminal() throws {
+        _ = try writeSpanFile(tmp + "/many.jsonl", count: 30_000, seed: 44)
+        // `script` runs the import under a pseudo-terminal, as a person at a shell would.
+        let tty = Process()
+        tty.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        tty.arguments = ["-qec", "\(PlumbProcess.binary) import --data \(tmp)/tty-data \(tmp)/many.jsonl", "/dev/null"]
+        let out = Pipe()
+        tty.standardOutput = out
+        tty.standardInput = FileHandle.nullDevice
+        try tty.run()
+        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tty.waitUntilExit()
+        XCTAssertEqual(tty.terminationStatus, 0, screen)
+        XCTAssertTrue(screen.contains("importing █"), "no progress bar on a terminal: \(screen.prefix(300))")
+        XCTAssertTrue(screen.contains("100%"), screen.suffix(300).description)
+        XCTAssertTrue(screen.contains("imported 30,000 spans"), screen.suffix(300).description)
+        // Piped (not a terminal): no bar, just the summary.
+        let piped = try PlumbProcess.run(["import", "--data", tmp + "/pipe-data", tmp + "/many.jsonl"])
+        XCTAssertFalse(piped.stderr.contains("█"), piped.stderr)
+        XCTAssertTrue(piped.stdout.hasPrefix("imported 30,000 spans"), piped.stdout)
+    }
+
     func testVerifyNamesTheDamagedSegment() throws {
         for k in 0..<3 {
             _ = try writeSpanFile(tmp + "/p\(k).jsonl", count: 200, seed: 50 + UInt64(k))
