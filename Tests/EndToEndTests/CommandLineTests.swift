@@ -32,16 +32,10 @@ final class CommandLineTests: XCTestCase {
     func testImportDrawsAProgressBarOnlyOnATerminal() throws {
         _ = try writeSpanFile(tmp + "/many.jsonl", count: 30_000, seed: 44)
         // `script` runs the import under a pseudo-terminal, as a person at a shell would.
-        let tty = Process()
-        tty.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        tty.arguments = ["-qec", "\(PlumbProcess.binary) import --data \(tmp)/tty-data \(tmp)/many.jsonl", "/dev/null"]
-        let out = Pipe()
-        tty.standardOutput = out
-        tty.standardInput = FileHandle.nullDevice
-        try tty.run()
-        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        tty.waitUntilExit()
-        XCTAssertEqual(tty.terminationStatus, 0, screen)
+        let tty = try PlumbProcess.run(executable: "/usr/bin/script",
+                                       ["-qec", "\(PlumbProcess.binary) import --data \(tmp)/tty-data \(tmp)/many.jsonl", "/dev/null"])
+        let screen = tty.stdout
+        XCTAssertEqual(tty.status, 0, screen)
         XCTAssertTrue(screen.contains("importing █"), "no progress bar on a terminal: \(screen.prefix(300))")
         XCTAssertTrue(screen.contains("100%"), screen.suffix(300).description)
         XCTAssertTrue(screen.contains("imported 30,000 spans"), screen.suffix(300).description)

@@ -15,17 +15,11 @@ final class DiskFullTests: XCTestCase {
         XCTAssertEqual(try PlumbProcess.run(["import", "--data", data, tmp + "/a.jsonl"]).status, 0)
         _ = try writeSpanFile(tmp + "/b.jsonl", count: 40_000, seed: 72, bodies: true)
 
-        let limited = Process()
-        limited.executableURL = URL(fileURLWithPath: "/bin/bash")
-        limited.arguments = ["-c", "ulimit -f 256; exec \"$0\" import --data \"$1\" \"$2\"", PlumbProcess.binary, data, tmp + "/b.jsonl"]
-        let err = Pipe()
-        limited.standardError = err
-        limited.standardOutput = FileHandle.nullDevice
-        try limited.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        limited.waitUntilExit()
-        XCTAssertEqual(limited.terminationReason, .exit, "must exit with an error, not die of a signal")
-        XCTAssertNotEqual(limited.terminationStatus, 0)
+        let limited = try PlumbProcess.run(executable: "/bin/bash",
+            ["-c", "ulimit -f 256; exec \"$0\" import --data \"$1\" \"$2\"", PlumbProcess.binary, data, tmp + "/b.jsonl"])
+        let message = limited.stderr
+        XCTAssertEqual(limited.reason, .exit, "must exit with an error, not die of a signal")
+        XCTAssertNotEqual(limited.status, 0)
         XCTAssertTrue(message.hasPrefix("plumb: error: import stopped:"), message)
         XCTAssertTrue(message.contains("File too large"), message)
 

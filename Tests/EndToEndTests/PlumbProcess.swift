@@ -10,23 +10,42 @@ struct PlumbProcess {
         return root.appendingPathComponent(".build/debug/plumb").path
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    struct Result {
+        var status: Int32
+        var reason: Process.TerminationReason
+        var stdout: String
+        var stderr: String
+    }
 
-    /// Runs to completion and captures both streams.
+    /// Runs the binary to completion and captures both streams.
     static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+        try run(executable: binary, args, environment: environment)
+    }
+
+    /// Runs any program (a wrapper such as `script` or `bash -c 'ulimit …; exec plumb …'`).
+    /// stderr is drained on another thread so a chatty child never blocks on a full pipe.
+    static func run(executable: String, _ args: [String], environment: [String: String] = [:]) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
+        p.standardInput = FileHandle.nullDevice
         try p.run()
+        let errData = Box(Data())
+        let drained = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            errData.set(err.fileHandleForReading.readDataToEndOfFile())
+            drained.signal()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: p.terminationStatus, reason: p.terminationReason,
+                      stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
     /// Starts the binary; stdout lines are delivered to `onLine` as they arrive.
