@@ -17,42 +17,42 @@ public final class SpanStore: @unchecked Sendable {
     public let options: StoreOptions
     let catalog: Catalog
     private let writerLock: WriterLock
-    private let wal: WriteAheadLog.Writer
+    let wal: WriteAheadLog.Writer
 
     let cond = NSCondition()
     // Guarded by `cond`:
-    private var pending: [Span] = []
-    private var pendingFirstSeq: UInt64
-    private var nextSeq: UInt64
-    private var durableSeq: UInt64
-    private(set) var publishedSeq: UInt64
-    private var publishWanted = false
-    private var stopping = false
-    private var walDone = false
-    private var publisherDone = false
-    private var frozen: [(spans: [Span], maxSeq: UInt64)] = []
+    var pending: [Span] = []
+    var pendingFirstSeq: UInt64
+    var nextSeq: UInt64
+    var durableSeq: UInt64
+    var publishedSeq: UInt64
+    var publishWanted = false
+    var stopping = false
+    var walDone = false
+    var publisherDone = false
+    var frozen: [(spans: [Span], maxSeq: UInt64)] = []
     /// Emptied memtables with their capacity, handed back by the publisher for reuse.
-    private var recycled: [[Span]] = []
+    var recycled: [[Span]] = []
     /// The WAL thread's second queue buffer: swapped with `pending` so neither is reallocated.
-    private var spare: [Span] = []
-    private var maintenanceWanted = false
-    private var maintenanceRuns = 0
-    private var walError: Error?
+    var spare: [Span] = []
+    var maintenanceWanted = false
+    var maintenanceRuns = 0
+    var walError: Error?
     var counters = StoreCounters()
 
     // Owned by the WAL thread:
-    private var memtable: [Span] = []
-    private var memtableMaxSeq: UInt64 = 0
-    private var memtableDeadline: Double = 0
+    var memtable: [Span] = []
+    var memtableMaxSeq: UInt64 = 0
+    var memtableDeadline: Double = 0
     /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
-    private var walNeedsNewFile = false
+    var walNeedsNewFile = false
     /// Guarded by `cond`: the highest seq written to the WAL, and a range whose group commit
     /// failed (those spans are durable only once published).
-    private var walWrittenSeq: UInt64 = 0
-    private var walGap: ClosedRange<UInt64>?
+    var walWrittenSeq: UInt64 = 0
+    var walGap: ClosedRange<UInt64>?
     /// Publish failures in a row (reset by a success); sync gives up after a few.
-    private var publishFailures = 0
-    private var publishError: Error?
+    var publishFailures = 0
+    var publishError: Error?
     static let publishAttempts = 3
     /// Problems found while opening (torn WAL tail, orphaned files), for the caller to report.
     public private(set) var recoveryNotes: [String] = []
@@ -199,7 +199,7 @@ public final class SpanStore: @unchecked Sendable {
 
     /// Durable means in the WAL, or published: never past a failed group commit that is not
     /// yet published. Called with `cond` held.
-    private func updateDurable() {
+    func updateDurable() {
         if let gap = walGap {
             if publishedSeq >= gap.upperBound { walGap = nil } else {
                 durableSeq = max(publishedSeq, min(walWrittenSeq, gap.lowerBound - 1))
@@ -209,175 +209,6 @@ public final class SpanStore: @unchecked Sendable {
         durableSeq = max(walWrittenSeq, publishedSeq)
     }
 
-    // MARK: WAL thread
-
-    private func walLoop() {
-        while true {
-            cond.lock()
-            while pending.isEmpty && !stopping && !(publishWanted && !memtable.isEmpty)
-                    && !(!memtable.isEmpty && Self.now() >= memtableDeadline) {
-                let wake = memtable.isEmpty ? Self.now() + 1 : memtableDeadline
-                _ = cond.wait(until: Date(timeIntervalSince1970: wake))
-            }
-            swap(&pending, &spare)
-            let first = pendingFirstSeq
-            pendingFirstSeq = nextSeq
-            let stop = stopping
-            let wantPublish = publishWanted
-            if !spare.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
-            cond.unlock()
-
-            // Group commits of at most `walChunk` spans keep the memtable, and so the publisher,
-            // fed steadily while a large backlog drains.
-            var chunkStart = 0
-            while chunkStart < spare.count {
-                let chunkEnd = min(spare.count, chunkStart + Self.walChunk)
-                let chunk = spare[chunkStart..<chunkEnd]
-                let chunkFirst = first + UInt64(chunkStart)
-                var failure: Error?
-                do {
-                    if walNeedsNewFile { try wal.rotate(firstSeq: chunkFirst); walNeedsNewFile = false }
-                    try wal.append(chunk, firstSeq: chunkFirst)
-                } catch {
-                    failure = error
-                    walNeedsNewFile = true
-                }
-                cond.lock()
-                let chunkLast = chunkFirst + UInt64(chunk.count) - 1
-                if let failure {
-                    // Not durable: the spans stay in the memtable and become durable when published.
-                    walError = failure; counters.walErrors += 1; counters.lastError = "write-ahead log: \(failure)"
-                    walGap = (walGap?.lowerBound ?? chunkFirst)...chunkLast
-                } else {
-                    walError = nil
-                    walWrittenSeq = chunkLast
-                }
-                updateDurable()
-                counters.walBatches += 1
-                cond.broadcast()
-                cond.unlock()
-                if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }
-                memtable.append(contentsOf: chunk)
-                memtableMaxSeq = chunkFirst + UInt64(chunk.count) - 1
-                chunkStart = chunkEnd
-                if memtable.count >= options.cutRows { cut() }
-            }
-            spare.removeAll(keepingCapacity: true)
-            if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
-                cut()
-            }
-            cond.lock()
-            if wantPublish && pending.isEmpty && memtable.isEmpty { publishWanted = false }
-            if stopping && pending.isEmpty && memtable.isEmpty {
-                walDone = true
-                cond.broadcast()
-                cond.unlock()
-                return
-            }
-            cond.unlock()
-        }
-    }
-
-    /// Freezes the memtable for the publisher and starts a new WAL file after it.
-    private func cut() {
-        do { try wal.rotate(firstSeq: memtableMaxSeq + 1); walNeedsNewFile = false } catch {
-            walNeedsNewFile = true
-            cond.lock(); walError = error; counters.walErrors += 1; cond.unlock()
-        }
-        cond.lock()
-        frozen.append((memtable, memtableMaxSeq))
-        memtable = recycled.popLast() ?? []
-        cond.broadcast()
-        cond.unlock()
-        if memtable.capacity == 0 { memtable.reserveCapacity(min(options.cutRows, 1 << 20)) }
-    }
-
-    // MARK: Publisher thread
-
-    private func publisherLoop() {
-        var nextMaintenance = Self.now() + options.maintenanceInterval
-        while true {
-            cond.lock()
-            while frozen.isEmpty && !walDone && !maintenanceWanted && Self.now() < nextMaintenance {
-                _ = cond.wait(until: Date(timeIntervalSince1970: nextMaintenance))
-            }
-            var item = frozen.first
-            let finished = frozen.isEmpty && walDone
-            let maintainNow = maintenanceWanted && item == nil
-            cond.unlock()
-            if var current = item {
-                item = nil
-                do {
-                    try publish(current.spans, maxSeq: current.maxSeq)
-                    var spans = current.spans
-                    current.spans = []
-                    cond.lock()
-                    frozen.removeFirst()
-                    cond.unlock()
-                    spans.removeAll(keepingCapacity: true)     // now unique: emptied in place
-                    cond.lock()
-                    if recycled.count < 2 { recycled.append(spans) }
-                    publishFailures = 0; publishError = nil
-                    publishedSeq = max(publishedSeq, current.maxSeq)
-                    updateDurable()
-                    counters.segmentsPublished += 1
-                    cond.broadcast()
-                    cond.unlock()
-                    WriteAheadLog.release(directory: directory.wal, publishedSeq: current.maxSeq)
-                    // Under a steady backlog, still compact and expire on schedule.
-                    if Self.now() >= nextMaintenance {
-                        runMaintenance()
-                        nextMaintenance = Self.now() + options.maintenanceInterval
-                    }
-                } catch {
-                    cond.lock()
-                    counters.publishErrors += 1; counters.lastError = "\(error)"
-                    publishFailures += 1; publishError = error
-                    let giveUp = stopping && publishFailures >= Self.publishAttempts
-                    cond.broadcast()
-                    cond.unlock()
-                    if giveUp { break }
-                    Thread.sleep(forTimeInterval: 1)   // disk full or similar: retry; the WAL still holds the spans
-                }
-                continue
-            }
-            if finished { break }
-            if maintainNow || Self.now() >= nextMaintenance {
-                runMaintenance()
-                nextMaintenance = Self.now() + options.maintenanceInterval
-                cond.lock(); maintenanceRuns += 1; maintenanceWanted = false; cond.broadcast(); cond.unlock()
-            }
-        }
-        cond.lock(); publisherDone = true; cond.broadcast(); cond.unlock()
-    }
-
-    func runMaintenance() {
-        do {
-            try Maintenance(store: self).run()
-        } catch {
-            cond.lock(); counters.lastError = "maintenance: \(error)"; cond.unlock()
-        }
-    }
-
-    /// Writes the bodies and the segment, then publishes both in one catalog transaction.
-    private func publish(_ spans: [Span], maxSeq: UInt64) throws {
-        let id = try catalog.nextFileID()
-        var refs: [BodyRef?]? = nil
-        var bodyFile: NewBodyFile? = nil
-        let bodyName = BodyFile.fileName(id: id)
-        let bodyTmp = directory.tmp + "/" + bodyName
-        if let written = try BodyFile.write(spans, id: id, to: bodyTmp) {
-            refs = written.refs
-            try FileSystem.rename(bodyTmp, directory.body(bodyName))
-            try FileSystem.syncDirectory(directory.bodies)
-            let ts = spans.map(\.tsStart)
-            bodyFile = NewBodyFile(file: bodyName, bytes: Int64(written.bytes), tsMin: ts.min()!, tsMax: ts.max()!)
-        }
-        let columns = SpanColumns.columns(of: spans, bodyRefs: refs)
-        let record = try SegmentPublisher(directory: directory, catalog: catalog, rowGroupSize: options.rowGroupSize)
-            .publish(id: id, columns: columns, walSeqMax: Int64(maxSeq), level: 0, bodyFile: bodyFile)
-        _ = record
-    }
 }
 
 /// What a store has done, for `/_plumb/metrics` and tests.
