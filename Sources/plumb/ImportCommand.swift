@@ -10,7 +10,7 @@ struct ImportCommand: ParsableCommand {
         discussion: "Bad lines are reported with their number and reason and skipped; every good line is stored. Exits 1 if any line was skipped.")
 
     @OptionGroup var common: CommonOptions
-    @Argument(help: "The .jsonl file.") var file: String
+    @Argument(help: "The .jsonl file, or - for standard input (e.g. zcat spans.jsonl.gz | plumb import -).") var file: String
 
     @Option(help: ArgumentHelp("Every N spans, wait until they are durable and print 'durable through line L (N spans)' on stdout, so an interrupted import can resume after line L.", valueName: "N"))
     var checkpointEvery: Int?
@@ -18,11 +18,12 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let config = common.loadConfig()
         let dir = common.dataDirectory(config)
-        guard FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)") }
+        guard file == "-" || FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)") }
         let store: SpanStore
         if let n = checkpointEvery, n <= 0 { fail("--checkpoint-every must be a positive number of spans") }
         do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
+        let name = file == "-" ? "<stdin>" : file
         let started = Date()
         var bar = ProgressBar(label: "importing")
         var shown = 0
@@ -35,8 +36,8 @@ struct ImportCommand: ParsableCommand {
                 fflush(nil)
             }, onError: { line, reason in
                 shown += 1
-                if shown <= 1000 { printError("\(file):\(line): \(reason)") }
-                if shown == 1001 { printError("\(file): more bad lines; not listing them all") }
+                if shown <= 1000 { printError("\(name):\(line): \(reason)") }
+                if shown == 1001 { printError("\(name): more bad lines; not listing them all") }
             })
             try store.close()
         } catch {

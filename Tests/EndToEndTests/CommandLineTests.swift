@@ -45,6 +45,17 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(piped.stdout.hasPrefix("imported 30,000 spans"), piped.stdout)
     }
 
+    func testImportReadsStandardInput() throws {
+        let spans = try writeSpanFile(tmp + "/in.jsonl", count: 5_000, seed: 45)
+        try "{broken\n".write(toFile: tmp + "/bad.jsonl", atomically: false, encoding: .utf8)
+        let r = try PlumbProcess.run(executable: "/bin/bash",
+            ["-c", "cat \"$1\" \"$2\" | \"$0\" import --data \"$3\" -", PlumbProcess.binary, tmp + "/in.jsonl", tmp + "/bad.jsonl", tmp + "/d"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("<stdin>:5001: invalid JSON"), r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("imported 5,000 spans from 5,001 lines (1 skipped)"), r.stdout)
+        XCTAssertEqual(try StoreReader(directory: DataDirectory(tmp + "/d")).spans().count, spans.count)
+    }
+
     func testVerifyNamesTheDamagedSegment() throws {
         for k in 0..<3 {
             _ = try writeSpanFile(tmp + "/p\(k).jsonl", count: 200, seed: 50 + UInt64(k))

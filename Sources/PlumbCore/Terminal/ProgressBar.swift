@@ -22,8 +22,12 @@ public struct ProgressBar {
     public mutating func update(done: Int, total: Int, detail: String) {
         guard enabled else { return }
         let now = Timestamp.nowMicros()
-        guard now - lastDraw >= 100_000 || done >= total else { return }
+        guard now - lastDraw >= 100_000 || (total > 0 && done >= total) else { return }
         lastDraw = now
+        guard total > 0 else {                       // a pipe: no total to measure against
+            writeStderr("\r\(label) \(detail)\u{1B}[K")
+            return
+        }
         let width = 30
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
         let filled = Int(fraction * Double(width))

@@ -30,12 +30,13 @@ public struct SpanImporter {
     /// - Parameters:
     ///   - checkpointEvery: after about this many spans, wait until they are durable (WAL) and call
     ///     `onCheckpoint(line, spans)`: every line up to `line` is safe even if the process dies.
+    /// `path` "-" reads standard input (a pipe: progress then has no total).
     public func run(path: String, progress: ((Progress) -> Void)? = nil,
                     checkpointEvery: Int? = nil, onCheckpoint: ((Int, Int) -> Void)? = nil,
                     onError: (Int, String) -> Void) throws -> Summary {
         var lastCheckpoint = 0
-        let file = try FileDescriptor.openForReading(path)
-        let total = try file.size()
+        let file = path == "-" ? FileDescriptor.standardInput() : try FileDescriptor.openForReading(path)
+        let total = file.isRegularFile ? try file.size() : 0
         var summary = Summary()
         summary.bytes = total
         var batch: [Span] = []
@@ -59,11 +60,12 @@ public struct SpanImporter {
                 onError(summary.lines, "\(error)")
             }
         }
-        while offset < total {
-            let n = min(chunkSize, total - offset)
+        while true {
+            let more = try file.readNext(max: chunkSize)
+            if more.isEmpty { break }
             var chunk = carry
-            chunk.append(contentsOf: try file.read(at: offset, count: n))
-            offset += n
+            chunk.append(contentsOf: more)
+            offset += more.count
             var start = 0
             chunk.withUnsafeBufferPointer { buf in
                 var i = 0
@@ -91,7 +93,8 @@ public struct SpanImporter {
         if !carry.isEmpty { carry.withUnsafeBufferPointer { handle($0) } }
         try store.appendWaiting(batch)
         summary.imported += batch.count
-        progress?(Progress(bytesRead: total, totalBytes: total, imported: summary.imported))
+        summary.bytes = offset
+        progress?(Progress(bytesRead: offset, totalBytes: max(total, offset), imported: summary.imported))
         if checkpointEvery != nil {
             try store.flush()
             onCheckpoint?(summary.lines, summary.imported)

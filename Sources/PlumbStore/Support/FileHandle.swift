@@ -63,6 +63,30 @@ public final class FileDescriptor: @unchecked Sendable {
         return out
     }
 
+    /// Reads up to `max` bytes from the current position (files and pipes alike); empty at the end.
+    public func readNext(max: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: max)
+        while true {
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, max) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw IOError(operation: "read", path: path, code: errno)
+            }
+            out.removeLast(max - n)
+            return out
+        }
+    }
+
+    /// Standard input as a descriptor (not closed on deinit's behalf of anyone else: it is fd 0).
+    public static func standardInput() -> FileDescriptor { FileDescriptor(adopting: dup(0), path: "<stdin>") }
+
+    private init(adopting fd: Int32, path: String) { self.fd = fd; self.path = path }
+
+    public var isRegularFile: Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     public func size() throws -> Int {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw IOError(operation: "stat", path: path, code: errno) }
