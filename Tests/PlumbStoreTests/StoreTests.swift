@@ -134,6 +134,29 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(report.rows, Int64(all.count))
     }
 
+    func testCompactionRunsBesidePublishingAndTheChainStaysInOrder() throws {
+        var gen = TestSpans(seed: 31)
+        let store = try SpanStore(directory: dir, options: options {
+            $0.cutInterval = 0.01; $0.cutRows = 400; $0.maintenanceInterval = 0.02
+            $0.compactionMinSegments = 2; $0.compactionTargetRows = 4_000
+        })
+        var all: [Span] = []
+        for round in 0..<30 {
+            let spans = gen.spans(400, from: round * 400, bodies: round % 3 == 0)
+            for s in spans { store.append(s) }
+            all += spans
+            usleep(20_000)
+        }
+        try store.sync()
+        store.maintainNow()
+        try store.close()
+        XCTAssertGreaterThan(store.stats.compactions, 0)
+        assertSameSet(try readAll(), all)
+        let report = try StoreVerifier.verify(dir)
+        XCTAssertEqual(report.failures.map(\.description), [])
+        XCTAssertEqual(report.rows, Int64(all.count))
+    }
+
     func testRetentionOfSpansAndBodiesIsSeparate() throws {
         let day: Int64 = 86_400_000_000
         let now = Timestamp.nowMicros()

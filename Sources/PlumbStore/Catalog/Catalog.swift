@@ -35,6 +35,7 @@ public struct NewSegment: Sendable {
 }
 
 public struct NewBodyFile: Sendable {
+    public var id: Int64
     public var file: String
     public var bytes: Int64
     public var tsMin: Int64
@@ -138,7 +139,7 @@ public final class Catalog: @unchecked Sendable {
                 .text(prev), .text(chain), .int(s.walSeqMax), .int(now), .int(s.level)])
             if let b = s.bodyFile {
                 try db.run("INSERT INTO body_files(id, file, bytes, ts_min, ts_max, state) VALUES (?,?,?,?,?,'live')",
-                           [.int(id), .text(b.file), .int(b.bytes), .int(b.tsMin), .int(b.tsMax)])
+                           [.int(b.id), .text(b.file), .int(b.bytes), .int(b.tsMin), .int(b.tsMax)])
             }
             for old in replacing {
                 try db.run("UPDATE segments SET state = 'replaced', replaced_by = ? WHERE id = ? AND state = 'live'", [.int(id), .int(old)])

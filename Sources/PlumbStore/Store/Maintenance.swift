@@ -1,7 +1,7 @@
 import PlumbCore
 
-/// Compaction and retention, run on the publisher thread (so file ids and catalog writes stay
-/// serial). Each rewrite publishes its new segment and retires the old ones in one transaction;
+/// Compaction and retention, run on the maintenance thread with its own catalog connection;
+/// segment ids and the hash chain stay in one order through the shared `PublishSequencer`. Each rewrite publishes its new segment and retires the old ones in one transaction;
 /// the old files are deleted only afterwards, so a crash anywhere keeps every live span exactly once.
 struct Maintenance {
     let store: SpanStore
@@ -12,14 +12,15 @@ struct Maintenance {
     }
 
     private var publisher: SegmentPublisher {
-        SegmentPublisher(directory: store.directory, catalog: store.catalog, rowGroupSize: store.options.rowGroupSize)
+        SegmentPublisher(directory: store.directory, catalog: store.maintenanceCatalog,
+                         rowGroupSize: store.options.rowGroupSize, sequencer: store.sequencer)
     }
 
     /// Merges the oldest run of small segments of one level (tiered: a merged segment is not
     /// rewritten again until enough peers of its level exist), time-sorted; false when idle.
     func compactOnce() throws -> Bool {
         let target = store.options.compactionTargetRows
-        let small = try store.catalog.liveSegments().filter { $0.rows < Int64(target / 2) }
+        let small = try store.maintenanceCatalog.liveSegments().filter { $0.rows < Int64(target / 2) }
         let levels = Dictionary(grouping: small, by: \.level)
         guard let (_, peers) = levels.sorted(by: { $0.key < $1.key })
             .first(where: { $0.value.count >= store.options.compactionMinSegments }) else { return false }
@@ -38,7 +39,7 @@ struct Maintenance {
     /// Deletes spans whose ts_start is before the span cutoff (whole segments, or a rewrite of a
     /// segment that straddles it), and body files entirely before the body cutoff.
     func applyRetention(now: Int64) throws {
-        let catalog = store.catalog
+        let catalog = store.maintenanceCatalog
         if store.options.retentionMicros == nil { try catalog.setRetentionCutoff(.min) }   // retention off: hide nothing
         if let keep = store.options.retentionMicros {
             let cutoff = now - keep
@@ -89,11 +90,10 @@ struct Maintenance {
         order.sort { ts[$0] < ts[$1] || (ts[$0] == ts[$1] && $0 < $1) }
         columns = columns.map { $0.gather(order) }
         let ids = segments.map(\.id)
-        let id = try store.catalog.nextFileID()
         if order.isEmpty {
-            try store.catalog.expire(segments: ids)
+            try store.maintenanceCatalog.expire(segments: ids)
         } else {
-            _ = try publisher.publish(id: id, columns: columns, walSeqMax: segments.map(\.walSeqMax).max() ?? 0,
+            _ = try publisher.publish(columns: columns, walSeqMax: segments.map(\.walSeqMax).max() ?? 0,
                                       level: (segments.map(\.level).max() ?? 0) + 1, bodyFile: nil, replacing: ids)
         }
         for s in segments { try FileSystem.remove(store.directory.segment(s.file)) }
@@ -105,7 +105,7 @@ extension Maintenance {
     /// trying it) and its file moves to quarantine/, where `plumb verify` keeps naming it.
     func setAside(_ s: SegmentRecord, reason: String) throws {
         try FileSystem.makeDirectory(store.directory.quarantine)
-        try store.catalog.quarantine(segment: s.id)
+        try store.maintenanceCatalog.quarantine(segment: s.id)
         if FileSystem.exists(store.directory.segment(s.file)) {
             try FileSystem.rename(store.directory.segment(s.file), store.directory.quarantine + "/" + s.file)
             try FileSystem.syncDirectory(store.directory.quarantine)

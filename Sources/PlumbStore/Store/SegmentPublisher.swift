@@ -1,21 +1,47 @@
-/// The publish protocol for one segment: write to `tmp/`, fsync, rename into `segments/`, fsync the
-/// directory, then insert the catalog row (the moment it becomes visible).
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The publish protocol for one segment: write it to `tmp/` under a provisional name and fsync;
+/// then, holding the sequencer, take the next id, rename into `segments/`, fsync the directory and
+/// insert the catalog row (the moment it becomes visible). The sequencer makes ids, file names
+/// and the hash chain follow one order although the publisher and maintenance publish in parallel.
 struct SegmentPublisher {
     let directory: DataDirectory
     let catalog: Catalog
     let rowGroupSize: Int
+    let sequencer: PublishSequencer
 
-    func publish(id: Int64, columns: [ColumnVector], walSeqMax: Int64, level: Int64,
+    func publish(columns: [ColumnVector], walSeqMax: Int64, level: Int64,
                  bodyFile: NewBodyFile?, replacing: [Int64] = []) throws -> SegmentRecord {
-        let name = DataDirectory.segmentFileName(id: id)
-        let tmp = directory.tmp + "/" + name
+        let tmp = directory.tmp + "/pending-\(UUID().uuidString).plseg"
         let written = try SegmentWriter.write(columns: columns, to: tmp, rowGroupSize: rowGroupSize)
-        try FileSystem.rename(tmp, directory.segment(name))
-        try FileSystem.syncDirectory(directory.segments)
         let ts = written.footer.fileZones[SegmentSchema.index(of: "ts_start")!]
         guard case .int(let tsMin, let tsMax) = ts.bounds else { throw FormatError("segment without timestamps") }
-        return try catalog.publish(id: id, NewSegment(
-            file: name, rows: Int64(written.footer.rowCount), bytes: Int64(written.bytes), tsMin: tsMin, tsMax: tsMax,
-            sha256: written.sha256, walSeqMax: walSeqMax, level: level, bodyFile: bodyFile), replacing: replacing)
+        return try sequencer.withNextID { id in
+            let name = DataDirectory.segmentFileName(id: id)
+            try FileSystem.rename(tmp, directory.segment(name))
+            try FileSystem.syncDirectory(directory.segments)
+            return try catalog.publish(id: id, NewSegment(
+                file: name, rows: Int64(written.footer.rowCount), bytes: Int64(written.bytes), tsMin: tsMin, tsMax: tsMax,
+                sha256: written.sha256, walSeqMax: walSeqMax, level: level, bodyFile: bodyFile), replacing: replacing)
+        }
+    }
+}
+
+/// Hands out segment ids in order, one publish at a time.
+final class PublishSequencer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next: Int64
+
+    init(first: Int64) { next = first }
+
+    /// Runs `body` with the next id; the id is used up only if `body` succeeds.
+    func withNextID<T>(_ body: (Int64) throws -> T) throws -> T {
+        lock.lock(); defer { lock.unlock() }
+        let value = try body(next)
+        next += 1
+        return value
     }
 }

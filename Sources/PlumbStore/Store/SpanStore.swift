@@ -16,6 +16,11 @@ public final class SpanStore: @unchecked Sendable {
     public let directory: DataDirectory
     public let options: StoreOptions
     let catalog: Catalog
+    /// The maintenance thread's own connection (SQLite serializes the two writers).
+    let maintenanceCatalog: Catalog
+    let sequencer: PublishSequencer
+    /// Owned by the publisher thread.
+    var nextBodyFileID: Int64
     private let writerLock: WriterLock
     let wal: WriteAheadLog.Writer
 
@@ -30,6 +35,7 @@ public final class SpanStore: @unchecked Sendable {
     var stopping = false
     var walDone = false
     var publisherDone = false
+    var maintainerDone = false
     var frozen: [(spans: [Span], maxSeq: UInt64)] = []
     /// Emptied memtables with their capacity, handed back by the publisher for reuse.
     var recycled: [[Span]] = []
@@ -63,7 +69,11 @@ public final class SpanStore: @unchecked Sendable {
         try directory.create()
         writerLock = try WriterLock(directory: directory)
         catalog = try Catalog(path: directory.catalog)
+        maintenanceCatalog = try Catalog(path: directory.catalog)
         recoveryNotes += try StoreRecovery.cleanUp(directory: directory, catalog: catalog)
+        let firstID = try catalog.nextFileID()
+        sequencer = PublishSequencer(first: firstID)
+        nextBodyFileID = firstID
         let published = try catalog.publishedSeq()
         let replay = try WriteAheadLog.replay(directory: directory.wal, publishedSeq: published)
         recoveryNotes += replay.problems
@@ -82,6 +92,7 @@ public final class SpanStore: @unchecked Sendable {
         // Named so that top -H, perf and gdb show which is which.
         Thread.detachNewThread { [self] in Thread.current.name = "plumb-wal"; walLoop() }
         Thread.detachNewThread { [self] in Thread.current.name = "plumb-publish"; publisherLoop() }
+        Thread.detachNewThread { [self] in Thread.current.name = "plumb-maintain"; maintainerLoop() }
     }
 
     static let walChunk = 65_536
@@ -173,7 +184,7 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock()
         stopping = true
         cond.broadcast()
-        while !walDone || !publisherDone { cond.wait() }
+        while !walDone || !publisherDone || !maintainerDone { cond.wait() }
         cond.unlock()
         writerLock.release()
         if let failure { throw failure }
@@ -185,7 +196,7 @@ public final class SpanStore: @unchecked Sendable {
         let target = maintenanceRuns + 1
         maintenanceWanted = true
         cond.broadcast()
-        while maintenanceRuns < target && !publisherDone { cond.wait() }
+        while maintenanceRuns < target && !maintainerDone { cond.wait() }
     }
 
     public var stats: StoreCounters {

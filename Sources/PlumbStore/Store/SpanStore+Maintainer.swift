@@ -1,0 +1,27 @@
+import Foundation
+import PlumbCore
+
+/// The maintenance thread: compaction and retention every `maintenanceInterval` (or at once on
+/// `maintainNow()`), with its own catalog connection, beside the publisher.
+extension SpanStore {
+    func maintainerLoop() {
+        var next = Self.now() + options.maintenanceInterval
+        while true {
+            cond.lock()
+            while !maintenanceWanted && !stopping && Self.now() < next {
+                _ = cond.wait(until: Date(timeIntervalSince1970: next))
+            }
+            let stop = stopping
+            cond.unlock()
+            if stop { break }
+            do {
+                try Maintenance(store: self).run()
+            } catch {
+                cond.lock(); counters.lastError = "maintenance: \(error)"; cond.unlock()
+            }
+            next = Self.now() + options.maintenanceInterval
+            cond.lock(); maintenanceRuns += 1; maintenanceWanted = false; cond.broadcast(); cond.unlock()
+        }
+        cond.lock(); maintainerDone = true; cond.broadcast(); cond.unlock()
+    }
+}
