@@ -87,8 +87,13 @@ struct Maintenance {
         guard case .int(let ts) = columns[SegmentSchema.index(of: "ts_start")!].values else { return }
         var order = Array(ts.indices)
         if let keep { order = order.filter { keep(ts[$0]) } }
-        order.sort { ts[$0] < ts[$1] || (ts[$0] == ts[$1] && $0 < $1) }
-        columns = columns.map { $0.gather(order) }
+        // Spans mostly arrive in time order: sort (and copy every column) only when needed.
+        if !zip(order, order.dropFirst()).allSatisfy({ ts[$0] <= ts[$1] }) {
+            order.sort { ts[$0] < ts[$1] || (ts[$0] == ts[$1] && $0 < $1) }
+        }
+        if order.count != ts.count || !order.indices.elementsEqual(order) {
+            columns = columns.map { $0.gather(order) }
+        }
         let ids = segments.map(\.id)
         if order.isEmpty {
             try store.maintenanceCatalog.expire(segments: ids)
