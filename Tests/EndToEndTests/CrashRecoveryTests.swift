@@ -29,7 +29,7 @@ final class CrashRecoveryTests: XCTestCase {
 
         // Restart: any writer open replays the WAL and publishes it.
         let empty = tmp + "/empty.jsonl"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let restart = try PlumbProcess.run(["import", "--data", data, empty])
         XCTAssertEqual(restart.status, 0, restart.stderr)
 

@@ -21,6 +21,19 @@ final class StoreTests: XCTestCase {
         try StoreReader(directory: dir).spans(includeBodies: includeBodies)
     }
 
+    /// Appends `count` batches of `size` spans, syncing after each, so each becomes one segment.
+    func publishBatches(_ store: SpanStore, _ gen: inout TestSpans, count: Int, size: Int,
+                        bodies: (Int) -> Bool = { _ in false }) throws -> [[Span]] {
+        var batches: [[Span]] = []
+        for b in 0..<count {
+            let spans = gen.spans(size, from: b * size, bodies: bodies(b))
+            for s in spans { store.append(s) }
+            try store.sync()
+            batches.append(spans)
+        }
+        return batches
+    }
+
     func assertSameSet(_ got: [Span], _ want: [Span], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(got.count, want.count, "count", file: file, line: line)
         let byID = Dictionary(got.map { ($0.spanID, $0) }, uniquingKeysWith: { a, _ in a })
@@ -108,13 +121,7 @@ final class StoreTests: XCTestCase {
         let store = try SpanStore(directory: dir, options: options {
             $0.compactionTargetRows = 2_500; $0.compactionMinSegments = 3
         })
-        var all: [Span] = []
-        for batch in 0..<10 {
-            let spans = gen.spans(500, from: batch * 500, bodies: batch % 2 == 0)
-            for s in spans { store.append(s) }
-            try store.sync()
-            all += spans
-        }
+        let all = try publishBatches(store, &gen, count: 10, size: 500, bodies: { $0 % 2 == 0 }).flatMap { $0 }
         XCTAssertEqual(try store.catalog.liveSegments().count, 10)
         store.maintainNow()
         let live = try store.catalog.liveSegments()
@@ -225,13 +232,7 @@ final class StoreTests: XCTestCase {
     func testVerifyNamesTheCorruptSegmentAndTheRestStillReads() throws {
         var gen = TestSpans(seed: 26)
         let store = try SpanStore(directory: dir, options: options { $0.compaction = false })
-        var batches: [[Span]] = []
-        for b in 0..<3 {
-            let spans = gen.spans(1_000, from: b * 1000)
-            for s in spans { store.append(s) }
-            try store.sync()
-            batches.append(spans)
-        }
+        let batches = try publishBatches(store, &gen, count: 3, size: 1_000)
         try store.close()
         let segments = try StoreReader(directory: dir).catalog.liveSegments()
         XCTAssertEqual(segments.count, 3)
@@ -250,13 +251,7 @@ final class StoreTests: XCTestCase {
     func testCompactionSetsACorruptSegmentAsideAndMergesTheRest() throws {
         var gen = TestSpans(seed: 30)
         let store = try SpanStore(directory: dir, options: options { $0.compactionMinSegments = 3 })
-        var batches: [[Span]] = []
-        for b in 0..<4 {
-            let spans = gen.spans(300, from: b * 300)
-            for s in spans { store.append(s) }
-            try store.sync()
-            batches.append(spans)
-        }
+        let batches = try publishBatches(store, &gen, count: 4, size: 300)
         let segments = try store.catalog.liveSegments()
         XCTAssertEqual(segments.count, 4)
         let victim = dir.segment(segments[1].file)
@@ -277,10 +272,7 @@ final class StoreTests: XCTestCase {
     func testVerifyDetectsRemovedSegmentsAndAlteredCatalogRows() throws {
         var gen = TestSpans(seed: 27)
         let store = try SpanStore(directory: dir, options: options { $0.compaction = false })
-        for b in 0..<3 {
-            for s in gen.spans(100, from: b * 100) { store.append(s) }
-            try store.sync()
-        }
+        _ = try publishBatches(store, &gen, count: 3, size: 100)
         try store.close()
         let segments = try StoreReader(directory: dir).catalog.liveSegments()
         try FileSystem.remove(dir.segment(segments[0].file))

@@ -34,19 +34,25 @@ public enum SHA256 {
     }
 }
 
-/// Streaming SHA-256 for files too large to hold at once.
-public struct SHA256Hasher {
-    private var ctx = SHA256_CTX()
+/// Streaming SHA-256 for files too large to hold at once (OpenSSL's EVP digest interface).
+public final class SHA256Hasher {
+    private let ctx: OpaquePointer
 
-    public init() { SHA256_Init(&ctx) }
-
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        SHA256_Update(&ctx, bytes.baseAddress, bytes.count)
+    public init() {
+        ctx = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
     }
 
-    public mutating func finish() -> [UInt8] {
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        EVP_DigestUpdate(ctx, bytes.baseAddress, bytes.count)
+    }
+
+    public func finish() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        _ = out.withUnsafeMutableBufferPointer { SHA256_Final($0.baseAddress, &ctx) }
+        var len: UInt32 = 32
+        _ = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(ctx, $0.baseAddress, &len) }
         return out
     }
 }

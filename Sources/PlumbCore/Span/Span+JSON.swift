@@ -40,7 +40,7 @@ extension Span {
     }
 
     init(slots: [JSONValue?]) throws {
-        var r = FieldReader(slots: slots)
+        let r = FieldReader(slots: slots)
         let tsStart = try r.timestamp("ts_start")!
         let tsEnd = try r.timestamp("ts_end", optional: true) ?? tsStart
         guard tsEnd >= tsStart else { throw SpanDecodingError(field: "ts_end", message: "is before ts_start") }

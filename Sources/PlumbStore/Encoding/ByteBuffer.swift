@@ -94,10 +94,11 @@ public struct ByteReader {
         return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
     }
 
-    /// A varint used as a count or length, bounded by what is left to read.
+    /// A varint used as a count or length of what follows: each element takes at least
+    /// `elementSize` bytes, so it cannot exceed what is left to read.
     public mutating func length(_ what: StaticString, elementSize: Int = 1) throws -> Int {
         let v = try varint()
-        guard v <= UInt64(remaining / max(elementSize, 1)) + (elementSize == 0 ? UInt64(Int32.max) : 0) else {
+        guard v <= UInt64(remaining / max(elementSize, 1)) else {
             throw FormatError("implausible \(what) \(v)")
         }
         return Int(v)

@@ -50,11 +50,11 @@ public enum PageCodec {
         var head = ByteReader(page)
         let flags = try head.u8()
         guard flags & ~(hasValidity | compressed) == 0 else { throw FormatError("unknown page flags \(flags)") }
-        let rows = try head.length("row count", elementSize: 0)
+        let rows = try head.int("row count")
         guard rows <= 1 << 24 else { throw FormatError("implausible page row count \(rows)") }
         var r: ByteReader
         if flags & compressed != 0 {
-            let size = try head.length("uncompressed size", elementSize: 0)
+            let size = try head.int("uncompressed size")
             guard size <= 1 << 30 else { throw FormatError("implausible page size \(size)") }
             do {
                 r = ByteReader(try LZ4.decompress(Array(page[head.pos...]), originalSize: size))

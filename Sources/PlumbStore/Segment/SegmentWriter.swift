@@ -24,7 +24,7 @@ public enum SegmentWriter {
         precondition(columns.count == schema.count, "column count does not match the schema")
         let rows = columns.first?.count ?? 0
         let file = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        var hasher = SHA256Hasher()
+        let hasher = SHA256Hasher()
         var offset = 0
         func emit(_ bytes: [UInt8]) throws {
             try file.write(bytes)

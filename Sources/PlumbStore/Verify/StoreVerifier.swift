@@ -85,7 +85,7 @@ public enum StoreVerifier {
         guard size == Int(s.bytes) else { return Failure(file: s.file, reason: "size \(size) bytes, catalog says \(s.bytes)") }
         do {
             let f = try FileDescriptor.openForReading(path)
-            var hasher = SHA256Hasher()
+            let hasher = SHA256Hasher()
             var offset = 0
             while offset < size {
                 let n = min(8 << 20, size - offset)

@@ -193,7 +193,7 @@ public enum WriteAheadLog {
         switch try fr.u8() {
         case 0: break
         case 1:
-            let raw = try fr.length("raw frame length", elementSize: 0)
+            let raw = try fr.int("raw frame length")
             guard raw <= maxFrame * 4 else { throw FormatError("implausible raw frame length") }
             fr = ByteReader(try LZ4.decompress(Array(try fr.take(fr.remaining)), originalSize: raw))
         case let c: throw FormatError("unknown frame codec \(c)")
