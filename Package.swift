@@ -8,9 +8,15 @@ let package = Package(
     products: [
         .executable(name: "plumb", targets: ["plumb"]),
         .executable(name: "plumb-bench", targets: ["PlumbBench"]),
+        .executable(name: "plumb-mock", targets: ["plumb-mock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System library shims (Debian -dev packages; see tools/bootstrap.sh).
@@ -23,10 +29,22 @@ let package = Package(
         // Our own C: the SSE4.2 CRC-32C instruction, which Swift cannot emit directly.
         .target(name: "CPlumbSupport"),
 
-        .target(name: "PlumbCore", dependencies: ["CCrypto"]),
+        // schemas/pricing.json (a symlink under Resources/) is compiled into the binary.
+        .target(name: "PlumbCore", dependencies: ["CCrypto"], resources: [.embedInCode("Resources/pricing.json")]),
         .target(name: "PlumbStore", dependencies: ["PlumbCore", "CLZ4", "CSQLite", "CCrypto", "CPlumbSupport"]),
         .target(name: "PlumbQuery", dependencies: ["PlumbCore", "PlumbStore"]),
-        .target(name: "PlumbProxy", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery"]),
+        .target(
+            name: "PlumbProxy",
+            dependencies: [
+                "PlumbCore", "PlumbStore", "PlumbQuery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "PlumbDash", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CNCursesW"]),
         .target(name: "PlumbDigest", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CCurl"]),
         .executableTarget(
@@ -37,6 +55,18 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "PlumbBench", dependencies: ["PlumbCore", "PlumbStore"]),
+        // The simulated providers for tests and benchmarks (no internet here): OpenAI, Anthropic and
+        // Gemini wire formats, with latency, pacing and faults chosen per request.
+        .executableTarget(
+            name: "plumb-mock",
+            dependencies: [
+                "PlumbCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "tools/mock-upstream"
+        ),
 
         .target(name: "PlumbTestSupport", dependencies: ["PlumbCore"], path: "Tests/PlumbTestSupport"),
         .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"]),

@@ -1,12 +1,5 @@
 import ArgumentParser
 
-struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the logging proxy.")
-    @OptionGroup var common: CommonOptions
-    @Option(help: "Address to listen on (default 127.0.0.1:8787). Env: PLUMB_LISTEN.") var listen: String?
-    func run() throws { notAvailableYet("serve", issue: 3) }
-}
-
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "query", abstract: "Run a SQL query over the spans.")
     @OptionGroup var common: CommonOptions

@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// `plumb`: argument parsing and wiring only; the work lives in the Plumb* libraries.
-struct Plumb: ParsableCommand {
+@main
+struct Plumb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plumb",
         abstract: "Observability-first logging proxy and trace store for LLM traffic.",
@@ -15,10 +16,12 @@ struct Plumb: ParsableCommand {
             DigestCommand.self, ImportCommand.self, VerifyCommand.self,
         ]
     )
-}
 
-// Past a file-size limit, writes should fail with EFBIG (reported, nothing lost) rather than
-// the default SIGXFSZ killing the process mid-write.
-signal(SIGXFSZ, SIG_IGN)
-MemoryTuning.apply()
-Plumb.main()
+    static func main() async {
+        // Past a file-size limit, writes should fail with EFBIG (reported, nothing lost) rather
+        // than the default SIGXFSZ killing the process mid-write.
+        signal(SIGXFSZ, SIG_IGN)
+        MemoryTuning.apply()
+        await main(nil)
+    }
+}

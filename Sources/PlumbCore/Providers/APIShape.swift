@@ -1,0 +1,33 @@
+/// The wire format a provider speaks, which decides how Plumb reads usage, model and finish
+/// reason from its responses. `passthrough` forwards and records without reading usage.
+public enum APIShape: String, Sendable, CaseIterable {
+    case openai, anthropic, gemini, passthrough
+}
+
+/// What a request asks for, from its method and path (`operation` column of the span schema).
+public enum Operation: String, Sendable {
+    case chat, completion, embeddings, responses, messages, generate, other
+
+    /// The operation of `method path` under `shape`; `path` is the upstream path without query.
+    ///
+    /// ```swift
+    /// Operation(shape: .openai, method: "POST", path: "/v1/chat/completions")   // .chat
+    /// ```
+    public init(shape: APIShape, method: String, path: String) {
+        guard method == "POST" else { self = .other; return }
+        switch shape {
+        case .openai:
+            if path.hasSuffix("/chat/completions") { self = .chat }
+            else if path.hasSuffix("/completions") { self = .completion }
+            else if path.hasSuffix("/embeddings") { self = .embeddings }
+            else if path.hasSuffix("/responses") { self = .responses }
+            else { self = .other }
+        case .anthropic:
+            self = path.hasSuffix("/messages") ? .messages : .other
+        case .gemini:
+            self = path.hasSuffix(":generateContent") || path.hasSuffix(":streamGenerateContent") ? .generate : .other
+        case .passthrough:
+            self = .other
+        }
+    }
+}

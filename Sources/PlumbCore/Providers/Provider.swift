@@ -1,0 +1,41 @@
+/// An upstream Plumb forwards to: `/<name>/<path>` goes to `<baseURL>/<path>`.
+///
+/// ```swift
+/// let p = Provider(name: "local", baseURL: "http://127.0.0.1:11434", shape: .openai)
+/// p.upstreamURL(path: "/v1/chat/completions", query: nil)  // http://127.0.0.1:11434/v1/chat/completions
+/// ```
+public struct Provider: Sendable, Equatable {
+    public var name: String
+    /// Scheme, host, optional port and optional path prefix, without a trailing slash.
+    public var baseURL: String
+    public var shape: APIShape
+
+    public init(name: String, baseURL: String, shape: APIShape) {
+        self.name = name
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.baseURL = url
+        self.shape = shape
+    }
+
+    public func upstreamURL(path: String, query: String?) -> String {
+        let p = path.hasPrefix("/") ? path : "/" + path
+        guard let query, !query.isEmpty else { return baseURL + p }
+        return baseURL + p + "?" + query
+    }
+
+    /// The providers Plumb knows without configuration (DESIGN.md, "The proxy").
+    public static let builtIn: [Provider] = [
+        Provider(name: "openai", baseURL: "https://api.openai.com", shape: .openai),
+        Provider(name: "anthropic", baseURL: "https://api.anthropic.com", shape: .anthropic),
+        Provider(name: "gemini", baseURL: "https://generativelanguage.googleapis.com", shape: .gemini),
+        Provider(name: "mistral", baseURL: "https://api.mistral.ai", shape: .openai),
+        Provider(name: "groq", baseURL: "https://api.groq.com/openai", shape: .openai),
+        Provider(name: "together", baseURL: "https://api.together.xyz", shape: .openai),
+        Provider(name: "openrouter", baseURL: "https://openrouter.ai/api", shape: .openai),
+        Provider(name: "deepseek", baseURL: "https://api.deepseek.com", shape: .openai),
+        Provider(name: "fireworks", baseURL: "https://api.fireworks.ai/inference", shape: .openai),
+        Provider(name: "xai", baseURL: "https://api.x.ai", shape: .openai),
+        Provider(name: "ollama", baseURL: "http://127.0.0.1:11434", shape: .openai),
+    ]
+}

@@ -1,0 +1,59 @@
+/// The configured providers: the built-ins, overridden or extended by the `[providers.NAME]`
+/// tables of the config file. Plumb forwards only to these.
+///
+/// ```swift
+/// let registry = try ProviderRegistry(config: config)
+/// registry["openai"]?.baseURL
+/// ```
+public struct ProviderRegistry: Sendable {
+    public private(set) var providers: [String: Provider]
+    public let defaultProvider: Provider
+
+    public init(overrides: [String: JSONValue] = [:], defaultProvider: String = "openai") throws {
+        var all: [String: Provider] = [:]
+        for p in Provider.builtIn { all[p.name] = p }
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {
+            guard Self.isValidName(name) else {
+                throw PlumbConfig.Error("providers.\(name): a provider name is letters, digits, '-' and '_' (it is the first path segment)")
+            }
+            guard case .object(let table) = value else {
+                throw PlumbConfig.Error("providers.\(name) must be a table with base_url and api")
+            }
+            for key in table.keys where key != "base_url" && key != "api" {
+                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, base_url)")
+            }
+            let existing = all[name]
+            var url = existing?.baseURL
+            if let v = table["base_url"] {
+                guard case .string(let s) = v else { throw PlumbConfig.Error("providers.\(name).base_url must be a string") }
+                url = s
+            }
+            guard let url else { throw PlumbConfig.Error("providers.\(name): base_url is required for a provider that is not built in") }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.split(separator: "/").count >= 2 else {
+                throw PlumbConfig.Error("providers.\(name).base_url must be an http:// or https:// URL, got '\(url)'")
+            }
+            var shape = existing?.shape ?? .openai
+            if let v = table["api"] {
+                guard case .string(let s) = v, let parsed = APIShape(rawValue: s) else {
+                    throw PlumbConfig.Error("providers.\(name).api must be one of openai, anthropic, gemini, passthrough")
+                }
+                shape = parsed
+            }
+            all[name] = Provider(name: name, baseURL: url, shape: shape)
+        }
+        guard let def = all[defaultProvider] else {
+            throw PlumbConfig.Error("default_provider '\(defaultProvider)' is not a configured provider (known: \(all.keys.sorted().joined(separator: ", ")))")
+        }
+        self.providers = all
+        self.defaultProvider = def
+    }
+
+    public subscript(name: Substring) -> Provider? { providers[String(name)] }
+    public subscript(name: String) -> Provider? { providers[name] }
+
+    static func isValidName(_ s: String) -> Bool {
+        !s.isEmpty && s != "v1" && s != "_plumb" && s.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+        }
+    }
+}

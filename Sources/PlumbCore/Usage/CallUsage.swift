@@ -1,0 +1,66 @@
+/// What a provider's response says about a call: the model that answered, why it stopped, and
+/// the tokens, under Plumb's conventions (OTel GenAI): `inputTokens` counts every input token,
+/// cached ones included; `outputTokens` counts reasoning tokens too.
+public struct CallUsage: Sendable, Equatable {
+    public var model: String?
+    public var finishReason: String?
+    public var inputTokens: Int64?
+    public var outputTokens: Int64?
+    public var cacheReadTokens: Int64?
+    public var cacheWriteTokens: Int64?
+    public var reasoningTokens: Int64?
+
+    public init(model: String? = nil, finishReason: String? = nil, inputTokens: Int64? = nil,
+                outputTokens: Int64? = nil, cacheReadTokens: Int64? = nil, cacheWriteTokens: Int64? = nil,
+                reasoningTokens: Int64? = nil) {
+        self.model = model; self.finishReason = finishReason; self.inputTokens = inputTokens
+        self.outputTokens = outputTokens; self.cacheReadTokens = cacheReadTokens
+        self.cacheWriteTokens = cacheWriteTokens; self.reasoningTokens = reasoningTokens
+    }
+
+    /// True when the response reported any token count.
+    public var hasTokens: Bool { inputTokens != nil || outputTokens != nil }
+}
+
+/// Reads a provider's responses, whole or as a stream of server-sent events, into `CallUsage`.
+///
+/// ```swift
+/// var parser = UsageParser.make(for: .anthropic)
+/// for event in events { parser.event(event) }
+/// parser.usage.outputTokens
+/// ```
+public protocol ResponseUsageParser: Sendable {
+    /// A whole JSON response body (or, for Gemini's non-SSE stream, the array of responses).
+    mutating func body(_ json: JSONValue)
+    /// One event of a server-sent event stream.
+    mutating func event(_ event: SSEEvent)
+    var usage: CallUsage { get }
+}
+
+/// The usage parsers, one per API shape (`UsageParser.OpenAI`, `.Anthropic`, `.Gemini`).
+public enum UsageParser {
+    public static func make(for shape: APIShape) -> any ResponseUsageParser {
+        switch shape {
+        case .openai: OpenAI()
+        case .anthropic: Anthropic()
+        case .gemini: Gemini()
+        case .passthrough: Passthrough()
+        }
+    }
+
+    /// Records nothing: the API shape is unknown.
+    public struct Passthrough: ResponseUsageParser {
+        public init() {}
+        public mutating func body(_ json: JSONValue) {}
+        public mutating func event(_ event: SSEEvent) {}
+        public var usage: CallUsage { CallUsage() }
+    }
+}
+
+extension SSEEvent {
+    /// The event's data as JSON, or nil when it is not JSON (e.g. OpenAI's `[DONE]`).
+    public var json: JSONValue? {
+        guard let first = data.first(where: { $0 != 0x20 }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return nil }
+        return try? JSONParser.parse(data)
+    }
+}

@@ -1,0 +1,121 @@
+/// One server-sent event: its `event:` name, its `data:` lines joined by "\n", and its raw bytes
+/// exactly as they arrived (blank line included), so a proxy can forward or drop it whole.
+public struct SSEEvent: Sendable, Equatable {
+    public var name: String?
+    public var data: [UInt8]
+    public var raw: [UInt8]
+
+    public init(name: String? = nil, data: [UInt8], raw: [UInt8]) {
+        self.name = name; self.data = data; self.raw = raw
+    }
+}
+
+/// Splits a byte stream into server-sent events as the bytes arrive (WHATWG HTML, "Server-sent
+/// events": lines end in CRLF, LF or CR; a blank line ends an event; `:` starts a comment).
+/// An event larger than `maxEventBytes` is dropped from parsing (its bytes are still returned
+/// raw), so a hostile stream cannot grow memory without bound.
+///
+/// ```swift
+/// var scanner = SSEScanner()
+/// for event in scanner.feed(bytes) { parser.event(event) }
+/// ```
+public struct SSEScanner: Sendable {
+    public let maxEventBytes: Int
+    var pending: [UInt8] = []
+    /// Where scanning for the end of an event resumes in `pending`.
+    var scanFrom = 0
+    /// Bytes of an oversized event already passed on raw.
+    var skipping = false
+
+    public init(maxEventBytes: Int = 8 << 20) { self.maxEventBytes = maxEventBytes }
+
+    /// The events completed by `bytes`; bytes after the last complete event are kept for later.
+    public mutating func feed<C: Collection>(_ bytes: C) -> [SSEEvent] where C.Element == UInt8 {
+        pending.append(contentsOf: bytes)
+        var events: [SSEEvent] = []
+        var start = 0
+        var i = scanFrom
+        let n = pending.count
+        while i < n {
+            // An event ends at a line end followed by another line end (LF LF, CR CR, CRLF CRLF, ...).
+            guard let end = Self.blankLineEnd(pending, lineEnd: i) else {
+                i += 1
+                continue
+            }
+            if end < 0 { break }   // need more bytes to decide (a CR at the very end)
+            let raw = Array(pending[start..<end])
+            if skipping { skipping = false; events.append(SSEEvent(name: nil, data: [], raw: raw)) }
+            else { events.append(Self.parse(raw)) }
+            start = end
+            i = end
+        }
+        if start > 0 { pending.removeFirst(start) }
+        scanFrom = max(0, min(i, pending.count) - start)
+        if pending.count > maxEventBytes {
+            // Oversized: hand the bytes on raw, unparsed, and ignore the rest of this event.
+            events.append(SSEEvent(name: nil, data: [], raw: pending))
+            pending.removeAll(keepingCapacity: false)
+            scanFrom = 0
+            skipping = true
+        }
+        return events
+    }
+
+    /// Whatever is left at the end of the stream (an event without its blank line), raw.
+    public mutating func finish() -> SSEEvent? {
+        defer { pending = []; scanFrom = 0 }
+        guard !pending.isEmpty else { return nil }
+        return skipping ? SSEEvent(name: nil, data: [], raw: pending) : Self.parse(pending)
+    }
+
+    /// If a line ends at `i` and the next line is blank, the index after that blank line; -1 if
+    /// the bytes so far cannot tell; nil if not.
+    static func blankLineEnd(_ b: [UInt8], lineEnd i: Int) -> Int? {
+        let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
+        var j: Int
+        if b[i] == lf { j = i + 1 }
+        else if b[i] == cr {
+            guard i + 1 < b.count else { return -1 }
+            j = b[i + 1] == lf ? i + 2 : i + 1
+        } else { return nil }
+        guard j < b.count else { return -1 }
+        if b[j] == lf { return j + 1 }
+        if b[j] == cr {
+            guard j + 1 < b.count else { return -1 }
+            return b[j + 1] == lf ? j + 2 : j + 1
+        }
+        return nil
+    }
+
+    static func parse(_ raw: [UInt8]) -> SSEEvent {
+        var name: String?
+        var data: [UInt8] = []
+        var hasData = false
+        var lineStart = 0
+        var i = 0
+        func line(_ s: Int, _ e: Int) {
+            guard e > s, raw[s] != UInt8(ascii: ":") else { return }
+            var colon = s
+            while colon < e && raw[colon] != UInt8(ascii: ":") { colon += 1 }
+            var valueStart = min(colon + 1, e)
+            if valueStart < e && raw[valueStart] == 0x20 { valueStart += 1 }
+            let field = raw[s..<colon]
+            if field.elementsEqual("data".utf8) {
+                if hasData { data.append(0x0A) }
+                data.append(contentsOf: raw[valueStart..<e]); hasData = true
+            } else if field.elementsEqual("event".utf8) {
+                name = String(decoding: raw[valueStart..<e], as: UTF8.self)
+            }
+        }
+        while i < raw.count {
+            if raw[i] == 0x0A || raw[i] == 0x0D {
+                line(lineStart, i)
+                if raw[i] == 0x0D && i + 1 < raw.count && raw[i + 1] == 0x0A { i += 1 }
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        line(lineStart, raw.count)
+        return SSEEvent(name: name, data: data, raw: raw)
+    }
+}

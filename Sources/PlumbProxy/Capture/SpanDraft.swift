@@ -1,0 +1,56 @@
+import PlumbCore
+
+/// A span being filled in as a call goes through the proxy: the request side first, then the
+/// upstream's answer, then the end (done, failed or cancelled).
+struct SpanDraft {
+    var span: Span
+    let startNanos: UInt64
+    var requestBody: BodyCapture
+    var responseBody: BodyCapture
+    var storeBodies: Bool
+
+    init(spanID: String, startMicros: Int64, startNanos: UInt64, method: String, bodyCap: Int, storeBodies: Bool) {
+        span = Span(spanID: spanID, tsStart: startMicros, tsEnd: startMicros, method: method)
+        self.startNanos = startNanos
+        requestBody = BodyCapture(cap: bodyCap)
+        responseBody = BodyCapture(cap: bodyCap)
+        self.storeBodies = storeBodies
+    }
+
+    mutating func caller(_ h: CallerHeaders, fingerprint: KeyFingerprint) {
+        span.sessionID = h.sessionID
+        span.userID = h.userID
+        span.properties = h.properties
+        span.traceID = h.traceID
+        span.parentSpanID = h.parentSpanID
+        if h.omitBodies { storeBodies = false }
+        if let key = h.apiKey, !key.isEmpty { span.apiKeyHash = fingerprint.hash(key) }
+    }
+
+    /// The finished span: times from the monotonic clock, usage, cost and (unless omitted) bodies.
+    mutating func finish(usage: CallUsage, prices: PriceCatalog, status: Int, errorType: String?, endNanos: UInt64) -> Span {
+        span.status = Int64(status)
+        span.errorType = errorType
+        span.latencyMs = Monotonic.millis(from: startNanos, to: endNanos)
+        span.tsEnd = span.tsStart + Int64(span.latencyMs * 1000)
+        span.model = usage.model ?? span.modelRequested
+        span.finishReason = usage.finishReason
+        span.inputTokens = usage.inputTokens
+        span.outputTokens = usage.outputTokens
+        span.cacheReadTokens = usage.cacheReadTokens
+        span.cacheWriteTokens = usage.cacheWriteTokens
+        span.reasoningTokens = usage.reasoningTokens
+        if let model = span.model {
+            span.costUSD = prices.price(provider: span.provider, model: model)?.cost(of: usage)
+        }
+        span.requestBytes = Int64(requestBody.total)
+        span.responseBytes = Int64(responseBody.total)
+        if storeBodies {
+            if requestBody.total > 0 { span.requestBody = requestBody.text }
+            if responseBody.total > 0 { span.responseBody = responseBody.text }
+            if requestBody.truncated { span.properties["plumb.request_body_truncated"] = "true" }
+            if responseBody.truncated { span.properties["plumb.response_body_truncated"] = "true" }
+        }
+        return span
+    }
+}

@@ -1,0 +1,87 @@
+import HTTPTypes
+import PlumbCore
+
+/// What the caller's headers tell Plumb, and the headers forwarded upstream.
+///
+/// Read and stripped: `Plumb-*` and their Helicone aliases (`Helicone-Session-Id`,
+/// `Helicone-User-Id`, `Helicone-Property-<Name>`), and W3C `traceparent`. Hop-by-hop headers,
+/// `Host` and `Content-Length` are the client's business and are set anew. `Accept-Encoding` is
+/// dropped so that the upstream answers uncompressed and Plumb can read usage as it streams.
+///
+/// ```swift
+/// let caller = CallerHeaders(request.headers)
+/// caller.userID; caller.properties["team"]; caller.forwarded
+/// ```
+struct CallerHeaders {
+    var sessionID: String?
+    var userID: String?
+    var properties: [String: String] = [:]
+    var omitBodies = false
+    var traceID: String?
+    var parentSpanID: String?
+    /// The credential presented to the upstream (Authorization bearer, x-api-key or x-goog-api-key).
+    var apiKey: String?
+    var forwarded: [(String, String)] = []
+
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+        "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding",
+    ]
+
+    init(_ headers: HTTPFields) {
+        for field in headers {
+            let name = field.name.canonicalName
+            let value = field.value
+            if name.hasPrefix("plumb-") || name.hasPrefix("helicone-") {
+                read(name.drop { $0 != "-" }.dropFirst(), field.name.rawName, value)
+                continue
+            }
+            if name == "traceparent" { traceparent(value); continue }
+            if Self.hopByHop.contains(name) { continue }
+            switch name {
+            case "authorization":
+                let v = value.hasPrefix("Bearer ") || value.hasPrefix("bearer ") ? String(value.dropFirst(7)) : value
+                apiKey = apiKey ?? v.trimmingCharacters(in: " ")
+            case "x-api-key", "x-goog-api-key", "api-key":
+                apiKey = apiKey ?? value
+            default: break
+            }
+            forwarded.append((field.name.rawName, value))
+        }
+    }
+
+    /// `rest` is the header name after `plumb-`/`helicone-`, lower case; `raw` keeps the caller's case.
+    private mutating func read(_ rest: Substring, _ raw: String, _ value: String) {
+        switch rest {
+        case "session-id": sessionID = value
+        case "user-id": userID = value
+        case "omit-bodies": omitBodies = ["true", "1", "yes", "on"].contains(value.lowercased())
+        default:
+            if rest.hasPrefix("property-") {
+                // The property name as the caller spelled it (after the prefix), lower-cased so
+                // that HTTP's case-insensitivity cannot split one property in two.
+                let key = raw.split(separator: "-", maxSplits: 2).last.map { String($0).lowercased() } ?? ""
+                if !key.isEmpty { properties[key] = value }
+            }
+        }
+    }
+
+    /// `traceparent: 00-<32 hex trace id>-<16 hex parent id>-<flags>` (W3C Trace Context).
+    private mutating func traceparent(_ value: String) {
+        let parts = value.trimmingCharacters(in: " ").split(separator: "-")
+        guard parts.count >= 4, parts[1].count == 32, parts[2].count == 16,
+              parts[1].allSatisfy(\.isHexDigit), parts[2].allSatisfy(\.isHexDigit),
+              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else { return }
+        traceID = parts[1].lowercased()
+        parentSpanID = parts[2].lowercased()
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s.removeFirst() }
+        while s.last == set { s.removeLast() }
+        return String(s)
+    }
+}

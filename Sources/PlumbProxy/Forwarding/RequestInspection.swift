@@ -1,0 +1,64 @@
+import PlumbCore
+
+/// What Plumb reads from a request body before forwarding it: the model asked for, whether the
+/// caller wants a stream, and (for OpenAI-shaped streams without usage) the body rewritten to ask
+/// the upstream for usage, whose extra chunk Plumb removes again on the way back.
+///
+/// ```swift
+/// let inspection = RequestInspection(shape: .openai, operation: .chat, path: path, body: bytes)
+/// inspection.forwardBody   // bytes, or the body with stream_options.include_usage = true
+/// ```
+struct RequestInspection {
+    var modelRequested: String?
+    var stream = false
+    /// True when Plumb added `stream_options.include_usage` and must hide the usage chunk.
+    var injectedUsage = false
+    var forwardBody: [UInt8]
+
+    init(shape: APIShape, operation: Operation, path: String, body: [UInt8]) {
+        forwardBody = body
+        switch shape {
+        case .gemini:
+            // The model is in the path: /v1beta/models/{model}:generateContent
+            if let r = path.range(of: "/models/") {
+                let tail = path[r.upperBound...]
+                modelRequested = String(tail.prefix { $0 != ":" && $0 != "/" })
+            }
+            stream = path.hasSuffix(":streamGenerateContent")
+        case .openai, .anthropic:
+            guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{"),
+                  case .object(let o)? = try? JSONParser.parse(body) else { return }
+            modelRequested = o["model"]?.stringValue
+            stream = o["stream"]?.boolValue ?? false
+            if shape == .openai, stream, operation == .chat || operation == .completion,
+               o["stream_options"]?["include_usage"]?.boolValue != true {
+                forwardBody = Self.askingForUsage(body, o)
+                injectedUsage = true
+            }
+        case .passthrough:
+            break
+        }
+    }
+
+    /// The body with `"stream_options":{"include_usage":true}`: inserted after the opening brace
+    /// when there are no stream options (the caller's bytes otherwise untouched), else re-written.
+    static func askingForUsage(_ body: [UInt8], _ o: [String: JSONValue]) -> [UInt8] {
+        if o["stream_options"] == nil, let brace = body.firstIndex(of: UInt8(ascii: "{")) {
+            var out = [UInt8]()
+            out.reserveCapacity(body.count + 40)
+            out.append(contentsOf: body[...brace])
+            out.append(contentsOf: #""stream_options":{"include_usage":true}"#.utf8)
+            if !o.isEmpty { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: body[(brace + 1)...])
+            return out
+        }
+        var copy = o
+        var options: [String: JSONValue] = [:]
+        if case .object(let existing)? = o["stream_options"] { options = existing }
+        options["include_usage"] = .bool(true)
+        copy["stream_options"] = .object(options)
+        var w = JSONWriter()
+        w.value(.object(copy))
+        return w.bytes
+    }
+}

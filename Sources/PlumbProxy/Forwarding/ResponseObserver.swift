@@ -1,0 +1,79 @@
+import NIOCore
+import PlumbCore
+
+/// Watches a response on its way to the client: keeps the stored copy of the body, reads usage
+/// as the bytes pass (server-sent events one by one, a JSON body once complete), and, when Plumb
+/// asked the upstream for usage on the caller's behalf, takes that usage back out.
+///
+/// ```swift
+/// var observer = ResponseObserver(shape: .openai, sse: true, filterUsage: false, bodyCap: 1 << 20)
+/// let out = observer.pass(chunk)       // the bytes to send on (the chunk itself when unfiltered)
+/// ...; observer.finish(); observer.usage
+/// ```
+struct ResponseObserver {
+    let sse: Bool
+    let filterUsage: Bool
+    var parser: any ResponseUsageParser
+    var scanner = SSEScanner()
+    var capture: BodyCapture
+    /// A whole JSON body, kept up to `jsonLimit` for reading usage once it is complete.
+    var json: [UInt8] = []
+    var jsonOverflow = false
+    static let jsonLimit = 64 << 20
+
+    init(shape: APIShape, sse: Bool, filterUsage: Bool, bodyCap: Int) {
+        self.sse = sse
+        self.filterUsage = filterUsage && sse
+        parser = UsageParser.make(for: shape)
+        capture = BodyCapture(cap: bodyCap)
+        readsUsage = shape != .passthrough
+    }
+
+    let readsUsage: Bool
+
+    /// The bytes to forward for `chunk` (nil: forward `chunk` as it is).
+    mutating func pass(_ chunk: ByteBuffer) -> ByteBuffer? {
+        let view = chunk.readableBytesView
+        guard readsUsage else { capture.append(view); return nil }
+        if sse {
+            let events = scanner.feed(view)
+            guard filterUsage else {
+                capture.append(view)
+                for e in events { parser.event(e) }
+                return nil
+            }
+            var out = ByteBuffer()
+            for e in events { forwardFiltered(e, into: &out) }
+            return out
+        }
+        capture.append(view)
+        if !jsonOverflow {
+            if json.count + view.count <= Self.jsonLimit { json.append(contentsOf: view) } else { jsonOverflow = true; json = [] }
+        }
+        return nil
+    }
+
+    private mutating func forwardFiltered(_ e: SSEEvent, into out: inout ByteBuffer) {
+        parser.event(e)
+        guard let bytes = UsageChunkFilter.filter(e, json: e.json) else { return }
+        capture.append(bytes)
+        out.writeBytes(bytes)
+    }
+
+    /// At the end of the body: what is still held back (filtered streams), and usage from a JSON body.
+    mutating func finish() -> ByteBuffer? {
+        if sse {
+            guard let last = scanner.finish() else { return nil }
+            guard filterUsage else { parser.event(last); return nil }
+            var out = ByteBuffer()
+            forwardFiltered(last, into: &out)
+            return out.readableBytes > 0 ? out : nil
+        }
+        if readsUsage, !jsonOverflow, !json.isEmpty, let value = try? JSONParser.parse(json) {
+            parser.body(value)
+        }
+        return nil
+    }
+
+    var usage: CallUsage { parser.usage }
+}

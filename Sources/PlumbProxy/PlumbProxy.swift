@@ -1,1 +1,0 @@
-// PlumbProxy: built in a later issue (see issues list).

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import PlumbCore
+import PlumbProxy
+import PlumbStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the logging proxy: point an SDK's base URL at it and every call becomes a span.",
+        discussion: """
+            /<provider>/<path> forwards to that provider; /v1/... to the default provider \
+            (OPENAI_BASE_URL=http://127.0.0.1:8787/v1). Plumb's own endpoints: /_plumb/health, \
+            /_plumb/metrics, /_plumb/spans/<id>. Stops cleanly on Ctrl-C or SIGTERM.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on (default 127.0.0.1:8787; port 0 picks a free one). Env: PLUMB_LISTEN.") var listen: String?
+
+    func run() async throws {
+        let config = common.loadConfig()
+        let dir = common.dataDirectory(config)
+        let settings: ProxySettings
+        do { settings = try ProxySettings(config: config, listen: listen, prices: PriceCatalog.builtIn) } catch { fail("\(error)") }
+        let store: SpanStore
+        do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
+        for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
+        let server: ProxyServer
+        do { server = try ProxyServer(settings: settings, store: store) } catch { fail("\(error)") }
+        do {
+            try await server.run { port in
+                let host = settings.listen.host.contains(":") ? "[\(settings.listen.host)]" : settings.listen.host
+                print("plumb serve: listening on http://\(host):\(port) (data: \(dir.path); default provider: \(settings.registry.defaultProvider.name))")
+                fflush(nil)
+            }
+        } catch {
+            try? store.close()
+            fail("\(error)")
+        }
+        do { try store.close() } catch { fail("closing the store: \(error)") }
+    }
+}
