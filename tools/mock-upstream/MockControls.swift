@@ -11,6 +11,7 @@ import PlumbCore
 /// | `X-Mock-Chunk-Delay-Ms` | wait between streamed chunks |
 /// | `X-Mock-Output-Words` | words in the reply (default 12); one stream chunk each |
 /// | `X-Mock-Cached-Tokens`, `X-Mock-Cache-Write-Tokens`, `X-Mock-Reasoning-Tokens` | usage details |
+/// | `X-Mock-Seed` | the number in the response's ids (default: a counter) |
 /// | `X-Mock-Model` | the model the response names (default: the one requested) |
 /// | `X-Mock-Bytes` | pad the reply to about this many bytes (large-response tests) |
 /// | `X-Mock-Fault` | `500`, `429` (with Retry-After), `hang`, `reset` (mid-stream), `malformed` (bad JSON), `drip` (a byte at a time), `broken-sse` (stream cut mid-event, no terminator) |

@@ -22,6 +22,15 @@ struct MockServer: HTTPResponder {
         let path = String(target.prefix { $0 != "?" })
         let query = target.contains("?") ? String(target.drop { $0 != "?" }.dropFirst()) : ""
         if path.hasSuffix("/_mock/health") { return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok"))) }
+        if path.hasSuffix("/_mock/echo") {
+            // What arrived, for header-stripping and routing tests.
+            var headers: [String: JSONValue] = [:]
+            for f in request.headers { headers[f.name.canonicalName] = .string(f.value) }
+            var w = JSONWriter()
+            w.value(.object(["method": .string(request.method.rawValue), "path": .string(path), "query": .string(query),
+                             "headers": .object(headers), "body": .string(String(decoding: body.readableBytesView, as: UTF8.self))]))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        }
         if c.latencyMs > 0 { try await Task.sleep(nanoseconds: UInt64(c.latencyMs) * 1_000_000) }
         if c.fault == "hang" { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
         let anthropic = path.hasSuffix("/messages")
@@ -34,7 +43,8 @@ struct MockServer: HTTPResponder {
             }
             json = o
         }
-        let serial = counter.next()
+        // X-Mock-Seed fixes the ids in a response, so two requests can be compared byte for byte.
+        let serial = request.headers[HTTPField.Name("X-Mock-Seed")!].flatMap { Int($0) } ?? counter.next()
         let reply: MockReply
         let openai = OpenAIMock(request: json, c: c, serial: serial)
         if path.hasSuffix("/chat/completions") { reply = openai.chat() }

@@ -16,10 +16,8 @@ struct ResponseObserver {
     var parser: any ResponseUsageParser
     var scanner = SSEScanner()
     var capture: BodyCapture
-    /// A whole JSON body, kept up to `jsonLimit` for reading usage once it is complete.
-    var json: [UInt8] = []
-    var jsonOverflow = false
-    static let jsonLimit = 64 << 20
+    /// Reads usage from a whole JSON body as it passes, without keeping the body.
+    var picker = JSONMemberPicker.forUsage()
 
     init(shape: APIShape, sse: Bool, filterUsage: Bool, bodyCap: Int) {
         self.sse = sse
@@ -47,9 +45,7 @@ struct ResponseObserver {
             return out
         }
         capture.append(view)
-        if !jsonOverflow {
-            if json.count + view.count <= Self.jsonLimit { json.append(contentsOf: view) } else { jsonOverflow = true; json = [] }
-        }
+        picker.feed(view)
         return nil
     }
 
@@ -69,9 +65,7 @@ struct ResponseObserver {
             forwardFiltered(last, into: &out)
             return out.readableBytes > 0 ? out : nil
         }
-        if readsUsage, !jsonOverflow, !json.isEmpty, let value = try? JSONParser.parse(json) {
-            parser.body(value)
-        }
+        if readsUsage, !picker.picked.isEmpty { parser.body(picker.document) }
         return nil
     }
 

@@ -1,0 +1,129 @@
+/// Picks a few members out of a JSON document as its bytes stream past, without keeping the
+/// document: the members named in `wanted` at the top level (of the root object, or of each
+/// object in a root array, where later ones win), and those named in `anywhere` at any depth.
+/// Memory stays flat however large the body is; a picked value over `maxValueBytes` is dropped.
+///
+/// ```swift
+/// var picker = JSONMemberPicker(wanted: ["model", "usage"], anywhere: ["finish_reason"])
+/// picker.feed(chunk1); picker.feed(chunk2)
+/// picker.value("usage")?["prompt_tokens"]
+/// ```
+public struct JSONMemberPicker: Sendable {
+    let wanted: Set<String>
+    let anywhere: Set<String>
+    public var maxValueBytes = 1 << 20
+
+    var stack: [UInt8] = []
+    var inString = false, escaped = false, stringIsKey = false
+    var expectingKey = false, awaitingValue = false
+    var key: [UInt8] = []
+    var pendingKey: String?
+    var capture: [UInt8]?
+    var captureKey = ""
+    var captureDepth = 0
+    var captureIsString = false
+    var captureOverflow = false
+    public private(set) var picked: [String: [UInt8]] = [:]
+
+    public init(wanted: Set<String>, anywhere: Set<String> = []) {
+        self.wanted = wanted
+        self.anywhere = anywhere
+    }
+
+    public func value(_ name: String) -> JSONValue? {
+        picked[name].flatMap { try? JSONParser.parse($0) }
+    }
+
+    /// The picked members as one object; `finish_reason`/`finishReason` found at any depth are put
+    /// back under `choices`/`candidates`, where the usage parsers look for them.
+    public var document: JSONValue {
+        var o: [String: JSONValue] = [:]
+        for key in picked.keys { if let v = value(key) { o[key] = v } }
+        if let f = o.removeValue(forKey: "finish_reason") { o["choices"] = .array([.object(["finish_reason": f])]) }
+        if let f = o.removeValue(forKey: "finishReason") { o["candidates"] = .array([.object(["finishReason": f])]) }
+        return .object(o)
+    }
+
+    /// What the usage parsers read from a whole (non-streamed) response body of any API shape.
+    public static func forUsage() -> JSONMemberPicker {
+        JSONMemberPicker(
+            wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata"],
+            anywhere: ["finish_reason", "finishReason"])
+    }
+
+    public mutating func feed<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        for b in bytes { step(b) }
+    }
+
+    @inline(__always) mutating func step(_ b: UInt8) {
+        if capture != nil {
+            if capture!.count < maxValueBytes { capture!.append(b) } else { captureOverflow = true }
+        }
+        if inString {
+            if escaped { escaped = false; if stringIsKey { appendKey(b) }; return }
+            if b == 0x5C { escaped = true; if stringIsKey { appendKey(b) }; return }
+            if b == 0x22 {
+                inString = false
+                if stringIsKey { pendingKey = String(decoding: key, as: UTF8.self) }
+                else if capture != nil && captureIsString && stack.count == captureDepth { endCapture(dropLast: false) }
+                return
+            }
+            if stringIsKey { appendKey(b) }
+            return
+        }
+        switch b {
+        case 0x22:   // "
+            inString = true
+            stringIsKey = expectingKey && stack.last == 0x7B
+            if stringIsKey { key.removeAll(keepingCapacity: true); expectingKey = false }
+            else if awaitingValue { startValue(b, string: true) }
+        case 0x3A:   // :
+            awaitingValue = true
+        case 0x7B, 0x5B:   // { [
+            if awaitingValue { startValue(b, string: false) }
+            stack.append(b)
+            expectingKey = b == 0x7B
+            pendingKey = nil
+        case 0x7D, 0x5D:   // } ]
+            if capture != nil && !captureIsString && stack.count == captureDepth && capture!.count > 1 && !isContainerCapture {
+                endCapture(dropLast: true)       // a number, true, false or null ended by the bracket
+            }
+            if !stack.isEmpty { stack.removeLast() }
+            if capture != nil && stack.count == captureDepth && isContainerCapture { endCapture(dropLast: false) }
+            awaitingValue = false
+        case 0x2C:   // ,
+            if capture != nil && !captureIsString && !isContainerCapture && stack.count == captureDepth { endCapture(dropLast: true) }
+            expectingKey = stack.last == 0x7B
+            awaitingValue = false
+        case 0x20, 0x0A, 0x0D, 0x09:
+            break
+        default:
+            if awaitingValue { startValue(b, string: false) }
+        }
+    }
+
+    var isContainerCapture: Bool { capture?.first == 0x7B || capture?.first == 0x5B }
+
+    @inline(__always) mutating func appendKey(_ b: UInt8) { if key.count < 256 { key.append(b) } }
+
+    mutating func startValue(_ first: UInt8, string: Bool) {
+        awaitingValue = false
+        guard capture == nil, let k = pendingKey else { return }
+        pendingKey = nil
+        let memberDepth = stack.first == 0x5B ? 2 : 1
+        guard (stack.count == memberDepth && wanted.contains(k)) || anywhere.contains(k) else { return }
+        capture = [first]
+        captureKey = k
+        captureDepth = stack.count
+        captureIsString = string
+        captureOverflow = false
+    }
+
+    mutating func endCapture(dropLast: Bool) {
+        if var c = capture, !captureOverflow {
+            if dropLast { c.removeLast() }
+            picked[captureKey] = c
+        }
+        capture = nil
+    }
+}

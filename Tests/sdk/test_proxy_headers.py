@@ -1,0 +1,178 @@
+"""Headers, secrets, body storage and the no-open-proxy rule, with curl and plain HTTP."""
+import json
+import os
+import socket
+import stat
+import subprocess
+import time
+
+import httpx2 as httpx
+import pytest
+
+from conftest import start_plumb, stop
+
+SECRET = "sk-live-DO-NOT-STORE-9f8e7d6c5b4a"
+
+
+def echo(plumb, headers, path="/openai/_mock/echo?x=1"):
+    r = httpx.post(f"{plumb.url}{path}", content=b'{"model":"m"}', headers=headers)
+    assert r.status_code == 200, r.text
+    return r, r.json()
+
+
+def test_plumb_and_helicone_headers_read_and_stripped(shared_plumb):
+    r, seen = echo(shared_plumb, {
+        "Plumb-Session-Id": "sess-1", "Helicone-User-Id": "user-7", "Plumb-Property-Team": "infra",
+        "Helicone-Property-Feature": "search", "Plumb-Omit-Bodies": "false", "Helicone-Auth": "Bearer hk",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "X-Custom": "kept", "Authorization": f"Bearer {SECRET}",
+    })
+    forwarded = seen["headers"]
+    assert not [h for h in forwarded if h.startswith(("plumb-", "helicone-"))] and "traceparent" not in forwarded
+    assert forwarded["x-custom"] == "kept" and forwarded["authorization"] == f"Bearer {SECRET}"   # the key is forwarded
+    assert seen["path"] == "/_mock/echo" and seen["query"] == "x=1"
+    span = shared_plumb.span(r.headers["plumb-span-id"])
+    assert span["session_id"] == "sess-1" and span["user_id"] == "user-7"
+    assert span["properties"] == {"team": "infra", "feature": "search"}
+    assert span["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736" and span["parent_span_id"] == "00f067aa0ba902b7"
+    assert span["operation"] == "other" and len(r.headers["plumb-span-id"]) == 32
+
+
+def test_invalid_traceparent_ignored(shared_plumb):
+    r, _ = echo(shared_plumb, {"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"})
+    assert "trace_id" not in shared_plumb.span(r.headers["plumb-span-id"])
+
+
+def test_secrets_never_reach_the_disk(tmp_path, mock):
+    p = start_plumb(tmp_path, mock)
+    try:
+        ids = []
+        for hdr in ({"Authorization": f"Bearer {SECRET}"}, {"x-api-key": SECRET}, {"x-goog-api-key": SECRET}):
+            r = httpx.post(f"{p.url}/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": []}, headers=hdr)
+            ids.append(r.headers["plumb-span-id"])
+        r = httpx.post(f"{p.url}/gemini/v1beta/models/gemini-2.5-flash:generateContent?key={SECRET}", json={"contents": []})
+        ids.append(r.headers["plumb-span-id"])
+        hashes = {p.span(i)["api_key_hash"] for i in ids}
+        assert len(hashes) == 1 and len(hashes.pop()) == 16      # one key, one fingerprint, wherever it was sent
+    finally:
+        stop(p.proc)
+    found = subprocess.run(["grep", "-r", "-l", "-a", "DO-NOT-STORE", str(p.data)], capture_output=True, text=True)
+    assert found.stdout == "", f"the key reached the disk in: {found.stdout}"
+    secret = p.data / "installation.secret"
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    # A fingerprint is per installation: another data directory gives another hash.
+    q = start_plumb(tmp_path / "other", mock) if (tmp_path / "other").mkdir() is None else None
+    try:
+        r = httpx.post(f"{q.url}/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": []}, headers={"Authorization": f"Bearer {SECRET}"})
+        assert q.span(r.headers["plumb-span-id"])["api_key_hash"] not in hashes
+    finally:
+        stop(q.proc)
+
+
+def test_body_cap_and_omit(tmp_path, mock):
+    p = start_plumb(tmp_path, mock, "max_body_bytes = 200\n")
+    try:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "é" * 300}]}
+        r = httpx.post(f"{p.url}/v1/chat/completions", json=body)
+        span = p.span(r.headers["plumb-span-id"])
+        stored = span["request_body"].encode()
+        # Cut at the cap, on a UTF-8 boundary (é is two bytes), never past it.
+        assert 198 <= len(stored) <= 200 and r.request.content.startswith(stored)
+        assert span["properties"]["plumb.request_body_truncated"] == "true"
+        assert span["properties"]["plumb.response_body_truncated"] == "true"
+        assert span["request_bytes"] == len(r.request.content)          # sizes stay exact
+        r = httpx.post(f"{p.url}/v1/chat/completions", json=body, headers={"Plumb-Omit-Bodies": "true"})
+        span = p.span(r.headers["plumb-span-id"])
+        assert "request_body" not in span and "response_body" not in span and span["output_tokens"] == 12
+    finally:
+        stop(p.proc)
+    q = start_plumb(tmp_path / "nobodies", mock, "store_bodies = false\n") if (tmp_path / "nobodies").mkdir() is None else None
+    try:
+        r = httpx.post(f"{q.url}/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": []})
+        assert "response_body" not in q.span(r.headers["plumb-span-id"])
+    finally:
+        stop(q.proc)
+
+
+def raw_request(url, text):
+    host, port = url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(text.encode())
+        s.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return int(data.split(b" ")[1])
+
+
+def test_absolute_form_target_goes_to_the_configured_provider_only(shared_plumb):
+    """A client using Plumb as a forward proxy (absolute-form target) cannot pick the host: the
+    host part is ignored and the configured upstream answers."""
+    host, port = shared_plumb.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(b"POST http://example.com/openai/_mock/echo HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and json.loads(data.split(b"\r\n\r\n", 1)[1])["path"] == "/_mock/echo"
+
+
+@pytest.mark.parametrize("target,host", [
+    ("//example.com/v1/x", "example.com"),
+    ("/openai@example.com/v1/x", "127.0.0.1"),
+    ("/openai/../../etc/passwd", "127.0.0.1"),
+    ("/example.com/v1/x", "example.com"),
+])
+def test_never_an_open_proxy(shared_plumb, target, host):
+    status = raw_request(shared_plumb.url, f"GET {target} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n")
+    assert status == 404
+
+
+def test_host_header_cannot_redirect(shared_plumb):
+    r, seen = echo(shared_plumb, {"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert seen["path"] == "/_mock/echo"        # still the configured upstream (the mock) answered
+
+
+def test_refuses_non_loopback_without_admin_token(tmp_path, mock):
+    from conftest import PLUMB, write_config
+    config = write_config(tmp_path / "p.toml", mock)
+    p = subprocess.run([str(PLUMB), "serve", "--config", str(config), "--data", str(tmp_path / "d"), "--listen", "0.0.0.0:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "admin_token" in p.stderr and p.stderr.startswith("plumb: error:")
+
+
+def test_admin_token_and_client_keys_beyond_loopback(tmp_path, mock):
+    p = start_plumb(tmp_path, mock, 'admin_token = "adm-123"\nclient_keys = ["ck-1"]\n', listen="0.0.0.0:0")
+    try:
+        url = p.url.replace("0.0.0.0", "127.0.0.1")
+        assert httpx.get(f"{url}/_plumb/health").status_code == 401
+        assert httpx.get(f"{url}/_plumb/health", headers={"Authorization": "Bearer adm-123"}).status_code == 200
+        body = {"model": "gpt-4o-mini", "messages": []}
+        assert httpx.post(f"{url}/v1/chat/completions", json=body).status_code == 401
+        assert httpx.post(f"{url}/v1/chat/completions", json=body, headers={"Plumb-Client-Key": "ck-1"}).status_code == 200
+    finally:
+        stop(p.proc)
+
+
+def test_health_metrics_and_span_lookup_after_restart(tmp_path, mock):
+    p = start_plumb(tmp_path, mock)
+    r = httpx.post(f"{p.url}/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "a b c"}]})
+    span_id = r.headers["plumb-span-id"]
+    p.span(span_id)
+    assert httpx.get(f"{p.url}/_plumb/health").json()["status"] == "ok"
+    metrics = p.metrics()
+    assert 'plumb_requests_total{provider="openai",model="gpt-4o-mini",status="200"} 1' in metrics
+    assert 'plumb_tokens_total{provider="openai",model="gpt-4o-mini",type="output"} 12' in metrics
+    assert "gen_ai_client_operation_duration_seconds_bucket" in metrics and "plumb_spans_written_total 1" in metrics
+    assert stop(p.proc) == 0
+    q = start_plumb(tmp_path, mock, data=p.data)
+    try:
+        span = q.span(span_id)          # now read from the published segment
+        assert span["output_tokens"] == 12 and span["response_body"] == r.text
+        assert httpx.get(f"{q.url}/_plumb/spans/{'0' * 32}").status_code == 404
+        assert httpx.get(f"{q.url}/_plumb/spans/nothex").status_code == 400
+    finally:
+        stop(q.proc)
