@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "PlumbTestSupport", dependencies: ["PlumbCore"], path: "Tests/PlumbTestSupport"),
         .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
+        .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbProxy", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
     ]
 )

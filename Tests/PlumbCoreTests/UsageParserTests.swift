@@ -1,0 +1,145 @@
+import XCTest
+@testable import PlumbCore
+
+final class UsageParserTests: XCTestCase {
+    func events(_ text: String, chunkSize: Int = 7) -> [SSEEvent] {
+        var scanner = SSEScanner()
+        var out: [SSEEvent] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count { out += scanner.feed(bytes[i..<min(bytes.count, i + chunkSize)]); i += chunkSize }
+        if let last = scanner.finish() { out.append(last) }
+        return out
+    }
+
+    func testSSEScannerSplitsOnEveryLineEndingAndKeepsRawBytes() {
+        let text = "event: a\ndata: 1\ndata: 2\n\n: comment\r\ndata: x\r\n\r\ndata:y\r\rdata: tail"
+        for size in [1, 2, 5, 100] {
+            let e = events(text, chunkSize: size)
+            XCTAssertEqual(e.map(\.name), ["a", nil, nil, nil], "chunk size \(size)")
+            XCTAssertEqual(e.map { String(decoding: $0.data, as: UTF8.self) }, ["1\n2", "x", "y", "tail"])
+            XCTAssertEqual(e.flatMap(\.raw), Array(text.utf8), "raw bytes are the stream, exactly")
+        }
+    }
+
+    func testSSEScannerBoundsOversizedEvents() {
+        var s = SSEScanner(maxEventBytes: 100)
+        let big = Array(("data: " + String(repeating: "x", count: 300)).utf8)
+        let first = s.feed(big)
+        XCTAssertEqual(first.count, 1)
+        XCTAssertTrue(first[0].data.isEmpty, "an oversized event is passed on raw, not parsed")
+        let rest = s.feed(Array("yyy\n\ndata: ok\n\n".utf8))
+        XCTAssertEqual(rest.map { String(decoding: $0.data, as: UTF8.self) }, ["", "ok"])
+        XCTAssertEqual((first + rest).flatMap(\.raw), big + Array("yyy\n\ndata: ok\n\n".utf8))
+    }
+
+    func testOpenAIChatStreamUsage() {
+        var p = UsageParser.make(for: .openai)
+        let stream = """
+            data: {"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null}
+
+            data: {"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{},"finish_reason":"length"}],"usage":null}
+
+            data: {"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":30,"prompt_tokens_details":{"cached_tokens":100},"completion_tokens_details":{"reasoning_tokens":12}}}
+
+            data: [DONE]
+
+
+            """
+        for e in events(stream) { p.event(e) }
+        XCTAssertEqual(p.usage, CallUsage(model: "gpt-4o-mini-2024-07-18", finishReason: "length", inputTokens: 120,
+                                          outputTokens: 30, cacheReadTokens: 100, reasoningTokens: 12))
+    }
+
+    func testOpenAIResponsesBodyAndStream() throws {
+        let body = try JSONParser.parse(#"{"object":"response","model":"gpt-4.1","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"usage":{"input_tokens":50,"input_tokens_details":{"cached_tokens":10},"output_tokens":9,"output_tokens_details":{"reasoning_tokens":4}}}"#)
+        var p = UsageParser.OpenAI()
+        p.body(body)
+        XCTAssertEqual(p.usage, CallUsage(model: "gpt-4.1", finishReason: "max_output_tokens", inputTokens: 50, outputTokens: 9, cacheReadTokens: 10, reasoningTokens: 4))
+        var s = UsageParser.OpenAI()
+        for e in events("event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"object\":\"response\",\"model\":\"gpt-4.1\",\"status\":\"in_progress\",\"usage\":null}}\n\nevent: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"object\":\"response\",\"model\":\"gpt-4.1\",\"status\":\"completed\",\"usage\":{\"input_tokens\":5,\"output_tokens\":2}}}\n\n") {
+            s.event(e)
+        }
+        XCTAssertEqual(s.usage, CallUsage(model: "gpt-4.1", finishReason: "completed", inputTokens: 5, outputTokens: 2))
+    }
+
+    func testAnthropicStreamAddsCacheToInput() {
+        var p = UsageParser.make(for: .anthropic)
+        let stream = """
+            event: message_start
+            data: {"type":"message_start","message":{"model":"claude-sonnet-4-6","usage":{"input_tokens":10,"cache_creation_input_tokens":200,"cache_read_input_tokens":1000,"output_tokens":1}}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":42}}
+
+
+            """
+        for e in events(stream) { p.event(e) }
+        XCTAssertEqual(p.usage, CallUsage(model: "claude-sonnet-4-6", finishReason: "max_tokens", inputTokens: 1210,
+                                          outputTokens: 42, cacheReadTokens: 1000, cacheWriteTokens: 200))
+    }
+
+    func testGeminiCountsThoughtsAsOutput() throws {
+        var p = UsageParser.Gemini()
+        p.body(try JSONParser.parse(#"[{"modelVersion":"gemini-2.5-pro","usageMetadata":{"promptTokenCount":3}},{"candidates":[{"finishReason":"STOP"}],"modelVersion":"gemini-2.5-pro","usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":5,"thoughtsTokenCount":20,"cachedContentTokenCount":8}}]"#))
+        XCTAssertEqual(p.usage, CallUsage(model: "gemini-2.5-pro", finishReason: "STOP", inputTokens: 30, outputTokens: 25,
+                                          cacheReadTokens: 8, reasoningTokens: 20))
+    }
+
+    func testMemberPickerReadsUsageWithoutKeepingTheBody() {
+        let filler = String(repeating: "word ", count: 50_000)
+        let body = #"{"id":"x","choices":[{"index":0,"message":{"content":"\#(filler) \"quoted\" {not json}"},"finish_reason":"stop"}],"model":"gpt-4o","usage":{"prompt_tokens":7,"completion_tokens":3},"n":12 , "object":"chat.completion"}"#
+        for chunk in [1, 13, 4096] {
+            var picker = JSONMemberPicker.forUsage()
+            let bytes = Array(body.utf8)
+            var i = 0
+            while i < bytes.count { picker.feed(bytes[i..<min(bytes.count, i + chunk)]); i += chunk }
+            XCTAssertEqual(picker.value("model"), .string("gpt-4o"))
+            XCTAssertEqual(picker.value("object"), .string("chat.completion"))
+            XCTAssertNil(picker.picked["n"])
+            var p = UsageParser.OpenAI()
+            p.body(picker.document)
+            XCTAssertEqual(p.usage, CallUsage(model: "gpt-4o", finishReason: "stop", inputTokens: 7, outputTokens: 3))
+        }
+    }
+
+    func testMemberPickerScalarsArraysAndLimits() {
+        var picker = JSONMemberPicker(wanted: ["a", "b", "c", "big"], anywhere: ["deep"])
+        picker.maxValueBytes = 10
+        picker.feed(Array(#"{"a" : 12 ,"x":{"a":1,"deep":true},"b":null,"big":"0123456789abc","c":[1,{"d":2}]}"#.utf8))
+        XCTAssertEqual(picker.value("a"), .int(12), "a nested 'a' is not top level")
+        XCTAssertEqual(picker.value("deep"), .bool(true))
+        XCTAssertEqual(picker.value("b"), .null)
+        XCTAssertNil(picker.picked["big"], "over the value limit: dropped")
+        XCTAssertNil(picker.picked["c"], "over the value limit: dropped")
+    }
+
+    func testCostFollowsEachProvidersConvention() throws {
+        let price = ModelPrice(input: 3e-6, output: 15e-6, cacheRead: 0.3e-6, cacheWrite: 3.75e-6)
+        let cost = try XCTUnwrap(price.cost(of: CallUsage(inputTokens: 1210, outputTokens: 42, cacheReadTokens: 1000, cacheWriteTokens: 200)))
+        XCTAssertEqual(cost, 10 * 3e-6 + 1000 * 0.3e-6 + 200 * 3.75e-6 + 42 * 15e-6, accuracy: 1e-15)
+        XCTAssertNil(price.cost(of: CallUsage(model: "x")), "no tokens: no cost")
+        XCTAssertEqual(ModelPrice(input: 1, output: 2).cost(of: CallUsage(inputTokens: 10, outputTokens: 1, cacheReadTokens: 4)), 12,
+                       "no cache price: cached tokens bill at the input price")
+    }
+
+    func testBuiltInCatalogPricesExactNamesOnly() {
+        let c = PriceCatalog.builtIn
+        XCTAssertGreaterThan(c.modelCount, 500)
+        XCTAssertEqual(c.price(provider: "openai", model: "gpt-4o-mini")?.input, 1.5e-7)
+        XCTAssertNotNil(c.price(provider: "openai", model: "gpt-4o-2024-08-06"))
+        XCTAssertNil(c.price(provider: "openai", model: "gpt-4o-2099-01-01"))
+        XCTAssertNotNil(c.price(provider: "gemini", model: "gemini-2.5-flash"), "the gemini/ prefix is removed")
+        XCTAssertNil(c.price(provider: "anthropic", model: "gpt-4o-mini"), "prices are per provider")
+    }
+
+    func testPricingOverrides() throws {
+        var c = PriceCatalog.builtIn
+        try c.override(with: ["local": .object(["llama3": .object(["input": .double(1e-7), "output": .int(0)])])])
+        XCTAssertEqual(c.price(provider: "local", model: "llama3"), ModelPrice(input: 1e-7, output: 0))
+        XCTAssertThrowsError(try c.override(with: ["local": .object(["m": .object(["input": .double(1)])])])) {
+            XCTAssertTrue("\($0)".contains("needs both input and output"))
+        }
+        XCTAssertThrowsError(try c.override(with: ["local": .object(["m": .object(["input": .int(1), "output": .int(1), "extra": .int(1)])])]))
+    }
+}

@@ -1,0 +1,101 @@
+import HTTPTypes
+import XCTest
+@testable import PlumbCore
+@testable import PlumbProxy
+
+final class ProxyPartsTests: XCTestCase {
+    let registry = try! ProviderRegistry(overrides: [
+        "local": .object(["base_url": .string("http://127.0.0.1:11434/"), "api": .string("openai")]),
+        "anthropic": .object(["base_url": .string("http://mock:1/prefix")]),
+    ], defaultProvider: "openai")
+
+    func testRoutes() {
+        XCTAssertEqual(Route(path: "/v1/chat/completions", registry: registry), .forward(registry["openai"]!, path: "/v1/chat/completions"))
+        XCTAssertEqual(Route(path: "/anthropic/v1/messages", registry: registry), .forward(registry["anthropic"]!, path: "/v1/messages"))
+        XCTAssertEqual(registry["anthropic"]!.upstreamURL(path: "/v1/messages", query: "a=1"), "http://mock:1/prefix/v1/messages?a=1")
+        XCTAssertEqual(registry["anthropic"]!.shape, .anthropic, "an override keeps the built-in's API shape")
+        XCTAssertEqual(registry["local"]!.upstreamURL(path: "/v1/x", query: nil), "http://127.0.0.1:11434/v1/x")
+        XCTAssertEqual(Route(path: "/_plumb/health", registry: registry), .admin(path: "/health"))
+        XCTAssertEqual(Route(path: "/evil.com/v1", registry: registry), .unknownProvider("evil.com"))
+        XCTAssertEqual(Route(path: "//openai/v1", registry: registry), .forward(registry["openai"]!, path: "/v1"))
+        if case .forward = Route(path: "/openai/v1/../../x", registry: registry) { XCTFail("dot segments must not pass") }
+        XCTAssertEqual(Route(path: "/", registry: registry), .unknownProvider(""))
+    }
+
+    func testRegistryRejectsBadConfig() {
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["new": .object(["api": .string("openai")])])) {
+            XCTAssertTrue("\($0)".contains("base_url is required"))
+        }
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("ftp://h")])]))
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("soap")])]))
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["a b": .object(["base_url": .string("http://h")])]))
+        XCTAssertThrowsError(try ProviderRegistry(defaultProvider: "nope")) { XCTAssertTrue("\($0)".contains("default_provider 'nope'")) }
+    }
+
+    func testCallerHeaders() {
+        let fields: HTTPFields = [
+            HTTPField.Name("Plumb-User-Id")!: "u", HTTPField.Name("Helicone-Session-Id")!: "s",
+            HTTPField.Name("Plumb-Property-Team-Name")!: "core", HTTPField.Name("Helicone-Property-Env")!: "prod",
+            HTTPField.Name("traceparent")!: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            .authorization: "Bearer sk-1", HTTPField.Name("Accept-Encoding")!: "gzip", .connection: "keep-alive",
+            HTTPField.Name("X-Other")!: "v",
+        ]
+        let h = CallerHeaders(fields)
+        XCTAssertEqual(h.userID, "u"); XCTAssertEqual(h.sessionID, "s")
+        XCTAssertEqual(h.properties, ["team-name": "core", "env": "prod"])
+        XCTAssertEqual(h.traceID, "0af7651916cd43dd8448eb211c80319c"); XCTAssertEqual(h.parentSpanID, "b7ad6b7169203331")
+        XCTAssertEqual(h.apiKey, "sk-1")
+        XCTAssertEqual(h.forwarded.map(\.0.self).map { $0.lowercased() }, ["authorization", "x-other"])
+    }
+
+    func testUsageInjectionAndFilter() throws {
+        let body = Array(#"{"model":"gpt-4o","stream":true,"messages":[]}"#.utf8)
+        let r = RequestInspection(shape: .openai, operation: .chat, path: "/v1/chat/completions", body: body)
+        XCTAssertTrue(r.injectedUsage && r.stream)
+        XCTAssertEqual(String(decoding: r.forwardBody, as: UTF8.self), #"{"stream_options":{"include_usage":true},"model":"gpt-4o","stream":true,"messages":[]}"#)
+        let merged = RequestInspection(shape: .openai, operation: .chat, path: "/v1/chat/completions",
+                                       body: Array(#"{"stream":true,"stream_options":{"include_obfuscation":false}}"#.utf8))
+        XCTAssertEqual(try JSONParser.parse(merged.forwardBody)["stream_options"], .object(["include_obfuscation": .bool(false), "include_usage": .bool(true)]))
+        let asked = RequestInspection(shape: .openai, operation: .chat, path: "/v1/chat/completions",
+                                      body: Array(#"{"stream":true,"stream_options":{"include_usage":true}}"#.utf8))
+        XCTAssertFalse(asked.injectedUsage)
+        XCTAssertFalse(RequestInspection(shape: .openai, operation: .embeddings, path: "/v1/embeddings", body: body).injectedUsage)
+        let gemini = RequestInspection(shape: .gemini, operation: .generate, path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent", body: [])
+        XCTAssertEqual(gemini.modelRequested, "gemini-2.5-pro"); XCTAssertTrue(gemini.stream)
+
+        func event(_ s: String) -> SSEEvent { var sc = SSEScanner(); return sc.feed(Array(s.utf8))[0] }
+        let usageOnly = event("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n")
+        XCTAssertNil(UsageChunkFilter.filter(usageOnly, json: usageOnly.json))
+        let chunk = event("data: {\"choices\":[{\"delta\":{}}],\"usage\":null}\n\n")
+        XCTAssertEqual(String(decoding: UsageChunkFilter.filter(chunk, json: chunk.json)!, as: UTF8.self), "data: {\"choices\":[{\"delta\":{}}]}\n\n")
+        XCTAssertEqual(String(decoding: UsageChunkFilter.removingNullUsage(Array(#"{"usage": null, "a":1}"#.utf8)), as: UTF8.self), #"{ "a":1}"#)
+        let done = event("data: [DONE]\n\n")
+        XCTAssertEqual(UsageChunkFilter.filter(done, json: nil), done.raw)
+    }
+
+    func testBodyCaptureCutsOnUTF8Boundary() {
+        var c = BodyCapture(cap: 5)
+        c.append(Array("aé€x".utf8))     // 1 + 2 + 3 + 1 bytes
+        XCTAssertEqual(c.total, 7); XCTAssertTrue(c.truncated)
+        XCTAssertEqual(c.text, "aé")
+        var d = BodyCapture(cap: 6)
+        d.append(Array("aé€x".utf8))
+        XCTAssertEqual(d.text, "aé€")
+    }
+
+    func testKeyFingerprintIsKeyedPerInstallation() throws {
+        let a = KeyFingerprint(secret: Array(repeating: 1, count: 32)), b = KeyFingerprint(secret: Array(repeating: 2, count: 32))
+        XCTAssertEqual(a.hash("sk-1").count, 16)
+        XCTAssertEqual(a.hash("sk-1"), a.hash("sk-1"))
+        XCTAssertNotEqual(a.hash("sk-1"), a.hash("sk-2"))
+        XCTAssertNotEqual(a.hash("sk-1"), b.hash("sk-1"))
+    }
+
+    func testListenAddress() throws {
+        XCTAssertTrue(try ListenAddress("127.0.0.1:8787").isLoopback)
+        XCTAssertEqual(try ListenAddress("[::1]:80").host, "::1")
+        XCTAssertFalse(try ListenAddress("0.0.0.0:80").isLoopback)
+        XCTAssertThrowsError(try ListenAddress("8787"))
+        XCTAssertThrowsError(try ListenAddress("h:99999"))
+    }
+}
