@@ -94,11 +94,19 @@ final class CommandLineTests: XCTestCase {
         let noFile = try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/absent.jsonl"])
         XCTAssertEqual(noFile.status, 1)
         XCTAssertTrue(noFile.stderr.hasPrefix("plumb: error: cannot read"), noFile.stderr)
-        for cmd in ["serve", "query", "tail", "dash", "incidents", "digest"] {
+        for cmd in ["query", "tail", "dash", "incidents", "digest"] {
             let r = try PlumbProcess.run([cmd])
             XCTAssertEqual(r.status, 2, cmd)
             XCTAssertTrue(r.stderr.contains("not available yet"), r.stderr)
         }
+        // plumb serve refuses bad settings with one line, before binding anything.
+        let badListen = try PlumbProcess.run(["serve", "--data", tmp + "/s", "--listen", "8787"])
+        XCTAssertEqual(badListen.status, 1)
+        XCTAssertEqual(badListen.stderr, "plumb: error: listen address '8787': expected HOST:PORT, e.g. 127.0.0.1:8787\n")
+        try "[providers.local]\napi = \"openai\"\n".write(toFile: tmp + "/noprov.toml", atomically: false, encoding: .utf8)
+        let noURL = try PlumbProcess.run(["serve", "--config", tmp + "/noprov.toml", "--data", tmp + "/s"])
+        XCTAssertEqual(noURL.status, 1)
+        XCTAssertTrue(noURL.stderr.contains("providers.local: base_url is required"), noURL.stderr)
         try "retension = \"7d\"\n".write(toFile: tmp + "/bad.toml", atomically: false, encoding: .utf8)
         let badConfig = try PlumbProcess.run(["verify", "--config", tmp + "/bad.toml", "--data", tmp])
         XCTAssertEqual(badConfig.status, 1)
