@@ -51,8 +51,26 @@ public struct JSONMemberPicker: Sendable {
             anywhere: ["finish_reason", "finishReason"])
     }
 
-    public mutating func feed<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        for b in bytes { step(b) }
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            // Inside a string that is not being kept, skip ahead to the next quote or backslash.
+            if inString && !stringIsKey && capture == nil && !escaped {
+                while i < n, bytes[i] != 0x22, bytes[i] != 0x5C { i += 1 }
+                if i == n { break }
+            }
+            step(bytes[i])
+            i += 1
+        }
+    }
+
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBytes { feed($0) }
     }
 
     @inline(__always) mutating func step(_ b: UInt8) {

@@ -30,7 +30,17 @@ public struct SSEScanner: Sendable {
     public init(maxEventBytes: Int = 8 << 20) { self.maxEventBytes = maxEventBytes }
 
     /// The events completed by `bytes`; bytes after the last complete event are kept for later.
-    public mutating func feed<C: Collection>(_ bytes: C) -> [SSEEvent] where C.Element == UInt8 {
+    public mutating func feed(_ bytes: [UInt8]) -> [SSEEvent] {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) -> [SSEEvent] {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// Non-generic on purpose: called per network chunk from other modules, where a generic
+    /// would run unspecialized, byte by byte through witness tables.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [SSEEvent] {
         pending.append(contentsOf: bytes)
         var events: [SSEEvent] = []
         var start = 0

@@ -26,13 +26,17 @@ struct RequestInspection {
             }
             stream = path.hasSuffix(":streamGenerateContent")
         case .openai, .anthropic:
-            guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{"),
-                  case .object(let o)? = try? JSONParser.parse(body) else { return }
-            modelRequested = o["model"]?.stringValue
-            stream = o["stream"]?.boolValue ?? false
+            guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
+            // Only three top-level members matter; the picker reads them without building the
+            // whole document (a request can carry megabytes of messages or images).
+            var picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options"])
+            picker.feed(body)
+            modelRequested = picker.value("model")?.stringValue
+            stream = picker.value("stream")?.boolValue ?? false
+            let options = picker.value("stream_options")
             if shape == .openai, stream, operation == .chat || operation == .completion,
-               o["stream_options"]?["include_usage"]?.boolValue != true {
-                forwardBody = Self.askingForUsage(body, o)
+               options?["include_usage"]?.boolValue != true {
+                forwardBody = Self.askingForUsage(body, hasOptions: options != nil)
                 injectedUsage = true
             }
         case .passthrough:
@@ -42,16 +46,18 @@ struct RequestInspection {
 
     /// The body with `"stream_options":{"include_usage":true}`: inserted after the opening brace
     /// when there are no stream options (the caller's bytes otherwise untouched), else re-written.
-    static func askingForUsage(_ body: [UInt8], _ o: [String: JSONValue]) -> [UInt8] {
-        if o["stream_options"] == nil, let brace = body.firstIndex(of: UInt8(ascii: "{")) {
+    static func askingForUsage(_ body: [UInt8], hasOptions: Bool) -> [UInt8] {
+        if !hasOptions, let brace = body.firstIndex(of: UInt8(ascii: "{")) {
             var out = [UInt8]()
             out.reserveCapacity(body.count + 40)
             out.append(contentsOf: body[...brace])
             out.append(contentsOf: #""stream_options":{"include_usage":true}"#.utf8)
-            if !o.isEmpty { out.append(UInt8(ascii: ",")) }
+            // The body has a "stream" member, so the object is not empty: a comma follows.
+            out.append(UInt8(ascii: ","))
             out.append(contentsOf: body[(brace + 1)...])
             return out
         }
+        guard case .object(let o)? = try? JSONParser.parse(body) else { return body }
         var copy = o
         var options: [String: JSONValue] = [:]
         if case .object(let existing)? = o["stream_options"] { options = existing }

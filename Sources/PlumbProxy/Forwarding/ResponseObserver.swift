@@ -31,22 +31,23 @@ struct ResponseObserver {
 
     /// The bytes to forward for `chunk` (nil: forward `chunk` as it is).
     mutating func pass(_ chunk: ByteBuffer) -> ByteBuffer? {
-        let view = chunk.readableBytesView
-        guard readsUsage else { capture.append(view); return nil }
-        if sse {
-            let events = scanner.feed(view)
-            guard filterUsage else {
-                capture.append(view)
-                for e in events { parser.event(e) }
-                return nil
+        chunk.withUnsafeReadableBytes { bytes in
+            guard readsUsage else { capture.append(bytes); return nil }
+            if sse {
+                let events = scanner.feed(bytes)
+                guard filterUsage else {
+                    capture.append(bytes)
+                    for e in events { parser.event(e) }
+                    return nil
+                }
+                var out = ByteBuffer()
+                for e in events { forwardFiltered(e, into: &out) }
+                return out
             }
-            var out = ByteBuffer()
-            for e in events { forwardFiltered(e, into: &out) }
-            return out
+            capture.append(bytes)
+            picker.feed(bytes)
+            return nil
         }
-        capture.append(view)
-        picker.feed(view)
-        return nil
     }
 
     private mutating func forwardFiltered(_ e: SSEEvent, into out: inout ByteBuffer) {

@@ -12,6 +12,11 @@ extension SpanStore {
                 let wake = memtable.isEmpty ? Self.now() + 1 : memtableDeadline
                 _ = cond.wait(until: Date(timeIntervalSince1970: wake))
             }
+            if options.walCommitDelay > 0 && !pending.isEmpty && pending.count < Self.walChunk / 16
+                && !stopping && !publishWanted && !flushWanted {
+                _ = cond.wait(until: Date(timeIntervalSinceNow: options.walCommitDelay))
+            }
+            flushWanted = false
             swap(&pending, &spare)
             let first = pendingFirstSeq
             pendingFirstSeq = nextSeq

@@ -32,6 +32,8 @@ public final class SpanStore: @unchecked Sendable {
     var durableSeq: UInt64
     var publishedSeq: UInt64
     var publishWanted = false
+    /// Set by `flush()`: the WAL thread commits at once instead of gathering more spans.
+    var flushWanted = false
     var stopping = false
     var walDone = false
     var publisherDone = false
@@ -155,6 +157,7 @@ public final class SpanStore: @unchecked Sendable {
     public func flush() throws {
         cond.lock(); defer { cond.unlock() }
         let target = nextSeq - 1
+        flushWanted = true
         cond.broadcast()
         while durableSeq < target && walError == nil && !walDone {
             if publishFailures >= Self.publishAttempts, let publishError { throw publishError }

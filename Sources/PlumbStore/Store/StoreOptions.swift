@@ -2,6 +2,9 @@
 public struct StoreOptions: Sendable {
     /// A memtable older than this is cut into a segment (readers see spans within about this long).
     public var cutInterval: Double = 1.0
+    /// When spans trickle in, the WAL thread waits this long (seconds) to gather them into one
+    /// group commit, instead of one write and fdatasync per span. `flush()` does not wait for it.
+    public var walCommitDelay: Double = 0.002
     /// A memtable this large is cut at once (small enough that the publisher works alongside
     /// the WAL under load; compaction merges the results).
     public var cutRows: Int = 262_144

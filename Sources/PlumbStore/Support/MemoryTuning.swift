@@ -10,6 +10,7 @@ import CPlumbSupport
 /// MemoryTuning.apply()      // first thing in main(), before threads start
 /// ```
 public enum MemoryTuning {
+    /// One arena also serves `plumb serve` well: 4 arenas measured no faster on 2 cores.
     public static func apply() {
         // One arena; mmap only above 32 MiB (glibc's maximum on 64-bit); trim above 1 GiB free.
         plumb_tune_malloc(1, 32 << 20, 1 << 30, 256 << 20)
