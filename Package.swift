@@ -13,7 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -37,12 +37,10 @@ let package = Package(
             name: "PlumbProxy",
             dependencies: [
                 "PlumbCore", "PlumbStore", "PlumbQuery",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(name: "PlumbDash", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CNCursesW"]),
@@ -71,7 +69,7 @@ let package = Package(
         .target(name: "PlumbTestSupport", dependencies: ["PlumbCore"], path: "Tests/PlumbTestSupport"),
         .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
-        .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbProxy", .product(name: "HTTPTypes", package: "swift-http-types")]),
+        .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbProxy", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
     ]
 )

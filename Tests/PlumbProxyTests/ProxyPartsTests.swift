@@ -1,4 +1,4 @@
-import HTTPTypes
+import NIOHTTP1
 import XCTest
 @testable import PlumbCore
 @testable import PlumbProxy
@@ -33,13 +33,11 @@ final class ProxyPartsTests: XCTestCase {
     }
 
     func testCallerHeaders() {
-        let fields: HTTPFields = [
-            HTTPField.Name("Plumb-User-Id")!: "u", HTTPField.Name("Helicone-Session-Id")!: "s",
-            HTTPField.Name("Plumb-Property-Team-Name")!: "core", HTTPField.Name("Helicone-Property-Env")!: "prod",
-            HTTPField.Name("traceparent")!: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-            .authorization: "Bearer sk-1", HTTPField.Name("Accept-Encoding")!: "gzip", .connection: "keep-alive",
-            HTTPField.Name("X-Other")!: "v",
-        ]
+        let fields = HTTPHeaders([
+            ("Plumb-User-Id", "u"), ("Helicone-Session-Id", "s"), ("Plumb-Property-Team-Name", "core"),
+            ("Helicone-Property-Env", "prod"), ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+            ("Authorization", "Bearer sk-1"), ("Accept-Encoding", "gzip"), ("Connection", "keep-alive"), ("X-Other", "v"),
+        ])
         let h = CallerHeaders(fields)
         XCTAssertEqual(h.userID, "u"); XCTAssertEqual(h.sessionID, "s")
         XCTAssertEqual(h.properties, ["team-name": "core", "env": "prod"])
@@ -89,6 +87,20 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(a.hash("sk-1"), a.hash("sk-1"))
         XCTAssertNotEqual(a.hash("sk-1"), a.hash("sk-2"))
         XCTAssertNotEqual(a.hash("sk-1"), b.hash("sk-1"))
+    }
+
+    func testUpstreamTargetsAndTargetSplitting() {
+        let t = UpstreamTarget(baseURL: "https://api.groq.com/openai/")!
+        XCTAssertEqual([t.tls ? 1 : 0, t.port], [1, 443]); XCTAssertEqual(t.host, "api.groq.com"); XCTAssertEqual(t.pathPrefix, "/openai")
+        XCTAssertEqual(t.hostHeader, "api.groq.com")
+        let local = UpstreamTarget(baseURL: "http://127.0.0.1:11434")!
+        XCTAssertEqual(local.hostHeader, "127.0.0.1:11434"); XCTAssertTrue(local.hostIsIPAddress); XCTAssertEqual(local.pathPrefix, "")
+        XCTAssertEqual(UpstreamTarget(baseURL: "http://[::1]:8080/x")?.host, "::1")
+        XCTAssertNil(UpstreamTarget(baseURL: "ftp://x")); XCTAssertNil(UpstreamTarget(baseURL: "http://h:notaport"))
+        XCTAssertTrue(ProxyConnectionHandler.split("/v1/x?a=1") == ("/v1/x", "a=1"))
+        XCTAssertTrue(ProxyConnectionHandler.split("http://evil.example/openai/v1?k=2") == ("/openai/v1", "k=2"))
+        XCTAssertTrue(ProxyConnectionHandler.split("https://evil.example") == ("/", nil))
+        XCTAssertEqual(ProxyConnectionHandler.queryKey("alt=sse&key=AI%3Aza"), "AI:za")
     }
 
     func testListenAddress() throws {

@@ -1,7 +1,15 @@
-import HTTPTypes
-import Hummingbird
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import PlumbCore
 import PlumbStore
+
+/// What an admin endpoint answers.
+struct AdminReply {
+    var status: HTTPResponseStatus
+    var contentType: String
+    var body: String
+}
 
 /// Plumb's own endpoints under `/_plumb/`: `health`, `metrics` (Prometheus text), `spans/<id>`
 /// (one span as JSON, bodies included) and `query`. On loopback they are open; listening beyond
@@ -9,14 +17,22 @@ import PlumbStore
 struct AdminEndpoints {
     let core: ProxyCore
 
-    func respond(path: String, request: Request) async throws -> Response {
+    func respond(path: String, authorization: String?, on loop: EventLoop) -> EventLoopFuture<AdminReply> {
         if !core.settings.listen.isLoopback {
             let token = core.settings.adminToken ?? ""
-            let presented = request.headers[.authorization] ?? ""
-            guard !token.isEmpty, ProxyCore.constantTimeEqual("Bearer " + token, presented) else {
-                return error(.unauthorized, "unauthorized", "/_plumb/ needs Authorization: Bearer <admin_token>")
+            guard !token.isEmpty, ProxyCore.constantTimeEqual("Bearer " + token, authorization ?? "") else {
+                return loop.makeSucceededFuture(error(.unauthorized, "unauthorized", "/_plumb/ needs Authorization: Bearer <admin_token>"))
             }
         }
+        if path.hasPrefix("/spans/") {
+            // Reading segments touches the disk: off the event loop.
+            let id = String(path.dropFirst("/spans/".count))
+            return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { [self] in span(id) }
+        }
+        return loop.makeSucceededFuture(reply(path))
+    }
+
+    func reply(_ path: String) -> AdminReply {
         switch path {
         case "/health", "/health/":
             let stats = core.store.stats
@@ -31,14 +47,11 @@ struct AdminEndpoints {
         case "/query":
             return error(.notImplemented, "not_available", "the query engine is not available yet (issue #4); use plumb query when it lands")
         default:
-            if path.hasPrefix("/spans/") {
-                return span(String(path.dropFirst("/spans/".count)))
-            }
             return error(.notFound, "not_found", "no such Plumb endpoint: /_plumb\(path) (have: health, metrics, query, spans/<id>)")
         }
     }
 
-    func span(_ id: String) -> Response {
+    func span(_ id: String) -> AdminReply {
         guard id.count == 32, id.utf8.allSatisfy({ Hex.nibble($0) != nil }) else {
             return error(.badRequest, "invalid_span_id", "a span id is 32 hex digits, got '\(id)'")
         }
@@ -55,11 +68,12 @@ struct AdminEndpoints {
         return error(.notFound, "span_not_found", "no span with id \(id)")
     }
 
-    func text(_ status: HTTPResponse.Status, _ body: String, type: String) -> Response {
-        Response(status: status, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    func text(_ status: HTTPResponseStatus, _ body: String, type: String) -> AdminReply {
+        AdminReply(status: status, contentType: type, body: body)
     }
 
-    func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        ProxyFailure(status: status, errorType: code, message: message).response(spanID: nil)
+    func error(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> AdminReply {
+        let b = ProxyFailure(status: status, errorType: code, message: message).body()
+        return AdminReply(status: status, contentType: "application/json", body: String(buffer: b))
     }
 }

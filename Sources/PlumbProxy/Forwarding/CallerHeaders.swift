@@ -1,4 +1,4 @@
-import HTTPTypes
+import NIOHTTP1
 import PlumbCore
 
 /// What the caller's headers tell Plumb, and the headers forwarded upstream.
@@ -25,15 +25,14 @@ struct CallerHeaders {
 
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-        "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding",
+        "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "expect",
     ]
 
-    init(_ headers: HTTPFields) {
-        for field in headers {
-            let name = field.name.canonicalName
-            let value = field.value
+    init(_ headers: HTTPHeaders) {
+        for (rawName, value) in headers {
+            let name = rawName.lowercased()
             if name.hasPrefix("plumb-") || name.hasPrefix("helicone-") {
-                read(name.drop { $0 != "-" }.dropFirst(), field.name.rawName, value)
+                read(name.drop { $0 != "-" }.dropFirst(), rawName, value)
                 continue
             }
             if name == "traceparent" { traceparent(value); continue }
@@ -46,7 +45,7 @@ struct CallerHeaders {
                 apiKey = apiKey ?? value
             default: break
             }
-            forwarded.append((field.name.rawName, value))
+            forwarded.append((rawName, value))
         }
     }
 

@@ -1,15 +1,15 @@
-import HTTPTypes
-import Hummingbird
+import NIOCore
+import NIOHTTP1
 import PlumbCore
 
 /// A failure Plumb answers itself, with an OpenAI-style JSON error body naming the cause
 /// (`{"error":{"message":…,"type":…,"code":…}}`), and the `error_type` its span records.
 ///
 /// ```swift
-/// ProxyFailure.unknownProvider("foo").response(spanID: id)   // 404
+/// ProxyFailure.unknownProvider("foo").status   // 404
 /// ```
 struct ProxyFailure: Error {
-    let status: HTTPResponse.Status
+    let status: HTTPResponseStatus
     let errorType: String
     let message: String
 
@@ -18,7 +18,7 @@ struct ProxyFailure: Error {
                      message: "Plumb has no provider named '\(name)'; use /<provider>/<path> with a configured provider, or /v1/... for the default one")
     }
     static func tooLarge(limit: Int) -> ProxyFailure {
-        ProxyFailure(status: .contentTooLarge, errorType: "request_too_large",
+        ProxyFailure(status: .payloadTooLarge, errorType: "request_too_large",
                      message: "request body is over Plumb's limit of \(limit) bytes (max_request_bytes)")
     }
     static func unreachable(_ provider: String, _ detail: String) -> ProxyFailure {
@@ -40,10 +40,10 @@ struct ProxyFailure: Error {
         return ByteBuffer(bytes: w.bytes)
     }
 
-    func response(spanID: String?) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let spanID { headers[ProxyHeaders.spanID] = spanID }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body()))
+    /// Writes the whole answer: head (with `Plumb-Span-Id` when there is a span), body, end.
+    static func write(_ failure: ProxyFailure, body: ByteBuffer, spanID: String?, keepAlive: Bool, to context: ChannelHandlerContext) {
+        writeResponse(status: failure.status, contentType: "application/json", body: body,
+                      extra: spanID.map { [("Plumb-Span-Id", $0)] } ?? [], keepAlive: keepAlive, to: context)
     }
 
     static func formatSeconds(_ s: Double) -> String {
@@ -51,6 +51,13 @@ struct ProxyFailure: Error {
     }
 }
 
-enum ProxyHeaders {
-    static let spanID = HTTPField.Name("Plumb-Span-Id")!
+/// A complete response from Plumb itself (errors, `/_plumb/` endpoints).
+func writeResponse(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, extra: [(String, String)] = [],
+                   keepAlive: Bool, to context: ChannelHandlerContext) {
+    var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.readableBytes))])
+    for (n, v) in extra { headers.add(name: n, value: v) }
+    if !keepAlive { headers.add(name: "Connection", value: "close") }
+    context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+    context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+    context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
 }

@@ -1,0 +1,217 @@
+import NIOCore
+import NIOHTTP1
+import PlumbCore
+
+/// One proxied call, from the moment its request is complete until its span is recorded. It
+/// lives on the client connection's event loop and drives both sockets from there: the request
+/// goes up, the response comes back part by part as the upstream sends it, and the upstream is
+/// read only as fast as the client takes the bytes (backpressure). Every way a call can end —
+/// done, upstream failure, timeout, client gone — goes through `complete`, once.
+final class ProxyCall: @unchecked Sendable {   // confined to the client connection's event loop
+    let core: ProxyCore
+    let client: ChannelHandlerContext
+    let target: UpstreamTarget
+    let provider: Provider
+    let inspection: RequestInspection
+    let requestHead: HTTPRequestHead
+    let requestBody: ByteBuffer
+    /// The client's connection stays open after this call (HTTP/1.1 keep-alive).
+    let keepAlive: Bool
+    var draft: SpanDraft
+    /// Called once the call is over; `true` when the client connection can take another request.
+    let onDone: (Bool) -> Void
+
+    var upstream: Channel?
+    var reused = false, retried = false
+    var observer: ResponseObserver?
+    var status = 0
+    var headSent = false, done = false, wantsRead = false, upstreamKeepAlive = true
+    var upstreamStart: UInt64 = 0, upstreamEndNanos: UInt64 = 0
+    var firstByte: UInt64?
+    var timeout: Scheduled<Void>?
+    var timedOut = false
+
+    init(core: ProxyCore, client: ChannelHandlerContext, target: UpstreamTarget, provider: Provider,
+         inspection: RequestInspection, requestHead: HTTPRequestHead, requestBody: ByteBuffer, keepAlive: Bool,
+         draft: SpanDraft, onDone: @escaping (Bool) -> Void) {
+        self.core = core; self.client = client; self.target = target; self.provider = provider
+        self.inspection = inspection; self.requestHead = requestHead; self.requestBody = requestBody
+        self.keepAlive = keepAlive; self.draft = draft; self.onDone = onDone
+    }
+
+    var pool: UpstreamPool { core.pool(for: client.eventLoop) }
+    var timeoutAmount: TimeAmount { .nanoseconds(Int64(core.settings.upstreamTimeoutSeconds * 1e9)) }
+
+    func start() {
+        core.callStarted()
+        upstreamStart = Monotonic.nanos()
+        pool.acquire(target, connectTimeout: .seconds(10)).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let (channel, reused)): send(on: channel, reused: reused)
+            case .failure(let error): fail(.unreachable(provider.name, Self.describe(error)))
+            }
+        }
+    }
+
+    private func send(on channel: Channel, reused: Bool) {
+        guard !done else { pool.release(channel, target); return }
+        upstream = channel
+        self.reused = reused
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) else {
+            channel.close(promise: nil)
+            fail(.unreachable(provider.name, "connection setup failed"))
+            return
+        }
+        handler.call = self
+        channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
+        if requestBody.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(requestBody)), promise: nil) }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        channel.read()
+        armTimeout()
+    }
+
+    /// The upstream must send its next bytes within `upstream_timeout`.
+    private func armTimeout() {
+        timeout?.cancel()
+        timeout = client.eventLoop.assumeIsolated().scheduleTask(in: timeoutAmount) { [self] in
+            guard !done else { return }
+            timedOut = true
+            if headSent { abort(errorType: "upstream_timeout") }
+            else { detachUpstream(close: true); fail(.timeout(provider.name, seconds: core.settings.upstreamTimeoutSeconds)) }
+        }
+    }
+
+    // MARK: The upstream's answer
+
+    func upstreamHead(_ head: HTTPResponseHead) {
+        guard !done else { return }
+        armTimeout()
+        status = Int(head.status.code)
+        upstreamKeepAlive = head.isKeepAlive
+        let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
+        let sse = contentType.hasPrefix("text/event-stream")
+        let filter = inspection.injectedUsage && sse
+        observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
+        var headers = HTTPHeaders()
+        for (name, value) in head.headers {
+            let lower = name.lowercased()
+            if CallerHeaders.hopByHop.contains(lower) && lower != "content-length" { continue }
+            if lower == "content-length" && filter { continue }      // the length changes: chunked instead
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "Plumb-Span-Id", value: draft.span.spanID)
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        client.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: headers))), promise: nil)
+        headSent = true
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard !done, observer != nil else { return }
+        if firstByte == nil { firstByte = Monotonic.nanos() }
+        let out = observer!.pass(buffer)
+        if let out, out.readableBytes == 0 { return }
+        client.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(out ?? buffer))), promise: nil)
+    }
+
+    func upstreamReadComplete() {
+        guard !done else { return }
+        armTimeout()
+        client.flush()
+        if client.channel.isWritable { upstream?.read() } else { wantsRead = true }
+    }
+
+    /// The client drained its buffer: read the upstream again.
+    func clientWritable() {
+        guard wantsRead, !done else { return }
+        wantsRead = false
+        upstream?.read()
+    }
+
+    func upstreamEnd() {
+        guard !done else { return }
+        upstreamEndNanos = Monotonic.nanos()
+        timeout?.cancel()
+        if let tail = observer?.finish() { client.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(tail))), promise: nil) }
+        client.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        detachUpstream(close: !upstreamKeepAlive)
+        complete(errorType: status == 429 ? "rate_limited" : status >= 500 ? "upstream_5xx" : nil, keepAlive: keepAlive)
+    }
+
+    func upstreamClosed(error: Error?) {
+        guard !done else { return }
+        if !headSent && reused && !retried && !timedOut {
+            // A pooled connection the upstream had closed meanwhile: once more on a fresh one.
+            retried = true
+            detachUpstream(close: true)
+            pool.acquire(target, connectTimeout: .seconds(10)).assumeIsolated().whenComplete { [self] result in
+                switch result {
+                case .success(let (channel, _)): send(on: channel, reused: false)
+                case .failure(let error): fail(.unreachable(provider.name, Self.describe(error)))
+                }
+            }
+            return
+        }
+        if headSent { abort(errorType: "stream_reset") }
+        else {
+            detachUpstream(close: true)
+            fail(.unreachable(provider.name, error.map(Self.describe) ?? "the connection closed before a response"))
+        }
+    }
+
+    /// The client went away.
+    func clientGone() {
+        guard !done else { return }
+        detachUpstream(close: true)
+        complete(errorType: "client_cancelled", keepAlive: false)
+    }
+
+    // MARK: Endings
+
+    /// Cut the stream for the client too, rather than end it as if complete.
+    private func abort(errorType: String) {
+        upstreamEndNanos = Monotonic.nanos()
+        detachUpstream(close: true)
+        complete(errorType: errorType, keepAlive: false)      // recorded first; then onDone closes the client
+    }
+
+    /// A failure Plumb answers itself (nothing was sent to the client yet).
+    func fail(_ failure: ProxyFailure) {
+        guard !done else { return }
+        upstreamEndNanos = Monotonic.nanos()
+        let body = failure.body()
+        draft.responseBody.append(body.readableBytesView)
+        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, to: client)
+        status = Int(failure.status.code)
+        complete(errorType: failure.errorType, keepAlive: keepAlive, usage: CallUsage())
+    }
+
+    private func detachUpstream(close: Bool) {
+        timeout?.cancel()
+        guard let channel = upstream else { return }
+        upstream = nil
+        if let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.call = nil }
+        if close { channel.close(promise: nil) } else { pool.release(channel, target) }
+    }
+
+    private func complete(errorType: String?, keepAlive: Bool, usage: CallUsage? = nil) {
+        guard !done else { return }
+        done = true
+        timeout?.cancel()
+        if upstreamEndNanos == 0 { upstreamEndNanos = Monotonic.nanos() }
+        draft.span.upstreamMs = Monotonic.millis(from: upstreamStart, to: upstreamEndNanos)
+        if inspection.stream || observer?.sse == true, let firstByte { draft.span.ttftMs = Monotonic.millis(from: draft.startNanos, to: firstByte) }
+        if let observer { draft.responseBody = observer.capture }
+        let span = draft.finish(usage: usage ?? observer?.usage ?? CallUsage(), prices: core.settings.prices, status: status,
+                                errorType: errorType, endNanos: Monotonic.nanos())
+        core.record(span)
+        core.callEnded()
+        onDone(keepAlive)
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? ChannelError, case .connectTimeout = e { return "connection timed out" }
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("errno: 111") { return "connection refused" }
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}
