@@ -13,4 +13,8 @@ uint32_t plumb_crc32c_hw(uint32_t crc, const void *data, size_t length);
 /// glibc malloc settings for the store pipeline (see MemoryTuning.swift); no-op elsewhere.
 void plumb_tune_malloc(int arena_max, int mmap_threshold, int trim_threshold, int top_pad);
 
+/// Lowers the calling thread's scheduling priority (Linux: per-thread nice value), so that
+/// background work yields the CPU to request handling. Returns 0 on success.
+int plumb_lower_thread_priority(int nice_value);
+
 #endif

@@ -30,6 +30,9 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     var firstByte: UInt64?
     var timeout: Scheduled<Void>?
     var timedOut = false
+    /// When the upstream last sent (or was sent) something; the timer checks it, so a chunk
+    /// costs a clock read rather than a new timer.
+    var lastActivity: UInt64 = 0
 
     init(core: ProxyCore, client: ChannelHandlerContext, target: UpstreamTarget, provider: Provider,
          inspection: RequestInspection, requestHead: HTTPRequestHead, requestBody: ByteBuffer, keepAlive: Bool,
@@ -72,9 +75,18 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
 
     /// The upstream must send its next bytes within `upstream_timeout`.
     private func armTimeout() {
-        timeout?.cancel()
-        timeout = client.eventLoop.assumeIsolated().scheduleTask(in: timeoutAmount) { [self] in
+        lastActivity = Monotonic.nanos()
+        if timeout == nil { scheduleTimeout(in: timeoutAmount) }
+    }
+
+    private func scheduleTimeout(in delay: TimeAmount) {
+        timeout = client.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             guard !done else { return }
+            let idle = Int64(Monotonic.nanos() &- lastActivity)
+            if idle < timeoutAmount.nanoseconds {
+                scheduleTimeout(in: .nanoseconds(timeoutAmount.nanoseconds - idle))
+                return
+            }
             timedOut = true
             if headSent { abort(errorType: "upstream_timeout") }
             else { detachUpstream(close: true); fail(.timeout(provider.name, seconds: core.settings.upstreamTimeoutSeconds)) }
@@ -187,6 +199,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
 
     private func detachUpstream(close: Bool) {
         timeout?.cancel()
+        timeout = nil
         guard let channel = upstream else { return }
         upstream = nil
         if let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.call = nil }

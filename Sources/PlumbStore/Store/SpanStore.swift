@@ -1,3 +1,4 @@
+import CPlumbSupport
 import Foundation
 import PlumbCore
 
@@ -94,7 +95,12 @@ public final class SpanStore: @unchecked Sendable {
         // Named so that top -H, perf and gdb show which is which.
         Thread.detachNewThread { [self] in Thread.current.name = "plumb-wal"; walLoop() }
         Thread.detachNewThread { [self] in Thread.current.name = "plumb-publish"; publisherLoop() }
-        Thread.detachNewThread { [self] in Thread.current.name = "plumb-maintain"; maintainerLoop() }
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "plumb-maintain"
+            // Compaction and retention can wait; a proxy's requests cannot.
+            _ = plumb_lower_thread_priority(10)
+            maintainerLoop()
+        }
     }
 
     static let walChunk = 65_536

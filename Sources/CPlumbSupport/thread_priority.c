@@ -1,0 +1,13 @@
+// Per-thread nice value: on Linux, setpriority(PRIO_PROCESS, tid, ...) applies to one thread.
+#define _GNU_SOURCE
+#include "plumb_support.h"
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int plumb_lower_thread_priority(int nice_value) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice_value);
+}
+#else
+int plumb_lower_thread_priority(int nice_value) { (void)nice_value; return -1; }
+#endif
