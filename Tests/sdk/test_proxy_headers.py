@@ -176,3 +176,30 @@ def test_health_metrics_and_span_lookup_after_restart(tmp_path, mock):
         assert httpx.get(f"{q.url}/_plumb/spans/nothex").status_code == 400
     finally:
         stop(q.proc)
+
+
+def test_config_added_provider_default_provider_and_price_override(tmp_path, mock):
+    """A provider added in the config (any OpenAI-compatible server), made the default for /v1,
+    with its models priced by [pricing.NAME]; an unpriced model stays at a null cost."""
+    extra = ('default_provider = "local"\n'
+             f'[providers.local]\nbase_url = "{mock}"\napi = "openai"\n'
+             '[pricing.local]\n"llama3.1:70b" = { input = 2e-7, output = 4e-7 }\n')
+    p = start_plumb(tmp_path, mock, extra)
+    try:
+        body = {"model": "llama3.1:70b", "messages": [{"role": "user", "content": "one two three"}]}
+        r = httpx.post(f"{p.url}/v1/chat/completions", json=body)
+        u = r.json()["usage"]
+        span = p.span(r.headers["plumb-span-id"])
+        assert span["provider"] == "local" and span["model"] == "llama3.1:70b"
+        assert span["cost_usd"] == pytest.approx(u["prompt_tokens"] * 2e-7 + u["completion_tokens"] * 4e-7, rel=1e-12)
+        r = httpx.post(f"{p.url}/local/v1/chat/completions", json={**body, "model": "other-model"})
+        assert "cost_usd" not in p.span(r.headers["plumb-span-id"])
+    finally:
+        stop(p.proc)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    from conftest import PLUMB, write_config
+    config = write_config(bad / "p.toml", mock, '[pricing.local]\n"m" = { input = 1e-7 }\n')
+    r = subprocess.run([str(PLUMB), "serve", "--config", str(config), "--data", str(bad / "d"), "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and r.stderr.startswith("plumb: error:") and "needs both input and output" in r.stderr
