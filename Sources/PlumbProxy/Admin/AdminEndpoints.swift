@@ -60,8 +60,9 @@ struct AdminEndpoints {
         if let ms = SpanID.timestampMillis(of: id.lowercased()),
            let reader = try? StoreReader(directory: core.store.directory) {
             let t = Int64(ms) * 1000
-            if let spans = try? reader.spans(includeBodies: true, from: t - 600_000_000, to: t + 600_000_000),
-               let s = spans.first(where: { $0.spanID == id.lowercased() }) {
+            let wanted = id.lowercased()
+            if let s = try? reader.spans(includeBodies: true, from: t - 600_000_000, to: t + 600_000_000,
+                                         where: { $0.spanID == wanted }).first {
                 return text(.ok, s.jsonLine(), type: "application/json")
             }
         }

@@ -31,7 +31,7 @@ final class ProxyMetrics: @unchecked Sendable {
     private var duration: [Key: Histogram] = [:]
     private var ttft: [Key: Histogram] = [:]
     private var tokens: [Key: [String: Int64]] = [:]
-    private var costMicros: [Key: Double] = [:]
+    private var costUSD: [Key: Double] = [:]
 
     func record(_ s: Span) {
         let key = Key(provider: s.provider, model: s.model ?? "")
@@ -44,7 +44,7 @@ final class ProxyMetrics: @unchecked Sendable {
                           ("cache_write", s.cacheWriteTokens), ("reasoning", s.reasoningTokens)] {
             if let v { tokens[key, default: [:]][name, default: 0] += v }
         }
-        if let c = s.costUSD { costMicros[key, default: 0] += c }
+        if let c = s.costUSD { costUSD[key, default: 0] += c }
     }
 
     func exposition(store: StoreCountersView) -> String {
@@ -75,7 +75,7 @@ final class ProxyMetrics: @unchecked Sendable {
         out += "# HELP plumb_tokens_total Tokens by provider, model and type (input counts cached tokens; output counts reasoning).\n# TYPE plumb_tokens_total counter\n"
         for k in tokens.keys.sorted() { for (t, n) in tokens[k]!.sorted(by: { $0.key < $1.key }) { out += "plumb_tokens_total{\(labels(k, ",type=\"\(t)\""))} \(n)\n" } }
         out += "# HELP plumb_cost_usd_total Cost of priced calls in USD.\n# TYPE plumb_cost_usd_total counter\n"
-        for k in costMicros.keys.sorted() { out += "plumb_cost_usd_total{\(labels(k))} \(costMicros[k]!)\n" }
+        for k in costUSD.keys.sorted() { out += "plumb_cost_usd_total{\(labels(k))} \(costUSD[k]!)\n" }
         out += "# HELP plumb_spans_written_total Spans accepted by the store.\n# TYPE plumb_spans_written_total counter\nplumb_spans_written_total \(store.appended)\n"
         out += "# HELP plumb_spans_dropped_total Spans the store could not take (queue full or store closed).\n# TYPE plumb_spans_dropped_total counter\nplumb_spans_dropped_total \(store.dropped)\n"
         out += "# HELP plumb_spans_published_seq Sequence number of the last span in a published segment (visible to queries).\n# TYPE plumb_spans_published_seq gauge\nplumb_spans_published_seq \(store.publishedSeq)\n"

@@ -19,7 +19,7 @@ struct KeyFingerprint: Sendable {
     init(dataDirectory: String) throws {
         let path = dataDirectory + "/" + Self.fileName
         if let text = try? String(contentsOfFile: path, encoding: .utf8),
-           let bytes = Hex.decode(text.trimmingCharacters(in: "\n")), bytes.count >= 16 {
+           let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 16 {
             secret = bytes
             return
         }

@@ -13,6 +13,8 @@ import PlumbCore
 struct ResponseObserver {
     let sse: Bool
     let filterUsage: Bool
+    /// False for `passthrough` providers: the body is only captured.
+    let readsUsage: Bool
     var parser: any ResponseUsageParser
     var scanner = SSEScanner()
     var capture: BodyCapture
@@ -26,8 +28,6 @@ struct ResponseObserver {
         capture = BodyCapture(cap: bodyCap)
         readsUsage = shape != .passthrough
     }
-
-    let readsUsage: Bool
 
     /// The bytes to forward for `chunk` (nil: forward `chunk` as it is).
     mutating func pass(_ chunk: ByteBuffer) -> ByteBuffer? {

@@ -1,10 +1,11 @@
+import Foundation
 /// `HOST:PORT` to listen on (`127.0.0.1:8787`, `[::1]:8787`, `0.0.0.0:80`).
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public let host: String
     public let port: Int
 
     public init(_ text: String) throws {
-        let t = text.trimmingCharacters(in: " ")
+        let t = text.trimmingCharacters(in: .whitespaces)
         var host: Substring, port: Substring
         if t.hasPrefix("["), let close = t.firstIndex(of: "]") {
             host = t[t.index(after: t.startIndex)..<close]

@@ -1,3 +1,4 @@
+import Foundation
 import PlumbCore
 
 /// Everything `plumb serve` is configured with (config file, `PLUMB_*` environment, flags).
@@ -51,7 +52,7 @@ public struct ProxySettings: Sendable {
         }
         var keys: [String] = []
         if let env = config.environment[PlumbConfig.environmentName("client_keys")], !env.isEmpty {
-            keys = env.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+            keys = env.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         } else if let v = config.file["client_keys"] {
             guard case .array(let a) = v, let strings = Optional(a.compactMap(\.stringValue)), strings.count == a.count else {
                 throw PlumbConfig.Error("config key 'client_keys' must be a list of strings")
@@ -70,7 +71,7 @@ extension PlumbConfig {
     /// A positive integer key (`max_request_bytes = 1048576`).
     func positiveInt(_ key: String) throws -> Int? {
         guard let s = try string(key) else { return nil }
-        guard let v = Int(s.trimmingCharacters(in: " ")), v > 0 else {
+        guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v > 0 else {
             throw PlumbConfig.Error("config key '\(key)' must be a positive whole number of bytes, got '\(s)'")
         }
         return v

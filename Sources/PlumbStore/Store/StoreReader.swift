@@ -42,19 +42,22 @@ public final class StoreReader: @unchecked Sendable {
         return []
     }
 
-    /// Every live span, segment by segment. Bodies are read only when asked for.
-    public func spans(includeBodies: Bool = false, from: Int64 = .min, to: Int64 = .max) throws -> [Span] {
+    /// Every live span, segment by segment, with `ts_start` in `from...to` and matching `filter`.
+    /// Bodies are read only when asked for, and only for the spans returned.
+    public func spans(includeBodies: Bool = false, from: Int64 = .min, to: Int64 = .max,
+                      where filter: ((Span) -> Bool)? = nil) throws -> [Span] {
         var out: [Span] = []
         let bodies = BodyReader(directory: directory)
         let cutoff = try catalog.retentionCutoff()
         let from = max(from, cutoff)
         for (_, seg) in try openSegments(from: from, to: to) {
             do {
-                var (spans, refs) = try SpanColumns.spans(from: try seg.allColumns())
-                if includeBodies {
-                    for i in spans.indices { if let ref = refs[i] { (spans[i].requestBody, spans[i].responseBody) = bodies.read(ref) } }
+                let (spans, refs) = try SpanColumns.spans(from: try seg.allColumns())
+                for i in spans.indices where spans[i].tsStart >= from && spans[i].tsStart <= to && filter?(spans[i]) != false {
+                    var span = spans[i]
+                    if includeBodies, let ref = refs[i] { (span.requestBody, span.responseBody) = bodies.read(ref) }
+                    out.append(span)
                 }
-                out.append(contentsOf: spans.filter { $0.tsStart >= from && $0.tsStart <= to })
             } catch {
                 problems.append("\(error) (segment set aside)")
             }

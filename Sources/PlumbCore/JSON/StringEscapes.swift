@@ -1,0 +1,16 @@
+/// The one-letter backslash escapes JSON and TOML strings share (`\n \t \r \b \f \" \\`), so
+/// both parsers decode them the same way; each handles its own extras (`\/`, `\uXXXX`, `\UXXXXXXXX`).
+enum StringEscapes {
+    @inline(__always) static func simple(_ e: UInt8) -> UInt8? {
+        switch e {
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "t"): 0x09
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "\""): 0x22
+        case UInt8(ascii: "\\"): 0x5C
+        default: nil
+        }
+    }
+}
