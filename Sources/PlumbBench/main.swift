@@ -67,7 +67,7 @@ func rss() -> String {
 MemoryTuning.apply()
 let args = CommandLine.arguments
 guard args.count >= 4, args[1] == "ingest" else {
-    FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown]\n".utf8))
+    FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown] [--no-commit-delay]\n".utf8))
     exit(2)
 }
 let limitFirstChunk = args.firstIndex(of: "--chunk").flatMap { Int(args[$0 + 1]) } ?? 1_000_000
@@ -115,6 +115,8 @@ let dir = DataDirectory(args[3])
 var options = StoreOptions()
 options.compaction = false
 options.maintenanceInterval = 1e9
+// For a side-by-side check of the WAL's 2 ms gathering window: --no-commit-delay turns it off.
+if args.contains("--no-commit-delay") { options.walCommitDelay = 0 }
 let store = try SpanStore(directory: dir, options: options)
 let batched = args.contains("--batch")
 let chunkSize = args.firstIndex(of: "--chunk").flatMap { Int(args[$0 + 1]) } ?? 1_000_000
