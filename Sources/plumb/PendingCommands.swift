@@ -1,13 +1,5 @@
 import ArgumentParser
 
-struct QueryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "query", abstract: "Run a SQL query over the spans.")
-    @OptionGroup var common: CommonOptions
-    @Option(help: "table, csv, json or jsonl.") var format: String = "table"
-    @Argument(help: "The SQL query.") var sql: String?
-    func run() throws { notAvailableYet("query", issue: 4) }
-}
-
 struct TailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tail", abstract: "Show spans as they land.")
     @OptionGroup var common: CommonOptions

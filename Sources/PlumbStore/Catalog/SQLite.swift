@@ -91,6 +91,13 @@ public final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in a read transaction: every query in it sees one snapshot of the database.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
     public struct Row {
         let stmt: OpaquePointer?
         public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }

@@ -4,8 +4,8 @@ import Glibc
 
 /// Byte-wise comparisons of strings. Swift's `==` and `<` follow Unicode canonical equivalence;
 /// the store must keep and order exact bytes, and memcmp on the UTF-8 is also much faster.
-enum UTF8Bytes {
-    @inline(__always) static func compare(_ a: String, _ b: String) -> Int32 {
+public enum UTF8Bytes {
+    @inline(__always) public static func compare(_ a: String, _ b: String) -> Int32 {
         var a = a, b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in
@@ -17,9 +17,9 @@ enum UTF8Bytes {
         }
     }
 
-    @inline(__always) static func less(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
+    @inline(__always) public static func less(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
 
-    @inline(__always) static func equal(_ a: String, _ b: String) -> Bool {
+    @inline(__always) public static func equal(_ a: String, _ b: String) -> Bool {
         a.utf8.count == b.utf8.count && compare(a, b) == 0
     }
 }

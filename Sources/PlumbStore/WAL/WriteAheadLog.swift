@@ -152,29 +152,9 @@ public enum WriteAheadLog {
                 throw FormatError("\(path): write-ahead log version \(v) holds unpublished spans; this build reads version \(version)")
             }
             out.nextSeq = max(out.nextSeq, entry.firstSeq)
-            var r = ByteReader(bytes, from: headerSize)
-            var goodEnd = headerSize
-            var expected = entry.firstSeq
-            var problem: String?
-            while r.remaining > 0 {
-                let start = r.pos
-                guard r.remaining >= 8 else { problem = "torn frame header at offset \(start)"; break }
-                let len = Int(try r.u32()), crc = try r.u32()
-                guard len <= maxFrame, len <= r.remaining else { problem = "torn frame at offset \(start)"; break }
-                let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
-                guard ok else { problem = "checksum mismatch in frame at offset \(start)"; break }
-                do {
-                    let (seq, batch) = try decodeFrame(bytes, from: r.pos, length: len)
-                    guard seq == expected else { problem = "sequence gap at offset \(start)"; break }
-                    guard seq <= UInt64.max - UInt64(batch.count) else { problem = "sequence overflow at offset \(start)"; break }
-                    for (k, span) in batch.enumerated() where seq + UInt64(k) > publishedSeq { out.spans.append((seq + UInt64(k), span)) }
-                    expected = seq + UInt64(batch.count)
-                    out.nextSeq = max(out.nextSeq, expected)
-                } catch {
-                    problem = "undecodable frame at offset \(start): \(error)"; break
-                }
-                r.pos += len
-                goodEnd = r.pos
+            let (goodEnd, problem) = walkFrames(bytes, firstSeq: entry.firstSeq) { seq, batch in
+                for (k, span) in batch.enumerated() where seq + UInt64(k) > publishedSeq { out.spans.append((seq + UInt64(k), span)) }
+                out.nextSeq = max(out.nextSeq, seq + UInt64(batch.count))
             }
             if let problem {
                 out.problems.append("\(path): \(problem); truncated to \(goodEnd) bytes")
@@ -184,6 +164,34 @@ public enum WriteAheadLog {
             }
         }
         return out
+    }
+
+    /// Visits the frames of one WAL file's bytes in order (first sequence number and spans), up to
+    /// the first torn, corrupt or out-of-sequence frame; returns where the good frames end and
+    /// what stopped the walk (nil: the file ended cleanly).
+    static func walkFrames(_ bytes: [UInt8], firstSeq: UInt64, _ visit: (UInt64, [Span]) -> Void) -> (goodEnd: Int, problem: String?) {
+        var r = ByteReader(bytes, from: headerSize)
+        var goodEnd = headerSize
+        var expected = firstSeq
+        while r.remaining > 0 {
+            let start = r.pos
+            guard r.remaining >= 8, let len = try? Int(r.u32()), let crc = try? r.u32() else { return (goodEnd, "torn frame header at offset \(start)") }
+            guard len <= maxFrame, len <= r.remaining else { return (goodEnd, "torn frame at offset \(start)") }
+            let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
+            guard ok else { return (goodEnd, "checksum mismatch in frame at offset \(start)") }
+            do {
+                let (seq, batch) = try decodeFrame(bytes, from: r.pos, length: len)
+                guard seq == expected else { return (goodEnd, "sequence gap at offset \(start)") }
+                guard seq <= UInt64.max - UInt64(batch.count) else { return (goodEnd, "sequence overflow at offset \(start)") }
+                visit(seq, batch)
+                expected = seq + UInt64(batch.count)
+            } catch {
+                return (goodEnd, "undecodable frame at offset \(start): \(error)")
+            }
+            r.pos += len
+            goodEnd = r.pos
+        }
+        return (goodEnd, nil)
     }
 
     static func decodeFrame(_ bytes: [UInt8], from: Int, length: Int) throws -> (UInt64, [Span]) {

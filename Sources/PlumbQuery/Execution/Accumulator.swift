@@ -1,0 +1,126 @@
+/// The running state of one aggregate for every group, updated a batch at a time from the
+/// rows' group numbers and the argument's vector; `finish` gives one value per group.
+protocol Accumulator: AnyObject {
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) throws
+    func finish(groupCount: Int) -> Vector
+}
+
+extension AggregateSpec {
+    func makeAccumulator() -> Accumulator {
+        let argType = argument?.type ?? .null
+        let base: Accumulator
+        switch function {
+        case .countStar: base = CountAccumulator(star: true)
+        case .count: base = CountAccumulator(star: false)
+        case .countIf: base = CountIfAccumulator()
+        case .sum where type == .bigint: base = IntSumAccumulator(average: false)
+        case .avg where argType == .bigint: base = IntSumAccumulator(average: true)
+        case .sum, .avg: base = DoubleSumAccumulator(average: function == .avg)
+        case .min, .max, .anyValue: base = ExtremeAccumulator(function: function, type: type)
+        case .median: base = QuantileAccumulator(fraction: 0.5, continuous: true, type: type)
+        case .quantileCont: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: true, type: type)
+        case .quantileDisc: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: false, type: type)
+        case .approxQuantile: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: true, type: type, roundToType: true)
+        }
+        return distinct ? DistinctAccumulator(inner: base, type: argType) : base
+    }
+}
+
+final class CountAccumulator: Accumulator {
+    let star: Bool
+    var counts: [Int64] = []
+    init(star: Bool) { self.star = star }
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+        if !star, let arg, arg.isConstantNull { return }
+        if !star, let valid = arg?.validity {
+            for (i, g) in groups.enumerated() where valid[i] { counts[Int(g)] += 1 }
+        } else {
+            for g in groups { counts[Int(g)] += 1 }
+        }
+    }
+
+    func finish(groupCount: Int) -> Vector {
+        Vector(type: .bigint, data: .int(counts + repeatElement(0, count: max(0, groupCount - counts.count))))
+    }
+}
+
+final class CountIfAccumulator: Accumulator {
+    var counts: [Int64] = []
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+        guard let arg else { return }
+        for i in Evaluator.selected(arg) { counts[Int(groups[i])] += 1 }
+    }
+
+    func finish(groupCount: Int) -> Vector {
+        Vector(type: .bigint, data: .int(counts + repeatElement(0, count: max(0, groupCount - counts.count))))
+    }
+}
+
+/// sum and avg of BIGINT: exact 64-bit sums (overflow is an error, where DuckDB would widen to
+/// HUGEINT; span counters are far from it).
+final class IntSumAccumulator: Accumulator {
+    let average: Bool
+    var sums: [Int64] = [], counts: [Int64] = []
+    init(average: Bool) { self.average = average }
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) throws {
+        if sums.count < groupCount {
+            sums.append(contentsOf: repeatElement(0, count: groupCount - sums.count))
+            counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count))
+        }
+        guard let arg, !arg.isConstantNull else { return }
+        let x = Columns.ints(arg)
+        let valid = arg.validity
+        for i in groups.indices where valid?[i] ?? true {
+            let g = Int(groups[i])
+            let (s, o) = sums[g].addingReportingOverflow(x[i])
+            if o { throw QueryError("Overflow in sum of BIGINT") }
+            sums[g] = s
+            counts[g] += 1
+        }
+    }
+
+    func finish(groupCount: Int) -> Vector {
+        var b = VectorBuilder(type: average ? .double : .bigint, capacity: groupCount)
+        for g in 0..<groupCount {
+            if g >= counts.count || counts[g] == 0 { b.append(.null) }
+            else { b.append(average ? .double(Double(sums[g]) / Double(counts[g])) : .int(sums[g])) }
+        }
+        return b.finish()
+    }
+}
+
+final class DoubleSumAccumulator: Accumulator {
+    let average: Bool
+    var sums: [Double] = [], counts: [Int64] = []
+    init(average: Bool) { self.average = average }
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+        if sums.count < groupCount {
+            sums.append(contentsOf: repeatElement(0, count: groupCount - sums.count))
+            counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count))
+        }
+        guard let arg, !arg.isConstantNull else { return }
+        let x = Columns.doubles(arg)
+        if let valid = arg.validity {
+            for i in groups.indices where valid[i] { let g = Int(groups[i]); sums[g] += x[i]; counts[g] += 1 }
+        } else {
+            sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
+                for i in groups.indices { let g = Int(groups[i]); s[g] += x[i]; c[g] += 1 }
+            } }
+        }
+    }
+
+    func finish(groupCount: Int) -> Vector {
+        var b = VectorBuilder(type: .double, capacity: groupCount)
+        for g in 0..<groupCount {
+            if g >= counts.count || counts[g] == 0 { b.append(.null) }
+            else { b.append(.double(average ? sums[g] / Double(counts[g]) : sums[g])) }
+        }
+        return b.finish()
+    }
+}

@@ -1,0 +1,133 @@
+import PlumbStore
+
+/// Comparisons, IN and LIKE. A dictionary-coded column against a constant is decided once per
+/// dictionary entry and then looked up by code.
+extension Evaluator {
+    @inline(__always) static func holds(_ op: BinaryOp, _ c: Int) -> Bool {
+        switch op {
+        case .equal: c == 0
+        case .notEqual: c != 0
+        case .less: c < 0
+        case .lessEqual: c <= 0
+        case .greater: c > 0
+        case .greaterEqual: c >= 0
+        default: false
+        }
+    }
+
+    static func compare(_ op: BinaryOp, _ a: Vector, _ b: Vector) throws -> Vector {
+        let n = max(a.count, b.count)
+        let valid = Columns.validity(a, b)
+        if a.isConstantNull || b.isConstantNull { return .constant(.null, type: .boolean, count: n) }
+        if case .constant(let x, _) = a.data, case .constant(let y, _) = b.data {
+            return .constant(.bool(holds(op, ValueOrder.compare(x, y))), type: .boolean, count: n)
+        }
+        // Dictionary column against a constant (either side): one comparison per entry.
+        if case .dict(let codes, let dict) = a.data, case .constant(let c, _) = b.data {
+            let perEntry = dict.map { holds(op, ValueOrder.compare(.string($0), c)) }
+            return Vector(type: .boolean, data: .bool(codes.map { perEntry[Int($0)] }), validity: valid)
+        }
+        if case .constant(let c, _) = a.data, case .dict(let codes, let dict) = b.data {
+            let perEntry = dict.map { holds(op, ValueOrder.compare(c, .string($0))) }
+            return Vector(type: .boolean, data: .bool(codes.map { perEntry[Int($0)] }), validity: valid)
+        }
+        var out = [Bool](repeating: false, count: n)
+        switch a.type {
+        case .bigint, .timestamp:
+            let x = Columns.ints(a), y = Columns.ints(b)
+            x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
+                switch op {
+                case .equal: for i in 0..<n { out[i] = x[i] == y[i] }
+                case .notEqual: for i in 0..<n { out[i] = x[i] != y[i] }
+                case .less: for i in 0..<n { out[i] = x[i] < y[i] }
+                case .lessEqual: for i in 0..<n { out[i] = x[i] <= y[i] }
+                case .greater: for i in 0..<n { out[i] = x[i] > y[i] }
+                case .greaterEqual: for i in 0..<n { out[i] = x[i] >= y[i] }
+                default: break
+                }
+            } }
+        case .double:
+            let x = Columns.doubles(a), y = Columns.doubles(b)
+            if x.contains(where: \.isNaN) || y.contains(where: \.isNaN) {
+                for i in 0..<n { out[i] = holds(op, ValueOrder.compareDoubles(x[i], y[i])) }
+            } else {
+                x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
+                    switch op {
+                    case .equal: for i in 0..<n { out[i] = x[i] == y[i] }
+                    case .notEqual: for i in 0..<n { out[i] = x[i] != y[i] }
+                    case .less: for i in 0..<n { out[i] = x[i] < y[i] }
+                    case .lessEqual: for i in 0..<n { out[i] = x[i] <= y[i] }
+                    case .greater: for i in 0..<n { out[i] = x[i] > y[i] }
+                    case .greaterEqual: for i in 0..<n { out[i] = x[i] >= y[i] }
+                    default: break
+                    }
+                } }
+            }
+        case .varchar:
+            let x = Columns.strings(a), y = Columns.strings(b)
+            for i in 0..<n { out[i] = holds(op, Int(UTF8Bytes.compare(x[i], y[i]).signum())) }
+        default:
+            for i in 0..<n {
+                let p = a.value(at: i), q = b.value(at: i)
+                if !p.isNull && !q.isNull { out[i] = holds(op, ValueOrder.compare(p, q)) }
+            }
+        }
+        return Vector(type: .boolean, data: .bool(out), validity: valid)
+    }
+
+    /// `x IN (a, b, ...)`: true on a match; otherwise NULL if x or any list item is NULL; else false.
+    static func inList(_ x: Vector, _ list: [BoundExpr], negated: Bool, _ b: Batch) throws -> Vector {
+        let n = x.count
+        if list.allSatisfy({ $0.constantValue != nil }) {
+            let constants = list.compactMap(\.constantValue)
+            let listHasNull = constants.contains { $0.isNull }
+            let nonNull = constants.filter { !$0.isNull }
+            func decide(_ v: Value) -> Value {
+                if v.isNull { return .null }
+                if nonNull.contains(where: { ValueOrder.compare(v, $0) == 0 }) { return .bool(!negated) }
+                return listHasNull ? .null : .bool(negated)
+            }
+            if case .dict(let codes, let dict) = x.data {
+                let perEntry = dict.map { decide(.string($0)) }
+                var out = [Bool](repeating: false, count: n), valid = x.validity ?? [Bool](repeating: true, count: n)
+                for i in 0..<n {
+                    let r = perEntry[Int(codes[i])]
+                    if case .bool(let t) = r { out[i] = t } else { valid[i] = false }
+                }
+                return Vector(type: .boolean, data: .bool(out), validity: valid)
+            }
+            if nonNull.count > 8, !listHasNull {
+                let set = Set(nonNull)      // the binder cast the list to x's type
+                return try rowWise(.boolean, [x], count: n) { .bool(set.contains($0[0]) != negated) }
+            }
+            return try rowWise(.boolean, [x], count: n, nullsIn: true) { decide($0[0]) }
+        }
+        let items = try list.map { try evaluate($0, b) }
+        return try rowWise(.boolean, [x] + items, count: n, nullsIn: true) { row in
+            if row[0].isNull { return .null }
+            var sawNull = false
+            for v in row.dropFirst() {
+                if v.isNull { sawNull = true; continue }
+                if ValueOrder.compare(row[0], v) == 0 { return .bool(!negated) }
+            }
+            return sawNull ? .null : .bool(negated)
+        }
+    }
+
+    static func like(_ x: Vector, _ p: Vector, _ caseInsensitive: Bool, _ negated: Bool) throws -> Vector {
+        if case .constant(let pc, _) = p.data {
+            guard case .string(let pattern) = pc else { return .constant(.null, type: .boolean, count: x.count) }
+            let matcher = LikePattern(pattern, caseInsensitive: caseInsensitive)
+            if case .dict(let codes, let dict) = x.data {
+                let perEntry = dict.map { matcher.matches($0) != negated }
+                return Vector(type: .boolean, data: .bool(codes.map { perEntry[Int($0)] }), validity: x.validity)
+            }
+            let strings = Columns.strings(x)
+            return Vector(type: .boolean, data: .bool(strings.map { matcher.matches($0) != negated }), validity: x.validity)
+        }
+        return try rowWise(.boolean, [x, p], count: x.count) { row in
+            guard case .string(let s) = row[0], case .string(let pat) = row[1] else { return .null }
+            return .bool(LikePattern(pat, caseInsensitive: caseInsensitive).matches(s) != negated)
+        }
+    }
+}

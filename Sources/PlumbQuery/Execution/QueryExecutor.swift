@@ -1,0 +1,71 @@
+import PlumbStore
+
+/// Runs a bound query over one store snapshot: scan (zone maps pruning segments and row groups),
+/// WHERE, then the aggregate or the select list, emitting result batches.
+///
+/// ```swift
+/// let exec = QueryExecutor(query: bound, snapshot: snap, directory: dir)
+/// try exec.run { batch in print(batch.count) }
+/// ```
+public final class QueryExecutor {
+    public let query: BoundQuery
+    let snapshot: StoreSnapshot?
+    let directory: DataDirectory?
+    public private(set) var stats = ScanStats()
+    let predicates: [ZonePredicate]
+
+    public init(query: BoundQuery, snapshot: StoreSnapshot?, directory: DataDirectory?) {
+        self.query = query; self.snapshot = snapshot; self.directory = directory
+        predicates = ZonePredicate.derive(from: query.filter, columns: query.scanColumns)
+    }
+
+    public var types: [SQLType] { query.projections.map(\.type) }
+
+    func makeSink(prepare: @escaping (inout Batch) -> Void) -> RowSink {
+        let q = query
+        let noop: (inout Batch) -> Void = { _ in }
+        if let plan = q.aggregate {
+            let after: RowSink = q.order.isEmpty && !q.distinct
+                ? StreamSink(projections: q.projections, offset: q.offset, limit: q.limit, prepare: noop)
+                : SortSink(projections: q.projections, order: q.order, distinct: q.distinct, offset: q.offset, limit: q.limit, prepare: noop)
+            return AggregateSink(plan: plan, having: q.having, next: after, prepare: prepare)
+        }
+        if q.order.isEmpty && !q.distinct {
+            return StreamSink(projections: q.projections, offset: q.offset, limit: q.limit, prepare: prepare)
+        }
+        return SortSink(projections: q.projections, order: q.order, distinct: q.distinct, offset: q.offset, limit: q.limit, prepare: prepare)
+    }
+
+    public func run(_ emit: @escaping (Batch) throws -> Void) throws {
+        let q = query
+        let fetch = directory.map { BodyFetch(directory: $0, columns: q.scanColumns) }
+        let bodyIndexes = Set(fetch?.positions.map(\.index) ?? [])
+        let filterReadsBodies = !(q.filter?.columnsRead.isDisjoint(with: bodyIndexes) ?? true)
+        let sink = makeSink { b in fetch?.fill(&b) }
+        (sink as? StreamSink)?.emitNow = emit
+        func feed(_ input: Batch) throws -> Bool {
+            var b = input
+            if filterReadsBodies { fetch?.fill(&b) }
+            if let f = q.filter { b = b.gather(Evaluator.selected(try Evaluator.evaluate(f, b))) }
+            if b.count == 0 { return true }
+            return try sink.consume(b)
+        }
+        if q.limit == 0 && q.aggregate == nil {
+            // Nothing to read.
+        } else if !q.hasFrom {
+            _ = try feed(Batch(columns: [], count: 1))
+        } else if let snapshot {
+            let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates)
+            try scan.run(feed)
+            stats = scan.stats
+        }
+        try sink.finish(emit)
+    }
+
+    /// Every result row in one go (for the HTTP endpoint and tests).
+    public func collect() throws -> [Batch] {
+        var out: [Batch] = []
+        try run { out.append($0) }
+        return out
+    }
+}

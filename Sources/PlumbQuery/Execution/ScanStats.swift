@@ -1,0 +1,9 @@
+/// What a scan kept and skipped, for EXPLAIN and for tests of zone-map pruning.
+public struct ScanStats: Sendable, Equatable {
+    public var segments = 0
+    public var segmentsSkipped = 0
+    public var rowGroups = 0
+    public var rowGroupsSkipped = 0
+    public var unpublishedRows = 0
+    public var rowsRead = 0
+}

@@ -1,0 +1,116 @@
+import PlumbCore
+
+/// Calendar arithmetic on microsecond UTC timestamps, with DuckDB's definitions: months add by
+/// calendar (Jan 31 + 1 month = Feb 28), `date_trunc` weeks start on Monday (ISO), and
+/// `time_bucket` buckets are aligned to 2000-01-03 00:00 (a Monday) for day/hour/minute widths
+/// and to 2000-01-01 for month widths.
+public enum TimeMath {
+    static let microsPerDay: Int64 = 86_400_000_000
+    /// DuckDB's default time_bucket origins (duckdb docs, "time_bucket").
+    static let originDays = Timestamp.days(year: 2000, month: 1, day: 3) * 86_400_000_000
+    static let originMonths: Int64 = (2000 * 12) + 0            // months since year 0 of 2000-01
+
+    @inline(__always) static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    static func split(_ t: Int64) -> (year: Int64, month: Int64, day: Int64, micros: Int64) {
+        let days = floorDiv(t, microsPerDay)
+        let (y, m, d) = Timestamp.civil(days: days)
+        return (y, m, d, t - days * microsPerDay)
+    }
+
+    static func make(_ y: Int64, _ m: Int64, _ d: Int64, micros: Int64 = 0) -> Int64 {
+        Timestamp.days(year: y, month: m, day: d) * microsPerDay + micros
+    }
+
+    static func daysIn(month m: Int64, year y: Int64) -> Int64 {
+        switch m {
+        case 2: (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    public static func add(_ i: Interval, to t: Int64) throws -> Int64 {
+        var r = t
+        if i.months != 0 {
+            let (y, m, d, us) = split(t)
+            let total = y * 12 + (m - 1) + i.months
+            let ny = floorDiv(total, 12), nm = total - ny * 12 + 1
+            r = make(ny, nm, min(d, daysIn(month: nm, year: ny)), micros: us)
+        }
+        let (a, o1) = i.days.multipliedReportingOverflow(by: microsPerDay)
+        let (b, o2) = r.addingReportingOverflow(a)
+        let (c, o3) = b.addingReportingOverflow(i.micros)
+        guard !(o1 || o2 || o3) else { throw QueryError("timestamp out of range") }
+        return c
+    }
+
+    /// `date_trunc(part, t)`; nil for an unknown part.
+    public static func truncate(_ part: String, _ t: Int64) -> Int64? {
+        switch part {
+        case "microsecond", "microseconds", "us": return t
+        case "millisecond", "milliseconds", "ms": return floorDiv(t, 1_000) * 1_000
+        case "second", "seconds", "s", "sec": return floorDiv(t, 1_000_000) * 1_000_000
+        case "minute", "minutes", "m", "min": return floorDiv(t, 60_000_000) * 60_000_000
+        case "hour", "hours", "h", "hr": return floorDiv(t, 3_600_000_000) * 3_600_000_000
+        case "day", "days", "d", "dayofmonth": return floorDiv(t, microsPerDay) * microsPerDay
+        case "week", "weeks", "w", "yearweek":
+            let days = floorDiv(t, microsPerDay)
+            let weekday = ((days + 3) % 7 + 7) % 7            // 1970-01-01 was a Thursday; Monday = 0
+            return (days - weekday) * microsPerDay
+        case "month", "months", "mon": let (y, m, _, _) = split(t); return make(y, m, 1)
+        case "quarter", "quarters": let (y, m, _, _) = split(t); return make(y, (m - 1) / 3 * 3 + 1, 1)
+        case "year", "years", "y", "yr": let (y, _, _, _) = split(t); return make(y, 1, 1)
+        case "decade", "decades": let (y, _, _, _) = split(t); return make(floorDiv(y, 10) * 10, 1, 1)
+        case "century", "centuries": let (y, _, _, _) = split(t); return make(floorDiv(y - 1, 100) * 100 + 1, 1, 1)
+        case "millennium", "millennia": let (y, _, _, _) = split(t); return make(floorDiv(y - 1, 1000) * 1000 + 1, 1, 1)
+        default: return nil
+        }
+    }
+
+    /// `date_part(part, t)` / `extract(part FROM t)`; nil for an unknown part.
+    public static func part(_ part: String, _ t: Int64) -> Int64? {
+        let (y, m, d, us) = split(t)
+        let days = floorDiv(t, microsPerDay)
+        switch part {
+        case "year", "years", "y", "yr": return y
+        case "month", "months", "mon": return m
+        case "day", "days", "d", "dayofmonth": return d
+        case "hour", "hours", "h", "hr": return us / 3_600_000_000
+        case "minute", "minutes", "m", "min": return us / 60_000_000 % 60
+        case "second", "seconds", "s", "sec": return us / 1_000_000 % 60
+        case "millisecond", "milliseconds", "ms": return us / 1_000 % 60_000
+        case "microsecond", "microseconds", "us": return us % 60_000_000
+        case "quarter": return (m - 1) / 3 + 1
+        case "dow", "dayofweek": return ((days + 4) % 7 + 7) % 7          // Sunday = 0
+        case "isodow": return ((days + 3) % 7 + 7) % 7 + 1                  // Monday = 1
+        case "doy", "dayofyear": return days - Timestamp.days(year: y, month: 1, day: 1) + 1
+        case "epoch": return floorDiv(t, 1_000_000)
+        default: return nil
+        }
+    }
+
+    /// `time_bucket(width, t[, origin])`.
+    public static func bucket(_ width: Interval, _ t: Int64, origin: Int64? = nil) throws -> Int64 {
+        if width.months != 0 {
+            guard width.days == 0, width.micros == 0, width.months > 0 else {
+                throw QueryError("time_bucket: an interval mixing months with days or time is not supported")
+            }
+            let o = origin ?? make(2000, 1, 1)
+            let (oy, om, _, _) = split(o)
+            let (y, m, _, _) = split(t)
+            let diff = (y * 12 + m) - (oy * 12 + om)
+            let k = floorDiv(diff, width.months) * width.months
+            let total = oy * 12 + (om - 1) + k
+            let by = floorDiv(total, 12)
+            return make(by, total - by * 12 + 1, 1)
+        }
+        let w = width.days * microsPerDay + width.micros
+        guard w > 0 else { throw QueryError("time_bucket: the bucket width must be positive") }
+        let o = origin ?? originDays
+        return floorDiv(t - o, w) * w + o
+    }
+}

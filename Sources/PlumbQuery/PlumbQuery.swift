@@ -1,1 +1,0 @@
-// PlumbQuery: built in a later issue (see issues list).

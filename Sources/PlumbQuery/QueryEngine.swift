@@ -1,0 +1,79 @@
+import PlumbCore
+import PlumbStore
+
+/// The query engine's front door: parse, bind, snapshot the store, run or explain.
+///
+/// ```swift
+/// let engine = QueryEngine(directory: DataDirectory("./plumb-data"))
+/// let result = try engine.collect("SELECT model, count(*) FROM spans GROUP BY 1")
+/// ```
+public struct QueryEngine: Sendable {
+    public let directory: DataDirectory
+    /// What now() and current_timestamp return (fixed for the whole query).
+    public var now: Int64
+
+    public init(directory: DataDirectory, now: Int64 = Timestamp.nowMicros()) {
+        self.directory = directory; self.now = now
+    }
+
+    /// The columns of a result and how the run went.
+    public struct Header: Sendable {
+        public var names: [String]
+        public var types: [SQLType]
+    }
+
+    public func bind(_ sql: String) throws -> BoundQuery {
+        try Binder(now: now).bind(try Parser.parse(sql))
+    }
+
+    /// Runs `sql`, handing result batches to `emit` as they are ready (a plain scan streams);
+    /// `begin` gets the header first. EXPLAIN emits one VARCHAR column of plan lines.
+    public func run(_ sql: String, begin: (Header) throws -> Void, emit: @escaping (Batch) throws -> Void) throws -> ScanStats {
+        let q = try bind(sql)
+        let snapshot: StoreSnapshot?
+        var totalSegments = 0
+        let preds = ZonePredicate.derive(from: q.filter, columns: q.scanColumns)
+        if q.hasFrom {
+            let reader = try StoreReader(directory: directory)
+            let range = ZonePredicate.timeRange(preds)
+            snapshot = try reader.snapshot(from: range.from, to: range.to)
+            if q.explain { totalSegments = try reader.catalog.liveSegments().count }
+        } else {
+            snapshot = nil
+        }
+        if q.explain {
+            let text = QueryPlan.explain(q, snapshot: snapshot, predicates: preds, totalSegments: totalSegments)
+            let lines = text.split(separator: "\n").map { Value.string(String($0)) }
+            try begin(Header(names: ["plan"], types: [.varchar]))
+            try emit(Batch(columns: [Vector.from(lines, type: .varchar)], count: lines.count))
+            return ScanStats()
+        }
+        try begin(Header(names: q.names, types: q.projections.map(\.type)))
+        let exec = QueryExecutor(query: q, snapshot: snapshot, directory: directory)
+        try exec.run(emit)
+        return exec.stats
+    }
+
+    /// The whole result in memory.
+    public func collect(_ sql: String) throws -> QueryResult {
+        var header = Header(names: [], types: [])
+        var batches: [Batch] = []
+        let stats = try run(sql, begin: { header = $0 }, emit: { batches.append($0) })
+        return QueryResult(names: header.names, types: header.types, batches: batches, stats: stats)
+    }
+}
+
+/// A complete result: column names and types, and the rows as batches.
+public struct QueryResult: Sendable {
+    public var names: [String]
+    public var types: [SQLType]
+    public var batches: [Batch]
+    public var stats: ScanStats
+
+    public var rowCount: Int { batches.reduce(0) { $0 + $1.count } }
+
+    /// Row-major values (for tests and small results).
+    public var rows: [[Value]] {
+        batches.flatMap { b in (0..<b.count).map { r in b.columns.map { $0.value(at: r) } } }
+    }
+}
