@@ -10,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 
 swift build --build-tests
 PLUMB_BINARY="$PWD/.build/debug/plumb" swift test --skip-build 2>&1 | tee "$log"
-.venv/bin/python -m pytest -q tools/tests Tests/sdk 2>&1 | tee -a "$log"
+.venv/bin/python -m pytest -q tools/tests Tests/sdk Tests/query 2>&1 | tee -a "$log"
 
 # One closing line over both runners (set -e and pipefail already stopped on any failure).
 swift_line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)

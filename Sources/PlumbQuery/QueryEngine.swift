@@ -20,6 +20,8 @@ public struct QueryEngine: Sendable {
     public struct Header: Sendable {
         public var names: [String]
         public var types: [SQLType]
+        /// EXPLAIN's plan lines (the table format prints them as they are).
+        public var isPlan = false
     }
 
     public func bind(_ sql: String) throws -> BoundQuery {
@@ -44,7 +46,7 @@ public struct QueryEngine: Sendable {
         if q.explain {
             let text = QueryPlan.explain(q, snapshot: snapshot, predicates: preds, totalSegments: totalSegments)
             let lines = text.split(separator: "\n").map { Value.string(String($0)) }
-            try begin(Header(names: ["plan"], types: [.varchar]))
+            try begin(Header(names: ["plan"], types: [.varchar], isPlan: true))
             try emit(Batch(columns: [Vector.from(lines, type: .varchar)], count: lines.count))
             return ScanStats()
         }

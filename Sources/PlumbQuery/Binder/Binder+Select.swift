@@ -13,6 +13,7 @@ extension Binder {
             }
         } else {
             q.hasFrom = false
+            hasFrom = false
         }
         // Expand * into the table's columns.
         var items: [SelectItem] = []

@@ -11,6 +11,8 @@ public final class Binder {
     let now: Int64
     var scanColumns: [String] = []
     var scanIndex: [String: Int] = [:]
+    /// False for a query without FROM: there are no columns to name.
+    var hasFrom = true
 
     public init(now: Int64) { self.now = now }
 
@@ -47,7 +49,24 @@ public final class Binder {
 
     // MARK: expressions
 
+    /// Binds `e`; an expression of constants only (`now() - INTERVAL '1 day'`) is computed now, so
+    /// zone maps can use it and it is not recomputed per row.
     func bind(_ e: Expr, _ ctx: Context) throws -> BoundExpr {
+        let b = try bindExpr(e, ctx)
+        switch b {
+        case .constant, .column: return b
+        default:
+            guard b.columnsRead.isEmpty else { return b }
+            do {
+                let v = try Evaluator.evaluate(b, Batch(columns: [], count: 1))
+                return .constant(v.value(at: 0), b.type)
+            } catch let err as QueryError {
+                throw QueryError(err.message, at: e.offset, hint: err.hint)
+            }
+        }
+    }
+
+    func bindExpr(_ e: Expr, _ ctx: Context) throws -> BoundExpr {
         if case .grouped(let g) = ctx, let k = g.keyTexts.firstIndex(of: e.text) {
             return .column(k, g.keyTypes[k])
         }
@@ -56,6 +75,9 @@ public final class Binder {
             if ["current_timestamp", "now"].contains(name) && SpanSchema.index(of: name) == nil { return .constant(.timestamp(now), .timestamp) }
             switch ctx {
             case .scan, .insideAggregate:
+                guard hasFrom || SpanSchema.index(of: name) == nil else {
+                    throw QueryError("column \"\(name)\" needs FROM spans", at: at)
+                }
                 guard let c = scanColumn(name) else { throw unknownColumn(name, at: at) }
                 return c
             case .grouped:

@@ -38,47 +38,76 @@ final class ExtremeAccumulator: Accumulator {
     }
 }
 
-/// median, quantile_cont, quantile_disc, approx_quantile: keeps every value of the group, then
-/// interpolates as DuckDB does: position q·(n−1), linear between its neighbours (cont), or the
-/// value at floor(q·(n−1)) after... DuckDB's quantile_disc takes index ⌈q·n⌉−1 (disc).
+/// median, quantile_cont, quantile_disc, approx_quantile: keeps the group's values (integers and
+/// timestamps exactly), sorts them at the end, and picks as DuckDB does: `cont` interpolates
+/// linearly at position q·(n−1); `disc` takes the value at index ⌈q·n⌉−1. approx_quantile is
+/// computed exactly (DuckDB estimates it with a t-digest; the two agree within its error).
 final class QuantileAccumulator: Accumulator {
     let fraction: Double
     let continuous: Bool
     let type: SQLType
     let roundToType: Bool
-    var values: [[Double]] = []
+    var doubles: [[Double]] = []
+    var ints: [[Int64]] = []
+    var isInt: Bool?
 
     init(fraction: Double, continuous: Bool, type: SQLType, roundToType: Bool = false) {
         self.fraction = fraction; self.continuous = continuous; self.type = type; self.roundToType = roundToType
     }
 
     func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
-        if values.count < groupCount { values.append(contentsOf: repeatElement([], count: groupCount - values.count)) }
-        guard let arg, !arg.isConstantNull else { return }
-        let x = Columns.doubles(arg)
-        for i in groups.indices where arg.isValid(i) { values[Int(groups[i])].append(x[i]) }
+        guard let arg, !arg.isConstantNull else {
+            if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
+            if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
+            return
+        }
+        if isInt == nil { isInt = arg.type == .bigint || arg.type == .timestamp }
+        if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
+        if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
+        if isInt == true {
+            let x = Columns.ints(arg)
+            for i in groups.indices where arg.isValid(i) { ints[Int(groups[i])].append(x[i]) }
+        } else {
+            let x = Columns.doubles(arg)
+            for i in groups.indices where arg.isValid(i) { doubles[Int(groups[i])].append(x[i]) }
+        }
+    }
+
+    /// Index of the discrete pick and, for `cont`, the interpolation position.
+    func positions(_ n: Int) -> (lo: Int, hi: Int, frac: Double) {
+        if continuous {
+            let pos = fraction * Double(n - 1)
+            let lo = Int(pos.rounded(.down))
+            return (lo, Swift.min(n - 1, Int(pos.rounded(.up))), pos - Double(lo))
+        }
+        let idx = Swift.min(n - 1, Swift.max(0, Int((fraction * Double(n)).rounded(.up)) - 1))
+        return (idx, idx, 0)
     }
 
     func finish(groupCount: Int) -> Vector {
         var b = VectorBuilder(type: type, capacity: groupCount)
         for g in 0..<groupCount {
-            guard g < values.count, !values[g].isEmpty else { b.append(.null); continue }
-            var v = values[g]
-            let q: Double
-            if continuous {
-                v.sort { ValueOrder.compareDoubles($0, $1) < 0 }
-                let pos = fraction * Double(v.count - 1)
-                let lo = Int(pos.rounded(.down)), hi = Int(pos.rounded(.up))
-                q = lo == hi ? v[lo] : v[lo] + (pos - Double(lo)) * (v[hi] - v[lo])
+            if isInt == true, g < ints.count, !ints[g].isEmpty {
+                let v = ints[g].sorted()
+                let (lo, hi, frac) = positions(v.count)
+                if lo == hi || frac == 0 {
+                    b.append(type == .timestamp ? .timestamp(v[lo]) : (type == .bigint ? .int(v[lo]) : .double(Double(v[lo]))))
+                } else {
+                    // Interpolate on the difference, so huge values keep their precision.
+                    let step = Double(v[hi]) - Double(v[lo])
+                    let q = Double(v[lo]) + frac * step
+                    switch type {
+                    case .timestamp: b.append(.timestamp(v[lo] &+ (Int64(exactly: (frac * step).rounded(.down)) ?? 0)))
+                    case .bigint: b.append(.int(v[lo] &+ (Int64(exactly: (frac * step).rounded(.toNearestOrAwayFromZero)) ?? 0)))
+                    default: b.append(.double(q))
+                    }
+                }
+            } else if isInt != true, g < doubles.count, !doubles[g].isEmpty {
+                let v = doubles[g].sorted { ValueOrder.compareDoubles($0, $1) < 0 }
+                let (lo, hi, frac) = positions(v.count)
+                b.append(.double(lo == hi ? v[lo] : v[lo] + frac * (v[hi] - v[lo])))
             } else {
-                v.sort { ValueOrder.compareDoubles($0, $1) < 0 }
-                let idx = Swift.max(0, Int((fraction * Double(v.count)).rounded(.up)) - 1)
-                q = v[Swift.min(idx, v.count - 1)]
-            }
-            switch type {
-            case .timestamp: b.append(.timestamp(Int64(q.rounded(.down))))
-            case .bigint: b.append(.int(Int64(q.rounded(.toNearestOrAwayFromZero))))
-            default: b.append(.double(q))
+                b.append(.null)
             }
         }
         return b.finish()

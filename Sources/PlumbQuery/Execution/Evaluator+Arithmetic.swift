@@ -77,12 +77,16 @@ extension Evaluator {
             let (d, o) = p.subtractingReportingOverflow(q)
             guard !o else { throw QueryError("Overflow in timestamp subtraction") }
             return .interval(Interval(days: d / 86_400_000_000, micros: d % 86_400_000_000))
-        case (.interval(let i), .interval(let j), .add): return .interval(i + j)
-        case (.interval(let i), .interval(let j), .subtract): return .interval(i + j.negated)
+        case (.interval(let i), .interval(let j), .add), (.interval(let i), .interval(let j), .subtract):
+            guard let r = i.adding(op == .add ? j : j.negated) else { throw QueryError("Overflow in interval \(op == .add ? "addition" : "subtraction")") }
+            return .interval(r)
         case (.interval(let i), .int(let k), .multiply), (.int(let k), .interval(let i), .multiply):
-            return .interval(Interval(months: i.months * k, days: i.days * k, micros: i.micros * k))
+            guard let r = i.times(k) else { throw QueryError("Overflow in interval multiplication") }
+            return .interval(r)
         case (.interval(let i), .double(let k), .multiply), (.double(let k), .interval(let i), .multiply):
-            return .interval(Interval(months: Int64(Double(i.months) * k), days: Int64(Double(i.days) * k), micros: Int64(Double(i.micros) * k)))
+            guard let m = Int64(exactly: (Double(i.months) * k).rounded(.towardZero)), let d = Int64(exactly: (Double(i.days) * k).rounded(.towardZero)),
+                  let u = Int64(exactly: (Double(i.micros) * k).rounded(.towardZero)) else { throw QueryError("Overflow in interval multiplication") }
+            return .interval(Interval(months: m, days: d, micros: u))
         default:
             throw QueryError("cannot apply \(op.rawValue) to \(x) and \(y)")
         }

@@ -61,7 +61,7 @@ final class SortSink: RowSink {
         columns = Array(repeating: [], count: projections.count + order.count)
     }
 
-    var keep: Int? { limit.map { Int(min(Int64(Int.max / 4), offset + $0)) } }
+    var keep: Int? { limit.map { Int(min(Int64(Int.max / 4), offset.addingReportingOverflow($0).overflow ? Int64.max : offset + $0)) } }
 
     func consume(_ input: Batch) throws -> Bool {
         var b = input

@@ -59,7 +59,8 @@ public enum ScalarFunction: String, Sendable, CaseIterable {
             default: return .null
             }
         case .round:
-            let digits: Int64 = a.count > 1 ? (a[1].asDouble.map { Int64($0) } ?? 0) : 0
+            var digits: Int64 = 0
+            if a.count > 1, case .int(let d) = a[1] { digits = max(-400, min(400, d)) }
             switch a[0] {
             case .int(let i):
                 guard digits < 0 else { return .int(i) }

@@ -33,30 +33,42 @@ public enum TimeMath {
         }
     }
 
+    /// Timestamps are kept within ±9·10¹⁸ µs (about ±285,000 years) so calendar math never overflows.
+    static let limit: Int64 = 9_000_000_000_000_000_000
+
     public static func add(_ i: Interval, to t: Int64) throws -> Int64 {
+        let outOfRange = QueryError("timestamp out of range")
         var r = t
         if i.months != 0 {
+            guard abs(i.months) < 4_000_000 else { throw outOfRange }
             let (y, m, d, us) = split(t)
             let total = y * 12 + (m - 1) + i.months
             let ny = floorDiv(total, 12), nm = total - ny * 12 + 1
+            guard abs(ny) < 300_000 else { throw outOfRange }
             r = make(ny, nm, min(d, daysIn(month: nm, year: ny)), micros: us)
         }
         let (a, o1) = i.days.multipliedReportingOverflow(by: microsPerDay)
         let (b, o2) = r.addingReportingOverflow(a)
         let (c, o3) = b.addingReportingOverflow(i.micros)
-        guard !(o1 || o2 || o3) else { throw QueryError("timestamp out of range") }
+        guard !(o1 || o2 || o3), abs(c) <= limit else { throw outOfRange }
         return c
+    }
+
+    /// `t` rounded down to a multiple of `k` (t itself where that would overflow).
+    @inline(__always) static func floorTo(_ t: Int64, _ k: Int64) -> Int64 {
+        let (r, o) = floorDiv(t, k).multipliedReportingOverflow(by: k)
+        return o ? t : r
     }
 
     /// `date_trunc(part, t)`; nil for an unknown part.
     public static func truncate(_ part: String, _ t: Int64) -> Int64? {
         switch part {
         case "microsecond", "microseconds", "us": return t
-        case "millisecond", "milliseconds", "ms": return floorDiv(t, 1_000) * 1_000
-        case "second", "seconds", "s", "sec": return floorDiv(t, 1_000_000) * 1_000_000
-        case "minute", "minutes", "m", "min": return floorDiv(t, 60_000_000) * 60_000_000
-        case "hour", "hours", "h", "hr": return floorDiv(t, 3_600_000_000) * 3_600_000_000
-        case "day", "days", "d", "dayofmonth": return floorDiv(t, microsPerDay) * microsPerDay
+        case "millisecond", "milliseconds", "ms": return floorTo(t, 1_000)
+        case "second", "seconds", "s", "sec": return floorTo(t, 1_000_000)
+        case "minute", "minutes", "m", "min": return floorTo(t, 60_000_000)
+        case "hour", "hours", "h", "hr": return floorTo(t, 3_600_000_000)
+        case "day", "days", "d", "dayofmonth": return floorTo(t, microsPerDay)
         case "week", "weeks", "w", "yearweek":
             let days = floorDiv(t, microsPerDay)
             let weekday = ((days + 3) % 7 + 7) % 7            // 1970-01-01 was a Thursday; Monday = 0
@@ -99,6 +111,7 @@ public enum TimeMath {
             guard width.days == 0, width.micros == 0, width.months > 0 else {
                 throw QueryError("time_bucket: an interval mixing months with days or time is not supported")
             }
+            guard width.months < 4_000_000 else { throw QueryError("time_bucket: the bucket width is too large") }
             let o = origin ?? make(2000, 1, 1)
             let (oy, om, _, _) = split(o)
             let (y, m, _, _) = split(t)
@@ -108,9 +121,14 @@ public enum TimeMath {
             let by = floorDiv(total, 12)
             return make(by, total - by * 12 + 1, 1)
         }
-        let w = width.days * microsPerDay + width.micros
-        guard w > 0 else { throw QueryError("time_bucket: the bucket width must be positive") }
+        let (dayMicros, o1) = width.days.multipliedReportingOverflow(by: microsPerDay)
+        let (w, o2) = dayMicros.addingReportingOverflow(width.micros)
+        guard !o1, !o2, w > 0 else { throw QueryError("time_bucket: the bucket width must be positive and at most 290,000 years") }
         let o = origin ?? originDays
-        return floorDiv(t - o, w) * w + o
+        let (diff, o3) = t.subtractingReportingOverflow(o)
+        guard !o3 else { throw QueryError("time_bucket: timestamp out of range") }
+        let (r, o4) = floorTo(diff, w).addingReportingOverflow(o)
+        guard !o4 else { throw QueryError("time_bucket: timestamp out of range") }
+        return r
     }
 }

@@ -1,3 +1,5 @@
+import PlumbCore
+
 /// The table format, for people: a header, a rule, aligned columns with numbers right-aligned,
 /// NULL shown as NULL, and (on a terminal) wide columns cut with "…" so a row fits the width.
 final class TableWriter: ResultWriter {
@@ -5,8 +7,6 @@ final class TableWriter: ResultWriter {
     let out: (String) -> Void
     var header = QueryEngine.Header(names: [], types: [])
     var rows: [[String]] = []
-    static let maxRows = 10_000
-
     init(width: Int?, _ out: @escaping (String) -> Void) { self.width = width; self.out = out }
 
     func begin(_ h: QueryEngine.Header) { header = h }
@@ -20,9 +20,13 @@ final class TableWriter: ResultWriter {
     }
 
     func end() {
+        if header.isPlan {
+            out(rows.map { $0[0] + "\n" }.joined())
+            return
+        }
         let n = header.names.count
         guard n > 0 else { return }
-        var widths = (0..<n).map { c in rows.reduce(header.names[c].count) { max($0, $1[c].count) } }
+        var widths = (0..<n).map { c in rows.reduce(DisplayWidth.of(header.names[c])) { max($0, DisplayWidth.of($1[c])) } }
         if let width {
             // Shrink the widest columns until the row (with 2-space gaps) fits.
             let gaps = 2 * (n - 1)
@@ -33,8 +37,12 @@ final class TableWriter: ResultWriter {
         let numeric = header.types.map { $0.isNumeric }
         func cell(_ s: String, _ c: Int) -> String {
             var t = s
-            if t.count > widths[c] { t = String(t.prefix(max(1, widths[c] - 1))) + "…" }
-            let pad = String(repeating: " ", count: max(0, widths[c] - t.count))
+            var w = DisplayWidth.of(t)
+            if w > widths[c] {
+                t = DisplayWidth.prefix(t, fitting: max(1, widths[c] - 1)) + "…"
+                w = DisplayWidth.of(t)
+            }
+            let pad = String(repeating: " ", count: max(0, widths[c] - w))
             return numeric[c] ? pad + t : t + pad
         }
         func line(_ cells: [String]) -> String {

@@ -12,6 +12,7 @@ public indirect enum Expr: Sendable, Equatable {
     case between(Expr, low: Expr, high: Expr, negated: Bool, at: Int)
     case like(Expr, pattern: Expr, caseInsensitive: Bool, negated: Bool, at: Int)
     case caseWhen(operand: Expr?, branches: [(Expr, Expr)], otherwise: Expr?, at: Int)
+    /// `at`: where the type name is (for "unknown type").
     case cast(Expr, type: String, at: Int)
     case subscript_(Expr, key: Expr, at: Int)
 
@@ -19,8 +20,9 @@ public indirect enum Expr: Sendable, Equatable {
         switch self {
         case .column(_, let at), .star(let at), .literal(_, let at), .unary(_, _, let at), .binary(_, _, _, let at),
              .function(_, _, _, _, let at), .isNull(_, _, let at), .inList(_, _, _, let at), .between(_, _, _, _, let at),
-             .like(_, _, _, _, let at), .caseWhen(_, _, _, let at), .cast(_, _, let at), .subscript_(_, _, let at):
+             .like(_, _, _, _, let at), .caseWhen(_, _, _, let at), .subscript_(_, _, let at):
             at
+        case .cast(let x, _, _): x.offset          // a cast's own position is its type name's
         }
     }
 

@@ -121,7 +121,8 @@ extension Parser {
         while true {
             let at = current.offset
             if acceptSymbol("::") {
-                e = .cast(e, type: try typeName(), at: at)
+                let typeAt = current.offset
+                e = .cast(e, type: try typeName(), at: typeAt)
             } else if acceptSymbol("[") {
                 let key = try expression()
                 try expectSymbol("]", " to close the subscript")

@@ -26,9 +26,10 @@ extension Parser {
             try expectSymbol("(", " after CAST")
             let e = try expression()
             try expect(.as, " in CAST(... AS type)")
+            let typeAt = current.offset
             let type = try typeName()
             try expectSymbol(")", " to close CAST")
-            return .cast(e, type: type, at: at)
+            return .cast(e, type: type, at: typeAt)
         case .keyword(.case):
             advance()
             return try caseExpr(at: at)

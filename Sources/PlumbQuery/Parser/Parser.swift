@@ -65,9 +65,11 @@ public struct Parser {
         }
         var s = try select()
         s.explain = explain
-        _ = acceptSymbol(";")
+        let sawSemicolon = acceptSymbol(";")
+        while acceptSymbol(";") {}
         guard case .end = current.kind else {
-            throw unexpected(isSymbol(";") ? "only one statement is allowed" : "expected the end of the query")
+            if sawSemicolon { throw QueryError("only one statement is allowed", at: current.offset) }
+            throw unexpected("expected the end of the query")
         }
         return s
     }

@@ -13,7 +13,7 @@ public enum QueryPlan {
         }
         if !q.order.isEmpty {
             add("ORDER BY " + q.order.map { "\($0.text) \($0.descending ? "DESC" : "ASC") NULLS \($0.nullsFirst ? "FIRST" : "LAST")" }.joined(separator: ", ")
-                + (q.limit != nil ? " (top \(q.offset + q.limit!))" : ""))
+                + (q.limit.map { " (top \($0.addingReportingOverflow(q.offset).overflow ? Int64.max : $0 + q.offset))" } ?? ""))
         }
         if q.distinct { add("DISTINCT") }
         add("PROJECT " + q.names.joined(separator: ", "))

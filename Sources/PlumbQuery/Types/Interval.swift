@@ -9,11 +9,23 @@ public struct Interval: Sendable, Hashable {
         self.months = months; self.days = days; self.micros = micros
     }
 
-    public static func + (a: Interval, b: Interval) -> Interval {
-        Interval(months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros)
+    /// Component-wise sum; nil when a component overflows.
+    public func adding(_ b: Interval) -> Interval? {
+        let m = months.addingReportingOverflow(b.months), d = days.addingReportingOverflow(b.days)
+        let u = micros.addingReportingOverflow(b.micros)
+        guard !m.overflow, !d.overflow, !u.overflow else { return nil }
+        return Interval(months: m.partialValue, days: d.partialValue, micros: u.partialValue)
     }
 
-    public var negated: Interval { Interval(months: -months, days: -days, micros: -micros) }
+    /// Every component times `k`; nil on overflow.
+    public func times(_ k: Int64) -> Interval? {
+        let m = months.multipliedReportingOverflow(by: k), d = days.multipliedReportingOverflow(by: k)
+        let u = micros.multipliedReportingOverflow(by: k)
+        guard !m.overflow, !d.overflow, !u.overflow else { return nil }
+        return Interval(months: m.partialValue, days: d.partialValue, micros: u.partialValue)
+    }
+
+    public var negated: Interval { Interval(months: 0 &- months, days: 0 &- days, micros: 0 &- micros) }
 
     /// Total order used for sorting and comparing, as DuckDB normalises: 30-day months, 24-hour days.
     public var normalizedMicros: Double {
@@ -89,18 +101,22 @@ public enum IntervalParser {
             } else if i + 1 < words.count {
                 unitText = words[i + 1]; i += 1
             }
-            guard let n = Double(numberText), let unitText, let unit = unit(unitText) else { return nil }
+            guard let n = Double(numberText), n.isFinite, abs(n) < 1e12, let unitText, let unit = unit(unitText) else { return nil }
+            let whole = n.rounded(.towardZero)
+            var part = Interval()
             switch unit {
-            case .micros(let k): out.micros += Int64((n * Double(k)).rounded())
+            case .micros(let k):
+                guard let u = Int64(exactly: (n * Double(k)).rounded()) else { return nil }
+                part.micros = u
             case .days(let k):
-                let whole = n.rounded(.towardZero)
-                out.days += Int64(whole) * k
-                out.micros += Int64(((n - whole) * Double(k) * 86_400_000_000).rounded())
+                part.days = Int64(whole) * k
+                part.micros = Int64(((n - whole) * Double(k) * 86_400_000_000).rounded())
             case .months(let k):
-                let whole = n.rounded(.towardZero)
-                out.months += Int64(whole) * k
-                out.days += Int64(((n - whole) * Double(k) * 30).rounded())
+                part.months = Int64(whole) * k
+                part.days = Int64(((n - whole) * Double(k) * 30).rounded())
             }
+            guard let sum = out.adding(part) else { return nil }
+            out = sum
             i += 1
         }
         return out
@@ -110,10 +126,11 @@ public enum IntervalParser {
     static func clock(_ s: String) -> Int64? {
         let neg = s.hasPrefix("-")
         let parts = (neg ? String(s.dropFirst()) : s).split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 || parts.count == 3, let h = Int64(parts[0]), let m = Int64(parts[1]) else { return nil }
+        guard parts.count == 2 || parts.count == 3, let h = Int64(parts[0]), let m = Int64(parts[1]),
+              abs(h) < 1_000_000_000, abs(m) < 1_000_000_000 else { return nil }
         var total = h * 3_600_000_000 + m * 60_000_000
         if parts.count == 3 {
-            guard let sec = Double(parts[2]) else { return nil }
+            guard let sec = Double(parts[2]), sec.isFinite, abs(sec) < 1e12 else { return nil }
             total += Int64((sec * 1_000_000).rounded())
         }
         return neg ? -total : total
