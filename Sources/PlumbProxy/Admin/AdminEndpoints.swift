@@ -17,12 +17,17 @@ struct AdminReply {
 struct AdminEndpoints {
     let core: ProxyCore
 
-    func respond(path: String, authorization: String?, on loop: EventLoop) -> EventLoopFuture<AdminReply> {
+    func respond(path: String, method: HTTPMethod, query: String?, body: [UInt8], authorization: String?,
+                 on loop: EventLoop) -> EventLoopFuture<AdminReply> {
         if !core.settings.listen.isLoopback {
             let token = core.settings.adminToken ?? ""
             guard !token.isEmpty, ProxyCore.constantTimeEqual("Bearer " + token, authorization ?? "") else {
                 return loop.makeSucceededFuture(error(.unauthorized, "unauthorized", "/_plumb/ needs Authorization: Bearer <admin_token>"))
             }
+        }
+        if path == "/query" || path == "/query/" {
+            let endpoint = QueryEndpoint(directory: core.store.directory)
+            return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { endpoint.answer(method: method, query: query, body: body) }
         }
         if path.hasPrefix("/spans/") {
             // Reading segments touches the disk: off the event loop.
@@ -44,8 +49,6 @@ struct AdminEndpoints {
             let s = core.store.stats
             let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors, publishedSeq: s.publishedSeq)
             return text(.ok, core.metrics.exposition(store: view), type: "text/plain; version=0.0.4; charset=utf-8")
-        case "/query":
-            return error(.notImplemented, "not_available", "the query engine is not available yet (issue #4); use plumb query when it lands")
         default:
             return error(.notFound, "not_found", "no such Plumb endpoint: /_plumb\(path) (have: health, metrics, query, spans/<id>)")
         }
@@ -74,6 +77,11 @@ struct AdminEndpoints {
     }
 
     func error(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> AdminReply {
+        Self.failure(status, code, message)
+    }
+
+    /// An OpenAI-style JSON error reply.
+    static func failure(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> AdminReply {
         let b = ProxyFailure(status: status, errorType: code, message: message).body()
         return AdminReply(status: status, contentType: "application/json", body: String(buffer: b))
     }

@@ -61,8 +61,9 @@ final class ProxyConnectionHandler: ChannelInboundHandler {
         let (path, query) = Self.split(h.uri)
         let route = Route(path: path, registry: core.settings.registry)
         if case .admin(let adminPath) = route {
-            let reply = AdminEndpoints(core: core).respond(path: adminPath, authorization: h.headers.first(name: "authorization"),
-                                                           on: context.eventLoop)
+            let reply = AdminEndpoints(core: core).respond(path: adminPath, method: h.method, query: query,
+                                                           body: Array(body.readableBytesView),
+                                                           authorization: h.headers.first(name: "authorization"), on: context.eventLoop)
             reply.assumeIsolated().whenSuccess { r in
                 writeResponse(status: r.status, contentType: r.contentType, body: ByteBuffer(string: r.body), keepAlive: keepAlive, to: context)
                 if !keepAlive { context.close(promise: nil) }
