@@ -41,6 +41,15 @@ public final class Binder {
         return .column(scanColumns.count - 1, type)
     }
 
+    /// `properties['key']` as its own scan column (read without decoding whole maps).
+    func scanMapKey(_ column: String, _ key: String) -> BoundExpr {
+        let name = ScanName.mapKey(column, key)
+        if let k = scanIndex[name] { return .column(k, .varchar) }
+        scanIndex[name] = scanColumns.count
+        scanColumns.append(name)
+        return .column(scanColumns.count - 1, .varchar)
+    }
+
     func unknownColumn(_ name: String, at: Int) -> QueryError {
         let hint = NameHints.closest(name, among: Self.tableColumns).map { "did you mean \"\($0)\"?" }
             ?? "the columns of spans are: \(Self.tableColumns.joined(separator: ", "))"
@@ -136,6 +145,13 @@ public final class Binder {
             }
             return .cast(v, t)
         case .subscript_(let m, let key, let at):
+            if case .column(let name, _) = m, SpanSchema.index(of: name).map({ SpanSchema.columns[$0].type == .map }) == true,
+               case .literal(.string(let k), _) = key, hasFrom {
+                switch ctx {
+                case .scan, .insideAggregate: return scanMapKey(name, k)
+                case .grouped: break            // falls through to the "must appear in GROUP BY" error
+                }
+            }
             let mv = try bind(m, ctx)
             guard mv.type == .map else { throw QueryError("cannot subscript a value of type \(mv.type) (only properties['key'])", at: at) }
             return .mapExtract(mv, key: try coerce(try bind(key, ctx), to: .varchar, at: key.offset, what: "a map key"))

@@ -39,24 +39,18 @@ public final class QueryExecutor {
     public func run(_ emit: @escaping (Batch) throws -> Void) throws {
         let q = query
         let fetch = directory.map { BodyFetch(directory: $0, columns: q.scanColumns) }
-        let bodyIndexes = Set(fetch?.positions.map(\.index) ?? [])
-        let filterReadsBodies = !(q.filter?.columnsRead.isDisjoint(with: bodyIndexes) ?? true)
         let sink = makeSink { b in fetch?.fill(&b) }
         (sink as? StreamSink)?.emitNow = emit
-        func feed(_ input: Batch) throws -> Bool {
-            var b = input
-            if filterReadsBodies { fetch?.fill(&b) }
-            if let f = q.filter { b = b.gather(Evaluator.selected(try Evaluator.evaluate(f, b))) }
-            if b.count == 0 { return true }
-            return try sink.consume(b)
-        }
         if q.limit == 0 && q.aggregate == nil {
             // Nothing to read.
         } else if !q.hasFrom {
-            _ = try feed(Batch(columns: [], count: 1))
+            var b = Batch(columns: [], count: 1)
+            if let f = q.filter { b = b.gather(Evaluator.selected(try Evaluator.evaluate(f, b))) }
+            if b.count > 0 { _ = try sink.consume(b) }
         } else if let snapshot {
-            let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates)
-            try scan.run(feed)
+            // The scan applies WHERE itself (reading the filter's columns first).
+            let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
+            try scan.run { try sink.consume($0) }
             stats = scan.stats
         }
         try sink.finish(emit)

@@ -3,8 +3,9 @@ import PlumbStore
 
 /// Reads the columns a query needs from one snapshot of the store, row group by row group,
 /// skipping segments and row groups whose zone maps refute the query's predicates, then the
-/// spans still in the WAL. Body columns are not read here: the batch carries each row's
-/// `BodyRef`, and `BodyFetch` reads bodies only for the rows that get that far.
+/// spans still in the WAL. The WHERE clause is applied here, on its own columns first: the
+/// other columns of a row group are read only if some row passed. Body columns are read by
+/// `BodyFetch`, only for the rows that get that far.
 ///
 /// ```swift
 /// let scan = StoreScan(snapshot: snap, columns: ["model", "cost_usd"], predicates: preds)
@@ -14,10 +15,14 @@ public final class StoreScan {
     let snapshot: StoreSnapshot
     let columns: [String]
     let predicates: [ZonePredicate]
+    let filter: BoundExpr?
+    let bodies: BodyFetch?
     public private(set) var stats = ScanStats()
 
-    public init(snapshot: StoreSnapshot, columns: [String], predicates: [ZonePredicate]) {
-        self.snapshot = snapshot; self.columns = columns; self.predicates = predicates
+    public init(snapshot: StoreSnapshot, columns: [String], predicates: [ZonePredicate], filter: BoundExpr? = nil,
+                directory: DataDirectory? = nil) {
+        self.snapshot = snapshot; self.columns = columns; self.predicates = predicates; self.filter = filter
+        bodies = directory.map { BodyFetch(directory: $0, columns: columns) }
     }
 
     static let bodyColumns: Set<String> = ["request_body", "response_body"]
@@ -53,15 +58,39 @@ public final class StoreScan {
 
     public func run(_ visit: (Batch) throws -> Bool) throws {
         let cutoff = snapshot.retentionCutoff
+        let filterColumns = filter?.columnsRead ?? []
+        let filterReadsBodies = columns.enumerated().contains { filterColumns.contains($0.offset) && Self.bodyColumns.contains($0.element) }
         for (seg, tsMin, groups) in plan() {
-            let f = seg.footer
             for g in groups {
-                var batch = try read(seg, rowGroup: g)
-                stats.rowsRead += batch.count
-                if tsMin < cutoff, let ts = f.columnIndex("ts_start") {
+                let rows = seg.footer.rowGroups[g].rowCount
+                stats.rowsRead += rows
+                // Rows to keep: past retention, then the filter on its own columns.
+                var keep: [Int]? = nil
+                if tsMin < cutoff, let ts = seg.footer.columnIndex("ts_start") {
                     guard case .int(let t) = try seg.read(rowGroup: g, column: ts).values else { continue }
-                    batch = batch.gather(t.indices.filter { t[$0] >= cutoff })
+                    keep = t.indices.filter { t[$0] >= cutoff }
+                    if keep!.isEmpty { continue }
                 }
+                var batch = Batch(columns: columns.map { _ in Vector.constant(.null, type: .null, count: rows) }, count: rows)
+                if let filter {
+                    for i in filterColumns { batch.columns[i] = try read(seg, g, i, rows) }
+                    if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }
+                    if let k = keep { batch = batch.gather(k) }
+                    let selected = Evaluator.selected(try Evaluator.evaluate(filter, batch))
+                    if selected.isEmpty { continue }
+                    let positions = keep.map { k in selected.map { k[$0] } } ?? selected
+                    if selected.count < batch.count { batch = batch.gather(selected) }
+                    keep = positions.count == rows ? nil : positions
+                }
+                for i in columns.indices where !filterColumns.contains(i) && !Self.bodyColumns.contains(columns[i]) {
+                    let v = try read(seg, g, i, rows)
+                    batch.columns[i] = keep.map { v.gather($0) } ?? v
+                }
+                if needsBodies && batch.bodyRefs == nil && !filterReadsBodies {
+                    let refs = try bodyRefs(seg, rowGroup: g, rows: rows)
+                    batch.bodyRefs = keep.map { k in k.map { refs[$0] } } ?? refs
+                }
+                if filter == nil, let k = keep { batch.count = k.count }
                 if batch.count > 0, try !visit(batch) { return }
             }
         }
@@ -71,27 +100,24 @@ public final class StoreScan {
             let chunk = Array(live[start..<min(live.count, start + 65_536)])
             start += chunk.count
             stats.rowsRead += chunk.count
-            if try !visit(unpublishedBatch(chunk)) { return }
+            var batch = unpublishedBatch(chunk)
+            if let filter { batch = batch.gather(Evaluator.selected(try Evaluator.evaluate(filter, batch))) }
+            if batch.count > 0, try !visit(batch) { return }
         }
     }
 
-    func read(_ seg: SegmentReader, rowGroup g: Int) throws -> Batch {
-        let rows = seg.footer.rowGroups[g].rowCount
-        var vectors: [Vector] = []
-        for name in columns {
-            if Self.bodyColumns.contains(name) {
-                vectors.append(Vector(type: .varchar, data: .string([]), validity: nil))     // filled by BodyFetch
-                continue
-            }
-            guard let c = seg.footer.columnIndex(name), let d = SpanSchema.index(of: name) else {
-                vectors.append(.constant(.null, type: SQLType(SpanSchema.columns[SpanSchema.index(of: name)!].type), count: rows))
-                continue
-            }
-            vectors.append(Vector(try seg.read(rowGroup: g, column: c), type: SQLType(SpanSchema.columns[d].type)))
+    /// One scan column of a row group as a query vector.
+    func read(_ seg: SegmentReader, _ g: Int, _ i: Int, _ rows: Int) throws -> Vector {
+        let name = columns[i]
+        if Self.bodyColumns.contains(name) { return Vector(type: .varchar, data: .string([])) }    // BodyFetch fills it
+        if let (column, key) = ScanName.parseMapKey(name) {
+            guard let c = seg.footer.columnIndex(column) else { return .constant(.null, type: .varchar, count: rows) }
+            return Vector(try seg.scanMapKey(rowGroup: g, column: c, key: key), type: .varchar)
         }
-        var batch = Batch(columns: vectors, count: rows)
-        if needsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows) }
-        return batch
+        guard let d = SpanSchema.index(of: name) else { return .constant(.null, type: .null, count: rows) }
+        let type = SQLType(SpanSchema.columns[d].type)
+        guard let c = seg.footer.columnIndex(name) else { return .constant(.null, type: type, count: rows) }
+        return Vector(try seg.scan(rowGroup: g, column: c), type: type)
     }
 
     func bodyRefs(_ seg: SegmentReader, rowGroup g: Int, rows: Int) throws -> [BodyRef?] {
@@ -119,6 +145,9 @@ public final class StoreScan {
             case "request_body": return Vector.from(spans.map { $0.requestBody.map(Value.string) ?? .null }, type: .varchar)
             case "response_body": return Vector.from(spans.map { $0.responseBody.map(Value.string) ?? .null }, type: .varchar)
             default:
+                if let (_, key) = ScanName.parseMapKey(name) {
+                    return Vector.from(spans.map { $0.properties[key].map(Value.string) ?? .null }, type: .varchar)
+                }
                 let i = SegmentSchema.index(of: name)!
                 return Vector(all[i], type: SQLType(SpanSchema.columns[SpanSchema.index(of: name)!].type))
             }
@@ -136,6 +165,14 @@ extension Vector {
         case .bool(let v): self.init(type: type, data: .bool(v), validity: c.validity)
         case .string(let v): self.init(type: type, data: .string(v), validity: c.validity)
         case .map(let v): self.init(type: type, data: .map(v), validity: c.validity)
+        }
+    }
+
+    init(_ c: ScanColumn, type: SQLType) {
+        switch c {
+        case .vector(let v): self.init(v, type: type)
+        case .dictionary(let codes, let entries, let validity):
+            self.init(type: type, data: .dict(codes: codes, dictionary: entries), validity: validity)
         }
     }
 }

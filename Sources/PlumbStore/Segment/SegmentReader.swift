@@ -78,6 +78,12 @@ public final class SegmentReader: Sendable {
     public var rowCount: Int { footer.rowCount }
 
     public func read(rowGroup g: Int, column c: Int) throws -> ColumnVector {
+        try decodeChecked(rowGroup: g, column: c) { try PageCodec.decode($0, type: footer.columns[c].type) }
+    }
+
+    /// Reads one page, checks its CRC32C, decodes it with `decode` and checks the row count;
+    /// every failure is a `SegmentError` naming the column and row group.
+    func decodeChecked<T: RowCounted>(rowGroup g: Int, column c: Int, _ decode: ([UInt8]) throws -> T) throws -> T {
         let page = footer.rowGroups[g].pages[c]
         let bytes: [UInt8]
         do { bytes = try file.read(at: page.offset, count: page.length) } catch {
@@ -88,9 +94,9 @@ public final class SegmentReader: Sendable {
             throw SegmentError(path: path, reason: "checksum mismatch in column \(name), row group \(g)")
         }
         do {
-            let v = try PageCodec.decode(bytes, type: footer.columns[c].type)
-            guard v.count == footer.rowGroups[g].rowCount else {
-                throw SegmentError(path: path, reason: "column \(name), row group \(g): \(v.count) rows, footer says \(footer.rowGroups[g].rowCount)")
+            let v = try decode(bytes)
+            guard v.rowCount == footer.rowGroups[g].rowCount else {
+                throw SegmentError(path: path, reason: "column \(name), row group \(g): \(v.rowCount) rows, footer says \(footer.rowGroups[g].rowCount)")
             }
             return v
         } catch let e as SegmentError { throw e } catch {

@@ -1,0 +1,146 @@
+import PlumbCore
+
+/// A decoded column chunk as the query engine wants it: dictionary-coded strings stay codes
+/// (so filters and GROUP BY work on small integers and no string is built per row); everything
+/// else as a `ColumnVector`.
+public enum ScanColumn: Sendable {
+    case vector(ColumnVector)
+    /// `codes[i]` indexes `entries` (null rows hold 0; `entries` is never empty).
+    case dictionary(codes: [UInt32], entries: [String], validity: [Bool]?)
+}
+
+/// Decoded pages know their row count (checked against the footer).
+protocol RowCounted { var rowCount: Int { get } }
+extension ColumnVector: RowCounted { var rowCount: Int { count } }
+extension ScanColumn: RowCounted {
+    var rowCount: Int {
+        switch self {
+        case .vector(let v): v.count
+        case .dictionary(let codes, _, _): codes.count
+        }
+    }
+}
+
+extension StringCodec {
+    /// Like `decode`, but a dictionary page comes back as codes and entries.
+    static func decodeScan(_ r: inout ByteReader, count: Int) throws -> (codes: [UInt32], entries: [String])? {
+        let start = r.pos
+        guard try r.u8() == Mode.dictionary.rawValue else { r.pos = start; return nil }
+        let k = try r.length("dictionary size")
+        let entries = try readStrings(&r, lengths: try IntCodec.decode(&r, count: k))
+        let width = Int(try r.u8())
+        var codes = [UInt32](repeating: 0, count: count)
+        var bad = false
+        let limit = UInt64(entries.count)
+        try codes.withUnsafeMutableBufferPointer { c in
+            try BitPacking.unpack(&r, count: count, width: width) { i, code in
+                if code < limit { c[i] = UInt32(code) } else { bad = true }
+            }
+        }
+        if bad { throw FormatError("dictionary code out of range") }
+        return (codes, entries.isEmpty ? [""] : entries)
+    }
+}
+
+extension PageCodec {
+    /// Decodes a page for a scan (see `ScanColumn`).
+    public static func decodeScan(_ page: [UInt8], type: ColumnType) throws -> ScanColumn {
+        guard type == .string else { return .vector(try decode(page, type: type)) }
+        var (r, rows, validity, present) = try open(page)
+        guard let (dense, entries) = try StringCodec.decodeScan(&r, count: present) else {
+            return .vector(try decode(page, type: type))
+        }
+        guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
+        return .dictionary(codes: spread(dense, validity, rows), entries: entries, validity: validity)
+    }
+
+    /// The values of one key of a `map` page (NULL where a row lacks the key), as dictionary
+    /// codes when the values are dictionary-coded: `properties['team']` without building a map
+    /// per row.
+    public static func decodeMapKey(_ page: [UInt8], key: String) throws -> ScanColumn {
+        var (r, rows, validity, present) = try open(page)
+        let counts = try IntCodec.decode(&r, count: present)
+        var total = 0
+        for c in counts {
+            guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
+            total += Int(c)
+        }
+        // Keys: find which entries are `key`.
+        var isKey = [Bool](repeating: false, count: total)
+        if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
+            let hit = entries.map { UTF8Bytes.equal($0, key) }
+            for i in 0..<total { isKey[i] = hit[Int(codes[i])] }
+        } else {
+            let keys = try StringCodec.decode(&r, count: total)
+            for i in 0..<total { isKey[i] = UTF8Bytes.equal(keys[i], key) }
+        }
+        // For each present row, the entry index holding the key, if any.
+        var entryOf = [Int](repeating: -1, count: present)
+        var k = 0
+        for (row, c) in counts.enumerated() {
+            for j in k..<(k + Int(c)) where isKey[j] { entryOf[row] = j }
+            k += Int(c)
+        }
+        var valid = [Bool](repeating: false, count: rows)
+        var rowOf = [Int](repeating: -1, count: present)      // present index → row
+        var p = 0
+        for row in 0..<rows where validity?[row] ?? true { rowOf[p] = row; p += 1 }
+        for q in 0..<present where entryOf[q] >= 0 { valid[rowOf[q]] = true }
+        if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
+            var out = [UInt32](repeating: 0, count: rows)
+            for q in 0..<present where entryOf[q] >= 0 { out[rowOf[q]] = codes[entryOf[q]] }
+            return .dictionary(codes: out, entries: entries, validity: valid)
+        }
+        let values = try StringCodec.decode(&r, count: total)
+        var out = [String](repeating: "", count: rows)
+        for q in 0..<present where entryOf[q] >= 0 { out[rowOf[q]] = values[entryOf[q]] }
+        return .vector(ColumnVector(.string(out), validity: valid))
+    }
+
+    /// The page body (decompressed) positioned after the validity bitmap, the row count, the
+    /// validity, and how many rows are present.
+    static func open(_ page: [UInt8]) throws -> (ByteReader, Int, [Bool]?, Int) {
+        var head = ByteReader(page)
+        let flags = try head.u8()
+        guard flags & ~(hasValidity | compressed) == 0 else { throw FormatError("unknown page flags \(flags)") }
+        let rows = try head.int("row count")
+        guard rows <= 1 << 24 else { throw FormatError("implausible page row count \(rows)") }
+        var r: ByteReader
+        if flags & compressed != 0 {
+            let size = try head.int("uncompressed size")
+            guard size <= 1 << 30 else { throw FormatError("implausible page size \(size)") }
+            do { r = ByteReader(try LZ4.decompress(Array(page[head.pos...]), originalSize: size)) } catch { throw FormatError("\(error)") }
+        } else {
+            r = ByteReader(page, from: head.pos)
+        }
+        var validity: [Bool]? = nil
+        var present = rows
+        if flags & hasValidity != 0 {
+            var v = [Bool](repeating: false, count: rows)
+            try BitPacking.unpack(&r, count: rows, width: 1) { i, bit in v[i] = bit != 0 }
+            present = v.lazy.filter { $0 }.count
+            validity = v
+        }
+        return (r, rows, validity, present)
+    }
+
+    static func spread<T>(_ dense: [T], _ validity: [Bool]?, _ rows: Int) -> [T] where T: FixedWidthInteger {
+        guard let validity else { return dense }
+        var out = [T](repeating: 0, count: rows)
+        var k = 0
+        for i in 0..<rows where validity[i] { out[i] = dense[k]; k += 1 }
+        return out
+    }
+}
+
+extension SegmentReader {
+    /// One column chunk for a query scan: checksummed, dictionary strings as codes.
+    public func scan(rowGroup g: Int, column c: Int) throws -> ScanColumn {
+        try decodeChecked(rowGroup: g, column: c) { try PageCodec.decodeScan($0, type: footer.columns[c].type) }
+    }
+
+    /// `properties['key']` for one row group, without decoding the maps.
+    public func scanMapKey(rowGroup g: Int, column c: Int, key: String) throws -> ScanColumn {
+        try decodeChecked(rowGroup: g, column: c) { try PageCodec.decodeMapKey($0, key: key) }
+    }
+}
