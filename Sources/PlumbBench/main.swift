@@ -2,6 +2,7 @@ import Foundation
 import PlumbCore
 import PlumbStore
 
+/// `plumb-bench query ...`: see `QueryBench`.
 /// `plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown]`: parses the spans
 /// chunk by chunk (not timed), times one producer appending each chunk until every span of it is
 /// published in a segment, and prints the rate and the bytes per span of the segment files
@@ -66,6 +67,7 @@ func rss() -> String {
 
 MemoryTuning.apply()
 let args = CommandLine.arguments
+if args.count >= 2 && args[1] == "query" { exit(QueryBench.run(Array(args.dropFirst(2)))) }
 guard args.count >= 4, args[1] == "ingest" else {
     FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown] [--no-commit-delay]\n".utf8))
     exit(2)

@@ -38,39 +38,55 @@ final class ExtremeAccumulator: Accumulator {
     }
 }
 
-/// median, quantile_cont, quantile_disc, approx_quantile: keeps the group's values (integers and
-/// timestamps exactly), sorts them at the end, and picks as DuckDB does: `cont` interpolates
-/// linearly at position q·(n−1); `disc` takes the value at index ⌈q·n⌉−1. approx_quantile is
-/// computed exactly (DuckDB estimates it with a t-digest; the two agree within its error).
-final class QuantileAccumulator: Accumulator {
-    let fraction: Double
-    let continuous: Bool
-    let type: SQLType
-    let roundToType: Bool
+/// The values of one argument per group, kept for order statistics; shared by every quantile
+/// of that argument in a query (p50, p95 and p99 of latency keep latency once).
+final class GroupValues {
     var doubles: [[Double]] = []
     var ints: [[Int64]] = []
     var isInt: Bool?
 
-    init(fraction: Double, continuous: Bool, type: SQLType, roundToType: Bool = false) {
-        self.fraction = fraction; self.continuous = continuous; self.type = type; self.roundToType = roundToType
+    func grow(_ groupCount: Int) {
+        if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
+        if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
     }
 
     func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
-        guard let arg, !arg.isConstantNull else {
-            if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
-            if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
-            return
-        }
+        grow(groupCount)
+        guard let arg, !arg.isConstantNull else { return }
         if isInt == nil { isInt = arg.type == .bigint || arg.type == .timestamp }
-        if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
-        if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
         if isInt == true {
             let x = Columns.ints(arg)
             for i in groups.indices where arg.isValid(i) { ints[Int(groups[i])].append(x[i]) }
         } else {
             let x = Columns.doubles(arg)
-            for i in groups.indices where arg.isValid(i) { doubles[Int(groups[i])].append(x[i]) }
+            if arg.validity == nil {
+                for i in groups.indices { doubles[Int(groups[i])].append(x[i]) }
+            } else {
+                for i in groups.indices where arg.isValid(i) { doubles[Int(groups[i])].append(x[i]) }
+            }
         }
+    }
+}
+
+/// median, quantile_cont, quantile_disc, approx_quantile over `GroupValues`: finds the one or two
+/// order statistics it needs (`Selection`, in place: the values' multiset is unchanged for the
+/// next quantile) and picks as DuckDB does: `cont` interpolates linearly at position q·(n−1);
+/// `disc` takes the value at index ⌈q·n⌉−1. approx_quantile is computed exactly (DuckDB
+/// estimates it with a t-digest; the two agree within its error).
+final class QuantileAccumulator: Accumulator {
+    let fraction: Double
+    let continuous: Bool
+    let type: SQLType
+    let values: GroupValues
+    /// Only the first quantile of an argument feeds the shared values.
+    let feeds: Bool
+
+    init(fraction: Double, continuous: Bool, type: SQLType, values: GroupValues = GroupValues(), feeds: Bool = true) {
+        self.fraction = fraction; self.continuous = continuous; self.type = type; self.values = values; self.feeds = feeds
+    }
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+        if feeds { values.update(groups, groupCount: groupCount, arg) } else { values.grow(groupCount) }
     }
 
     /// Index of the discrete pick and, for `cont`, the interpolation position.
@@ -86,26 +102,32 @@ final class QuantileAccumulator: Accumulator {
 
     func finish(groupCount: Int) -> Vector {
         var b = VectorBuilder(type: type, capacity: groupCount)
+        values.grow(groupCount)
         for g in 0..<groupCount {
-            if isInt == true, g < ints.count, !ints[g].isEmpty {
-                let v = ints[g].sorted()
-                let (lo, hi, frac) = positions(v.count)
-                if lo == hi || frac == 0 {
-                    b.append(type == .timestamp ? .timestamp(v[lo]) : (type == .bigint ? .int(v[lo]) : .double(Double(v[lo]))))
+            if values.isInt == true, !values.ints[g].isEmpty {
+                let n = values.ints[g].count
+                let (lo, hi, frac) = positions(n)
+                Selection.select(&values.ints[g], lo, <)
+                let a = values.ints[g][lo]
+                let c = hi > lo ? Selection.minimum(values.ints[g], from: lo + 1, <) : a
+                if c == a || frac == 0 {
+                    b.append(type == .timestamp ? .timestamp(a) : (type == .bigint ? .int(a) : .double(Double(a))))
                 } else {
                     // Interpolate on the difference, so huge values keep their precision.
-                    let step = Double(v[hi]) - Double(v[lo])
-                    let q = Double(v[lo]) + frac * step
+                    let step = Double(c) - Double(a)
                     switch type {
-                    case .timestamp: b.append(.timestamp(v[lo] &+ (Int64(exactly: (frac * step).rounded(.down)) ?? 0)))
-                    case .bigint: b.append(.int(v[lo] &+ (Int64(exactly: (frac * step).rounded(.toNearestOrAwayFromZero)) ?? 0)))
-                    default: b.append(.double(q))
+                    case .timestamp: b.append(.timestamp(a &+ (Int64(exactly: (frac * step).rounded(.down)) ?? 0)))
+                    case .bigint: b.append(.int(a &+ (Int64(exactly: (frac * step).rounded(.toNearestOrAwayFromZero)) ?? 0)))
+                    default: b.append(.double(Double(a) + frac * step))
                     }
                 }
-            } else if isInt != true, g < doubles.count, !doubles[g].isEmpty {
-                let v = doubles[g].sorted { ValueOrder.compareDoubles($0, $1) < 0 }
-                let (lo, hi, frac) = positions(v.count)
-                b.append(.double(lo == hi ? v[lo] : v[lo] + frac * (v[hi] - v[lo])))
+            } else if values.isInt != true, !values.doubles[g].isEmpty {
+                let less: (Double, Double) -> Bool = { ValueOrder.compareDoubles($0, $1) < 0 }
+                let (lo, hi, frac) = positions(values.doubles[g].count)
+                Selection.select(&values.doubles[g], lo, less)
+                let a = values.doubles[g][lo]
+                let c = hi > lo ? Selection.minimum(values.doubles[g], from: lo + 1, less) : a
+                b.append(.double(hi == lo ? a : a + frac * (c - a)))
             } else {
                 b.append(.null)
             }

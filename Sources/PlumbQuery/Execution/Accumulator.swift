@@ -6,6 +6,20 @@ protocol Accumulator: AnyObject {
 }
 
 extension AggregateSpec {
+    /// `shared`: the values kept for quantiles, by argument, so that quantiles of one argument
+    /// keep it once.
+    func makeAccumulator(shared: inout [String: GroupValues]) -> Accumulator {
+        if !distinct, [.median, .quantileCont, .quantileDisc, .approxQuantile].contains(function), let argument {
+            let key = "\(argument)"
+            let feeds = shared[key] == nil
+            let values = shared[key] ?? GroupValues()
+            shared[key] = values
+            let q = function == .median ? 0.5 : (fraction ?? 0.5)
+            return QuantileAccumulator(fraction: q, continuous: function != .quantileDisc, type: type, values: values, feeds: feeds)
+        }
+        return makeAccumulator()
+    }
+
     func makeAccumulator() -> Accumulator {
         let argType = argument?.type ?? .null
         let base: Accumulator
@@ -20,7 +34,7 @@ extension AggregateSpec {
         case .median: base = QuantileAccumulator(fraction: 0.5, continuous: true, type: type)
         case .quantileCont: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: true, type: type)
         case .quantileDisc: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: false, type: type)
-        case .approxQuantile: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: true, type: type, roundToType: true)
+        case .approxQuantile: base = QuantileAccumulator(fraction: fraction ?? 0.5, continuous: true, type: type)
         }
         return distinct ? DistinctAccumulator(inner: base, type: argType) : base
     }

@@ -12,7 +12,8 @@ final class AggregateSink: RowSink {
     init(plan: AggregatePlan, having: BoundExpr?, next: RowSink, prepare: @escaping (inout Batch) -> Void) {
         self.plan = plan; self.having = having; self.next = next; self.prepare = prepare
         table = GroupTable(keyTypes: plan.keys.map(\.type))
-        accumulators = plan.aggregates.map { $0.makeAccumulator() }
+        var shared: [String: GroupValues] = [:]
+        accumulators = plan.aggregates.map { $0.makeAccumulator(shared: &shared) }
     }
 
     func consume(_ input: Batch) throws -> Bool {

@@ -5,6 +5,14 @@ final class GroupTable {
     /// The distinct values of each key column, by number.
     private(set) var keyValues: [[Value]]
     private var interned: [[Value: UInt32]]
+    private var intInterned: [[Int64: UInt32]]
+    private var nullID: [UInt32?]
+    /// One key: group of each key number. Two keys: a dense grid over both key numbers while it
+    /// stays small, else `pairs`. More: `tuples`.
+    private var single: [Int32] = []
+    private var grid: [Int32] = []
+    private var gridShift = 0          // grid index = id0 << gridShift | id1
+    private var gridRows = 0
     private var pairs: [UInt64: Int32] = [:]
     private var tuples: [[UInt32]: Int32] = [:]
     /// For each group, the per-column numbers of its key.
@@ -15,6 +23,8 @@ final class GroupTable {
         self.keyTypes = keyTypes
         keyValues = Array(repeating: [], count: keyTypes.count)
         interned = Array(repeating: [:], count: keyTypes.count)
+        intInterned = Array(repeating: [:], count: keyTypes.count)
+        nullID = Array(repeating: nil, count: keyTypes.count)
     }
 
     var count: Int { keyTypes.isEmpty ? 1 : groupKeys.count }
@@ -38,14 +48,26 @@ final class GroupTable {
         case .constant(let c, let n):
             return [UInt32](repeating: intern(column, c), count: n)
         case .int(let x) where v.type == .bigint || v.type == .timestamp:
-            // Runs of equal values (sorted timestamps, repeated statuses) skip the hash lookup.
+            // Plain integer keys; runs of equal values (sorted timestamps, repeated statuses) skip
+            // the hash lookup.
             var out = [UInt32](repeating: 0, count: x.count)
-            var last: (Int64, UInt32)? = nil
+            var lastValue: Int64 = 0, lastID: UInt32 = 0, haveLast = false
+            let isTimestamp = v.type == .timestamp
             for i in x.indices {
-                if !v.isValid(i) { out[i] = intern(column, .null); continue }
-                if let l = last, l.0 == x[i] { out[i] = l.1; continue }
-                let id = intern(column, v.type == .timestamp ? .timestamp(x[i]) : .int(x[i]))
-                out[i] = id; last = (x[i], id)
+                if let valid = v.validity, !valid[i] {
+                    if nullID[column] == nil { nullID[column] = intern(column, .null) }
+                    out[i] = nullID[column]!
+                    continue
+                }
+                let value = x[i]
+                if haveLast && lastValue == value { out[i] = lastID; continue }
+                let id: UInt32
+                if let known = intInterned[column][value] { id = known } else {
+                    id = UInt32(keyValues[column].count)
+                    keyValues[column].append(isTimestamp ? .timestamp(value) : .int(value))
+                    intInterned[column][value] = id
+                }
+                out[i] = id; lastValue = value; lastID = id; haveLast = true
             }
             return out
         default:
@@ -58,16 +80,36 @@ final class GroupTable {
         if keys.isEmpty { return [Int32](repeating: 0, count: rows) }
         let ids = keys.enumerated().map { columnIDs($0.offset, $0.element) }
         var out = [Int32](repeating: 0, count: rows)
-        if keys.count <= 2 {
+        switch keys.count {
+        case 1:
+            let a = ids[0]
+            if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
             for r in 0..<rows {
-                let packed = UInt64(ids[0][r]) | (keys.count == 2 ? UInt64(ids[1][r]) << 32 : 0)
-                if let g = pairs[packed] { out[r] = g; continue }
-                let g = Int32(groupKeys.count)
-                pairs[packed] = g
-                groupKeys.append(ids.map { $0[r] })
+                let k = Int(a[r])
+                var g = single[k]
+                if g < 0 { g = Int32(groupKeys.count); single[k] = g; groupKeys.append([a[r]]) }
                 out[r] = g
             }
-        } else {
+        case 2:
+            let a = ids[0], b = ids[1]
+            if fitGrid() {
+                for r in 0..<rows {
+                    let cell = Int(a[r]) << gridShift | Int(b[r])
+                    var g = grid[cell]
+                    if g < 0 { g = Int32(groupKeys.count); grid[cell] = g; groupKeys.append([a[r], b[r]]) }
+                    out[r] = g
+                }
+            } else {
+                for r in 0..<rows {
+                    let packed = UInt64(a[r]) | UInt64(b[r]) << 32
+                    if let g = pairs[packed] { out[r] = g; continue }
+                    let g = Int32(groupKeys.count)
+                    pairs[packed] = g
+                    groupKeys.append([a[r], b[r]])
+                    out[r] = g
+                }
+            }
+        default:
             var key = [UInt32](repeating: 0, count: keys.count)
             for r in 0..<rows {
                 for k in 0..<keys.count { key[k] = ids[k][r] }
@@ -79,6 +121,27 @@ final class GroupTable {
             }
         }
         return out
+    }
+
+    /// Makes the two-key grid cover every key number seen so far; false when it would be too big
+    /// (then `pairs` holds the groups, once and for all).
+    private func fitGrid() -> Bool {
+        if grid.isEmpty && !groupKeys.isEmpty { return false }       // already using pairs
+        let n0 = keyValues[0].count, n1 = keyValues[1].count
+        if n0 <= gridRows && n1 <= 1 << gridShift && !grid.isEmpty { return true }
+        var shift = max(gridShift, 4)
+        while 1 << shift < n1 { shift += 1 }
+        var rowsCap = max(gridRows, 16)
+        while rowsCap < n0 { rowsCap *= 2 }
+        guard rowsCap << shift <= 1 << 22 else {
+            for (g, key) in groupKeys.enumerated() { pairs[UInt64(key[0]) | UInt64(key[1]) << 32] = Int32(g) }
+            grid = []
+            return false
+        }
+        var fresh = [Int32](repeating: -1, count: rowsCap << shift)
+        for (g, key) in groupKeys.enumerated() { fresh[Int(key[0]) << shift | Int(key[1])] = Int32(g) }
+        grid = fresh; gridShift = shift; gridRows = rowsCap
+        return true
     }
 
     /// The key columns of the groups, in group order.
