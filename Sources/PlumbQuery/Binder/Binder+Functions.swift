@@ -59,7 +59,7 @@ extension Binder {
             try arity(2...2)
             try arg(0, .varchar); try arg(1, .timestamp)
             if case .constant(.string(let part), _) = bound[0] {
-                let ok = f == .dateTrunc ? TimeMath.truncate(part.lowercased(), 0) != nil : TimeMath.part(part.lowercased(), 0) != nil
+                let ok = TimeMath.Part(part).map { f == .datePart || $0.truncates } ?? false
                 guard ok else {
                     throw QueryError("unknown date part '\(part)'", at: args[0].offset,
                                      hint: "use one of microsecond, millisecond, second, minute, hour, day, week, month, quarter, year")

@@ -48,10 +48,13 @@ final class CountAccumulator: Accumulator {
     func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
         if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
         if !star, let arg, arg.isConstantNull { return }
-        if !star, let valid = arg?.validity {
-            for (i, g) in groups.enumerated() where valid[i] { counts[Int(g)] += 1 }
-        } else {
-            for g in groups { counts[Int(g)] += 1 }
+        // Loops run on buffers: one exclusivity check per batch, not per row.
+        counts.withUnsafeMutableBufferPointer { c in
+            if !star, let valid = arg?.validity {
+                for (i, g) in groups.enumerated() where valid[i] { c[Int(g)] += 1 }
+            } else {
+                for g in groups { c[Int(g)] += 1 }
+            }
         }
     }
 
@@ -66,7 +69,8 @@ final class CountIfAccumulator: Accumulator {
     func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
         if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
         guard let arg else { return }
-        for i in Evaluator.selected(arg) { counts[Int(groups[i])] += 1 }
+        let rows = Evaluator.selected(arg)
+        counts.withUnsafeMutableBufferPointer { c in for i in rows { c[Int(groups[i])] += 1 } }
     }
 
     func finish(groupCount: Int) -> Vector {
@@ -89,13 +93,17 @@ final class IntSumAccumulator: Accumulator {
         guard let arg, !arg.isConstantNull else { return }
         let x = Columns.ints(arg)
         let valid = arg.validity
-        for i in groups.indices where valid?[i] ?? true {
-            let g = Int(groups[i])
-            let (s, o) = sums[g].addingReportingOverflow(x[i])
-            if o { throw QueryError("Overflow in sum of BIGINT") }
-            sums[g] = s
-            counts[g] += 1
-        }
+        var overflow = false
+        sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
+            for i in groups.indices where valid?[i] ?? true {
+                let g = Int(groups[i])
+                let (v, o) = s[g].addingReportingOverflow(x[i])
+                overflow = overflow || o
+                s[g] = v
+                c[g] += 1
+            }
+        } }
+        if overflow { throw QueryError("Overflow in sum of BIGINT") }
     }
 
     func finish(groupCount: Int) -> Vector {
@@ -120,13 +128,13 @@ final class DoubleSumAccumulator: Accumulator {
         }
         guard let arg, !arg.isConstantNull else { return }
         let x = Columns.doubles(arg)
-        if let valid = arg.validity {
-            for i in groups.indices where valid[i] { let g = Int(groups[i]); sums[g] += x[i]; counts[g] += 1 }
-        } else {
-            sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
+        sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
+            if let valid = arg.validity {
+                for i in groups.indices where valid[i] { let g = Int(groups[i]); s[g] += x[i]; c[g] += 1 }
+            } else {
                 for i in groups.indices { let g = Int(groups[i]); s[g] += x[i]; c[g] += 1 }
-            } }
-        }
+            }
+        } }
     }
 
     func finish(groupCount: Int) -> Vector {

@@ -53,22 +53,24 @@ final class GroupTable {
             var out = [UInt32](repeating: 0, count: x.count)
             var lastValue: Int64 = 0, lastID: UInt32 = 0, haveLast = false
             let isTimestamp = v.type == .timestamp
+            if v.validity != nil, nullID[column] == nil { nullID[column] = intern(column, .null) }
+            let nullKey = nullID[column] ?? 0
+            // Work on locals (moved out of the class): no exclusivity check per row.
+            var table = intInterned[column], values = keyValues[column]
+            intInterned[column] = [:]; keyValues[column] = []
             for i in x.indices {
-                if let valid = v.validity, !valid[i] {
-                    if nullID[column] == nil { nullID[column] = intern(column, .null) }
-                    out[i] = nullID[column]!
-                    continue
-                }
+                if let valid = v.validity, !valid[i] { out[i] = nullKey; continue }
                 let value = x[i]
                 if haveLast && lastValue == value { out[i] = lastID; continue }
                 let id: UInt32
-                if let known = intInterned[column][value] { id = known } else {
-                    id = UInt32(keyValues[column].count)
-                    keyValues[column].append(isTimestamp ? .timestamp(value) : .int(value))
-                    intInterned[column][value] = id
+                if let known = table[value] { id = known } else {
+                    id = UInt32(values.count)
+                    values.append(isTimestamp ? .timestamp(value) : .int(value))
+                    table[value] = id
                 }
                 out[i] = id; lastValue = value; lastID = id; haveLast = true
             }
+            intInterned[column] = table; keyValues[column] = values
             return out
         default:
             return (0..<v.count).map { intern(column, v.value(at: $0)) }
@@ -84,21 +86,32 @@ final class GroupTable {
         case 1:
             let a = ids[0]
             if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
-            for r in 0..<rows {
-                let k = Int(a[r])
-                var g = single[k]
-                if g < 0 { g = Int32(groupKeys.count); single[k] = g; groupKeys.append([a[r]]) }
-                out[r] = g
-            }
+            var newKeys: [[UInt32]] = []
+            var next = Int32(groupKeys.count)
+            single.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in
+                for r in 0..<rows {
+                    let k = Int(a[r])
+                    var g = s[k]
+                    if g < 0 { g = next; next += 1; s[k] = g; newKeys.append([a[r]]) }
+                    o[r] = g
+                }
+            } }
+            groupKeys += newKeys
         case 2:
             let a = ids[0], b = ids[1]
             if fitGrid() {
-                for r in 0..<rows {
-                    let cell = Int(a[r]) << gridShift | Int(b[r])
-                    var g = grid[cell]
-                    if g < 0 { g = Int32(groupKeys.count); grid[cell] = g; groupKeys.append([a[r], b[r]]) }
-                    out[r] = g
-                }
+                var newKeys: [[UInt32]] = []
+                var next = Int32(groupKeys.count)
+                let shift = gridShift
+                grid.withUnsafeMutableBufferPointer { grid in out.withUnsafeMutableBufferPointer { o in
+                    for r in 0..<rows {
+                        let cell = Int(a[r]) << shift | Int(b[r])
+                        var g = grid[cell]
+                        if g < 0 { g = next; next += 1; grid[cell] = g; newKeys.append([a[r], b[r]]) }
+                        o[r] = g
+                    }
+                } }
+                groupKeys += newKeys
             } else {
                 for r in 0..<rows {
                     let packed = UInt64(a[r]) | UInt64(b[r]) << 32

@@ -23,9 +23,8 @@ public enum ScalarFunction: String, Sendable, CaseIterable {
         switch self {
         case .dateTrunc:
             if case .constant(.string(let partText), _) = args[0].data, case .int(let ts) = args[1].data {
-                let part = partText.lowercased()
-                guard TimeMath.truncate(part, 0) != nil else { throw QueryError("date_trunc: unknown date part '\(part)'") }
-                return Vector(type: .timestamp, data: .int(ts.map { TimeMath.truncate(part, $0)! }), validity: args[1].validity)
+                guard let part = TimeMath.Part(partText), part.truncates else { throw QueryError("date_trunc: unknown date part '\(partText)'") }
+                return Vector(type: .timestamp, data: .int(ts.map { TimeMath.truncate(part, $0) }), validity: args[1].validity)
             }
         case .timeBucket:
             if args.count == 2, case .constant(.interval(let w), _) = args[0].data, case .int(let ts) = args[1].data {
@@ -90,13 +89,13 @@ public enum ScalarFunction: String, Sendable, CaseIterable {
             guard case .string(let s) = a[0], case .string(let x) = a[1] else { return .null }
             return .bool(s.utf8.starts(with: x.utf8))
         case .dateTrunc:
-            guard case .string(let part) = a[0], case .timestamp(let ts) = a[1] else { return .null }
-            guard let r = TimeMath.truncate(part.lowercased(), ts) else { throw QueryError("date_trunc: unknown date part '\(part)'") }
-            return .timestamp(r)
+            guard case .string(let name) = a[0], case .timestamp(let ts) = a[1] else { return .null }
+            guard let part = TimeMath.Part(name), part.truncates else { throw QueryError("date_trunc: unknown date part '\(name)'") }
+            return .timestamp(TimeMath.truncate(part, ts))
         case .datePart:
-            guard case .string(let part) = a[0], case .timestamp(let ts) = a[1] else { return .null }
-            guard let r = TimeMath.part(part.lowercased(), ts) else { throw QueryError("date_part: unknown date part '\(part)'") }
-            return .int(r)
+            guard case .string(let name) = a[0], case .timestamp(let ts) = a[1] else { return .null }
+            guard let part = TimeMath.Part(name) else { throw QueryError("date_part: unknown date part '\(name)'") }
+            return .int(TimeMath.part(part, ts))
         case .timeBucket:
             guard case .interval(let w) = a[0], case .timestamp(let ts) = a[1] else { return .null }
             var origin: Int64? = nil

@@ -60,48 +60,87 @@ public enum TimeMath {
         return o ? t : r
     }
 
-    /// `date_trunc(part, t)`; nil for an unknown part.
-    public static func truncate(_ part: String, _ t: Int64) -> Int64? {
+    /// A date part named in `date_trunc` or `date_part`, resolved once per query (not per row).
+    public enum Part: Sendable {
+        case microsecond, millisecond, second, minute, hour, day, week, month, quarter, year, decade, century, millennium
+        case dayOfWeek, isoDayOfWeek, dayOfYear, epoch
+
+        public init?(_ name: String) {
+            switch name.lowercased() {
+            case "microsecond", "microseconds", "us": self = .microsecond
+            case "millisecond", "milliseconds", "ms": self = .millisecond
+            case "second", "seconds", "s", "sec": self = .second
+            case "minute", "minutes", "m", "min": self = .minute
+            case "hour", "hours", "h", "hr": self = .hour
+            case "day", "days", "d", "dayofmonth": self = .day
+            case "week", "weeks", "w", "yearweek": self = .week
+            case "month", "months", "mon": self = .month
+            case "quarter", "quarters": self = .quarter
+            case "year", "years", "y", "yr": self = .year
+            case "decade", "decades": self = .decade
+            case "century", "centuries": self = .century
+            case "millennium", "millennia": self = .millennium
+            case "dow", "dayofweek": self = .dayOfWeek
+            case "isodow": self = .isoDayOfWeek
+            case "doy", "dayofyear": self = .dayOfYear
+            case "epoch": self = .epoch
+            default: return nil
+            }
+        }
+
+        /// Parts `date_trunc` accepts.
+        public var truncates: Bool { ![.dayOfWeek, .isoDayOfWeek, .dayOfYear, .epoch].contains(self) }
+    }
+
+    /// `date_trunc(part, t)` (a part for which `truncates` holds).
+    @inline(__always) public static func truncate(_ part: Part, _ t: Int64) -> Int64 {
         switch part {
-        case "microsecond", "microseconds", "us": return t
-        case "millisecond", "milliseconds", "ms": return floorTo(t, 1_000)
-        case "second", "seconds", "s", "sec": return floorTo(t, 1_000_000)
-        case "minute", "minutes", "m", "min": return floorTo(t, 60_000_000)
-        case "hour", "hours", "h", "hr": return floorTo(t, 3_600_000_000)
-        case "day", "days", "d", "dayofmonth": return floorTo(t, microsPerDay)
-        case "week", "weeks", "w", "yearweek":
+        case .microsecond: return t
+        case .millisecond: return floorTo(t, 1_000)
+        case .second: return floorTo(t, 1_000_000)
+        case .minute: return floorTo(t, 60_000_000)
+        case .hour: return floorTo(t, 3_600_000_000)
+        case .day: return floorTo(t, microsPerDay)
+        case .week:
             let days = floorDiv(t, microsPerDay)
             let weekday = ((days + 3) % 7 + 7) % 7            // 1970-01-01 was a Thursday; Monday = 0
             return (days - weekday) * microsPerDay
-        case "month", "months", "mon": let (y, m, _, _) = split(t); return make(y, m, 1)
-        case "quarter", "quarters": let (y, m, _, _) = split(t); return make(y, (m - 1) / 3 * 3 + 1, 1)
-        case "year", "years", "y", "yr": let (y, _, _, _) = split(t); return make(y, 1, 1)
-        case "decade", "decades": let (y, _, _, _) = split(t); return make(floorDiv(y, 10) * 10, 1, 1)
-        case "century", "centuries": let (y, _, _, _) = split(t); return make(floorDiv(y - 1, 100) * 100 + 1, 1, 1)
-        case "millennium", "millennia": let (y, _, _, _) = split(t); return make(floorDiv(y - 1, 1000) * 1000 + 1, 1, 1)
-        default: return nil
+        case .month: let (y, m, _, _) = split(t); return make(y, m, 1)
+        case .quarter: let (y, m, _, _) = split(t); return make(y, (m - 1) / 3 * 3 + 1, 1)
+        case .year: let (y, _, _, _) = split(t); return make(y, 1, 1)
+        case .decade: let (y, _, _, _) = split(t); return make(floorDiv(y, 10) * 10, 1, 1)
+        case .century: let (y, _, _, _) = split(t); return make(floorDiv(y - 1, 100) * 100 + 1, 1, 1)
+        case .millennium: let (y, _, _, _) = split(t); return make(floorDiv(y - 1, 1000) * 1000 + 1, 1, 1)
+        case .dayOfWeek, .isoDayOfWeek, .dayOfYear, .epoch: return t
         }
     }
 
-    /// `date_part(part, t)` / `extract(part FROM t)`; nil for an unknown part.
-    public static func part(_ part: String, _ t: Int64) -> Int64? {
+    /// `date_part(part, t)` / `extract(part FROM t)`.
+    public static func part(_ part: Part, _ t: Int64) -> Int64 {
         let (y, m, d, us) = split(t)
         let days = floorDiv(t, microsPerDay)
         switch part {
-        case "year", "years", "y", "yr": return y
-        case "month", "months", "mon": return m
-        case "day", "days", "d", "dayofmonth": return d
-        case "hour", "hours", "h", "hr": return us / 3_600_000_000
-        case "minute", "minutes", "m", "min": return us / 60_000_000 % 60
-        case "second", "seconds", "s", "sec": return us / 1_000_000 % 60
-        case "millisecond", "milliseconds", "ms": return us / 1_000 % 60_000
-        case "microsecond", "microseconds", "us": return us % 60_000_000
-        case "quarter": return (m - 1) / 3 + 1
-        case "dow", "dayofweek": return ((days + 4) % 7 + 7) % 7          // Sunday = 0
-        case "isodow": return ((days + 3) % 7 + 7) % 7 + 1                  // Monday = 1
-        case "doy", "dayofyear": return days - Timestamp.days(year: y, month: 1, day: 1) + 1
-        case "epoch": return floorDiv(t, 1_000_000)
-        default: return nil
+        case .year: return y
+        case .month: return m
+        case .day: return d
+        case .hour: return us / 3_600_000_000
+        case .minute: return us / 60_000_000 % 60
+        case .second: return us / 1_000_000 % 60
+        case .millisecond: return us / 1_000 % 60_000
+        case .microsecond: return us % 60_000_000
+        case .quarter: return (m - 1) / 3 + 1
+        case .week:                                           // ISO week number
+            let weekday = ((days + 3) % 7 + 7) % 7
+            let thursday = days - weekday + 3
+            let (ty, _, _) = Timestamp.civil(days: thursday)
+            return (thursday - Timestamp.days(year: ty, month: 1, day: 1)) / 7 + 1
+        case .decade: return floorDiv(y, 10)
+        case .century: return y > 0 ? (y - 1) / 100 + 1 : -((-y) / 100 + 1)
+        case .millennium: return y > 0 ? (y - 1) / 1000 + 1 : -((-y) / 1000 + 1)
+        case .dayOfWeek: return ((days + 4) % 7 + 7) % 7          // Sunday = 0
+        case .isoDayOfWeek: return ((days + 3) % 7 + 7) % 7 + 1   // Monday = 1
+        case .dayOfYear: return days - Timestamp.days(year: y, month: 1, day: 1) + 1
+        case .epoch: return floorDiv(t, 1_000_000)
         }
     }
 

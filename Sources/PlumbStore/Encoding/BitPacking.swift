@@ -42,8 +42,49 @@ public enum BitPacking {
 
     /// Reads `count` values of `width` bits starting at `reader.pos`; advances past them.
     public static func unpack(_ r: inout ByteReader, count: Int, width: Int, _ sink: (Int, UInt64) -> Void) throws {
+        var values = [UInt64](repeating: 0, count: count)
+        try values.withUnsafeMutableBufferPointer { try unpack(&r, count: count, width: width, into: $0.baseAddress) }
+        for i in 0..<count { sink(i, values[i]) }
+    }
+
+    /// The values as `[UInt32]` (dictionary codes); fails if one does not fit.
+    public static func unpackUInt32(_ r: inout ByteReader, count: Int, width: Int) throws -> [UInt32] {
+        guard width <= 32 else { throw FormatError("bit width \(width) over 32 for codes") }
+        var out = [UInt32](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { o in
+            try withValues(&r, count: count, width: width) { i, v in o[i] = UInt32(truncatingIfNeeded: v) }
+        }
+        return out
+    }
+
+    /// One-bit values as `[Bool]` (validity bitmaps, boolean columns).
+    public static func unpackBools(_ r: inout ByteReader, count: Int) throws -> [Bool] {
+        var out = [Bool](repeating: false, count: count)
+        let n = byteCount(count: count, width: 1)
+        try r.need(n, "bit-packed values")
+        let start = r.pos
+        r.bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + start
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<count { o[i] = (base.load(fromByteOffset: i >> 3, as: UInt8.self) >> UInt8(i & 7)) & 1 != 0 }
+            }
+        }
+        r.pos += n
+        return out
+    }
+
+    /// Unpacks into `out` (room for `count` values).
+    public static func unpack(_ r: inout ByteReader, count: Int, width: Int, into out: UnsafeMutablePointer<UInt64>?) throws {
+        guard let out else { return }
+        try withValues(&r, count: count, width: width) { i, v in out[i] = v }
+    }
+
+    /// The decoding loop, inlined into each caller with its own store: one unaligned 64-bit load
+    /// per value while 8 bytes remain, byte by byte at the tail.
+    @inline(__always)
+    static func withValues(_ r: inout ByteReader, count: Int, width: Int, _ store: (Int, UInt64) -> Void) throws {
         guard width > 0 else {
-            for i in 0..<count { sink(i, 0) }
+            for i in 0..<count { store(i, 0) }
             return
         }
         guard width <= 64 else { throw FormatError("bit width \(width) over 64") }
@@ -60,13 +101,23 @@ public enum BitPacking {
                 while byte + k < n && k < 8 { v |= UInt64(base.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k); k += 1 }
                 return v
             }
+            // Values whose 8-byte window lies inside the buffer take the fast path.
+            let fast = width <= 56 ? max(0, min(count, ((n - 8) * 8) / width + 1)) : 0
             var bit = 0
-            for i in 0..<count {
+            var i = 0
+            while i < fast {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
+                store(i, (word >> UInt64(bit & 7)) & mask)
+                bit += width
+                i += 1
+            }
+            while i < count {
                 let byte = bit >> 3, shift = bit & 7
                 var v = load(byte) >> UInt64(shift)
                 if shift + width > 64 { v |= load(byte + 8) << UInt64(64 - shift) }
-                sink(i, v & mask)
+                store(i, v & mask)
                 bit += width
+                i += 1
             }
         }
         r.pos += n

@@ -83,10 +83,7 @@ public enum IntCodec {
     static func readResiduals(_ r: inout ByteReader, count: Int, patched: Bool) throws -> [UInt64] {
         let width = Int(try r.u8())
         var out = [UInt64](repeating: 0, count: count)
-        try out.withUnsafeMutableBufferPointer { o in
-            let p = o
-            try BitPacking.unpack(&r, count: count, width: width) { i, x in p[i] = x }
-        }
+        try out.withUnsafeMutableBufferPointer { try BitPacking.unpack(&r, count: count, width: width, into: $0.baseAddress) }
         guard patched else { return out }
         guard width < 64 else { throw FormatError("patched packing at width 64") }
         let exceptions = try r.int("exception count")

@@ -65,16 +65,17 @@ public enum PageCodec {
         var validity: [Bool]? = nil
         var presentCount = rows
         if flags & hasValidity != 0 {
-            var v = [Bool](repeating: false, count: rows)
-            try BitPacking.unpack(&r, count: rows, width: 1) { i, bit in v[i] = bit != 0 }
-            presentCount = v.lazy.filter { $0 }.count
+            let v = try BitPacking.unpackBools(&r, count: rows)
+            presentCount = v.reduce(0) { $0 + ($1 ? 1 : 0) }
             validity = v
         }
         func spread<T>(_ dense: [T], _ fill: T) -> [T] {
             guard let validity else { return dense }
             var out = [T](repeating: fill, count: rows)
-            var k = 0
-            for i in 0..<rows where validity[i] { out[i] = dense[k]; k += 1 }
+            dense.withUnsafeBufferPointer { d in out.withUnsafeMutableBufferPointer { o in validity.withUnsafeBufferPointer { ok in
+                var k = 0
+                for i in 0..<rows where ok[i] { o[i] = d[k]; k += 1 }
+            } } }
             return out
         }
         let values: ColumnValues
@@ -82,9 +83,7 @@ public enum PageCodec {
         case .int, .timestamp: values = .int(spread(try IntCodec.decode(&r, count: presentCount), 0))
         case .double: values = .double(spread(try DoubleCodec.decode(&r, count: presentCount), 0))
         case .bool:
-            var dense = [Bool](repeating: false, count: presentCount)
-            try BitPacking.unpack(&r, count: presentCount, width: 1) { i, bit in dense[i] = bit != 0 }
-            values = .bool(spread(dense, false))
+            values = .bool(spread(try BitPacking.unpackBools(&r, count: presentCount), false))
         case .string: values = .string(spread(try StringCodec.decode(&r, count: presentCount), ""))
         case .map: values = .map(spread(try MapCodec.decode(&r, count: presentCount), [:]))
         }

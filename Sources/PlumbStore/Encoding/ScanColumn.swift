@@ -29,15 +29,11 @@ extension StringCodec {
         let k = try r.length("dictionary size")
         let entries = try readStrings(&r, lengths: try IntCodec.decode(&r, count: k))
         let width = Int(try r.u8())
-        var codes = [UInt32](repeating: 0, count: count)
-        var bad = false
-        let limit = UInt64(entries.count)
-        try codes.withUnsafeMutableBufferPointer { c in
-            try BitPacking.unpack(&r, count: count, width: width) { i, code in
-                if code < limit { c[i] = UInt32(code) } else { bad = true }
-            }
-        }
-        if bad { throw FormatError("dictionary code out of range") }
+        let codes = try BitPacking.unpackUInt32(&r, count: count, width: width)
+        let limit = UInt32(entries.count)
+        var worst: UInt32 = 0
+        for c in codes { worst = max(worst, c) }
+        if !codes.isEmpty && worst >= limit { throw FormatError("dictionary code out of range") }
         return (codes, entries.isEmpty ? [""] : entries)
     }
 }
@@ -116,9 +112,8 @@ extension PageCodec {
         var validity: [Bool]? = nil
         var present = rows
         if flags & hasValidity != 0 {
-            var v = [Bool](repeating: false, count: rows)
-            try BitPacking.unpack(&r, count: rows, width: 1) { i, bit in v[i] = bit != 0 }
-            present = v.lazy.filter { $0 }.count
+            let v = try BitPacking.unpackBools(&r, count: rows)
+            present = v.reduce(0) { $0 + ($1 ? 1 : 0) }
             validity = v
         }
         return (r, rows, validity, present)

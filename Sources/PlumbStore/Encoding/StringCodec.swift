@@ -132,12 +132,12 @@ public enum StringCodec {
             let k = try r.length("dictionary size")
             let entries = try readStrings(&r, lengths: try IntCodec.decode(&r, count: k))
             let width = Int(try r.u8())
+            let codes = try BitPacking.unpackUInt32(&r, count: count, width: width)
             var out = [String](); out.reserveCapacity(count)
-            var bad = false
-            try BitPacking.unpack(&r, count: count, width: width) { _, code in
-                if code < UInt64(entries.count) { out.append(entries[Int(code)]) } else { bad = true; out.append("") }
+            for code in codes {
+                guard code < UInt32(entries.count) else { throw FormatError("dictionary code out of range") }
+                out.append(entries[Int(code)])
             }
-            if bad { throw FormatError("dictionary code out of range") }
             return out
         case .hex:
             let length = Int(try r.u8())
