@@ -12,7 +12,7 @@ enum QueryBench {
             FileHandle.standardError.write(Data("usage: plumb-bench query DATA_DIR [--now TIME] [--runs N] [--warmup N] SQL...\n".utf8))
             return 2
         }
-        var runs = 5, warmup = 1
+        var runs = 5, warmup = 1, threads = QueryEngine.defaultThreads
         var now = Timestamp.nowMicros()
         var queries: [String] = []
         var i = 1
@@ -21,10 +21,12 @@ enum QueryBench {
             case "--runs": runs = Int(args[i + 1]) ?? runs; i += 2
             case "--warmup": warmup = Int(args[i + 1]) ?? warmup; i += 2
             case "--now": now = (try? Timestamp.parse(args[i + 1])) ?? now; i += 2
+            case "--threads": threads = Int(args[i + 1]) ?? threads; i += 2
             default: queries.append(args[i]); i += 1
             }
         }
-        let engine = QueryEngine(directory: DataDirectory(dirPath), now: now)
+        var engine = QueryEngine(directory: DataDirectory(dirPath), now: now)
+        engine.threads = threads
         for (k, sql) in queries.enumerated() {
             var times: [Double] = []
             var rows = 0

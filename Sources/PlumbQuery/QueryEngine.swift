@@ -1,3 +1,4 @@
+import Foundation
 import PlumbCore
 import PlumbStore
 
@@ -11,6 +12,11 @@ public struct QueryEngine: Sendable {
     public let directory: DataDirectory
     /// What now() and current_timestamp return (fixed for the whole query).
     public var now: Int64
+    /// Threads reading row groups (1: all on the caller's thread).
+    public var threads = QueryEngine.defaultThreads
+
+    /// One per core, up to 8.
+    public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
 
     public init(directory: DataDirectory, now: Int64 = Timestamp.nowMicros()) {
         self.directory = directory; self.now = now
@@ -52,6 +58,7 @@ public struct QueryEngine: Sendable {
         }
         try begin(Header(names: q.names, types: q.projections.map(\.type)))
         let exec = QueryExecutor(query: q, snapshot: snapshot, directory: directory)
+        exec.threads = threads
         try exec.run(emit)
         return exec.stats
     }

@@ -85,7 +85,7 @@ def main():
         c.close()
     con.close()
 
-    span_id = duckdb.sql(f"SELECT span_id FROM read_parquet('{parquet}') LIMIT 1 OFFSET 5000000").fetchone()[0]
+    span_id = duckdb.connect().execute(f"SELECT span_id FROM read_parquet('{parquet}') LIMIT 1 OFFSET 5000000").fetchall()[0][0]
     queries = list(QUERIES)
     queries[4] = (queries[4][0], "SELECT span_id, ts_start, provider, model, status, latency_ms, cost_usd, user_id, properties "
                                  f"FROM spans WHERE span_id = '{span_id}'")

@@ -31,6 +31,11 @@ extension Evaluator {
             let perEntry = dict.map { holds(op, ValueOrder.compare(c, .string($0))) }
             return Vector(type: .boolean, data: .bool(codes.map { perEntry[Int($0)] }), validity: valid)
         }
+        // Hex ids against a constant: = and != on words.
+        if op == .equal || op == .notEqual {
+            if case .hex(let h) = a.data, case .constant(.string(let c), _) = b.data { return hexEquals(h, c, op, valid) }
+            if case .constant(.string(let c), _) = a.data, case .hex(let h) = b.data { return hexEquals(h, c, op, valid) }
+        }
         var out = [Bool](repeating: false, count: n)
         switch a.type {
         case .bigint, .timestamp:
@@ -70,6 +75,18 @@ extension Evaluator {
             for i in 0..<n {
                 let p = a.value(at: i), q = b.value(at: i)
                 if !p.isNull && !q.isNull { out[i] = holds(op, ValueOrder.compare(p, q)) }
+            }
+        }
+        return Vector(type: .boolean, data: .bool(out), validity: valid)
+    }
+
+    static func hexEquals(_ h: HexStrings, _ c: String, _ op: BinaryOp, _ valid: [Bool]?) -> Vector {
+        var out = [Bool](repeating: op == .notEqual, count: h.count)
+        if let w = h.words(of: c) {
+            for i in 0..<h.count {
+                var same = true
+                for k in w.indices where h.words[k][i] != w[k] { same = false; break }
+                out[i] = same == (op == .equal)
             }
         }
         return Vector(type: .boolean, data: .bool(out), validity: valid)

@@ -13,6 +13,8 @@ public final class QueryExecutor {
     let directory: DataDirectory?
     public private(set) var stats = ScanStats()
     let predicates: [ZonePredicate]
+    /// Threads that read and filter row groups while this one aggregates.
+    public var threads = QueryEngine.defaultThreads
 
     public init(query: BoundQuery, snapshot: StoreSnapshot?, directory: DataDirectory?) {
         self.query = query; self.snapshot = snapshot; self.directory = directory
@@ -50,7 +52,7 @@ public final class QueryExecutor {
         } else if let snapshot {
             // The scan applies WHERE itself (reading the filter's columns first).
             let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
-            try scan.run { try sink.consume($0) }
+            try scan.run(threads: threads) { try sink.consume($0) }
             stats = scan.stats
         }
         try sink.finish(emit)

@@ -11,7 +11,9 @@ import PlumbStore
 /// let scan = StoreScan(snapshot: snap, columns: ["model", "cost_usd"], predicates: preds)
 /// try scan.run { batch in ...; return true }       // false stops the scan
 /// ```
-public final class StoreScan {
+/// `@unchecked Sendable`: worker threads call `load`, which reads only immutable state (the
+/// snapshot, the columns, the filter); `stats` and `bodies` are touched by the caller's thread only.
+public final class StoreScan: @unchecked Sendable {
     let snapshot: StoreSnapshot
     let columns: [String]
     let predicates: [ZonePredicate]
@@ -56,42 +58,24 @@ public final class StoreScan {
         return out
     }
 
-    public func run(_ visit: (Batch) throws -> Bool) throws {
+    /// Row groups are loaded (read, decoded, filtered) on `threads` worker threads and handed to
+    /// `visit` in order; `visit` returning false stops the scan.
+    public func run(threads: Int = 1, _ visit: (Batch) throws -> Bool) throws {
         let cutoff = snapshot.retentionCutoff
-        let filterColumns = filter?.columnsRead ?? []
-        let filterReadsBodies = columns.enumerated().contains { filterColumns.contains($0.offset) && Self.bodyColumns.contains($0.element) }
-        for (seg, tsMin, groups) in plan() {
-            for g in groups {
-                let rows = seg.footer.rowGroups[g].rowCount
-                stats.rowsRead += rows
-                // Rows to keep: past retention, then the filter on its own columns.
-                var keep: [Int]? = nil
-                if tsMin < cutoff, let ts = seg.footer.columnIndex("ts_start") {
-                    guard case .int(let t) = try seg.read(rowGroup: g, column: ts).values else { continue }
-                    keep = t.indices.filter { t[$0] >= cutoff }
-                    if keep!.isEmpty { continue }
-                }
-                var batch = Batch(columns: columns.map { _ in Vector.constant(.null, type: .null, count: rows) }, count: rows)
-                if let filter {
-                    for i in filterColumns { batch.columns[i] = try read(seg, g, i, rows) }
-                    if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }
-                    if let k = keep { batch = batch.gather(k) }
-                    let selected = Evaluator.selected(try Evaluator.evaluate(filter, batch))
-                    if selected.isEmpty { continue }
-                    let positions = keep.map { k in selected.map { k[$0] } } ?? selected
-                    if selected.count < batch.count { batch = batch.gather(selected) }
-                    keep = positions.count == rows ? nil : positions
-                }
-                for i in columns.indices where !filterColumns.contains(i) && !Self.bodyColumns.contains(columns[i]) {
-                    let v = try read(seg, g, i, rows)
-                    batch.columns[i] = keep.map { v.gather($0) } ?? v
-                }
-                if needsBodies && batch.bodyRefs == nil && !filterReadsBodies {
-                    let refs = try bodyRefs(seg, rowGroup: g, rows: rows)
-                    batch.bodyRefs = keep.map { k in k.map { refs[$0] } } ?? refs
-                }
-                if filter == nil, let k = keep { batch.count = k.count }
-                if batch.count > 0, try !visit(batch) { return }
+        let items = plan().flatMap { p in p.rowGroups.map { (p.segment, p.tsMin, $0) } }
+        if threads <= 1 || items.count < 2 || filterReadsBodies {
+            for (seg, tsMin, g) in items {
+                stats.rowsRead += seg.footer.rowGroups[g].rowCount
+                if let batch = try load(seg, tsMin, g), try !visit(batch) { return }
+            }
+        } else {
+            let pipeline = ScanPipeline(count: items.count, threads: threads) { [self] k in
+                try load(items[k].0, items[k].1, items[k].2)
+            }
+            defer { pipeline.finish() }
+            for k in items.indices {
+                stats.rowsRead += items[k].0.footer.rowGroups[items[k].2].rowCount
+                if let batch = try pipeline.take(k), try !visit(batch) { return }
             }
         }
         let live = snapshot.unpublished.filter { $0.tsStart >= cutoff }
@@ -106,18 +90,62 @@ public final class StoreScan {
         }
     }
 
-    /// One scan column of a row group as a query vector.
-    func read(_ seg: SegmentReader, _ g: Int, _ i: Int, _ rows: Int) throws -> Vector {
-        let name = columns[i]
-        if Self.bodyColumns.contains(name) { return Vector(type: .varchar, data: .string([])) }    // BodyFetch fills it
-        if let (column, key) = ScanName.parseMapKey(name) {
-            guard let c = seg.footer.columnIndex(column) else { return .constant(.null, type: .varchar, count: rows) }
-            return Vector(try seg.scanMapKey(rowGroup: g, column: c, key: key), type: .varchar)
+    var filterColumns: Set<Int> { filter?.columnsRead ?? [] }
+
+    var filterReadsBodies: Bool {
+        let f = filterColumns
+        return columns.enumerated().contains { f.contains($0.offset) && Self.bodyColumns.contains($0.element) }
+    }
+
+    /// One row group: rows past retention dropped, the filter applied on its own columns, then the
+    /// other columns read for the rows that passed. nil when no row is left. Safe to call from
+    /// several threads at once (unless the filter reads bodies).
+    func load(_ seg: SegmentReader, _ tsMin: Int64, _ g: Int) throws -> Batch? {
+        let cutoff = snapshot.retentionCutoff
+        let rows = seg.footer.rowGroups[g].rowCount
+        let filterColumns = self.filterColumns
+        var keep: [Int]? = nil
+        if tsMin < cutoff, let ts = seg.footer.columnIndex("ts_start") {
+            guard case .int(let t) = try seg.read(rowGroup: g, column: ts).values else { return nil }
+            keep = t.indices.filter { t[$0] >= cutoff }
+            if keep!.isEmpty { return nil }
         }
-        guard let d = SpanSchema.index(of: name) else { return .constant(.null, type: .null, count: rows) }
+        var batch = Batch(columns: columns.map { _ in Vector.constant(.null, type: .null, count: rows) }, count: rows)
+        if let filter {
+            for i in filterColumns { batch.columns[i] = try read(seg, g, i, rows) }
+            if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }
+            if let k = keep { batch = batch.gather(k) }
+            let selected = Evaluator.selected(try Evaluator.evaluate(filter, batch))
+            if selected.isEmpty { return nil }
+            let positions = keep.map { k in selected.map { k[$0] } } ?? selected
+            if selected.count < batch.count { batch = batch.gather(selected) }
+            keep = positions.count == rows ? nil : positions
+        }
+        for i in columns.indices where !filterColumns.contains(i) && !Self.bodyColumns.contains(columns[i]) {
+            batch.columns[i] = try read(seg, g, i, rows, only: keep)
+        }
+        if needsBodies && batch.bodyRefs == nil && !filterReadsBodies {
+            let refs = try bodyRefs(seg, rowGroup: g, rows: rows)
+            batch.bodyRefs = keep.map { k in k.map { refs[$0] } } ?? refs
+        }
+        if let k = keep { batch.count = k.count }
+        return batch.count > 0 ? batch : nil
+    }
+
+    /// One scan column of a row group as a query vector.
+    /// Only the rows in `only` (all when nil); strings and maps are built just for those.
+    func read(_ seg: SegmentReader, _ g: Int, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
+        let name = columns[i]
+        let n = only?.count ?? rows
+        if let (column, key) = ScanName.parseMapKey(name) {
+            guard let c = seg.footer.columnIndex(column) else { return .constant(.null, type: .varchar, count: n) }
+            let v = Vector(try seg.scanMapKey(rowGroup: g, column: c, key: key), type: .varchar)
+            return only.map { v.gather($0) } ?? v
+        }
+        guard let d = SpanSchema.index(of: name) else { return .constant(.null, type: .null, count: n) }
         let type = SQLType(SpanSchema.columns[d].type)
-        guard let c = seg.footer.columnIndex(name) else { return .constant(.null, type: type, count: rows) }
-        return Vector(try seg.scan(rowGroup: g, column: c), type: type)
+        guard let c = seg.footer.columnIndex(name) else { return .constant(.null, type: type, count: n) }
+        return Vector(try seg.scan(rowGroup: g, column: c, rows: only), type: type)
     }
 
     func bodyRefs(_ seg: SegmentReader, rowGroup g: Int, rows: Int) throws -> [BodyRef?] {
@@ -173,6 +201,8 @@ extension Vector {
         case .vector(let v): self.init(v, type: type)
         case .dictionary(let codes, let entries, let validity):
             self.init(type: type, data: .dict(codes: codes, dictionary: entries), validity: validity)
+        case .hex(let words, let length, let validity):
+            self.init(type: type, data: .hex(HexStrings(words: words, length: length)), validity: validity)
         }
     }
 }

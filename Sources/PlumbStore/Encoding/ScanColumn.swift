@@ -7,6 +7,9 @@ public enum ScanColumn: Sendable {
     case vector(ColumnVector)
     /// `codes[i]` indexes `entries` (null rows hold 0; `entries` is never empty).
     case dictionary(codes: [UInt32], entries: [String], validity: [Bool]?)
+    /// Lowercase hex strings of one length (ids) as 64-bit words: `words[k][i]` is the k-th 16
+    /// digits of row i (null rows hold 0). Equality on ids compares words, not strings.
+    case hex(words: [[Int64]], length: Int, validity: [Bool]?)
 }
 
 /// Decoded pages know their row count (checked against the footer).
@@ -17,6 +20,7 @@ extension ScanColumn: RowCounted {
         switch self {
         case .vector(let v): v.count
         case .dictionary(let codes, _, _): codes.count
+        case .hex(let words, _, _): words.first?.count ?? 0
         }
     }
 }
@@ -39,15 +43,65 @@ extension StringCodec {
 }
 
 extension PageCodec {
-    /// Decodes a page for a scan (see `ScanColumn`).
-    public static func decodeScan(_ page: [UInt8], type: ColumnType) throws -> ScanColumn {
-        guard type == .string else { return .vector(try decode(page, type: type)) }
-        var (r, rows, validity, present) = try open(page)
-        guard let (dense, entries) = try StringCodec.decodeScan(&r, count: present) else {
-            return .vector(try decode(page, type: type))
+    /// Decodes a page for a scan (see `ScanColumn`), for the rows in `rows` only (all when nil):
+    /// strings and maps are built just for those rows.
+    public static func decodeScan(_ page: [UInt8], type: ColumnType, rows selected: [Int]? = nil) throws -> ScanColumn {
+        switch type {
+        case .string:
+            var (r, rows, validity, present) = try open(page)
+            let strings = try StringPage.decode(&r, count: present)
+            guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
+            if let selected, selected.contains(where: { $0 >= rows }) { throw FormatError("page has \(rows) rows, fewer than the footer's") }
+            if selected == nil, validity == nil, case .dictionary(let codes, let entries) = strings.storage {
+                return .dictionary(codes: codes, entries: entries, validity: nil)
+            }
+            if selected == nil, case .hex(let words, let length) = strings.storage {
+                return .hex(words: words.map { spread($0, validity, rows) }, length: length, validity: validity)
+            }
+            let index = presentIndex(validity, rows)
+            return try strings.column(rows: selected, validity: validity) { index[$0] }
+        case .map:
+            guard let selected else { return .vector(try decode(page, type: type)) }
+            var (r, rows, validity, present) = try open(page)
+            let counts = try IntCodec.decode(&r, count: present)
+            var starts = [Int](repeating: 0, count: present + 1)
+            for (i, c) in counts.enumerated() {
+                guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
+                starts[i + 1] = starts[i] + Int(c)
+            }
+            let keys = try StringPage.decode(&r, count: starts[present])
+            let values = try StringPage.decode(&r, count: starts[present])
+            guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
+            if selected.contains(where: { $0 >= rows }) { throw FormatError("page has \(rows) rows, fewer than the footer's") }
+            let index = presentIndex(validity, rows)
+            var out: [[String: String]] = []
+            var valid: [Bool] = []
+            for row in selected {
+                let present = validity?[row] ?? true
+                valid.append(present)
+                var m: [String: String] = [:]
+                if present {
+                    let p = index[row]
+                    for e in starts[p]..<starts[p + 1] { m[try keys.string(e)] = try values.string(e) }
+                }
+                out.append(m)
+            }
+            return .vector(ColumnVector(.map(out), validity: valid))
+        default:
+            let v = try decode(page, type: type)
+            guard let selected else { return .vector(v) }
+            guard selected.allSatisfy({ $0 < v.count }) else { throw FormatError("page has \(v.count) rows, fewer than the footer's") }
+            return .vector(v.gather(selected))
         }
-        guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
-        return .dictionary(codes: spread(dense, validity, rows), entries: entries, validity: validity)
+    }
+
+    /// For each row, its index among the present (non-null) values.
+    static func presentIndex(_ validity: [Bool]?, _ rows: Int) -> [Int] {
+        guard let validity else { return Array(0..<rows) }
+        var out = [Int](repeating: 0, count: rows)
+        var k = 0
+        for i in 0..<rows { out[i] = k; if validity[i] { k += 1 } }
+        return out
     }
 
     /// The values of one key of a `map` page (NULL where a row lacks the key), as dictionary
@@ -129,9 +183,13 @@ extension PageCodec {
 }
 
 extension SegmentReader {
-    /// One column chunk for a query scan: checksummed, dictionary strings as codes.
-    public func scan(rowGroup g: Int, column c: Int) throws -> ScanColumn {
-        try decodeChecked(rowGroup: g, column: c) { try PageCodec.decodeScan($0, type: footer.columns[c].type) }
+    /// One column chunk for a query scan: checksummed, dictionary strings as codes, and only the
+    /// rows in `rows` (all when nil).
+    public func scan(rowGroup g: Int, column c: Int, rows: [Int]? = nil) throws -> ScanColumn {
+        let expected = rows?.count ?? footer.rowGroups[g].rowCount
+        return try decodeChecked(rowGroup: g, column: c, expectedRows: expected) {
+            try PageCodec.decodeScan($0, type: footer.columns[c].type, rows: rows)
+        }
     }
 
     /// `properties['key']` for one row group, without decoding the maps.

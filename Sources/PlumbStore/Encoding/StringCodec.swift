@@ -124,35 +124,10 @@ public enum StringCodec {
     }
 
     public static func decode(_ r: inout ByteReader, count: Int) throws -> [String] {
-        guard let mode = Mode(rawValue: try r.u8()) else { throw FormatError("unknown string encoding") }
-        switch mode {
-        case .plain:
-            return try readStrings(&r, lengths: try IntCodec.decode(&r, count: count))
-        case .dictionary:
-            let k = try r.length("dictionary size")
-            let entries = try readStrings(&r, lengths: try IntCodec.decode(&r, count: k))
-            let width = Int(try r.u8())
-            let codes = try BitPacking.unpackUInt32(&r, count: count, width: width)
-            var out = [String](); out.reserveCapacity(count)
-            for code in codes {
-                guard code < UInt32(entries.count) else { throw FormatError("dictionary code out of range") }
-                out.append(entries[Int(code)])
-            }
-            return out
-        case .hex:
-            let length = Int(try r.u8())
-            guard length == 16 || length == 32 else { throw FormatError("hex string length \(length)") }
-            let words = length / 16
-            var cols: [[Int64]] = []
-            for _ in 0..<words { cols.append(try IntCodec.decode(&r, count: count)) }
-            var out = [String](); out.reserveCapacity(count)
-            for i in 0..<count {
-                var s = ""
-                for k in 0..<words { s += hex64(UInt64(bitPattern: cols[k][i])) }
-                out.append(s)
-            }
-            return out
-        }
+        let page = try StringPage.decode(&r, count: count)
+        var out = [String](); out.reserveCapacity(count)
+        for i in 0..<count { out.append(try page.string(i)) }
+        return out
     }
 
     static func readStrings(_ r: inout ByteReader, lengths: [Int64]) throws -> [String] {

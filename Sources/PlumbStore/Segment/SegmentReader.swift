@@ -83,7 +83,7 @@ public final class SegmentReader: Sendable {
 
     /// Reads one page, checks its CRC32C, decodes it with `decode` and checks the row count;
     /// every failure is a `SegmentError` naming the column and row group.
-    func decodeChecked<T: RowCounted>(rowGroup g: Int, column c: Int, _ decode: ([UInt8]) throws -> T) throws -> T {
+    func decodeChecked<T: RowCounted>(rowGroup g: Int, column c: Int, expectedRows: Int? = nil, _ decode: ([UInt8]) throws -> T) throws -> T {
         let page = footer.rowGroups[g].pages[c]
         let bytes: [UInt8]
         do { bytes = try file.read(at: page.offset, count: page.length) } catch {
@@ -95,7 +95,7 @@ public final class SegmentReader: Sendable {
         }
         do {
             let v = try decode(bytes)
-            guard v.rowCount == footer.rowGroups[g].rowCount else {
+            guard v.rowCount == expectedRows ?? footer.rowGroups[g].rowCount else {
                 throw SegmentError(path: path, reason: "column \(name), row group \(g): \(v.rowCount) rows, footer says \(footer.rowGroups[g].rowCount)")
             }
             return v
