@@ -36,6 +36,9 @@ extension Evaluator {
             if case .hex(let h) = a.data, case .constant(.string(let c), _) = b.data { return hexEquals(h, c, op, valid) }
             if case .constant(.string(let c), _) = a.data, case .hex(let h) = b.data { return hexEquals(h, c, op, valid) }
         }
+        // A column against a constant number: one pass over the column.
+        if case .constant(let c, _) = b.data, let r = compareToConstant(op, a, c, valid) { return r }
+        if case .constant(let c, _) = a.data, let r = compareToConstant(op.flipped, b, c, valid) { return r }
         var out = [Bool](repeating: false, count: n)
         switch a.type {
         case .bigint, .timestamp:
@@ -78,6 +81,37 @@ extension Evaluator {
             }
         }
         return Vector(type: .boolean, data: .bool(out), validity: valid)
+    }
+
+    /// `column op constant` for integer and double columns; nil for other cases.
+    static func compareToConstant(_ op: BinaryOp, _ v: Vector, _ c: Value, _ valid: [Bool]?) -> Vector? {
+        switch (v.data, c) {
+        case (.int(let x), .int(let k)), (.int(let x), .timestamp(let k)):
+            return Vector(type: .boolean, data: .bool(scan(x, op) { $0 < k ? -1 : ($0 > k ? 1 : 0) }), validity: valid)
+        case (.double(let x), .double(let k)):
+            if k.isNaN { return nil }
+            // NaN in the column sorts above every number (ValueOrder), so "NaN > k" holds.
+            return Vector(type: .boolean, data: .bool(scan(x, op) { $0 < k ? -1 : ($0 > k ? 1 : ($0 == k ? 0 : 1)) }), validity: valid)
+        default:
+            return nil
+        }
+    }
+
+    @inline(__always) static func scan<T>(_ x: [T], _ op: BinaryOp, _ cmp: (T) -> Int) -> [Bool] {
+        [Bool](unsafeUninitializedCapacity: x.count) { out, n in
+            x.withUnsafeBufferPointer { x in
+                switch op {
+                case .equal: for i in x.indices { out[i] = cmp(x[i]) == 0 }
+                case .notEqual: for i in x.indices { out[i] = cmp(x[i]) != 0 }
+                case .less: for i in x.indices { out[i] = cmp(x[i]) < 0 }
+                case .lessEqual: for i in x.indices { out[i] = cmp(x[i]) <= 0 }
+                case .greater: for i in x.indices { out[i] = cmp(x[i]) > 0 }
+                case .greaterEqual: for i in x.indices { out[i] = cmp(x[i]) >= 0 }
+                default: for i in x.indices { out[i] = false }
+                }
+            }
+            n = x.count
+        }
     }
 
     static func hexEquals(_ h: HexStrings, _ c: String, _ op: BinaryOp, _ valid: [Bool]?) -> Vector {

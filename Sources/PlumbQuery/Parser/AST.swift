@@ -47,6 +47,17 @@ public enum BinaryOp: String, Sendable {
     case and = "AND", or = "OR"
 
     var isComparison: Bool { [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual].contains(self) }
+
+    /// The comparison with its sides swapped (`a < b` is `b > a`).
+    var flipped: BinaryOp {
+        switch self {
+        case .less: .greater
+        case .lessEqual: .greaterEqual
+        case .greater: .less
+        case .greaterEqual: .lessEqual
+        default: self
+        }
+    }
 }
 
 public struct SelectItem: Sendable, Equatable {

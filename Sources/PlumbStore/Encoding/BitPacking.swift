@@ -73,6 +73,44 @@ public enum BitPacking {
         return out
     }
 
+    /// Bit-packed values left in place, read one at a time (for the few rows a scan keeps).
+    public struct Packed: Sendable {
+        let bytes: [UInt8]
+        let start: Int
+        let byteCount: Int
+        public let width: Int
+        public let count: Int
+
+        /// Takes the packed values at `r.pos` and advances past them.
+        init(_ r: inout ByteReader, count: Int, width: Int) throws {
+            guard width <= 32 else { throw FormatError("bit width \(width) over 32 for codes") }
+            let n = BitPacking.byteCount(count: count, width: width)
+            try r.need(n, "bit-packed values")
+            bytes = r.bytes; start = r.pos; byteCount = n; self.width = width; self.count = count
+            r.pos += n
+        }
+
+        public subscript(i: Int) -> UInt32 {
+            guard width > 0 else { return 0 }
+            let bit = i * width
+            var v: UInt64 = 0
+            bytes.withUnsafeBytes { raw in
+                let first = bit >> 3
+                var k = 0
+                while k < 8 && first + k < byteCount {
+                    v |= UInt64(raw[start + first + k]) << UInt64(8 * k)
+                    k += 1
+                }
+            }
+            return UInt32(truncatingIfNeeded: (v >> UInt64(bit & 7)) & ((1 << UInt64(width)) - 1))
+        }
+
+        public func all() throws -> [UInt32] {
+            var r = ByteReader(bytes, from: start)
+            return try BitPacking.unpackUInt32(&r, count: count, width: width)
+        }
+    }
+
     /// Unpacks into `out` (room for `count` values).
     public static func unpack(_ r: inout ByteReader, count: Int, width: Int, into out: UnsafeMutablePointer<UInt64>?) throws {
         guard let out else { return }

@@ -79,12 +79,12 @@ public enum IntCodec {
         }
     }
 
-    /// Residuals written by `Plan.write`.
-    static func readResiduals(_ r: inout ByteReader, count: Int, patched: Bool) throws -> [UInt64] {
+    /// Residuals written by `Plan.write`, into `out` (as bit patterns), patches applied.
+    static func readResiduals(_ r: inout ByteReader, into out: UnsafeMutableBufferPointer<UInt64>, patched: Bool) throws {
+        let count = out.count
         let width = Int(try r.u8())
-        var out = [UInt64](repeating: 0, count: count)
-        try out.withUnsafeMutableBufferPointer { try BitPacking.unpack(&r, count: count, width: width, into: $0.baseAddress) }
-        guard patched else { return out }
+        try BitPacking.unpack(&r, count: count, width: width, into: out.baseAddress)
+        guard patched else { return }
         guard width < 64 else { throw FormatError("patched packing at width 64") }
         let exceptions = try r.int("exception count")
         guard exceptions <= count else { throw FormatError("more exceptions than values") }
@@ -95,9 +95,16 @@ public enum IntCodec {
             guard i < count else { throw FormatError("exception index past the values") }
             out[i] |= try r.varint() << UInt64(width)
         }
+    }
+
+    static func readResiduals(_ r: inout ByteReader, count: Int, patched: Bool) throws -> [UInt64] {
+        var out = [UInt64](repeating: 0, count: count)
+        try out.withUnsafeMutableBufferPointer { try readResiduals(&r, into: $0, patched: patched) }
         return out
     }
 
+    /// Decodes in one buffer: residuals unpacked in place, then the base added (frame of
+    /// reference) or the running sum taken (delta).
     public static func decode(_ r: inout ByteReader, count: Int) throws -> [Int64] {
         guard let mode = Mode(rawValue: try r.u8()) else { throw FormatError("unknown integer encoding") }
         switch mode {
@@ -105,15 +112,23 @@ public enum IntCodec {
             return [Int64](repeating: try r.svarint(), count: count)
         case .frameOfReference, .patchedFrameOfReference:
             let lo = try r.svarint()
-            return try readResiduals(&r, count: count, patched: mode == .patchedFrameOfReference).map { lo &+ Int64(bitPattern: $0) }
+            var out = [Int64](repeating: 0, count: count)
+            try out.withUnsafeMutableBufferPointer { o in
+                try o.withMemoryRebound(to: UInt64.self) { try readResiduals(&r, into: $0, patched: mode == .patchedFrameOfReference) }
+                for i in 0..<count { o[i] = lo &+ o[i] }
+            }
+            return out
         case .delta, .patchedDelta:
             guard count > 0 else { throw FormatError("delta encoding with no values") }
             let first = try r.svarint()
             let dlo = try r.svarint()
-            let residuals = try readResiduals(&r, count: count - 1, patched: mode == .patchedDelta)
             var out = [Int64](repeating: 0, count: count)
-            out[0] = first
-            for i in 0..<(count - 1) { out[i + 1] = out[i] &+ (dlo &+ Int64(bitPattern: residuals[i])) }
+            try out.withUnsafeMutableBufferPointer { o in
+                let rest = UnsafeMutableBufferPointer(rebasing: o[1...])
+                try rest.withMemoryRebound(to: UInt64.self) { try readResiduals(&r, into: $0, patched: mode == .patchedDelta) }
+                o[0] = first
+                for i in 1..<count { o[i] = o[i - 1] &+ (dlo &+ o[i]) }
+            }
             return out
         }
     }

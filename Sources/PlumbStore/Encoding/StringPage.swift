@@ -5,7 +5,7 @@ import PlumbCore
 /// they return (a span looked up by id builds one id, not 65,536).
 struct StringPage {
     enum Storage {
-        case dictionary(codes: [UInt32], entries: [String])
+        case dictionary(codes: BitPacking.Packed, entries: [String])
         case plain(bytes: [UInt8], offsets: [Int])                 // value i = bytes[offsets[i]..<offsets[i+1]]
         case hex(words: [[Int64]], length: Int)
     }
@@ -17,9 +17,10 @@ struct StringPage {
         guard let mode = StringCodec.Mode(rawValue: try r.u8()) else { throw FormatError("unknown string encoding") }
         switch mode {
         case .dictionary:
-            r.pos -= 1
-            guard let (codes, entries) = try StringCodec.decodeScan(&r, count: count) else { throw FormatError("not a dictionary page") }
-            return StringPage(storage: .dictionary(codes: codes, entries: entries), count: count)
+            let k = try r.length("dictionary size")
+            let entries = try StringCodec.readStrings(&r, lengths: try IntCodec.decode(&r, count: k))
+            let codes = try BitPacking.Packed(&r, count: count, width: Int(try r.u8()))
+            return StringPage(storage: .dictionary(codes: codes, entries: entries.isEmpty ? [""] : entries), count: count)
         case .plain:
             let lengths = try IntCodec.decode(&r, count: count)
             var offsets = [Int](repeating: 0, count: count + 1)
@@ -43,7 +44,10 @@ struct StringPage {
     /// Value `i`; plain bytes are validated as UTF-8 here.
     func string(_ i: Int) throws -> String {
         switch storage {
-        case .dictionary(let codes, let entries): return entries[Int(codes[i])]
+        case .dictionary(let codes, let entries):
+            let c = Int(codes[i])
+            guard c < entries.count else { throw FormatError("dictionary code out of range") }
+            return entries[c]
         case .plain(let bytes, let offsets):
             guard let s = bytes[offsets[i]..<offsets[i + 1]].withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
                 throw FormatError("invalid UTF-8 in stored string")
@@ -70,7 +74,14 @@ struct StringPage {
         let picked = rows ?? Array(0..<(validity?.count ?? count))
         let valid = validity.map { v in picked.map { v[$0] } }
         if case .dictionary(let codes, let entries) = storage {
-            let out = picked.enumerated().map { k, row in valid?[k] == false ? 0 : codes[presentIndex(row)] }
+            // Every code when most rows are wanted; one at a time for a few.
+            let dense: [UInt32]? = picked.count * 8 > codes.count ? try codes.all() : nil
+            var out = [UInt32](repeating: 0, count: picked.count)
+            for (k, row) in picked.enumerated() where valid?[k] != false {
+                let p = presentIndex(row)
+                out[k] = dense?[p] ?? codes[p]
+            }
+            if let worst = out.max(), worst >= UInt32(entries.count) { throw FormatError("dictionary code out of range") }
             return .dictionary(codes: out, entries: entries, validity: valid)
         }
         var out = [String](); out.reserveCapacity(picked.count)
