@@ -65,9 +65,12 @@ func rss() -> String {
     return s.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) } ?? "?"
 }
 
-MemoryTuning.apply()
 let args = CommandLine.arguments
-if args.count >= 2 && args[1] == "query" { exit(QueryBench.run(Array(args.dropFirst(2)))) }
+if args.count >= 2 && args[1] == "query" {
+    MemoryTuning.apply(arenas: 8)
+    exit(QueryBench.run(Array(args.dropFirst(2))))
+}
+MemoryTuning.apply()
 guard args.count >= 4, args[1] == "ingest" else {
     FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown] [--no-commit-delay]\n".utf8))
     exit(2)

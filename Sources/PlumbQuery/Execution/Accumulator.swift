@@ -130,7 +130,12 @@ final class DoubleSumAccumulator: Accumulator {
         let x = Columns.doubles(arg)
         sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
             if let valid = arg.validity {
-                for i in groups.indices where valid[i] { let g = Int(groups[i]); s[g] += x[i]; c[g] += 1 }
+                // Branch-free: a null row holds 0 and counts 0 (-0.0 must not turn a sum of +0.0 negative).
+                for i in groups.indices {
+                    let g = Int(groups[i]), ok = valid[i]
+                    s[g] += ok ? x[i] : 0
+                    c[g] += ok ? 1 : 0
+                }
             } else {
                 for i in groups.indices { let g = Int(groups[i]); s[g] += x[i]; c[g] += 1 }
             }

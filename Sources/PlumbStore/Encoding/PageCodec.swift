@@ -71,12 +71,20 @@ public enum PageCodec {
         }
         func spread<T>(_ dense: [T], _ fill: T) -> [T] {
             guard let validity else { return dense }
-            var out = [T](repeating: fill, count: rows)
-            dense.withUnsafeBufferPointer { d in out.withUnsafeMutableBufferPointer { o in validity.withUnsafeBufferPointer { ok in
-                var k = 0
-                for i in 0..<rows where ok[i] { o[i] = d[k]; k += 1 }
-            } } }
-            return out
+            guard !dense.isEmpty else { return [T](repeating: fill, count: rows) }
+            let last = dense.count - 1
+            return [T](unsafeUninitializedCapacity: rows) { o, n in
+                dense.withUnsafeBufferPointer { d in validity.withUnsafeBufferPointer { ok in
+                    // Branch-free: every row reads a value, null rows take `fill`.
+                    var k = 0
+                    for i in 0..<rows {
+                        let present = ok[i]
+                        o.initializeElement(at: i, to: present ? d[min(k, last)] : fill)
+                        k += present ? 1 : 0
+                    }
+                } }
+                n = rows
+            }
         }
         let values: ColumnValues
         switch type {

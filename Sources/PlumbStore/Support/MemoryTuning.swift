@@ -10,9 +10,10 @@ import CPlumbSupport
 /// MemoryTuning.apply()      // first thing in main(), before threads start
 /// ```
 public enum MemoryTuning {
-    /// One arena also serves `plumb serve` well: 4 arenas measured no faster on 2 cores.
-    public static func apply() {
-        // One arena; mmap only above 32 MiB (glibc's maximum on 64-bit); trim above 1 GiB free.
-        plumb_tune_malloc(1, 32 << 20, 1 << 30, 256 << 20)
+    /// One arena serves `plumb serve` well (4 measured no faster on 2 cores); the query engine's
+    /// scan threads allocate column arrays concurrently and want one arena each.
+    public static func apply(arenas: Int = 1) {
+        // mmap only above 32 MiB (glibc's maximum on 64-bit); trim above 1 GiB free.
+        plumb_tune_malloc(Int32(arenas), 32 << 20, 1 << 30, 256 << 20)
     }
 }
