@@ -127,6 +127,7 @@ final class DoubleSumAccumulator: Accumulator {
             counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count))
         }
         guard let arg, !arg.isConstantNull else { return }
+        if case .decimal(let d) = arg.data, addDecimals(groups, groupCount, d, arg.validity) { return }
         let x = Columns.doubles(arg)
         sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
             if let valid = arg.validity {
@@ -140,6 +141,30 @@ final class DoubleSumAccumulator: Accumulator {
                 for i in groups.indices { let g = Int(groups[i]); s[g] += x[i]; c[g] += 1 }
             }
         } }
+    }
+
+    /// Decimal values: this batch's integers summed per group (exact), then divided once per
+    /// group. False (nothing added) when the integers could overflow.
+    func addDecimals(_ groups: [Int32], _ groupCount: Int, _ d: DecimalValues, _ valid: [Bool]?) -> Bool {
+        var lo: Int64 = 0, hi: Int64 = 0
+        d.scaled.withUnsafeBufferPointer { x in for v in x { lo = min(lo, v); hi = max(hi, v) } }
+        let limit = Int64.max / Int64(max(groups.count, 1))
+        guard hi < limit, lo > -limit else { return false }
+        var partial = [Int64](repeating: 0, count: groupCount)
+        var touched = [Int64](repeating: 0, count: groupCount)
+        partial.withUnsafeMutableBufferPointer { p in touched.withUnsafeMutableBufferPointer { t in d.scaled.withUnsafeBufferPointer { x in
+            if let valid {
+                for i in groups.indices { let g = Int(groups[i]), ok = valid[i]; p[g] &+= ok ? x[i] : 0; t[g] &+= ok ? 1 : 0 }
+            } else {
+                for i in groups.indices { let g = Int(groups[i]); p[g] &+= x[i]; t[g] &+= 1 }
+            }
+        } } }
+        let power = d.power
+        for g in 0..<groupCount where touched[g] > 0 {
+            sums[g] += Double(partial[g]) / power
+            counts[g] += touched[g]
+        }
+        return true
     }
 
     func finish(groupCount: Int) -> Vector {

@@ -25,6 +25,7 @@ enum Columns {
     static func doubles(_ v: Vector) -> [Double] {
         switch v.data {
         case .double(let x): return x
+        case .decimal(let d): return d.doubles
         case .int(let x): return x.map { Double($0) }
         case .constant(let c, let n): return [Double](repeating: c.asDouble ?? 0, count: n)
         default: return [Double](repeating: 0, count: v.count)

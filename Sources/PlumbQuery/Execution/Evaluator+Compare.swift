@@ -88,6 +88,11 @@ extension Evaluator {
         switch (v.data, c) {
         case (.int(let x), .int(let k)), (.int(let x), .timestamp(let k)):
             return Vector(type: .boolean, data: .bool(scan(x, op) { $0 < k ? -1 : ($0 > k ? 1 : 0) }), validity: valid)
+        case (.decimal(let d), .double(let k)):
+            // On the integers: x op k  <=>  n op' bound (exact, see DecimalValues.bounds).
+            guard let (atMost, atLeast) = d.bounds(k) else { return nil }
+            let cmp: (Int64) -> Int = { n in n > atMost ? 1 : (n < atLeast ? -1 : 0) }
+            return Vector(type: .boolean, data: .bool(scan(d.scaled, op, cmp)), validity: valid)
         case (.double(let x), .double(let k)):
             if k.isNaN { return nil }
             // NaN in the column sorts above every number (ValueOrder), so "NaN > k" holds.

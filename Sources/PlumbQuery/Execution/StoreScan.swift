@@ -203,6 +203,8 @@ extension Vector {
             self.init(type: type, data: .dict(codes: codes, dictionary: entries), validity: validity)
         case .hex(let words, let length, let validity):
             self.init(type: type, data: .hex(HexStrings(words: words, length: length)), validity: validity)
+        case .decimal(let scaled, let exponent, let validity):
+            self.init(type: type, data: .decimal(DecimalValues(scaled: scaled, exponent: exponent)), validity: validity)
         }
     }
 }

@@ -17,6 +17,8 @@ public struct Vector: Sendable {
         case dict(codes: [UInt32], dictionary: [String])
         /// Hex ids kept as 64-bit words until a string is needed (see `HexStrings`).
         case hex(HexStrings)
+        /// DOUBLE values kept as the store's decimals (see `DecimalValues`).
+        case decimal(DecimalValues)
         case interval([Interval])
         case map([[String: String]])
         case constant(Value, count: Int)
@@ -43,6 +45,7 @@ public struct Vector: Sendable {
         case .string(let v): v.count
         case .dict(let c, _): c.count
         case .hex(let h): h.count
+        case .decimal(let d): d.count
         case .interval(let v): v.count
         case .map(let v): v.count
         case .constant(_, let n): n
@@ -63,6 +66,7 @@ public struct Vector: Sendable {
         case .string(let v): return .string(v[i])
         case .dict(let c, let d): return .string(d[Int(c[i])])
         case .hex(let h): return .string(h.string(i))
+        case .decimal(let d): return .double(d.double(i))
         case .interval(let v): return .interval(v[i])
         case .map(let v): return .map(v[i])
         case .constant(let v, _): return v
@@ -81,6 +85,7 @@ public struct Vector: Sendable {
         case .string(let v): return Vector(type: type, data: .string(indices.map { v[$0] }), validity: valid)
         case .dict(let c, let d): return Vector(type: type, data: .dict(codes: indices.map { c[$0] }, dictionary: d), validity: valid)
         case .hex(let h): return Vector(type: type, data: .hex(h.gather(indices)), validity: valid)
+        case .decimal(let d): return Vector(type: type, data: .decimal(d.gather(indices)), validity: valid)
         case .interval(let v): return Vector(type: type, data: .interval(indices.map { v[$0] }), validity: valid)
         case .map(let v): return Vector(type: type, data: .map(indices.map { v[$0] }), validity: valid)
         case .constant(let v, _): return .constant(v, type: type, count: indices.count)

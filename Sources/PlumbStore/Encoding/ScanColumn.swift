@@ -10,6 +10,9 @@ public enum ScanColumn: Sendable {
     /// Lowercase hex strings of one length (ids) as 64-bit words: `words[k][i]` is the k-th 16
     /// digits of row i (null rows hold 0). Equality on ids compares words, not strings.
     case hex(words: [[Int64]], length: Int, validity: [Bool]?)
+    /// A DOUBLE page stored as decimals: value i is exactly `Double(scaled[i]) / 10^exponent`
+    /// (null rows hold 0). Comparisons and sums can work on the integers.
+    case decimal(scaled: [Int64], exponent: Int, validity: [Bool]?)
 }
 
 /// Decoded pages know their row count (checked against the footer).
@@ -21,6 +24,7 @@ extension ScanColumn: RowCounted {
         case .vector(let v): v.count
         case .dictionary(let codes, _, _): codes.count
         case .hex(let words, _, _): words.first?.count ?? 0
+        case .decimal(let scaled, _, _): scaled.count
         }
     }
 }
@@ -63,6 +67,14 @@ extension PageCodec {
             guard validity != nil else { return try strings.column(rows: selected, validity: nil) { $0 } }
             let index = presentIndex(validity, rows)
             return try strings.column(rows: selected, validity: validity) { index[$0] }
+        case .double where selected == nil:
+            var (r, rows, validity, present) = try open(page)
+            guard try r.u8() == DoubleCodec.Mode.decimal.rawValue else { return .vector(try decode(page, type: type)) }
+            let e = Int(try r.u8())
+            guard e < DoubleCodec.powers.count else { throw FormatError("decimal exponent \(e) out of range") }
+            let dense = try IntCodec.decode(&r, count: present)
+            guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
+            return .decimal(scaled: spread(dense, validity, rows), exponent: e, validity: validity)
         case .map:
             guard let selected else { return .vector(try decode(page, type: type)) }
             var (r, rows, validity, present) = try open(page)
@@ -178,10 +190,19 @@ extension PageCodec {
 
     static func spread<T>(_ dense: [T], _ validity: [Bool]?, _ rows: Int) -> [T] where T: FixedWidthInteger {
         guard let validity else { return dense }
-        var out = [T](repeating: 0, count: rows)
-        var k = 0
-        for i in 0..<rows where validity[i] { out[i] = dense[k]; k += 1 }
-        return out
+        guard !dense.isEmpty else { return [T](repeating: 0, count: rows) }
+        let last = dense.count - 1
+        return [T](unsafeUninitializedCapacity: rows) { o, n in
+            dense.withUnsafeBufferPointer { d in validity.withUnsafeBufferPointer { ok in
+                var k = 0
+                for i in 0..<rows {                           // branch-free, as in `decode`
+                    let present = ok[i]
+                    o.initializeElement(at: i, to: present ? d[min(k, last)] : 0)
+                    k += present ? 1 : 0
+                }
+            } }
+            n = rows
+        }
     }
 }
 

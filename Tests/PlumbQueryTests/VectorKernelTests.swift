@@ -1,0 +1,69 @@
+import XCTest
+@testable import PlumbQuery
+
+/// The fast paths of the evaluator must agree with the plain ones: decimals compared as integers,
+/// hex ids compared as words, columns against constants.
+final class VectorKernelTests: XCTestCase {
+    struct Rng {
+        var s: UInt64
+        mutating func next() -> UInt64 { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s }
+    }
+
+    func testDecimalComparisonsAgreeWithDoubleComparisons() throws {
+        var r = Rng(s: 7)
+        for exponent in [0, 1, 3, 6, 9] {
+            let scaled = (0..<500).map { _ in Int64(r.next() % 2_000_001) - 1_000_000 }
+            let decimal = Vector(type: .double, data: .decimal(DecimalValues(scaled: scaled, exponent: exponent)))
+            let plain = Vector(type: .double, data: .double(scaled.map { Double($0) / DecimalValues.powers[exponent] }))
+            var constants: [Double] = [0, -0.0, 1, -1, 0.5, 1e-9, 123.456, 1e6, -999.999]
+            constants += scaled.prefix(20).map { Double($0) / DecimalValues.powers[exponent] }          // exact hits
+            constants += scaled.prefix(20).map { Double($0) / DecimalValues.powers[exponent] + 1e-7 }   // just above
+            for k in constants {
+                for op in [BinaryOp.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual] {
+                    let a = try Evaluator.compare(op, decimal, .constant(.double(k), type: .double, count: 500))
+                    let b = try Evaluator.compare(op, plain, .constant(.double(k), type: .double, count: 500))
+                    XCTAssertEqual(Evaluator.selected(a), Evaluator.selected(b), "10^-\(exponent), \(op.rawValue) \(k)")
+                    let c = try Evaluator.compare(op, .constant(.double(k), type: .double, count: 500), decimal)
+                    let d = try Evaluator.compare(op, .constant(.double(k), type: .double, count: 500), plain)
+                    XCTAssertEqual(Evaluator.selected(c), Evaluator.selected(d), "\(k) \(op.rawValue) column")
+                }
+            }
+        }
+    }
+
+    func testDecimalSumsMatchDoubleSums() throws {
+        var r = Rng(s: 11)
+        let scaled = (0..<10_000).map { _ in Int64(r.next() % 10_000_000) }
+        let groups = (0..<10_000).map { _ in Int32(r.next() % 7) }
+        let valid = (0..<10_000).map { _ in r.next() % 5 != 0 }
+        let a = DoubleSumAccumulator(average: false), b = DoubleSumAccumulator(average: false)
+        a.update(groups, groupCount: 7, Vector(type: .double, data: .decimal(DecimalValues(scaled: scaled, exponent: 7)), validity: valid))
+        b.update(groups, groupCount: 7, Vector(type: .double, data: .double(scaled.map { Double($0) / 1e7 }), validity: valid))
+        let x = a.finish(groupCount: 7), y = b.finish(groupCount: 7)
+        for g in 0..<7 {
+            guard case .double(let p) = x.value(at: g), case .double(let q) = y.value(at: g) else { return XCTFail("null sum") }
+            XCTAssertEqual(p, q, accuracy: abs(q) * 1e-12)
+        }
+    }
+
+    func testHexEqualityMatchesStringEquality() throws {
+        let ids = ["0123456789abcdef0123456789abcdef", "ffffffffffffffff0000000000000000", "0123456789abcdef0123456789abcdee"]
+        var words: [[Int64]] = [[], []]
+        for id in ids {
+            let b = Array(id.utf8)
+            for k in 0..<2 {
+                let part = String(decoding: b[(k * 16)..<(k * 16 + 16)], as: UTF8.self)
+                words[k].append(Int64(bitPattern: UInt64(part, radix: 16)!))
+            }
+        }
+        let hex = Vector(type: .varchar, data: .hex(HexStrings(words: words, length: 32)))
+        XCTAssertEqual((0..<3).map { hex.value(at: $0) }, ids.map(Value.string))
+        for probe in ids + ["0123456789ABCDEF0123456789ABCDEF", "short", ""] {
+            for op in [BinaryOp.equal, .notEqual] {
+                let got = try Evaluator.compare(op, hex, .constant(.string(probe), type: .varchar, count: 3))
+                let want = ids.map { op == .equal ? $0 == probe : $0 != probe }
+                XCTAssertEqual((0..<3).map { got.value(at: $0) == .bool(true) }, want, "\(op.rawValue) \(probe)")
+            }
+        }
+    }
+}
