@@ -34,6 +34,12 @@ final class QuerySnapshotTests: XCTestCase {
         XCTAssertEqual(r.rows.first, [.string(withBody.requestBody!), withBody.responseBody.map(Value.string) ?? .null])
         let plan = try QueryEngine(directory: dir).collect("EXPLAIN SELECT count(*) FROM spans").planLines.joined(separator: "\n")
         XCTAssertTrue(plan.contains("unpublished spans (WAL): 150"), plan)
+        // Groups over segment rows (dictionary-coded) and WAL rows (plain strings) are one set.
+        let byProvider = try QueryEngine(directory: dir).collect("SELECT provider, count(*) FROM spans GROUP BY provider").rows
+        XCTAssertEqual(byProvider.count, Set((first + more).map(\.provider)).count)
+        XCTAssertEqual(byProvider.reduce(Int64(0)) { if case .int(let n) = $1[1] { return $0 + n }; return $0 }, 350)
+        let byStatus = try QueryEngine(directory: dir).collect("SELECT status, count(*) FROM spans GROUP BY status").rows
+        XCTAssertEqual(byStatus.count, Set((first + more).map(\.status)).count)
         try store.close()
         XCTAssertEqual(try count(), 350, "after publishing, still each span once")
     }

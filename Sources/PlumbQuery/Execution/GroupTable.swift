@@ -6,6 +6,7 @@ final class GroupTable {
     private(set) var keyValues: [[Value]]
     private var interned: [[Value: UInt32]]
     private var intInterned: [[Int64: UInt32]]
+    private var stringInterned: [[String: UInt32]]
     private var nullID: [UInt32?]
     /// One key: group of each key number. Two keys: a dense grid over both key numbers while it
     /// stays small, else `pairs`. More: `tuples`.
@@ -24,24 +25,53 @@ final class GroupTable {
         keyValues = Array(repeating: [], count: keyTypes.count)
         interned = Array(repeating: [:], count: keyTypes.count)
         intInterned = Array(repeating: [:], count: keyTypes.count)
+        stringInterned = Array(repeating: [:], count: keyTypes.count)
         nullID = Array(repeating: nil, count: keyTypes.count)
     }
 
     var count: Int { keyTypes.isEmpty ? 1 : groupKeys.count }
 
+    /// The number of value `v` in key column `column`. Strings and integers have their own
+    /// tables (the fast paths below use them directly), so a value gets one number whichever
+    /// path sees it.
     private func intern(_ column: Int, _ v: Value) -> UInt32 {
-        if let id = interned[column][v] { return id }
-        let id = UInt32(keyValues[column].count)
-        keyValues[column].append(v)
-        interned[column][v] = id
-        return id
+        switch v {
+        case .string(let s):
+            if let id = stringInterned[column][s] { return id }
+            let id = UInt32(keyValues[column].count)
+            keyValues[column].append(v)
+            stringInterned[column][s] = id
+            return id
+        case .int(let i), .timestamp(let i):
+            if let id = intInterned[column][i] { return id }
+            let id = UInt32(keyValues[column].count)
+            keyValues[column].append(v)
+            intInterned[column][i] = id
+            return id
+        default:
+            if let id = interned[column][v] { return id }
+            let id = UInt32(keyValues[column].count)
+            keyValues[column].append(v)
+            interned[column][v] = id
+            return id
+        }
     }
 
     /// Per-row numbers of one key column.
     private func columnIDs(_ column: Int, _ v: Vector) -> [UInt32] {
         switch v.data {
         case .dict(let codes, let dict):
-            let ids = dict.map { intern(column, .string($0)) }
+            // Entries are interned by their strings (cheaper to hash than `Value`s).
+            var table = stringInterned[column], values = keyValues[column]
+            stringInterned[column] = [:]; keyValues[column] = []
+            let ids = dict.map { s -> UInt32 in
+                if let id = table[s] { return id }
+                let id = UInt32(values.count)
+                values.append(.string(s))
+                table[s] = id
+                return id
+            }
+            stringInterned[column] = table; keyValues[column] = values
             let nullID = v.validity == nil ? 0 : intern(column, .null)
             if let valid = v.validity { return codes.indices.map { valid[$0] ? ids[Int(codes[$0])] : nullID } }
             return codes.map { ids[Int($0)] }

@@ -56,10 +56,10 @@ extension PageCodec {
             let strings = try StringPage.decode(&r, count: present)
             guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
             if let selected, selected.contains(where: { $0 >= rows }) { throw FormatError("page has \(rows) rows, fewer than the footer's") }
-            if selected == nil, validity == nil, case .dictionary(let packed, let entries) = strings.storage {
+            if selected == nil, case .dictionary(let packed, let entries) = strings.storage {
                 let codes = try packed.all()
                 if let worst = codes.max(), worst >= UInt32(entries.count) { throw FormatError("dictionary code out of range") }
-                return .dictionary(codes: codes, entries: entries, validity: nil)
+                return .dictionary(codes: spread(codes, validity, rows), entries: entries, validity: validity)
             }
             if selected == nil, case .hex(let words, let length) = strings.storage {
                 return .hex(words: words.map { spread($0, validity, rows) }, length: length, validity: validity)
