@@ -1,7 +1,8 @@
 import Foundation
 
 /// Loads items (row groups) on worker threads, a bounded window ahead of the consumer, and hands
-/// them over in order: decoding and filtering run in parallel while the caller aggregates.
+/// them over in order: decoding and filtering run in parallel while the caller aggregates. When the
+/// item the caller needs has not been started (workers busy further ahead), it loads it itself.
 ///
 /// ```swift
 /// let p = ScanPipeline(count: groups.count, threads: 2) { k in try load(groups[k]) }
@@ -55,7 +56,17 @@ final class ScanPipeline<T: Sendable>: @unchecked Sendable {
     /// Item `k` (items must be taken in order 0, 1, 2, ...).
     func take(_ k: Int) throws -> T {
         cond.lock()
-        while ready[k] == nil { cond.wait() }
+        while ready[k] == nil {
+            if next == k && !stopped {                 // nobody has it yet: load it here
+                next += 1
+                cond.unlock()
+                let r = Result { try load(k) }
+                cond.lock()
+                ready[k] = r
+                break
+            }
+            cond.wait()
+        }
         let r = ready.removeValue(forKey: k)!
         consumed = k + 1
         cond.broadcast()
