@@ -1,4 +1,5 @@
 import ArgumentParser
+import PlumbQuery
 import PlumbStore
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,9 @@ struct Plumb: AsyncParsableCommand {
         // Past a file-size limit, writes should fail with EFBIG (reported, nothing lost) rather
         // than the default SIGXFSZ killing the process mid-write.
         signal(SIGXFSZ, SIG_IGN)
-        MemoryTuning.apply()
+        // Query scan threads allocate concurrently: an arena each (the writer's pipeline wants one).
+        let querying = CommandLine.arguments.dropFirst().first == "query"
+        MemoryTuning.apply(arenas: querying ? QueryEngine.defaultThreads : 1)
         await main(nil)
     }
 }

@@ -65,11 +65,47 @@ final class SortSink: RowSink {
 
     func consume(_ input: Batch) throws -> Bool {
         var b = input
+        // Top-k: rank the batch by its sort keys first and keep only its best `keep` rows, so the
+        // select list (and bodies) are computed for those alone.
+        if let keep, !distinct, !order.isEmpty, b.count > keep {
+            var keys = try order.map { try Evaluator.evaluate($0.expr, b) }
+            if let candidates = Self.numericCandidates(keys, order, keep), candidates.count < b.count {
+                b = b.gather(candidates)
+                keys = keys.map { $0.gather(candidates) }
+            }
+            let best = RowOrder(keys: keys, descending: order.map(\.descending), nullsFirst: order.map(\.nullsFirst))
+                .best(keep, of: b.count)
+            b = b.gather(best.sorted())
+        }
         prepare(&b)
         for (k, e) in (projections + order.map(\.expr)).enumerated() { columns[k].append(try Evaluator.evaluate(e, b)) }
         rows += b.count
         if let keep, !distinct, rows > max(4096, keep * 2) { compact(keep) }
         return true
+    }
+
+    /// With one numeric sort key: the rows whose key is at least as good as the batch's k-th
+    /// best (found by selection), a small superset of the batch's top k. nil when the shortcut
+    /// does not apply (NULLs first, NaN, fewer values than k).
+    static func numericCandidates(_ keys: [Vector], _ order: [SortKey], _ k: Int) -> [Int]? {
+        guard keys.count == 1, !order[0].nullsFirst, [.bigint, .double, .timestamp].contains(keys[0].type) else { return nil }
+        if case .constant = keys[0].data { return nil }
+        let x = Columns.doubles(keys[0])
+        let valid = keys[0].validity
+        var present: [Double] = []
+        present.reserveCapacity(x.count)
+        for i in x.indices where valid?[i] ?? true {
+            if x[i].isNaN { return nil }
+            present.append(x[i])
+        }
+        guard present.count > k else { return nil }
+        let desc = order[0].descending
+        let pos = desc ? present.count - k : k - 1
+        Selection.select(&present, pos, <)
+        let t = present[pos]
+        var out: [Int] = []
+        for i in x.indices where (valid?[i] ?? true) && (desc ? x[i] >= t : x[i] <= t) { out.append(i) }
+        return out
     }
 
     var types: [SQLType] { projections.map(\.type) + order.map(\.expr.type) }
@@ -78,12 +114,11 @@ final class SortSink: RowSink {
         zip(columns, types).map { Vector.concatenate($0.0.map { $0.materialized() }, type: $0.1) }
     }
 
-    /// Sorts what is held and keeps the first `n` rows.
+    /// Keeps the first `n` rows of what is held (in order).
     func compact(_ n: Int) {
         let all = merged()
-        var perm = RowOrder(keys: Array(all.suffix(order.count)), descending: order.map(\.descending), nullsFirst: order.map(\.nullsFirst))
-            .permutation(rows)
-        if perm.count > n { perm.removeLast(perm.count - n) }
+        let perm = RowOrder(keys: Array(all.suffix(order.count)), descending: order.map(\.descending), nullsFirst: order.map(\.nullsFirst))
+            .best(n, of: rows)
         columns = all.map { [$0.gather(perm)] }
         rows = perm.count
     }

@@ -92,6 +92,28 @@ public struct Vector: Sendable {
         }
     }
 
+    /// Plain typed arrays joined without going value by value; nil for other representations.
+    static func concatenateTyped(_ parts: [Vector], type: SQLType) -> Vector? {
+        let anyNulls = parts.contains { $0.validity != nil }
+        var validity: [Bool]? = nil
+        if anyNulls {
+            var v: [Bool] = []
+            for p in parts { v += p.validity ?? [Bool](repeating: true, count: p.count) }
+            validity = v
+        }
+        func join<T>(_ pick: (Data) -> [T]?) -> [T]? {
+            var out: [T] = []
+            out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for p in parts { guard let a = pick(p.data) else { return nil }; out += a }
+            return out
+        }
+        if let a = join({ if case .int(let x) = $0 { x } else { nil } }) { return Vector(type: type, data: .int(a), validity: validity) }
+        if let a = join({ if case .double(let x) = $0 { x } else { nil } }) { return Vector(type: type, data: .double(a), validity: validity) }
+        if let a = join({ if case .string(let x) = $0 { x } else { nil } }) { return Vector(type: type, data: .string(a), validity: validity) }
+        if let a = join({ if case .bool(let x) = $0 { x } else { nil } }) { return Vector(type: type, data: .bool(a), validity: validity) }
+        return nil
+    }
+
     /// A vector of `values` (all of `type`, or null).
     public static func from(_ values: [Value], type: SQLType) -> Vector {
         var b = VectorBuilder(type: type, capacity: values.count)
@@ -102,6 +124,7 @@ public struct Vector: Sendable {
     /// The rows of several vectors of one type, one after another.
     public static func concatenate(_ parts: [Vector], type: SQLType) -> Vector {
         if parts.count == 1 { return parts[0] }
+        if let joined = concatenateTyped(parts, type: type) { return joined }
         var b = VectorBuilder(type: type, capacity: parts.reduce(0) { $0 + $1.count })
         for p in parts { for i in 0..<p.count { b.append(p.value(at: i)) } }
         return b.finish()
