@@ -131,6 +131,17 @@ QUERIES = [
     "SELECT count(*) FROM spans WHERE properties['team'] = 'ünïcode' OR properties['ключ'] = 'значение'",
     "SELECT count(*) FROM spans WHERE input_tokens > 1000000000",
     "SELECT max(input_tokens) * 2, sum(input_tokens) FROM spans",
+    "SELECT concat(provider, '/', model), quantile(latency_ms, 0.5), mean(latency_ms), count(*) FROM spans GROUP BY 1 ORDER BY 1 NULLS FIRST",
+    "SELECT span_id, ts_end - ts_start > INTERVAL '10 seconds' AS slow, CAST('2026-10-05 12:00:00' AS TIMESTAMP) > ts_start AS early FROM spans ORDER BY span_id LIMIT 25",
+    "SELECT provider, count(*) FROM spans WHERE model IS NOT NULL AND NOT (provider = 'openai' OR provider = 'anthropic') GROUP BY provider HAVING count(*) BETWEEN 10 AND 100000 ORDER BY provider",
+    "SELECT user_id, max(latency_ms) AS worst FROM spans GROUP BY user_id ORDER BY worst DESC, user_id LIMIT 7",
+]
+
+# approx_quantile: Plumb computes it exactly; DuckDB estimates with a t-digest. Close, not equal.
+APPROX = [
+    "SELECT approx_quantile(latency_ms, 0.5), approx_quantile(latency_ms, 0.9), approx_quantile(output_tokens, 0.5) FROM spans",
+    # (groups of thousands: on a handful of values a t-digest returns one of them, not an interpolation)
+    "SELECT provider, approx_quantile(latency_ms, 0.95) FROM spans WHERE provider <> 'edge' GROUP BY provider ORDER BY provider",
 ]
 
 
@@ -188,3 +199,16 @@ def test_same_answer_as_duckdb(dataset, sql):
 
 def test_at_least_80_queries():
     assert len(QUERIES) >= 80
+
+
+@pytest.mark.parametrize("sql", APPROX, ids=[f"approx{i}" for i in range(len(APPROX))])
+def test_approx_quantile_is_close_to_duckdb(dataset, sql):
+    data, con, _ = dataset
+    expected, got = duck_rows(con, sql), plumb_rows(data, sql)
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        for x, y in zip(g, e):
+            if isinstance(y, (int, float)) and not isinstance(y, bool):
+                assert math.isclose(x, y, rel_tol=0.03), f"plumb {x}, DuckDB {y}\n{sql}"
+            else:
+                assert x == y

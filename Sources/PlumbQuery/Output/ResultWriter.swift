@@ -32,22 +32,37 @@ final class CSVWriter: ResultWriter {
     let out: (String) -> Void
     init(_ out: @escaping (String) -> Void) { self.out = out }
 
-    static func field(_ s: String) -> String {
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    /// Appends `s` as a CSV field (quoted when it holds a comma, quote or line break).
+    static func append(_ s: String, to buf: inout [UInt8]) {
+        let needsQuotes = s.utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        guard needsQuotes else { buf.append(contentsOf: s.utf8); return }
+        buf.append(0x22)
+        for c in s.utf8 {
+            if c == 0x22 { buf.append(0x22) }
+            buf.append(c)
         }
-        return s
+        buf.append(0x22)
+    }
+
+    static func field(_ s: String) -> String {
+        var b: [UInt8] = []
+        append(s, to: &b)
+        return String(decoding: b, as: UTF8.self)
     }
 
     func begin(_ header: QueryEngine.Header) { out(header.names.map(Self.field).joined(separator: ",") + "\n") }
 
     func write(_ b: Batch) {
-        var text = ""
+        var buf: [UInt8] = []
+        buf.reserveCapacity(b.count * b.columns.count * 8)
         for r in 0..<b.count {
-            text += b.columns.map { ValueText.plain($0.value(at: r)).map(Self.field) ?? "" }.joined(separator: ",")
-            text += "\n"
+            for (k, column) in b.columns.enumerated() {
+                if k > 0 { buf.append(0x2C) }
+                if let s = ValueText.plain(column.value(at: r)) { Self.append(s, to: &buf) }
+            }
+            buf.append(0x0A)
         }
-        out(text)
+        out(String(decoding: buf, as: UTF8.self))
     }
 
     func end() {}

@@ -1,4 +1,5 @@
 import PlumbCore
+import PlumbStore
 
 /// How result values are written: timestamps ISO 8601 UTC with microseconds, doubles in their
 /// shortest exact form, maps as JSON objects, NULL per format.
@@ -30,10 +31,13 @@ public enum ValueText {
     }
 
     static func jsonObject(_ m: [String: String]) -> String {
-        "{" + m.keys.sorted().map { jsonString($0) + ":" + jsonString(m[$0]!) }.joined(separator: ",") + "}"
+        if m.isEmpty { return "{}" }
+        return "{" + m.keys.sorted(by: UTF8Bytes.less).map { jsonString($0) + ":" + jsonString(m[$0]!) }.joined(separator: ",") + "}"
     }
 
     public static func jsonString(_ s: String) -> String {
+        // Most strings need no escaping: check the bytes once.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for u in s.unicodeScalars {
