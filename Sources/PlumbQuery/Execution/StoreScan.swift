@@ -20,11 +20,15 @@ public final class StoreScan: @unchecked Sendable {
     let filter: BoundExpr?
     let bodies: BodyFetch?
     public private(set) var stats = ScanStats()
+    /// The filter's AND terms and the zone predicates they imply: a term whose predicate a row
+    /// group's zone map proves true for every row is not evaluated there.
+    let terms: [(term: BoundExpr, predicate: ZonePredicate?)]
 
     public init(snapshot: StoreSnapshot, columns: [String], predicates: [ZonePredicate], filter: BoundExpr? = nil,
                 directory: DataDirectory? = nil) {
         self.snapshot = snapshot; self.columns = columns; self.predicates = predicates; self.filter = filter
         bodies = directory.map { BodyFetch(directory: $0, columns: columns) }
+        terms = ZonePredicate.terms(of: filter, columns: columns)
     }
 
     static let bodyColumns: Set<String> = ["request_body", "response_body"]
@@ -103,7 +107,14 @@ public final class StoreScan: @unchecked Sendable {
     func load(_ seg: SegmentReader, _ tsMin: Int64, _ g: Int) throws -> Batch? {
         let cutoff = snapshot.retentionCutoff
         let rows = seg.footer.rowGroups[g].rowCount
-        let filterColumns = self.filterColumns
+        // Drop the terms this row group's zone maps prove true for every row.
+        let pages = seg.footer.rowGroups[g].pages
+        let residual = terms.filter { t in
+            guard let p = t.predicate, let c = seg.footer.columnIndex(p.column) else { return true }
+            return !p.alwaysMatches(pages[c].zone)
+        }.map(\.term)
+        let filter = residual.isEmpty ? nil : residual.dropFirst().reduce(residual[0]) { BoundExpr.and($0, $1) }
+        let filterColumns = filter?.columnsRead ?? []
         var keep: [Int]? = nil
         if tsMin < cutoff, let ts = seg.footer.columnIndex("ts_start") {
             guard case .int(let t) = try seg.read(rowGroup: g, column: ts).values else { return nil }

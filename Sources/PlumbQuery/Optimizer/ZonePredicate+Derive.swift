@@ -9,6 +9,12 @@ extension ZonePredicate {
         return out
     }
 
+    /// The filter's top-level AND terms, each with the zone predicate it implies (if any).
+    public static func terms(of filter: BoundExpr?, columns: [String]) -> [(term: BoundExpr, predicate: ZonePredicate?)] {
+        guard let filter else { return [] }
+        return conjuncts(filter).map { ($0, predicate($0, columns)) }
+    }
+
     static func conjuncts(_ e: BoundExpr) -> [BoundExpr] {
         if case .and(let a, let b) = e { return conjuncts(a) + conjuncts(b) }
         return [e]

@@ -42,6 +42,22 @@ public struct ZonePredicate: Sendable, CustomStringConvertible {
         return true
     }
 
+    /// True when every row of a chunk with zone map `z` satisfies the predicate (then the filter
+    /// term need not be evaluated there: a row group wholly inside a time window, say).
+    public func alwaysMatches(_ z: ZoneMap) -> Bool {
+        if let isNull { return isNull ? z.nullCount == z.rowCount : z.nullCount == 0 }
+        guard z.nullCount == 0, z.rowCount > 0 else { return false }
+        if let lower {
+            guard let c = compare(z, max: false, lower.0) else { return false }     // min vs lower
+            if c < 0 || (c == 0 && !lower.inclusive) { return false }
+        }
+        if let upper {
+            guard let c = compare(z, max: true, upper.0) else { return false }      // max vs upper
+            if c > 0 || (c == 0 && !upper.inclusive) { return false }
+        }
+        return true
+    }
+
     /// The chunk's max (or min) against `b`: -1, 0, 1, or nil when the zone map has no bounds.
     private func compare(_ z: ZoneMap, max: Bool, _ b: Bound) -> Int? {
         switch (z.bounds, b) {
