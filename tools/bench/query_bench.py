@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Query benchmark (issue 4): the eight queries of the issue over the same 10M spans, in one run,
 in Plumb (in process, `plumb-bench query`) and in DuckDB over the spans as Parquet and as its own
-table, with 1 and 2 DuckDB threads. Median of --runs runs after a warm-up; prints a table of
-medians and the ratios the targets are about. Asserts nothing.
+table, each with 1 and 2 threads. Each measurement follows a warm-up run of the same query; the
+targets are interleaved round by round; prints medians of --runs rounds and the ratios the
+targets are about (each side's best thread count). Asserts nothing.
 
     query_bench.py --plumb-data DIR --parquet-src FILE.parquet --workdir DIR [--runs 5]
 
@@ -50,16 +51,6 @@ QUERIES = [
 ]
 
 
-def timed(fn, runs):
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        rows = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), rows
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--plumb-data", required=True)
@@ -90,19 +81,9 @@ def main():
     queries[4] = (queries[4][0], "SELECT span_id, ts_start, provider, model, status, latency_ms, cost_usd, user_id, properties "
                                  f"FROM spans WHERE span_id = '{span_id}'")
 
-    # Plumb, in process, with 1 and 2 threads.
-    plumb = {}
-    for threads in (1, 2):
-        out = subprocess.run([a.plumb_bench, "query", a.plumb_data, "--now", NOW, "--runs", str(a.runs), "--warmup", "1",
-                              "--threads", str(threads)] + [q for _, q in queries], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            m = re.match(r"query=(\d+) median_ms=([\d.]+) rows=(\d+)", line)
-            if m:
-                plumb[(int(m.group(1)), threads)] = (float(m.group(2)), int(m.group(3)))
-            else:
-                print("plumb:", line, file=sys.stderr)
-
-    results = {}
+    # One run = every query on every target once; rounds interleave the targets (the machine is
+    # shared and noisy: a slow minute then hits all targets alike). Medians per query and target.
+    cons = {}
     for threads in (1, 2):
         for kind in ("parquet", "table"):
             c = duckdb.connect(db, read_only=True) if kind == "table" else duckdb.connect()
@@ -110,11 +91,32 @@ def main():
             c.execute("SET TimeZone = 'UTC'")
             if kind == "parquet":
                 c.execute(f"CREATE VIEW spans AS SELECT * FROM read_parquet('{parquet}')")
-            for k, (_, sql) in enumerate(queries, 1):
-                duck_sql = sql.replace("now()", DUCK_NOW)
-                ms, rows = timed(lambda: c.execute(duck_sql).fetchall(), a.runs)
-                results[(k, kind, threads)] = (ms, len(rows))
-            c.close()
+            cons[(kind, threads)] = c
+
+    def plumb_once(sql, threads):
+        out = subprocess.run([a.plumb_bench, "query", a.plumb_data, "--now", NOW, "--runs", "1", "--warmup", "1",
+                              "--threads", str(threads), sql], capture_output=True, text=True, check=True).stdout
+        m = re.search(r"median_ms=([\d.]+) rows=(\d+)", out)
+        if not m:
+            sys.exit(f"plumb-bench: {out}")
+        return float(m.group(1)), int(m.group(2))
+
+    def duck_once(c, sql):
+        duck_sql = sql.replace("now()", DUCK_NOW)
+        c.execute(duck_sql).fetchall()                       # warm-up, as plumb-bench does
+        t = time.perf_counter()
+        rows = c.execute(duck_sql).fetchall()
+        return (time.perf_counter() - t) * 1000, len(rows)
+
+    samples = {}
+    for _ in range(a.runs):
+        for k, (_, sql) in enumerate(queries, 1):
+            for threads in (1, 2):
+                samples.setdefault((k, "plumb", threads), []).append(plumb_once(sql, threads))
+                for kind in ("parquet", "table"):
+                    samples.setdefault((k, kind, threads), []).append(duck_once(cons[(kind, threads)], sql))
+    results = {key: (statistics.median(ms for ms, _ in v), v[0][1]) for key, v in samples.items()}
+    plumb = {(k, t): results[(k, "plumb", t)] for k in range(1, len(queries) + 1) for t in (1, 2)}
 
     print(f"{'query':<58} {'plumb t1':>8} {'plumb t2':>8} {'pq t1':>8} {'pq t2':>8} {'tbl t1':>8} {'tbl t2':>8}  "
           f"plumb/pq  plumb/tbl  rows")
