@@ -2,6 +2,7 @@
 """Synthetic Plumb spans (span schema v1, one JSON object a line) for imports, benchmarks and tests.
 
     gen_spans.py --count N --seed S --out FILE.jsonl [--start 2026-10-01] [--days 30] [--bodies F]
+                 [--no-incidents] [--incidents-out FILE.json]
 
 Everything is vectorised with numpy per chunk of CHUNK rows and serialised with orjson, so ten
 million spans take a few minutes on two cores. The output depends only on the arguments: the
@@ -10,6 +11,7 @@ each chunk's attributes from a generator seeded with (seed, chunk number).
 """
 import argparse
 import datetime as dt
+import json
 import sys
 import time
 
@@ -445,6 +447,8 @@ def main(argv=None):
     ap.add_argument("--start", default="2026-10-01", help="UTC date or ISO 8601 time of the first day")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--bodies", type=float, default=0.0, help="fraction of spans that carry request/response bodies")
+    ap.add_argument("--no-incidents", action="store_true", help="healthy traffic only (no incident windows)")
+    ap.add_argument("--incidents-out", help="write the incident windows as JSON (provider, start, end, kind, p_fail)")
     a = ap.parse_args(argv)
     if a.count < 0 or a.days < 1 or not 0 <= a.bodies <= 1:
         ap.error("--count >= 0, --days >= 1 and 0 <= --bodies <= 1")
@@ -455,6 +459,12 @@ def main(argv=None):
     g = np.random.default_rng(a.seed)
     ts, user, session, model = skeleton(g, a.count, start_us, a.days, start.weekday())
     incs = incidents(g, start_us, a.days)
+    if a.no_incidents:
+        incs = []
+    if a.incidents_out:
+        with open(a.incidents_out, "w") as f:
+            json.dump([{"provider": PROV_NAMES[p], "start": iso_us(np.array([s]))[0], "end": iso_us(np.array([e]))[0],
+                        "kind": k, "p_fail": round(float(pf), 3)} for p, s, e, k, pf in sorted(incs, key=lambda x: x[1])], f, indent=1)
     user_team = g.choice(len(TEAMS), N_USERS, p=np.array([5, 8, 3, 4, 6, 2, 3, 2]) / 33)
     key_team = np.concatenate((np.arange(40) % len(TEAMS), g.integers(0, len(TEAMS), N_KEYS - 40)))
     user_key = np.array([g.choice(np.flatnonzero(key_team == t)) for t in user_team])

@@ -15,14 +15,6 @@ struct DashCommand: ParsableCommand {
     func run() throws { notAvailableYet("dash", issue: 5) }
 }
 
-struct IncidentsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "incidents", abstract: "List provider incidents.")
-    @OptionGroup var common: CommonOptions
-    @Option(help: "How far back (default 24h).") var since: String = "24h"
-    @Option(help: "table, csv, json or jsonl.") var format: String = "table"
-    func run() throws { notAvailableYet("incidents", issue: 5) }
-}
-
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "digest", abstract: "Spend digest for a day or week.")
     @OptionGroup var common: CommonOptions

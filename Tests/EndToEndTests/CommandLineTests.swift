@@ -94,10 +94,15 @@ final class CommandLineTests: XCTestCase {
         let noFile = try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/absent.jsonl"])
         XCTAssertEqual(noFile.status, 1)
         XCTAssertTrue(noFile.stderr.hasPrefix("plumb: error: cannot read"), noFile.stderr)
-        for cmd in ["query", "tail", "dash", "incidents", "digest"] {
+        for cmd in ["tail", "dash", "digest"] {
             let r = try PlumbProcess.run([cmd])
             XCTAssertEqual(r.status, 2, cmd)
             XCTAssertTrue(r.stderr.contains("not available yet"), r.stderr)
+        }
+        for cmd in [["query", "SELECT 1 FROM spans"], ["incidents"]] {
+            let r = try PlumbProcess.run(cmd + ["--data", tmp + "/nothing"])
+            XCTAssertEqual(r.status, 1, cmd[0])
+            XCTAssertEqual(r.stderr, "plumb: error: no Plumb data directory at \(tmp)/nothing (catalog.sqlite not found)\n", cmd[0])
         }
         // plumb serve refuses bad settings with one line, before binding anything.
         let badListen = try PlumbProcess.run(["serve", "--data", tmp + "/s", "--listen", "8787"])

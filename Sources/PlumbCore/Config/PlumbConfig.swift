@@ -15,7 +15,7 @@ public struct PlumbConfig: Sendable {
     public static let knownKeys: Set<String> = [
         "listen", "data", "default_provider", "providers", "retention", "body_retention", "compaction",
         "admin_token", "client_keys", "max_request_bytes", "upstream_timeout", "pricing", "digest",
-        "max_body_bytes", "store_bodies", "format", "now",
+        "max_body_bytes", "store_bodies", "format", "now", "incidents",
     ]
 
     public let file: [String: JSONValue]

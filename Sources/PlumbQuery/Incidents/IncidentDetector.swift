@@ -1,0 +1,170 @@
+import Foundation
+import PlumbCore
+
+/// Finds incidents in the store: minute buckets per provider and per (provider, model) from one
+/// query each, each minute judged by `IncidentSettings`, adjacent bad minutes merged. Model-level
+/// incidents inside a provider-level one are left out (the provider explains them).
+///
+/// ```swift
+/// let incidents = try IncidentDetector(engine: engine).detect(since: now - 86_400_000_000, until: now)
+/// ```
+public struct IncidentDetector: Sendable {
+    public let engine: QueryEngine
+    public var settings: IncidentSettings
+
+    public init(engine: QueryEngine, settings: IncidentSettings = IncidentSettings()) {
+        self.engine = engine; self.settings = settings
+    }
+
+    /// A failed request: the provider's fault or its limits (5xx, 429, timeouts, resets); a
+    /// client that went away is not one.
+    public static let failed = "(status >= 500 OR status = 429 OR error_type IN ('upstream_timeout', 'upstream_unreachable', 'stream_reset'))"
+
+    static let minute: Int64 = 60_000_000
+
+    /// One scope's minute.
+    struct Bucket {
+        var minute: Int64
+        var requests: Int64
+        var failed: Int64
+        var p95: Double?
+        var failedCost: Double
+    }
+
+    public func detect(since: Int64, until: Int64) throws -> [Incident] {
+        let providerLevel = try detect(byModel: false, since: since, until: until)
+        let modelLevel = try detect(byModel: true, since: since, until: until).filter { m in
+            !providerLevel.contains { $0.provider == m.provider && $0.start < m.end && m.start < $0.end }
+        }
+        return (providerLevel + modelLevel).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
+    }
+
+    func detect(byModel: Bool, since: Int64, until: Int64) throws -> [Incident] {
+        let from = since - Int64(settings.baselineMinutes) * Self.minute
+        let scope = byModel ? "provider, coalesce(model, '(none)')" : "provider, ''"
+        let sql = """
+            SELECT \(scope), time_bucket(INTERVAL '1 minute', ts_start) AS m, count(*),
+                   count_if(\(Self.failed)), quantile_cont(latency_ms, 0.95),
+                   sum(CASE WHEN \(Self.failed) THEN coalesce(cost_usd, 0) ELSE 0 END)
+            FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            """
+        var incidents: [Incident] = []
+        var current: (provider: String, model: String, buckets: [Bucket])? = nil
+        func flush() {
+            guard let c = current else { return }
+            incidents += judge(c.buckets, provider: c.provider, model: byModel ? c.model : nil, since: since, until: until)
+        }
+        for row in try engine.collect(sql).rows {
+            guard case .string(let p) = row[0], case .string(let m) = row[1], case .timestamp(let t) = row[2],
+                  case .int(let n) = row[3], case .int(let f) = row[4] else { continue }
+            var p95: Double? = nil
+            if case .double(let d) = row[5] { p95 = d }
+            var cost = 0.0
+            if case .double(let c) = row[6] { cost = c }
+            let b = Bucket(minute: t, requests: n, failed: f, p95: p95, failedCost: cost)
+            if current?.provider != p || current?.model != m {
+                flush()
+                current = (p, m, [])
+            }
+            current!.buckets.append(b)
+        }
+        flush()
+        return incidents
+    }
+
+    /// Whether a minute's latency is far above its baseline (needs enough requests for a p95).
+    func slow(_ b: Bucket, baseline: Double?) -> Bool {
+        guard b.requests >= Int64(settings.latencyMinRequests), let p95 = b.p95, let baseline else { return false }
+        return p95 > settings.latencyMultiple * baseline
+    }
+
+    /// Judges one scope's minutes (in time order). A minute is failing when at least `errorRate`
+    /// of its requests failed; failing minutes at most `mergeGapMinutes` apart form a run. A run
+    /// is an incident when, taken as a whole, it has `minFailures` failures, a failed share of at
+    /// least `errorRate`, and more failures than the scope's normal failure rate could produce by
+    /// chance (binomial tail under `significance`): so a provider with a few requests a minute,
+    /// all failing, is caught, and a quiet model's occasional 429 is not. Runs of slow minutes
+    /// (p95 over `latencyMultiple` × the trailing median p95) make latency incidents.
+    func judge(_ buckets: [Bucket], provider: String, model: String?, since: Int64, until: Int64) -> [Incident] {
+        let s = settings
+        var good: [(minute: Int64, p95: Double)] = []
+        var marks: [(bucket: Bucket, failing: Bool, slow: Bool)] = []
+        var normalRequests: Int64 = 0, normalFailed: Int64 = 0
+        for b in buckets {
+            good.removeAll { $0.minute < b.minute - Int64(s.baselineMinutes) * Self.minute }
+            let baseline = good.count >= 10 ? median(good.map(\.p95)) : nil
+            let failing = b.failed > 0 && Double(b.failed) / Double(b.requests) >= s.errorRate
+            let isSlow = slow(b, baseline: baseline)
+            if !failing {
+                normalRequests += b.requests; normalFailed += b.failed
+                if !isSlow, b.requests >= Int64(s.minRequests), let p = b.p95 { good.append((b.minute, p)) }
+            }
+            marks.append((b, failing, isSlow))
+        }
+        let normalRate = max(0.01, normalRequests > 0 ? Double(normalFailed) / Double(normalRequests) : 0)
+        var out: [Incident] = []
+        for latency in [false, true] {
+            var k = 0
+            while k < marks.count {
+                guard latency ? marks[k].slow : marks[k].failing else { k += 1; continue }
+                var last = k, hits = 1, fine = 0
+                var j = k + 1
+                while j < marks.count && fine <= s.mergeGapMinutes
+                        && marks[j].bucket.minute - marks[last].bucket.minute <= Int64(s.maxQuietMinutes + 1) * Self.minute {
+                    if latency ? marks[j].slow : marks[j].failing { last = j; hits += 1; fine = 0 } else { fine += 1 }
+                    j += 1
+                }
+                let run = marks[k...last]
+                k = last + 1
+                let requests = run.reduce(Int64(0)) { $0 + $1.bucket.requests }
+                let failed = run.reduce(Int64(0)) { $0 + $1.bucket.failed }
+                let kind: IncidentKind
+                if latency {
+                    guard hits >= s.latencyMinMinutes else { continue }
+                    kind = .latency
+                } else {
+                    guard failed >= Int64(s.minFailures), Double(failed) / Double(requests) >= s.errorRate,
+                          Self.binomialTail(failed, requests, normalRate) < s.significance else { continue }
+                    let noSuccess = run.contains { $0.bucket.requests >= Int64(s.outageMinRequests) && $0.bucket.failed == $0.bucket.requests }
+                    kind = noSuccess || Double(failed) / Double(requests) >= 0.95 ? .outage : .errors
+                }
+                let start = run.first!.bucket.minute, end = run.last!.bucket.minute + Self.minute
+                guard end > since, start >= since - Self.minute else { continue }
+                // A latency run inside an error incident is part of it.
+                if latency && out.contains(where: { $0.kind != .latency && $0.start < end && start < $0.end }) { continue }
+                out.append(Incident(
+                    provider: provider, model: model, kind: kind, start: start, end: end, ongoing: end >= until - Self.minute,
+                    peakErrorRate: run.map { $0.bucket.requests > 0 ? Double($0.bucket.failed) / Double($0.bucket.requests) : 0 }.max() ?? 0,
+                    requests: requests, affected: latency ? requests : failed,
+                    failedCostUSD: run.reduce(0) { $0 + $1.bucket.failedCost }))
+            }
+        }
+        return out.sorted { $0.start < $1.start }
+    }
+
+    /// P(X ≥ k) for X ~ Binomial(n, p): the first term in log space, the rest by the ratio of
+    /// consecutive terms, stopping once they no longer matter.
+    static func binomialTail(_ k: Int64, _ n: Int64, _ p: Double) -> Double {
+        guard k > 0 else { return 1 }
+        guard k <= n, p > 0 else { return 0 }
+        if p >= 1 { return 1 }
+        var logChoose = 0.0                                   // log C(n, k)
+        for j in 1...k { logChoose += log(Double(n - k + j) / Double(j)) }
+        var term = exp(logChoose + Double(k) * log(p) + Double(n - k) * log1p(-p))
+        var total = term
+        var i = k
+        while i < n {
+            term *= Double(n - i) / Double(i + 1) * p / (1 - p)
+            total += term
+            if term < total * 1e-12 { break }
+            i += 1
+        }
+        return min(1, total)
+    }
+
+    func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
