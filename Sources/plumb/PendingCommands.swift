@@ -1,12 +1,5 @@
 import ArgumentParser
 
-struct TailCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tail", abstract: "Show spans as they land.")
-    @OptionGroup var common: CommonOptions
-    @Option(name: .customLong("where"), help: "Filter expression.") var filter: String?
-    func run() throws { notAvailableYet("tail", issue: 5) }
-}
-
 struct DashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dash", abstract: "Terminal dashboard.")
     @OptionGroup var common: CommonOptions
