@@ -43,7 +43,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .target(name: "PlumbDash", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CNCursesW"]),
+        .target(name: "PlumbDash", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CNCursesW"],
+                resources: ["overview", "incidents", "spend", "providers", "tail"].map { .embedInCode("Resources/\($0).toml") }),
         .target(name: "PlumbDigest", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CCurl"]),
         .executableTarget(
             name: "plumb",

@@ -10,11 +10,14 @@ trap 'rm -f "$log"' EXIT
 
 swift build --build-tests
 PLUMB_BINARY="$PWD/.build/debug/plumb" swift test --skip-build 2>&1 | tee "$log"
-.venv/bin/python -m pytest -q tools/tests Tests/sdk Tests/query 2>&1 | tee -a "$log"
+# Two runs: Tests/sdk and Tests/query each have their own conftest.py (one pytest process would
+# import only one module named conftest).
+.venv/bin/python -m pytest -q tools/tests Tests/sdk 2>&1 | tee -a "$log"
+.venv/bin/python -m pytest -q Tests/query 2>&1 | tee -a "$log"
 
 # One closing line over both runners (set -e and pipefail already stopped on any failure).
 swift_line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
 swift_run=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$swift_line")
 swift_failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$swift_line")
-py_passed=$(grep -Eo "[0-9]+ passed" "$log" | tail -1 | cut -d' ' -f1)
+py_passed=$(grep -Eo "[0-9]+ passed in" "$log" | awk '{s += $1} END {print s + 0}')
 echo "summary: $((swift_run - swift_failed + ${py_passed:-0})) passed, $swift_failed failed"

@@ -28,6 +28,10 @@ public struct QueryEngine: Sendable {
         public var types: [SQLType]
         /// EXPLAIN's plan lines (the table format prints them as they are).
         public var isPlan = false
+
+        public init(names: [String], types: [SQLType], isPlan: Bool = false) {
+            self.names = names; self.types = types; self.isPlan = isPlan
+        }
     }
 
     public func bind(_ sql: String) throws -> BoundQuery {
@@ -78,6 +82,10 @@ public struct QueryResult: Sendable {
     public var types: [SQLType]
     public var batches: [Batch]
     public var stats: ScanStats
+
+    public init(names: [String], types: [SQLType], batches: [Batch], stats: ScanStats = ScanStats()) {
+        self.names = names; self.types = types; self.batches = batches; self.stats = stats
+    }
 
     public var rowCount: Int { batches.reduce(0) { $0 + $1.count } }
 

@@ -1,13 +1,5 @@
 import ArgumentParser
 
-struct DashCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dash", abstract: "Terminal dashboard.")
-    @OptionGroup var common: CommonOptions
-    @Argument(help: "Dashboard name.") var dashboard: String?
-    @Flag(help: "Print one frame as text and exit.") var once = false
-    func run() throws { notAvailableYet("dash", issue: 5) }
-}
-
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "digest", abstract: "Spend digest for a day or week.")
     @OptionGroup var common: CommonOptions

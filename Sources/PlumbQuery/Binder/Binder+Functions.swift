@@ -9,7 +9,13 @@ extension Binder {
         if let agg = AggregateFunction.named(name) ?? (name == "count" && star ? .countStar : nil) {
             return try aggregate(star && agg == .count ? .countStar : agg, args, distinct: distinct, star: star, at: at, text: text, ctx)
         }
-        if star { throw QueryError("\(name)(*) is not a function; only count(*) takes *", at: at) }
+        if star {
+            if ScalarFunction.named(name) == nil {
+                let hint = NameHints.closest(name, among: Self.functionNames).map { "did you mean \($0)()?" }
+                throw QueryError("unknown function \(name)()", at: at, hint: hint)
+            }
+            throw QueryError("\(name)(*) is not a function; only count(*) takes *", at: at)
+        }
         if distinct { throw QueryError("DISTINCT is only allowed in aggregate functions", at: at) }
         if name == "now" || name == "current_timestamp" || name == "get_current_timestamp" {
             guard args.isEmpty else { throw QueryError("\(name)() takes no arguments", at: at) }

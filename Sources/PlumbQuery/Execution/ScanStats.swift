@@ -6,4 +6,6 @@ public struct ScanStats: Sendable, Equatable {
     public var rowGroupsSkipped = 0
     public var unpublishedRows = 0
     public var rowsRead = 0
+
+    public init() {}
 }

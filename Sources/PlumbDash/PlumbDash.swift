@@ -1,1 +1,0 @@
-// PlumbDash: built in a later issue (see issues list).
