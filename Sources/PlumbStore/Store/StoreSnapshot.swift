@@ -26,14 +26,17 @@ extension StoreReader {
         var problems: [String] = []
         var lastPublished: UInt64? = nil
         for attempt in 0..<8 {
-            let (records, published, cutoff) = try catalog.db.readTransaction {
-                (try catalog.liveSegments(from: from, to: to), try catalog.publishedSeq(), try catalog.retentionCutoff())
+            let (live, published, cutoff) = try catalog.db.readTransaction {
+                (try catalog.liveSegments(), try catalog.publishedSeq(), try catalog.retentionCutoff())
             }
+            // Readers kept for earlier queries of segments no longer live can go.
+            SegmentReaderCache.shared.retain(only: Set(live.map { directory.segment($0.file) }))
+            let records = live.filter { $0.tsMax >= from && $0.tsMin <= to }
             var opened: [(SegmentRecord, SegmentReader)] = []
             var vanished = false
             for r in records {
                 let path = directory.segment(r.file)
-                do { opened.append((r, try SegmentReader(path: path))) } catch {
+                do { opened.append((r, try SegmentReaderCache.shared.reader(path))) } catch {
                     if !FileSystem.exists(path) { vanished = true; break }
                     problems.append("\(error) (segment set aside)")
                 }
