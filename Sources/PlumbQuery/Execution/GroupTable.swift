@@ -7,6 +7,7 @@ final class GroupTable {
     private var interned: [[Value: UInt32]]
     private var intInterned: [[Int64: UInt32]]
     private var stringInterned: [[String: UInt32]]
+    private var lastDictionary: [Int: ([String], [UInt32])] = [:]
     private var nullID: [UInt32?]
     /// One key: group of each key number. Two keys: a dense grid over both key numbers while it
     /// stays small, else `pairs`. More: `tuples`.
@@ -61,17 +62,25 @@ final class GroupTable {
     private func columnIDs(_ column: Int, _ v: Vector) -> [UInt32] {
         switch v.data {
         case .dict(let codes, let dict):
-            // Entries are interned by their strings (cheaper to hash than `Value`s).
-            var table = stringInterned[column], values = keyValues[column]
-            stringInterned[column] = [:]; keyValues[column] = []
-            let ids = dict.map { s -> UInt32 in
-                if let id = table[s] { return id }
-                let id = UInt32(values.count)
-                values.append(.string(s))
-                table[s] = id
-                return id
+            // Consecutive row groups often carry the same dictionary (all users in both): then
+            // the previous numbering holds, and comparing strings is cheaper than hashing them.
+            let ids: [UInt32]
+            if let (prev, prevIDs) = lastDictionary[column], prev.count == dict.count, prev == dict {
+                ids = prevIDs
+            } else {
+                // Entries are interned by their strings (cheaper to hash than `Value`s).
+                var table = stringInterned[column], values = keyValues[column]
+                stringInterned[column] = [:]; keyValues[column] = []
+                ids = dict.map { s -> UInt32 in
+                    if let id = table[s] { return id }
+                    let id = UInt32(values.count)
+                    values.append(.string(s))
+                    table[s] = id
+                    return id
+                }
+                stringInterned[column] = table; keyValues[column] = values
+                lastDictionary[column] = (dict, ids)
             }
-            stringInterned[column] = table; keyValues[column] = values
             let nullID = v.validity == nil ? 0 : intern(column, .null)
             if let valid = v.validity { return codes.indices.map { valid[$0] ? ids[Int(codes[$0])] : nullID } }
             return codes.map { ids[Int($0)] }
