@@ -66,6 +66,10 @@ func rss() -> String {
 }
 
 let args = CommandLine.arguments
+if args.count >= 2 && args[1] == "dash" {
+    MemoryTuning.apply(arenas: 8)
+    exit(DashBench.run(Array(args.dropFirst(2))))
+}
 if args.count >= 2 && args[1] == "query" {
     MemoryTuning.apply(arenas: 8)
     exit(QueryBench.run(Array(args.dropFirst(2))))
