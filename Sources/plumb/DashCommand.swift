@@ -20,6 +20,7 @@ struct DashCommand: ParsableCommand {
     @Option(help: "Extra dashboard files (default ./dashboards-tui if present).") var dashboards: String?
     @Option(help: ArgumentHelp("Draw the frame as of this time (ISO 8601). Env: PLUMB_NOW.", valueName: "TIME")) var now: String?
     @Flag(help: "ASCII instead of block characters.") var ascii = false
+    @Option(help: "Seconds between refreshes of the live dashboard (default 2).") var interval: Double = 2
 
     func run() throws {
         let config = common.loadConfig()
@@ -40,8 +41,12 @@ struct DashCommand: ParsableCommand {
             } catch { fail("\(error)") }
         }
         guard once else {
-            if isatty(1) == 0 { fail("plumb dash needs a terminal; use --once to print one frame as text") }
-            fail("the interactive dashboard is not available yet in this build (planned in issue #5); use --once", code: 2)
+            if isatty(1) == 0 || isatty(0) == 0 { fail("plumb dash needs a terminal; use --once to print one frame as text") }
+            guard interval >= 0.1, interval <= 3600 else { fail("--interval must be between 0.1 and 3600 seconds") }
+            let session = DashSession(boards: boards, board: board.name, engine: engine, range: r, filter: filter,
+                                      fixedNow: (try? config.string("now", cli: now)).flatMap { $0 }.map { _ in engine.now })
+            do { try DashApp.run(session, interval: interval, forceASCII: ascii) } catch { fail("\(error)") }
+            return
         }
         let unicode = !ascii && (ProcessInfo.processInfo.environment["LANG"] ?? "C.UTF-8").uppercased().contains("UTF")
         let frame = Frame(board: board, engine: engine, range: r, filter: filter, width: width ?? Terminal.width() ?? 120, unicode: unicode)

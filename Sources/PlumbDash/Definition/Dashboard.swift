@@ -33,6 +33,9 @@ public struct Dashboard: Sendable, Equatable {
         /// Panels with the same row share its width by `width` weights; rows go top to bottom.
         public var row: Int
         public var width: Int
+        /// Which spans Enter lists for a selected row: a condition with `$1`, `$2`, … for the
+        /// row's columns (nil: columns named like span columns must match; see `Drill`).
+        public var drill: String? = nil
         /// Lines the panel takes (tables and bars; stats and sparklines use 3).
         public var height: Int
     }

@@ -68,7 +68,7 @@ public enum DashboardFile {
         for (k, p) in panels.enumerated() {
             let at = k < starts.count ? starts[k] : 1
             guard case .object(let f) = p else { throw Problem(file: file, line: at, message: "a panel must be a table") }
-            let known = ["title", "query", "visual", "unit", "warn", "crit", "row", "width", "height"]
+            let known = ["title", "query", "visual", "unit", "warn", "crit", "row", "width", "height", "drill"]
             for key in f.keys where !known.contains(key) {
                 throw Problem(file: file, line: line(of: key, in: text, after: at - 1), message: "unknown panel key '\(key)' (known: \(known.joined(separator: ", ")))")
             }
@@ -82,6 +82,14 @@ public enum DashboardFile {
                 guard !query.isEmpty else { throw Problem(file: file, line: at, message: "panel \(k + 1) has no query") }
                 do { _ = try QueryEngine(directory: .init("/nonexistent")).bind(Template.expand(query, range: range, filter: nil)) } catch let e as QueryError {
                     throw Problem(file: file, line: line(of: "query", in: text, after: at - 1), message: "query: \(e.message)")
+                }
+            }
+            let drill = try string(f["drill"], "drill", line: line(of: "drill", in: text, after: at - 1))
+            if let drill {
+                var probe = drill
+                for k in (1...9).reversed() { probe = probe.replacingOccurrences(of: "$\(k)", with: "NULL") }
+                do { _ = try QueryEngine(directory: .init("/nonexistent")).bind("SELECT 1 FROM spans WHERE (\(probe))") } catch let e as QueryError {
+                    throw Problem(file: file, line: line(of: "drill", in: text, after: at - 1), message: "drill: \(e.message)")
                 }
             }
             func number(_ key: String) throws -> Double? {
@@ -102,7 +110,8 @@ public enum DashboardFile {
             board.panels.append(Dashboard.Panel(
                 title: try string(f["title"], "title", line: at) ?? "panel \(k + 1)", query: query, visual: visual,
                 unit: try string(f["unit"], "unit", line: at) ?? "", warn: try number("warn"), crit: try number("crit"),
-                row: try whole("row", k, 0, 100), width: try whole("width", 1, 1, 12), height: try whole("height", 8, 1, 60)))
+                row: try whole("row", k, 0, 100), width: try whole("width", 1, 1, 12), drill: drill,
+                height: try whole("height", 8, 1, 60)))
         }
         return board
     }

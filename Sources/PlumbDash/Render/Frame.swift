@@ -37,7 +37,7 @@ public struct Frame {
             let c = Collect()
             IncidentReport.write(found, to: c)
             // Show the columns an on-call engineer reads first.
-            let keep = ["provider", "model", "kind", "start", "end", "peak_error_rate", "affected", "failed_cost_usd"]
+            let keep = ["provider", "model", "kind", "start", "end", "peak_error_rate", "affected", "failed_cost_usd", "ongoing", "query"]
             let idx = keep.compactMap { c.header.names.firstIndex(of: $0) }
             out.names = idx.map { c.header.names[$0] }
             out.types = idx.map { c.header.types[$0] }
@@ -47,36 +47,93 @@ public struct Frame {
         return try engine.collect(Template.expand(p.query, range: range, filter: filter))
     }
 
-    public func render() throws -> String {
-        var lines = [board.title + "  (last \(range)" + (filter.map { ", where \($0)" } ?? "") + ", as of " + Timestamp.format(engine.now) + ")"]
-        let rows = Dictionary(grouping: board.panels, by: \.row).sorted { $0.key < $1.key }
-        for (_, panels) in rows {
-            let weights = panels.reduce(0) { $0 + $1.width }
-            let gaps = 3 * (panels.count - 1)
-            var columns: [[String]] = []
+    /// Every panel's result in panel order; a query error stays with its panel.
+    public func results() throws -> [PanelResult] {
+        try board.panels.map { p in
+            do { return .rows(try result(p)) } catch let e as QueryError { return .failed(e.message) }
+        }
+    }
+
+    /// The line above the panels: title, range, filter and the time of the frame.
+    public var heading: String {
+        board.title + "  (last \(range)" + (filter.map { ", where \($0)" } ?? "") + ", as of " + Timestamp.format(engine.now) + ")"
+    }
+
+    /// The panels laid out in rows; `focus` titles one panel as focused and `selection` marks
+    /// its selected row.
+    public func layout(_ results: [PanelResult], focus: Int? = nil, selection: Int? = nil) -> FrameLayout {
+        var out = FrameLayout()
+        let rows = Dictionary(grouping: board.panels.indices, by: { board.panels[$0].row }).sorted { $0.key < $1.key }
+        out.panelLine = Array(repeating: 0, count: board.panels.count)
+        out.selectable = Array(repeating: 0, count: board.panels.count)
+        for (_, members) in rows {
+            let weights = members.reduce(0) { $0 + board.panels[$1].width }
+            let gaps = 3 * (members.count - 1)
+            var columns: [[StyledLine]] = []
             var widths: [Int] = []
-            for (k, p) in panels.enumerated() {
+            out.lines.append(StyledLine())
+            for (k, i) in members.enumerated() {
+                let p = board.panels[i]
                 var w = max(10, (width - gaps) * p.width / max(weights, 1))
-                if k == panels.count - 1 { w = max(10, width - gaps - widths.reduce(0, +)) }
+                if k == members.count - 1 { w = max(10, width - gaps - widths.reduce(0, +)) }
                 widths.append(w)
-                var body: [String]
-                do { body = PanelText.lines(p, try result(p), width: w, unicode: unicode) } catch let e as QueryError {
-                    body = ["error: \(e.message)"]
+                out.order.append(i)
+                out.panelLine[i] = out.lines.count
+                var body: [StyledLine]
+                switch i < results.count ? results[i] : .failed("not loaded") {
+                case .rows(let r):
+                    body = PanelText.lines(p, r, width: w, unicode: unicode)
+                    out.selectable[i] = PanelText.selectable(p, r)
+                    if focus == i, let selection, selection < out.selectable[i] {
+                        let at = PanelText.firstRow(p) + selection
+                        if at < body.count { body[at] = body[at].restyled(.selected) }
+                    }
+                case .failed(let message): body = [StyledLine("error: \(message)", .crit)]
                 }
                 let rule = unicode ? "─" : "-"
                 let title = " " + p.title + " "
-                let head = String(repeating: rule, count: 1) + title + String(repeating: rule, count: max(0, w - 1 - DisplayWidth.of(title)))
-                columns.append([PanelText.fit(head, w)] + body.map { PanelText.fit($0, w) })
+                var head = StyledLine(rule, .dim)
+                head.append(title, focus == i ? .focused : .title)
+                head.append(String(repeating: rule, count: max(0, w - 1 - DisplayWidth.of(title))), .dim)
+                columns.append([head.fitted(w)] + body.map { $0.fitted(w) })
             }
             let height = columns.map(\.count).max() ?? 0
-            lines.append("")
-            for i in 0..<height {
-                let parts = columns.enumerated().map { k, c in i < c.count ? c[i] : String(repeating: " ", count: widths[k]) }
-                var line = parts.joined(separator: "   ")
-                while line.hasSuffix(" ") { line.removeLast() }
-                lines.append(line)
+            for line in 0..<height {
+                var l = StyledLine()
+                for (k, c) in columns.enumerated() {
+                    if k > 0 { l.append("   ") }
+                    l.append(line < c.count ? c[line] : StyledLine(String(repeating: " ", count: widths[k])))
+                }
+                out.lines.append(l)
             }
+        }
+        return out
+    }
+
+    /// The frame as plain text (`plumb dash --once`).
+    public func render() throws -> String {
+        let lines = [heading] + layout(try results()).lines.map { l in
+            var t = l.text
+            while t.hasSuffix(" ") { t.removeLast() }
+            return t
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// A panel's result as the frame shows it.
+public enum PanelResult: Sendable {
+    case rows(QueryResult)
+    case failed(String)
+}
+
+/// A frame's lines and where each panel sits in them.
+public struct FrameLayout: Sendable {
+    public var lines: [StyledLine] = []
+    /// Line of each panel's title (by panel index).
+    public var panelLine: [Int] = []
+    /// Rows a cursor can select in each panel.
+    public var selectable: [Int] = []
+    /// Panel indices in reading order (rows top to bottom, left to right): the Tab order.
+    public var order: [Int] = []
 }

@@ -19,9 +19,15 @@ public struct Incident: Sendable, Equatable {
 
     /// The query that lists its spans.
     public var query: String {
-        var q = "SELECT * FROM spans WHERE provider = '\(Self.escape(provider))'"
-        if let model { q += " AND model = '\(Self.escape(model))'" }
-        q += " AND ts_start >= '\(Timestamp.format(start))' AND ts_start < '\(Timestamp.format(end))' ORDER BY ts_start"
+        "SELECT * FROM spans WHERE " + Self.condition(provider: provider, model: model, start: start, end: end) + " ORDER BY ts_start"
+    }
+
+    /// The WHERE condition for an incident's spans; an ongoing one (no end) runs to now.
+    public static func condition(provider: String, model: String?, start: Int64, end: Int64?) -> String {
+        var q = "provider = '\(escape(provider))'"
+        if let model { q += " AND model = '\(escape(model))'" }
+        q += " AND ts_start >= '\(Timestamp.format(start))'"
+        if let end { q += " AND ts_start < '\(Timestamp.format(end))'" }
         return q
     }
 

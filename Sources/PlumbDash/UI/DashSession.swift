@@ -1,0 +1,94 @@
+import PlumbCore
+import PlumbQuery
+
+/// The interactive dashboard's state and behaviour, apart from the terminal: keys go in
+/// (`handle`), screens of styled lines come out (`render`). `DashApp` connects it to curses;
+/// tests drive it directly.
+///
+/// ```swift
+/// let s = DashSession(boards: boards, board: "overview", engine: engine, range: nil, filter: nil)
+/// s.refresh()
+/// for k in Key.parse("/provider = 'openai'<Enter>") { s.handle(k) }
+/// let lines = s.render(width: 100, height: 30)
+/// ```
+public final class DashSession {
+    public let boards: [Dashboard]
+    public var board: Int
+    public var engine: QueryEngine
+    /// The dashboard's time range ("1h"); `t` changes it.
+    public var range: String
+    /// The range was chosen (`--range` or `t`): it stays when another dashboard opens.
+    var rangeChosen: Bool
+    /// The `/` filter, applied to every panel.
+    public var filter: String?
+    public var paused = false
+    public var unicode: Bool
+    /// Draw as of a fixed time (tests, `--now`) instead of the clock.
+    public let fixedNow: Int64?
+    public internal(set) var quitRequested = false
+
+    var results: [PanelResult] = []
+    var focus = 0
+    var selection = 0
+    var scroll = 0
+    var stack: [Screen] = []
+    var prompt: Prompt?
+    var message: (text: String, style: Style)?
+    var width = 80
+    var height = 24
+    /// When the panels were last queried, and how long that took (shown in the header).
+    public internal(set) var refreshedAt: Int64 = 0
+    public private(set) var refreshMillis = 0.0
+
+    public static let ranges = ["15m", "1h", "6h", "24h", "7d", "30d"]
+    public static let minimumSize = (width: 80, height: 24)
+
+    /// What sits above the dashboard: the help, a list of spans, one span.
+    enum Screen {
+        case help(scroll: Int)
+        case spans(SpanList)
+        case detail(SpanDetail)
+    }
+
+    /// The line being typed at the bottom.
+    enum Prompt: Equatable {
+        case filter(String)
+        case goto(String)
+        case range
+    }
+
+    public init(boards: [Dashboard], board: String, engine: QueryEngine, range: String?, filter: String?,
+                unicode: Bool = true, fixedNow: Int64? = nil) {
+        self.boards = boards
+        self.board = boards.firstIndex { $0.name == board } ?? 0
+        self.engine = engine
+        self.range = range ?? boards[self.board].range
+        self.rangeChosen = range != nil
+        self.filter = filter
+        self.unicode = unicode
+        self.fixedNow = fixedNow
+    }
+
+    var current: Dashboard { boards[board] }
+
+    func frame() -> Frame {
+        Frame(board: current, engine: engine, range: range, filter: filter, width: width, unicode: unicode)
+    }
+
+    /// Queries every panel again (as of now, unless the time is fixed).
+    public func refresh() {
+        engine.now = fixedNow ?? Timestamp.nowMicros()
+        let started = Timestamp.nowMicros()
+        do { results = try frame().results() } catch { message = ("\(error)", .crit) }
+        refreshedAt = Timestamp.nowMicros()
+        refreshMillis = Double(refreshedAt - started) / 1000
+        let layout = frame().layout(results)
+        if focus >= current.panels.count { focus = layout.order.first ?? 0 }
+        selection = min(selection, max(0, layout.selectable[focus] - 1))
+    }
+
+    /// Sets the terminal size the next render fills.
+    public func resize(width: Int, height: Int) {
+        self.width = width; self.height = height
+    }
+}
