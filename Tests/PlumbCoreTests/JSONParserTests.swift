@@ -49,3 +49,19 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(try JSONParser.parse(w.bytes), v)
     }
 }
+
+final class JSONPrettyTests: XCTestCase {
+    func testReindentsKeepingOrderAndNumbers() {
+        XCTAssertEqual(JSONPretty.lines(#"{"b":[1,2.50],"a":{},"s":"x,{y}:\"z\""}"#),
+                       ["{", #"  "b": ["#, "    1,", "    2.50", "  ],", #"  "a": {},"#, #"  "s": "x,{y}:\"z\"""#, "}"])
+    }
+
+    func testNotJSONIsNil() {
+        XCTAssertNil(JSONPretty.lines("{\"a\":"))
+        XCTAssertEqual(JSONPretty.body("plain\ntext"), ["plain", "text"])
+    }
+
+    func testServerSentEventsAreReindentedPerEvent() {
+        XCTAssertEqual(JSONPretty.body("data: {\"a\":1}\n\ndata: [DONE]\n"), ["data:", "  {", "    \"a\": 1", "  }", "", "data: [DONE]", ""])
+    }
+}

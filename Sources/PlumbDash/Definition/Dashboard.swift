@@ -38,5 +38,11 @@ public struct Dashboard: Sendable, Equatable {
         public var drill: String? = nil
         /// Lines the panel takes (tables and bars; stats and sparklines use 3).
         public var height: Int
+
+        public init(title: String, query: String, visual: Visual, unit: String = "", warn: Double? = nil, crit: Double? = nil,
+                    row: Int = 0, width: Int = 1, drill: String? = nil, height: Int = 8) {
+            self.title = title; self.query = query; self.visual = visual; self.unit = unit; self.warn = warn; self.crit = crit
+            self.row = row; self.width = width; self.drill = drill; self.height = height
+        }
     }
 }
