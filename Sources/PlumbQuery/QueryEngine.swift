@@ -14,6 +14,9 @@ public struct QueryEngine: Sendable {
     public var now: Int64
     /// Threads reading row groups (1: all on the caller's thread).
     public var threads = QueryEngine.defaultThreads
+    /// Keeps row groups' partial aggregates between runs of a query (a live dashboard); nil
+    /// for one-off queries.
+    public var cache: PartialAggregateCache?
 
     /// One per core, up to 8.
     public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -63,6 +66,8 @@ public struct QueryEngine: Sendable {
         try begin(Header(names: q.names, types: q.projections.map(\.type)))
         let exec = QueryExecutor(query: q, snapshot: snapshot, directory: directory)
         exec.threads = threads
+        exec.cache = cache
+        exec.cacheKey = sql
         try exec.run(emit)
         return exec.stats
     }

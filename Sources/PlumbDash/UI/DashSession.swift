@@ -62,6 +62,8 @@ public final class DashSession {
         self.boards = boards
         self.board = boards.firstIndex { $0.name == board } ?? 0
         self.engine = engine
+        // Frames after the first read only the row groups at the edge of the range and new spans.
+        if self.engine.cache == nil { self.engine.cache = PartialAggregateCache() }
         self.range = range ?? boards[self.board].range
         self.rangeChosen = range != nil
         self.filter = filter
@@ -75,9 +77,9 @@ public final class DashSession {
         Frame(board: current, engine: engine, range: range, filter: filter, width: width, unicode: unicode)
     }
 
-    /// Queries every panel again (as of now, unless the time is fixed).
-    public func refresh() {
-        engine.now = fixedNow ?? Timestamp.nowMicros()
+    /// Queries every panel again as of `time` (default: now, unless the time is fixed).
+    public func refresh(at time: Int64? = nil) {
+        engine.now = time ?? fixedNow ?? Timestamp.nowMicros()
         let started = Timestamp.nowMicros()
         do { results = try frame().results() } catch { message = ("\(error)", .crit) }
         refreshedAt = Timestamp.nowMicros()

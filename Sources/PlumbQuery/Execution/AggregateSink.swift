@@ -6,32 +6,22 @@ final class AggregateSink: RowSink {
     let having: BoundExpr?
     let next: RowSink
     let prepare: (inout Batch) -> Void
-    let table: GroupTable
-    let accumulators: [Accumulator]
+    let state: AggregateState
 
     init(plan: AggregatePlan, having: BoundExpr?, next: RowSink, prepare: @escaping (inout Batch) -> Void) {
         self.plan = plan; self.having = having; self.next = next; self.prepare = prepare
-        table = GroupTable(keyTypes: plan.keys.map(\.type))
-        var shared: [String: GroupValues] = [:]
-        accumulators = plan.aggregates.map { $0.makeAccumulator(shared: &shared) }
+        state = AggregateState(plan: plan)
     }
 
     func consume(_ input: Batch) throws -> Bool {
         var b = input
         prepare(&b)
-        let keys = try plan.keys.map { try Evaluator.evaluate($0, b) }
-        let groups = table.groups(keys, rows: b.count)
-        let n = table.count
-        for (a, spec) in zip(accumulators, plan.aggregates) {
-            try a.update(groups, groupCount: n, try spec.argument.map { try Evaluator.evaluate($0, b) })
-        }
+        try state.consume(b)
         return true
     }
 
     func finish(_ emit: (Batch) throws -> Void) throws {
-        let n = table.count
-        let columns = table.keyColumns() + accumulators.map { $0.finish(groupCount: n) }
-        var out = Batch(columns: columns, count: n)
+        var out = state.finish()
         if let having { out = out.gather(Evaluator.selected(try Evaluator.evaluate(having, out))) }
         if out.count > 0 { _ = try next.consume(out) }
         try next.finish(emit)

@@ -15,6 +15,10 @@ public final class QueryExecutor {
     let predicates: [ZonePredicate]
     /// Threads that read and filter row groups while this one aggregates.
     public var threads = QueryEngine.defaultThreads
+    /// Where row groups' partial aggregates are kept between runs, under `cacheKey` (the
+    /// query's text); nil: none kept.
+    public var cache: PartialAggregateCache?
+    public var cacheKey = ""
 
     public init(query: BoundQuery, snapshot: StoreSnapshot?, directory: DataDirectory?) {
         self.query = query; self.snapshot = snapshot; self.directory = directory
@@ -52,10 +56,41 @@ public final class QueryExecutor {
         } else if let snapshot {
             // The scan applies WHERE itself (reading the filter's columns first).
             let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
-            try scan.run(threads: threads) { try sink.consume($0) }
+            if let cache, let aggregate = sink as? AggregateSink, AggregateState.mergeable(aggregate.plan) {
+                try runReusing(scan, aggregate, cache)
+            } else {
+                try scan.run(threads: threads) { try sink.consume($0) }
+            }
             stats = scan.stats
         }
         try sink.finish(emit)
+    }
+
+    /// The scan with row groups' partial aggregates taken from `cache` where kept, and kept
+    /// there for the next run where not.
+    func runReusing(_ scan: StoreScan, _ sink: AggregateSink, _ cache: PartialAggregateCache) throws {
+        let plan = sink.plan
+        // The keys' and aggregates' bound form (constants such as now() folded in) is part of the key.
+        let query = cacheKey + "\u{0}\(plan.keys)\u{0}\(plan.aggregates)"
+        let run = cache.begin(query)
+        defer { cache.end(query, run: run) }
+        try scan.scan(threads: threads, reuse: { item in
+            guard let key = scan.reuseKey(item), let kept = cache.state(query, key, run: run) else { return false }
+            try sink.state.merge(kept)
+            return true
+        }, rowGroup: { item, batch in
+            guard let key = scan.reuseKey(item) else {
+                if let batch { _ = try sink.consume(batch) }
+                return
+            }
+            let own = AggregateState(plan: plan)
+            if var b = batch {
+                sink.prepare(&b)
+                try own.consume(b)
+            }
+            cache.keep(query, key, own, run: run)
+            try sink.state.merge(own)
+        }) { try sink.consume($0) }
     }
 
     /// Every result row in one go (for the HTTP endpoint and tests).

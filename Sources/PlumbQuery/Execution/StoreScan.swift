@@ -35,8 +35,8 @@ public final class StoreScan: @unchecked Sendable {
     var needsBodies: Bool { columns.contains { Self.bodyColumns.contains($0) } }
 
     /// The row groups to read in each segment (after zone maps), and the counts for EXPLAIN.
-    public func plan() -> [(segment: SegmentReader, tsMin: Int64, rowGroups: [Int])] {
-        var out: [(SegmentReader, Int64, [Int])] = []
+    public func plan() -> [(segment: SegmentReader, tsMin: Int64, rowGroups: [Int], hash: String)] {
+        var out: [(SegmentReader, Int64, [Int], String)] = []
         var s = ScanStats()
         for (record, seg) in snapshot.segments {
             s.segments += 1
@@ -55,31 +55,54 @@ public final class StoreScan: @unchecked Sendable {
                 } else { s.rowGroupsSkipped += 1 }
             }
             if groups.isEmpty { s.segmentsSkipped += 1 }
-            out.append((seg, record.tsMin, groups))
+            out.append((seg, record.tsMin, groups, record.sha256))
         }
         s.unpublishedRows = snapshot.unpublished.count
         stats = s
         return out
     }
 
+    /// One row group to read.
+    struct Item: @unchecked Sendable {
+        var segment: SegmentReader
+        var tsMin: Int64
+        var group: Int
+        /// The segment file's SHA-256 (its content, whatever its name).
+        var hash: String
+    }
+
     /// Row groups are loaded (read, decoded, filtered) on `threads` worker threads and handed to
-    /// `visit` in order; `visit` returning false stops the scan.
+    /// `visit` in order; `visit` returning false stops the scan. In `scan`, with `reuse`, a row group it
+    /// answers true for is not read (its result is known already); with `rowGroup`, each row
+    /// group's rows (nil: none passed) go there instead of to `visit`. Spans not yet in a
+    /// segment always go to `visit`.
     public func run(threads: Int = 1, _ visit: (Batch) throws -> Bool) throws {
+        try scan(threads: threads, reuse: nil, rowGroup: nil, visit)
+    }
+
+    func scan(threads: Int, reuse: ((Item) throws -> Bool)?, rowGroup: ((Item, Batch?) throws -> Void)?,
+              _ visit: (Batch) throws -> Bool) throws {
         let cutoff = snapshot.retentionCutoff
-        let items = plan().flatMap { p in p.rowGroups.map { (p.segment, p.tsMin, $0) } }
+        let planned = plan().flatMap { p in p.rowGroups.map { Item(segment: p.segment, tsMin: p.tsMin, group: $0, hash: p.hash) } }
+        let items = try reuse.map { r in try planned.filter { try !r($0) } } ?? planned
+        func hand(_ item: Item, _ batch: Batch?) throws -> Bool {
+            if let rowGroup { try rowGroup(item, batch); return true }
+            if let batch { return try visit(batch) }
+            return true
+        }
         if threads <= 1 || items.count < 2 || filterReadsBodies {
-            for (seg, tsMin, g) in items {
-                stats.rowsRead += seg.footer.rowGroups[g].rowCount
-                if let batch = try load(seg, tsMin, g), try !visit(batch) { return }
+            for item in items {
+                stats.rowsRead += item.segment.footer.rowGroups[item.group].rowCount
+                if try !hand(item, try load(item.segment, item.tsMin, item.group)) { return }
             }
         } else {
             let pipeline = ScanPipeline(count: items.count, threads: threads) { [self] k in
-                try load(items[k].0, items[k].1, items[k].2)
+                try load(items[k].segment, items[k].tsMin, items[k].group)
             }
             defer { pipeline.finish() }
             for k in items.indices {
-                stats.rowsRead += items[k].0.footer.rowGroups[items[k].2].rowCount
-                if let batch = try pipeline.take(k), try !visit(batch) { return }
+                stats.rowsRead += items[k].segment.footer.rowGroups[items[k].group].rowCount
+                if try !hand(items[k], try pipeline.take(k)) { return }
             }
         }
         let live = snapshot.unpublished.filter { $0.tsStart >= cutoff }
@@ -96,6 +119,24 @@ public final class StoreScan: @unchecked Sendable {
 
     var filterColumns: Set<Int> { filter?.columnsRead ?? [] }
 
+    /// The filter's terms left to evaluate on a row group: those its zone maps do not prove
+    /// true for every row.
+    func residualTerms(_ seg: SegmentReader, _ g: Int) -> [BoundExpr] {
+        let pages = seg.footer.rowGroups[g].pages
+        return terms.filter { t in
+            guard let p = t.predicate, let c = seg.footer.columnIndex(p.column) else { return true }
+            return !p.alwaysMatches(pages[c].zone)
+        }.map(\.term)
+    }
+
+    /// What a row group's result depends on besides the query's text: the segment's content,
+    /// the row group and its residual filter terms. nil when it depends on more (rows past
+    /// retention are cut by the clock).
+    func reuseKey(_ item: Item) -> String? {
+        guard item.tsMin >= snapshot.retentionCutoff else { return nil }
+        return "\(item.hash)#\(item.group)|\(residualTerms(item.segment, item.group))"
+    }
+
     var filterReadsBodies: Bool {
         let f = filterColumns
         return columns.enumerated().contains { f.contains($0.offset) && Self.bodyColumns.contains($0.element) }
@@ -107,12 +148,7 @@ public final class StoreScan: @unchecked Sendable {
     func load(_ seg: SegmentReader, _ tsMin: Int64, _ g: Int) throws -> Batch? {
         let cutoff = snapshot.retentionCutoff
         let rows = seg.footer.rowGroups[g].rowCount
-        // Drop the terms this row group's zone maps prove true for every row.
-        let pages = seg.footer.rowGroups[g].pages
-        let residual = terms.filter { t in
-            guard let p = t.predicate, let c = seg.footer.columnIndex(p.column) else { return true }
-            return !p.alwaysMatches(pages[c].zone)
-        }.map(\.term)
+        let residual = residualTerms(seg, g)
         let filter = residual.isEmpty ? nil : residual.dropFirst().reduce(residual[0]) { BoundExpr.and($0, $1) }
         let filterColumns = filter?.columnsRead ?? []
         var keep: [Int]? = nil

@@ -39,6 +39,16 @@ public struct IncidentDetector: Sendable {
         return (providerLevel + modelLevel).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
     }
 
+    /// The time condition; relative to now() when it ends now, so that the query's text stays
+    /// the same from one dashboard frame to the next (and its row groups' aggregates are kept).
+    func window(from: Int64, until: Int64) -> String {
+        let back = until - from
+        if until == engine.now, back % 1_000_000 == 0 {
+            return "ts_start >= now() - INTERVAL '\(back / 1_000_000) seconds' AND ts_start < now()"
+        }
+        return "ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'"
+    }
+
     func detect(byModel: Bool, since: Int64, until: Int64) throws -> [Incident] {
         let from = since - Int64(settings.baselineMinutes) * Self.minute
         let scope = byModel ? "provider, coalesce(model, '(none)')" : "provider, ''"
@@ -46,7 +56,7 @@ public struct IncidentDetector: Sendable {
             SELECT \(scope), time_bucket(INTERVAL '1 minute', ts_start) AS m, count(*),
                    count_if(\(Self.failed)), quantile_cont(latency_ms, 0.95),
                    sum(CASE WHEN \(Self.failed) THEN coalesce(cost_usd, 0) ELSE 0 END)
-            FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'
+            FROM spans WHERE \(window(from: from, until: until))
             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
             """
         var incidents: [Incident] = []

@@ -1,0 +1,71 @@
+/// Folding one aggregate state into another: `map[g]` is the group in `self` of group `g` in
+/// `other` (same aggregate, same argument). Lets a row group's partial aggregate be kept and
+/// reused (`PartialAggregateCache`) instead of reading the row group again.
+protocol MergeableAccumulator: Accumulator {
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) throws
+}
+
+extension CountAccumulator: MergeableAccumulator {
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
+        let o = other as! CountAccumulator
+        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+        for (g, n) in o.counts.enumerated() { counts[Int(map[g])] += n }
+    }
+}
+
+extension CountIfAccumulator: MergeableAccumulator {
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
+        let o = other as! CountIfAccumulator
+        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+        for (g, n) in o.counts.enumerated() { counts[Int(map[g])] += n }
+    }
+}
+
+extension IntSumAccumulator: MergeableAccumulator {
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) throws {
+        let o = other as! IntSumAccumulator
+        try update([], groupCount: groupCount, nil)
+        for g in o.sums.indices {
+            let m = Int(map[g])
+            let (v, overflow) = sums[m].addingReportingOverflow(o.sums[g])
+            if overflow { throw QueryError("Overflow in sum of BIGINT") }
+            sums[m] = v
+            counts[m] += o.counts[g]
+        }
+    }
+}
+
+extension DoubleSumAccumulator: MergeableAccumulator {
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
+        let o = other as! DoubleSumAccumulator
+        update([], groupCount: groupCount, nil)
+        for g in o.sums.indices where o.counts[g] > 0 {
+            let m = Int(map[g])
+            sums[m] += o.sums[g]
+            counts[m] += o.counts[g]
+        }
+    }
+}
+
+extension ExtremeAccumulator: MergeableAccumulator {
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
+        let o = other as! ExtremeAccumulator
+        update([], groupCount: groupCount, nil)
+        for (g, v) in o.best.enumerated() where !v.isNull {
+            let m = Int(map[g])
+            if function == .anyValue { if best[m].isNull { best[m] = v } } else { offer(m, v, function == .max) }
+        }
+    }
+}
+
+extension QuantileAccumulator: MergeableAccumulator {
+    /// The feeding quantile merges the shared values; the others share them already.
+    func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
+        values.grow(groupCount)
+        guard feeds else { return }
+        let o = (other as! QuantileAccumulator).values
+        if values.isInt == nil { values.isInt = o.isInt }
+        for g in o.ints.indices where !o.ints[g].isEmpty { values.ints[Int(map[g])] += o.ints[g] }
+        for g in o.doubles.indices where !o.doubles[g].isEmpty { values.doubles[Int(map[g])] += o.doubles[g] }
+    }
+}

@@ -1,0 +1,45 @@
+/// The running GROUP BY of one query: the groups seen so far and every aggregate's state.
+/// `AggregateSink` feeds one from the scan; a row group's own state can be kept and merged
+/// into another query's (`PartialAggregateCache`).
+final class AggregateState {
+    let plan: AggregatePlan
+    let table: GroupTable
+    let accumulators: [Accumulator]
+
+    init(plan: AggregatePlan) {
+        self.plan = plan
+        table = GroupTable(keyTypes: plan.keys.map(\.type))
+        var shared: [String: GroupValues] = [:]
+        accumulators = plan.aggregates.map { $0.makeAccumulator(shared: &shared) }
+    }
+
+    /// Whether states of this plan can be merged (DISTINCT aggregates keep sets; they cannot).
+    static func mergeable(_ plan: AggregatePlan) -> Bool { !plan.aggregates.contains { $0.distinct } }
+
+    func consume(_ b: Batch) throws {
+        let keys = try plan.keys.map { try Evaluator.evaluate($0, b) }
+        let groups = table.groups(keys, rows: b.count)
+        let n = table.count
+        for (a, spec) in zip(accumulators, plan.aggregates) {
+            try a.update(groups, groupCount: n, try spec.argument.map { try Evaluator.evaluate($0, b) })
+        }
+    }
+
+    /// Adds `other` (a state of the same plan) to this one; `other` is only read.
+    func merge(_ other: AggregateState) throws {
+        let map = plan.keys.isEmpty ? [0] : table.groups(other.keyColumns, rows: other.table.count)
+        let n = table.count
+        for (a, b) in zip(accumulators, other.accumulators) {
+            try (a as! MergeableAccumulator).merge(b, map: map, groupCount: n)
+        }
+    }
+
+    /// The groups' keys as columns, built once (a kept state is merged frame after frame).
+    lazy var keyColumns: [Vector] = table.keyColumns()
+
+    /// Keys, then one column per aggregate, a row per group.
+    func finish() -> Batch {
+        let n = table.count
+        return Batch(columns: table.keyColumns() + accumulators.map { $0.finish(groupCount: n) }, count: n)
+    }
+}
