@@ -14,7 +14,7 @@ struct Plumb: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, QueryCommand.self, TailCommand.self, DashCommand.self, IncidentsCommand.self,
-            DigestCommand.self, ImportCommand.self, VerifyCommand.self,
+            DigestCommand.self, DemoCommand.self, ImportCommand.self, VerifyCommand.self,
         ]
     )
 

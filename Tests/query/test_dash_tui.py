@@ -6,11 +6,15 @@ non-UTF-8 locale are honoured."""
 import json
 import re
 import shlex
+import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import NOW, PLUMB, plumb_query
-from tmux_pane import Pane
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from tmux_pane import Pane  # noqa: E402
 
 WIDTH, HEIGHT = 140, 80
 WINDOW = "ts_start >= TIMESTAMP '2026-10-30 00:00:00' AND ts_start <= TIMESTAMP '2026-10-31 00:00:00'"

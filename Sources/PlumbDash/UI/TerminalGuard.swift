@@ -5,6 +5,8 @@ import Glibc
 // Set once before curses starts, read by signal handlers (which may not take locks).
 nonisolated(unsafe) private var savedModes = termios()
 nonisolated(unsafe) private var guarding = false
+// Child processes to stop with us (`plumb demo`'s servers): a fixed array, readable in a handler.
+nonisolated(unsafe) private var children: (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
 
 /// Puts the terminal back as it was if the dashboard dies: on Ctrl-C, SIGTERM and SIGHUP it
 /// restores the terminal and exits; on a crash (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT,
@@ -32,6 +34,17 @@ public enum TerminalGuard {
         for s in exitSignals + crashSignals { signal(s, SIG_DFL) }
     }
 
+    /// Processes sent SIGTERM when a signal ends this one (at most four).
+    public static func alsoStop(_ pids: [Int32]) {
+        let p = pids + [0, 0, 0, 0]
+        children = (p[0], p[1], p[2], p[3])
+    }
+
+    /// Ends the children (async-signal-safe: `kill` only).
+    static func stopChildren() {
+        for pid in [children.0, children.1, children.2, children.3] where pid > 0 { kill(pid, SIGTERM) }
+    }
+
     /// Leave the alternate screen, show the cursor, reset colours and keypad mode, and restore
     /// the saved line discipline (echo, canonical input).
     static func restore() {
@@ -44,11 +57,13 @@ public enum TerminalGuard {
 
 private func onExitSignal(_ sig: Int32) {
     TerminalGuard.restore()
+    TerminalGuard.stopChildren()
     _exit(128 + sig)
 }
 
 private func onCrashSignal(_ sig: Int32) {
     TerminalGuard.restore()
+    TerminalGuard.stopChildren()
     signal(sig, SIG_DFL)
     raise(sig)
 }
