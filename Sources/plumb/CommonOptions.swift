@@ -54,6 +54,3 @@ func printError(_ message: String) {
 }
 
 /// Subcommands whose issue has not landed yet say so and exit 2.
-func notAvailableYet(_ command: String, issue: Int) -> Never {
-    fail("'plumb \(command)' is not available yet in this build (planned in issue #\(issue))", code: 2)
-}

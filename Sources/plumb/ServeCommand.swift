@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlumbCore
+import PlumbDigest
 import PlumbProxy
 import PlumbStore
 
@@ -25,6 +26,19 @@ struct ServeCommand: AsyncParsableCommand {
         let store: SpanStore
         do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
+        // Scheduled digests ([digest] with a time): sent from the catalog's record of what went out.
+        var scheduler: DigestScheduler? = nil
+        do {
+            let d = try DigestSettings(config: config)
+            if let time = d.time {
+                let s = DigestScheduler(directory: dir, settings: d, schedule: try DigestSchedule(kind: d.kind, time: time, timezone: d.timezone)) {
+                    printError("plumb serve: \($0)")
+                }
+                s.start()
+                scheduler = s
+            }
+        } catch { try? store.close(); fail("\(error)") }
+        defer { scheduler?.stop() }
         let server: ProxyServer
         do { server = try ProxyServer(settings: settings, store: store) } catch { fail("\(error)") }
         do {

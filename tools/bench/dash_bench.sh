@@ -58,7 +58,8 @@ for board in overview incidents spend providers tail; do
   tmux -L plumb-dash-bench kill-server 2>/dev/null || true
   tmux -L plumb-dash-bench new-session -d -x 160 -y 50 "LANG=C.UTF-8 $bin/plumb dash --data $data $board"
   sleep 1
-  pid=$(pgrep -f "plumb dash --data $data $board" | head -1)
+  pid=$(pgrep -f "^$bin/plumb dash --data $data $board" | head -1)
+  [ -n "$pid" ] || { echo "dashboard=$board: plumb dash did not start"; continue; }
   sleep 19
   ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
   a=$(ticks); sleep "$measure"; b=$(ticks)

@@ -18,6 +18,8 @@ public final class PartialAggregateCache: @unchecked Sendable {
     /// By query, then by row group key; with the run that last used it.
     private var entries: [String: [String: (state: AggregateState, run: Int)]] = [:]
     private var runs: [String: Int] = [:]
+    /// Per query, the kept states of a set of row groups merged into one.
+    private var combinedStates: [String: (keys: Set<String>, state: AggregateState)] = [:]
     /// Runs of any query so far, and when each query last ran: a query not run again within
     /// `forgetAfter` runs of others (its text changed, the dashboard closed) is dropped.
     private var clock = 0
@@ -34,7 +36,9 @@ public final class PartialAggregateCache: @unchecked Sendable {
         clock += 1
         lastRun[query] = clock
         if clock % 64 == 0 {
-            for (q, t) in lastRun where clock - t > forgetAfter { lastRun[q] = nil; runs[q] = nil; entries[q] = nil }
+            for (q, t) in lastRun where clock - t > forgetAfter {
+                lastRun[q] = nil; runs[q] = nil; entries[q] = nil; combinedStates[q] = nil
+            }
         }
         runs[query, default: 0] += 1
         return runs[query]!
@@ -59,6 +63,16 @@ public final class PartialAggregateCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         entries[query] = entries[query]?.filter { $0.value.run == run }
         if entries[query]?.isEmpty == true { entries[query] = nil }
+    }
+
+    func combined(_ query: String) -> (keys: Set<String>, state: AggregateState)? {
+        lock.lock(); defer { lock.unlock() }
+        return combinedStates[query]
+    }
+
+    func setCombined(_ query: String, _ keys: Set<String>, _ state: AggregateState) {
+        lock.lock(); defer { lock.unlock() }
+        combinedStates[query] = (keys, state)
     }
 
     /// Row group states held.

@@ -74,9 +74,10 @@ public final class QueryExecutor {
         let query = cacheKey + "\u{0}\(plan.keys)\u{0}\(plan.aggregates)"
         let run = cache.begin(query)
         defer { cache.end(query, run: run) }
+        var reused: [(key: String, state: AggregateState)] = []
         try scan.scan(threads: threads, reuse: { item in
             guard let key = scan.reuseKey(item), let kept = cache.state(query, key, run: run) else { return false }
-            try sink.state.merge(kept)
+            reused.append((key, kept))
             return true
         }, rowGroup: { item, batch in
             guard let key = scan.reuseKey(item) else {
@@ -91,6 +92,18 @@ public final class QueryExecutor {
             cache.keep(query, key, own, run: run)
             try sink.state.merge(own)
         }) { try sink.consume($0) }
+        // The kept row groups, mostly the same from one run to the next, are merged as one
+        // combined state, rebuilt only when one of its row groups is no longer needed.
+        let keys = Set(reused.map(\.key))
+        var base = cache.combined(query)
+        if base == nil || !base!.keys.isSubset(of: keys) {
+            let combined = AggregateState(plan: plan)
+            for r in reused { try combined.merge(r.state) }
+            base = (keys, combined)
+            cache.setCombined(query, keys, combined)
+        }
+        try sink.state.merge(base!.state)
+        for r in reused where !base!.keys.contains(r.key) { try sink.state.merge(r.state) }
     }
 
     /// Every result row in one go (for the HTTP endpoint and tests).

@@ -1,1 +1,0 @@
-// PlumbDigest: built in a later issue (see issues list).
