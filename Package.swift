@@ -73,6 +73,7 @@ let package = Package(
         .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbProxy", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PlumbQueryTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbTestSupport"]),
         .testTarget(name: "PlumbDashTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDash", "PlumbTestSupport"]),
+        .testTarget(name: "PlumbDigestTests", dependencies: ["PlumbCore", "PlumbDigest"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
     ]
 )

@@ -49,9 +49,10 @@ enum DashBench {
             let sorted = times.sorted()
             guard !sorted.isEmpty else { continue }
             let p99 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
-            print(String(format: "dashboard=%@ range=%@ first_ms=%.1f median_ms=%.1f p99_ms=%.1f frames=%d kept_row_groups=%d",
+            let c = session.engine.cache
+            print(String(format: "dashboard=%@ range=%@ first_ms=%.1f median_ms=%.1f p99_ms=%.1f frames=%d kept_row_groups=%d hits=%d misses=%d rebuilds=%d",
                          board.name as NSString, session.range as NSString, first, sorted[sorted.count / 2], p99, sorted.count,
-                         session.engine.cache?.count ?? 0))
+                         c?.count ?? 0, c?.hits ?? 0, c?.misses ?? 0, c?.rebuilds ?? 0))
         }
         return 0
     }

@@ -67,6 +67,5 @@ for board in overview incidents spend providers tail; do
   awk -v a="$a" -v b="$b" -v hz="$hz" -v s="$measure" -v d="$board" 'BEGIN { printf "dashboard=%s cpu_pct=%.2f\n", d, (b - a) / hz / s * 100 }'
   tmux -L plumb-dash-bench kill-server
 done
+echo "== load: $($bin/plumb query --data "$data" --format csv "SELECT round(count(*) / 60.0) AS spans_per_s FROM spans WHERE ts_start >= now() - INTERVAL '70 seconds' AND ts_start < now() - INTERVAL '10 seconds'" | tail -1) spans/s landed over the last minute"
 kill "$wrk_pid" 2>/dev/null || true
-wait "$wrk_pid" 2>/dev/null || true
-echo "== load: $(grep -E 'paced:' "$work/wrk.log" || tail -2 "$work/wrk.log")"

@@ -27,7 +27,7 @@ public enum DigestTarget: Sendable, Equatable {
     public static func redacted(_ url: String) -> String {
         guard var c = URLComponents(string: url) else { return "(unparseable URL)" }
         c.user = nil; c.password = nil; c.query = nil
-        if c.host == "hooks.slack.com" { c.path = "/services/…" }
+        if c.host == "hooks.slack.com" { c.path = "/services/redacted" }
         return c.string ?? "(URL)"
     }
 }

@@ -3,9 +3,16 @@
 /// reused (`PartialAggregateCache`) instead of reading the row group again.
 protocol MergeableAccumulator: Accumulator {
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) throws
+    /// An independent copy; quantiles sharing values in `self` share the copy's in the copy
+    /// (`values` maps each original to its copy).
+    func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator
 }
 
 extension CountAccumulator: MergeableAccumulator {
+    func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
+        let c = CountAccumulator(star: star); c.counts = counts; return c
+    }
+
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
         let o = other as! CountAccumulator
         if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
@@ -14,6 +21,10 @@ extension CountAccumulator: MergeableAccumulator {
 }
 
 extension CountIfAccumulator: MergeableAccumulator {
+    func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
+        let c = CountIfAccumulator(); c.counts = counts; return c
+    }
+
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
         let o = other as! CountIfAccumulator
         if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
@@ -22,6 +33,10 @@ extension CountIfAccumulator: MergeableAccumulator {
 }
 
 extension IntSumAccumulator: MergeableAccumulator {
+    func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
+        let c = IntSumAccumulator(average: average); c.sums = sums; c.counts = counts; return c
+    }
+
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) throws {
         let o = other as! IntSumAccumulator
         try update([], groupCount: groupCount, nil)
@@ -36,6 +51,10 @@ extension IntSumAccumulator: MergeableAccumulator {
 }
 
 extension DoubleSumAccumulator: MergeableAccumulator {
+    func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
+        let c = DoubleSumAccumulator(average: average); c.sums = sums; c.counts = counts; return c
+    }
+
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
         let o = other as! DoubleSumAccumulator
         update([], groupCount: groupCount, nil)
@@ -48,6 +67,10 @@ extension DoubleSumAccumulator: MergeableAccumulator {
 }
 
 extension ExtremeAccumulator: MergeableAccumulator {
+    func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
+        let c = ExtremeAccumulator(function: function, type: type); c.best = best; return c
+    }
+
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
         let o = other as! ExtremeAccumulator
         update([], groupCount: groupCount, nil)
@@ -59,6 +82,16 @@ extension ExtremeAccumulator: MergeableAccumulator {
 }
 
 extension QuantileAccumulator: MergeableAccumulator {
+    func copy(values copies: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
+        let id = ObjectIdentifier(values)
+        let shared = copies[id] ?? {
+            let v = GroupValues(); v.doubles = values.doubles; v.ints = values.ints; v.isInt = values.isInt
+            copies[id] = v
+            return v
+        }()
+        return QuantileAccumulator(fraction: fraction, continuous: continuous, type: type, values: shared, feeds: feeds)
+    }
+
     /// The feeding quantile merges the shared values; the others share them already.
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
         values.grow(groupCount)

@@ -6,7 +6,8 @@ final class AggregateSink: RowSink {
     let having: BoundExpr?
     let next: RowSink
     let prepare: (inout Batch) -> Void
-    let state: AggregateState
+    /// Replaced, before any row, by a copy of kept partial aggregates (`PartialAggregateCache`).
+    var state: AggregateState
 
     init(plan: AggregatePlan, having: BoundExpr?, next: RowSink, prepare: @escaping (inout Batch) -> Void) {
         self.plan = plan; self.having = having; self.next = next; self.prepare = prepare

@@ -6,6 +6,17 @@ final class AggregateState {
     let table: GroupTable
     let accumulators: [Accumulator]
 
+    init(plan: AggregatePlan, table: GroupTable, accumulators: [Accumulator]) {
+        self.plan = plan; self.table = table; self.accumulators = accumulators
+    }
+
+    /// An independent copy of a mergeable state (cheap: arrays are shared until written).
+    func copy() -> AggregateState {
+        var values: [ObjectIdentifier: GroupValues] = [:]
+        return AggregateState(plan: plan, table: table.copy(),
+                              accumulators: accumulators.map { ($0 as! MergeableAccumulator).copy(values: &values) })
+    }
+
     init(plan: AggregatePlan) {
         self.plan = plan
         table = GroupTable(keyTypes: plan.keys.map(\.type))

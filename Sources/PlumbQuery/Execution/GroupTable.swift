@@ -17,6 +17,9 @@ final class GroupTable {
     private var gridRows = 0
     private var pairs: [UInt64: Int32] = [:]
     private var tuples: [[UInt32]: Int32] = [:]
+    /// Three keys, each number under 2^21: packed into one integer (e.g. provider, model, minute).
+    private var triples: [UInt64: Int32] = [:]
+    private var triplesOverflowed = false
     /// For each group, the per-column numbers of its key.
     private(set) var groupKeys: [[UInt32]] = []
     let keyTypes: [SQLType]
@@ -31,6 +34,16 @@ final class GroupTable {
     }
 
     var count: Int { keyTypes.isEmpty ? 1 : groupKeys.count }
+
+    /// An independent copy (arrays are shared until one side changes them).
+    func copy() -> GroupTable {
+        let t = GroupTable(keyTypes: keyTypes)
+        t.keyValues = keyValues; t.interned = interned; t.intInterned = intInterned; t.stringInterned = stringInterned
+        t.lastDictionary = lastDictionary; t.nullID = nullID; t.single = single; t.grid = grid; t.gridShift = gridShift
+        t.gridRows = gridRows; t.pairs = pairs; t.tuples = tuples; t.triples = triples; t.triplesOverflowed = triplesOverflowed
+        t.groupKeys = groupKeys
+        return t
+    }
 
     /// The number of value `v` in key column `column`. Strings and integers have their own
     /// tables (the fast paths below use them directly), so a value gets one number whichever
@@ -161,7 +174,23 @@ final class GroupTable {
                     out[r] = g
                 }
             }
+        case 3 where !triplesOverflowed && ids.allSatisfy({ $0.allSatisfy { $0 < 1 << 21 } }):
+            let a = ids[0], b = ids[1], c = ids[2]
+            for r in 0..<rows {
+                let packed = UInt64(a[r]) | UInt64(b[r]) << 21 | UInt64(c[r]) << 42
+                if let g = triples[packed] { out[r] = g; continue }
+                let g = Int32(groupKeys.count)
+                triples[packed] = g
+                groupKeys.append([a[r], b[r], c[r]])
+                out[r] = g
+            }
         default:
+            if keys.count == 3 && !triplesOverflowed {
+                // A key number past 2^21: the groups move to the general table, for good.
+                triplesOverflowed = true
+                for (packed, g) in triples { tuples[[UInt32(packed & 0x1F_FFFF), UInt32(packed >> 21 & 0x1F_FFFF), UInt32(packed >> 42)]] = g }
+                triples = [:]
+            }
             var key = [UInt32](repeating: 0, count: keys.count)
             for r in 0..<rows {
                 for k in 0..<keys.count { key[k] = ids[k][r] }

@@ -27,6 +27,8 @@ public final class PartialAggregateCache: @unchecked Sendable {
     let forgetAfter = 500
     public private(set) var hits = 0
     public private(set) var misses = 0
+    /// Times a combined state was built (its row groups changed).
+    public private(set) var rebuilds = 0
 
     public init() {}
 
@@ -73,6 +75,7 @@ public final class PartialAggregateCache: @unchecked Sendable {
     func setCombined(_ query: String, _ keys: Set<String>, _ state: AggregateState) {
         lock.lock(); defer { lock.unlock() }
         combinedStates[query] = (keys, state)
+        rebuilds += 1
     }
 
     /// Row group states held.

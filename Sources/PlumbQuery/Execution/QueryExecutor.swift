@@ -75,11 +75,30 @@ public final class QueryExecutor {
         let run = cache.begin(query)
         defer { cache.end(query, run: run) }
         var reused: [(key: String, state: AggregateState)] = []
+        // The kept row groups, mostly the same from one run to the next, are kept merged as one
+        // combined state (rebuilt when one of its row groups is no longer needed); a copy of it
+        // starts this run's state, before any row arrives.
+        var started = false
+        func start() throws {
+            guard !started else { return }
+            started = true
+            let keys = Set(reused.map(\.key))
+            var base = cache.combined(query)
+            if base == nil || !base!.keys.isSubset(of: keys) {
+                let combined = AggregateState(plan: plan)
+                for r in reused { try combined.merge(r.state) }
+                base = (keys, combined)
+                cache.setCombined(query, keys, combined)
+            }
+            sink.state = base!.state.copy()
+            for r in reused where !base!.keys.contains(r.key) { try sink.state.merge(r.state) }
+        }
         try scan.scan(threads: threads, reuse: { item in
             guard let key = scan.reuseKey(item), let kept = cache.state(query, key, run: run) else { return false }
             reused.append((key, kept))
             return true
         }, rowGroup: { item, batch in
+            try start()
             guard let key = scan.reuseKey(item) else {
                 if let batch { _ = try sink.consume(batch) }
                 return
@@ -91,19 +110,8 @@ public final class QueryExecutor {
             }
             cache.keep(query, key, own, run: run)
             try sink.state.merge(own)
-        }) { try sink.consume($0) }
-        // The kept row groups, mostly the same from one run to the next, are merged as one
-        // combined state, rebuilt only when one of its row groups is no longer needed.
-        let keys = Set(reused.map(\.key))
-        var base = cache.combined(query)
-        if base == nil || !base!.keys.isSubset(of: keys) {
-            let combined = AggregateState(plan: plan)
-            for r in reused { try combined.merge(r.state) }
-            base = (keys, combined)
-            cache.setCombined(query, keys, combined)
-        }
-        try sink.state.merge(base!.state)
-        for r in reused where !base!.keys.contains(r.key) { try sink.state.merge(r.state) }
+        }) { try start(); return try sink.consume($0) }
+        try start()
     }
 
     /// Every result row in one go (for the HTTP endpoint and tests).

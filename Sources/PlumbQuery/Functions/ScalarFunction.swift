@@ -32,6 +32,8 @@ public enum ScalarFunction: String, Sendable, CaseIterable {
                 for i in ts.indices where args[1].isValid(i) { out[i] = try TimeMath.bucket(w, ts[i]) }
                 return Vector(type: .timestamp, data: .int(out), validity: args[1].validity)
             }
+        case .coalesce where t == .varchar:
+            if let v = Self.coalesceStrings(args, count: n) { return v }
         default: break
         }
         return try Evaluator.rowWise(t, args, count: n, nullsIn: nullsIn) { try apply($0, t) }

@@ -57,29 +57,28 @@ public struct IncidentDetector: Sendable {
                    count_if(\(Self.failed)), quantile_cont(latency_ms, 0.95),
                    sum(CASE WHEN \(Self.failed) THEN coalesce(cost_usd, 0) ELSE 0 END)
             FROM spans WHERE \(window(from: from, until: until))
-            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            GROUP BY 1, 2, 3
             """
-        var incidents: [Incident] = []
-        var current: (provider: String, model: String, buckets: [Bucket])? = nil
-        func flush() {
-            guard let c = current else { return }
-            incidents += judge(c.buckets, provider: c.provider, model: byModel ? c.model : nil, since: since, until: until)
-        }
-        for row in try engine.collect(sql).rows {
-            guard case .string(let p) = row[0], case .string(let m) = row[1], case .timestamp(let t) = row[2],
-                  case .int(let n) = row[3], case .int(let f) = row[4] else { continue }
-            var p95: Double? = nil
-            if case .double(let d) = row[5] { p95 = d }
-            var cost = 0.0
-            if case .double(let c) = row[6] { cost = c }
-            let b = Bucket(minute: t, requests: n, failed: f, p95: p95, failedCost: cost)
-            if current?.provider != p || current?.model != m {
-                flush()
-                current = (p, m, [])
+        // Rows come unordered (sorting ~10^5 group rows by strings would cost more than the
+        // rest): they are collected per scope here and put in time order per scope.
+        var scopes: [String: (provider: String, model: String, buckets: [Bucket])] = [:]
+        for batch in try engine.collect(sql).batches {
+            let c = batch.columns
+            for r in 0..<batch.count {
+                guard case .string(let p) = c[0].value(at: r), case .string(let m) = c[1].value(at: r),
+                      case .timestamp(let t) = c[2].value(at: r), case .int(let n) = c[3].value(at: r),
+                      case .int(let f) = c[4].value(at: r) else { continue }
+                let p95 = c[5].isValid(r) ? c[5].value(at: r).asDouble : nil
+                let cost = c[6].isValid(r) ? (c[6].value(at: r).asDouble ?? 0) : 0
+                scopes[p + "\u{0}" + m, default: (p, m, [])].buckets.append(Bucket(minute: t, requests: n, failed: f, p95: p95, failedCost: cost))
             }
-            current!.buckets.append(b)
         }
-        flush()
+        var incidents: [Incident] = []
+        for key in scopes.keys.sorted() {
+            let scope = scopes[key]!
+            incidents += judge(scope.buckets.sorted { $0.minute < $1.minute }, provider: scope.provider,
+                               model: byModel ? scope.model : nil, since: since, until: until)
+        }
         return incidents
     }
 
@@ -103,7 +102,9 @@ public struct IncidentDetector: Sendable {
         var normalRequests: Int64 = 0, normalFailed: Int64 = 0
         for b in buckets {
             good.removeAll { $0.minute < b.minute - Int64(s.baselineMinutes) * Self.minute }
-            let baseline = good.count >= 10 ? median(good.map(\.p95)) : nil
+            // The trailing median only where a minute could be slow (enough requests for a p95).
+            let needsBaseline = b.requests >= Int64(s.latencyMinRequests) && b.p95 != nil && good.count >= 10
+            let baseline = needsBaseline ? median(good.map(\.p95)) : nil
             let failing = b.failed > 0 && Double(b.failed) / Double(b.requests) >= s.errorRate
             let isSlow = slow(b, baseline: baseline)
             if !failing {
