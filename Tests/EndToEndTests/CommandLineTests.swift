@@ -87,16 +87,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(bad.stdout.contains("FAIL \(segs[0])"), bad.stdout)
     }
 
-    func testClearErrorsAndPendingCommands() throws {
+    func testClearErrors() throws {
         let missing = try PlumbProcess.run(["verify", "--data", tmp + "/nothing"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr, "plumb: error: no Plumb data directory at \(tmp)/nothing (catalog.sqlite not found)\n")
         let noFile = try PlumbProcess.run(["import", "--data", tmp + "/d", tmp + "/absent.jsonl"])
         XCTAssertEqual(noFile.status, 1)
         XCTAssertTrue(noFile.stderr.hasPrefix("plumb: error: cannot read"), noFile.stderr)
-        let digest = try PlumbProcess.run(["digest"])
-        XCTAssertEqual(digest.status, 2)
-        XCTAssertTrue(digest.stderr.contains("not available yet"), digest.stderr)
+        let digest = try PlumbProcess.run(["digest", "--data", tmp + "/nothing"])
+        XCTAssertEqual(digest.status, 1)
+        XCTAssertEqual(digest.stderr, "plumb: error: no Plumb data directory at \(tmp)/nothing (catalog.sqlite not found)\n")
+        let demo = try PlumbProcess.run(["demo"])
+        XCTAssertEqual(demo.status, 1)
+        XCTAssertTrue(demo.stderr.contains("needs a terminal; use --no-dash"), demo.stderr)
         let dash = try PlumbProcess.run(["dash", "--data", tmp + "/d"])
         XCTAssertEqual(dash.status, 1)
         XCTAssertTrue(dash.stderr.contains("needs a terminal; use --once"), dash.stderr)
