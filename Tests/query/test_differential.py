@@ -115,6 +115,11 @@ QUERIES = [
     "SELECT span_id, ttft_ms FROM spans ORDER BY ttft_ms NULLS FIRST, span_id LIMIT 10",
     "SELECT span_id, ttft_ms FROM spans ORDER BY ttft_ms DESC NULLS LAST, span_id LIMIT 10",
     "SELECT span_id, ttft_ms FROM spans ORDER BY ttft_ms, span_id DESC LIMIT 10",
+    # top-k read newest (or best) row groups first and stop early: the same rows as a full sort
+    "SELECT ts_end, span_id, status FROM spans WHERE status >= 500 ORDER BY ts_end DESC, span_id LIMIT 25",
+    "SELECT ts_start, span_id FROM spans WHERE ts_start >= TIMESTAMP '2026-10-20 00:00:00' ORDER BY ts_start, span_id LIMIT 30",
+    "SELECT span_id, input_tokens FROM spans ORDER BY input_tokens DESC, span_id LIMIT 200",
+    "SELECT span_id, status FROM spans ORDER BY status, span_id DESC LIMIT 7",
     "SELECT span_id FROM spans ORDER BY span_id DESC LIMIT 5 OFFSET 39990",
     "SELECT span_id FROM spans ORDER BY span_id LIMIT 0",
     "SELECT DISTINCT provider FROM spans ORDER BY provider",

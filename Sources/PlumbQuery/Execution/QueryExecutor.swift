@@ -58,6 +58,10 @@ public final class QueryExecutor {
             let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
             if let cache, let aggregate = sink as? AggregateSink, AggregateState.mergeable(aggregate.plan) {
                 try runReusing(scan, aggregate, cache)
+            } else if let sort = sink as? SortSink, q.limit != nil, !q.distinct, let first = q.order.first,
+                      case .column(let i, let type) = first.expr, [.bigint, .double, .timestamp].contains(type),
+                      !StoreScan.bodyColumns.contains(q.scanColumns[i]) {
+                try scan.scanTopK(column: q.scanColumns[i], descending: first.descending, bound: { sort.firstKeyBound() }) { try sort.consume($0) }
             } else {
                 try scan.run(threads: threads) { try sink.consume($0) }
             }

@@ -108,6 +108,23 @@ final class SortSink: RowSink {
         return out
     }
 
+    /// With a LIMIT and a numeric first sort key (NULLS LAST): once the rows held are enough,
+    /// the k-th best value of that key among them. A row worse than it cannot enter the result
+    /// (a tie still can, through the later keys). nil until then.
+    func firstKeyBound() -> Double? {
+        guard let keep, keep > 0, !distinct, let first = order.first, !first.nullsFirst, rows >= keep,
+              [.bigint, .double, .timestamp].contains(first.expr.type) else { return nil }
+        var values: [Double] = []
+        for part in columns[projections.count] {
+            let x = Columns.doubles(part)
+            for i in x.indices where part.isValid(i) { if x[i].isNaN { return nil }; values.append(x[i]) }
+        }
+        guard values.count >= keep else { return nil }
+        let pos = first.descending ? values.count - keep : keep - 1
+        Selection.select(&values, pos, <)
+        return values[pos]
+    }
+
     var types: [SQLType] { projections.map(\.type) + order.map(\.expr.type) }
 
     func merged() -> [Vector] {

@@ -19,7 +19,7 @@ public final class StoreScan: @unchecked Sendable {
     let predicates: [ZonePredicate]
     let filter: BoundExpr?
     let bodies: BodyFetch?
-    public private(set) var stats = ScanStats()
+    public internal(set) var stats = ScanStats()
     /// The filter's AND terms and the zone predicates they imply: a term whose predicate a row
     /// group's zone map proves true for every row is not evaluated there.
     let terms: [(term: BoundExpr, predicate: ZonePredicate?)]
@@ -105,6 +105,12 @@ public final class StoreScan: @unchecked Sendable {
                 if try !hand(items[k], try pipeline.take(k)) { return }
             }
         }
+        _ = try scanUnpublished(visit)
+    }
+
+    /// The spans not yet in a segment, filtered, in batches; false when `visit` stopped.
+    func scanUnpublished(_ visit: (Batch) throws -> Bool) throws -> Bool {
+        let cutoff = snapshot.retentionCutoff
         let live = snapshot.unpublished.filter { $0.tsStart >= cutoff }
         var start = 0
         while start < live.count {
@@ -113,8 +119,9 @@ public final class StoreScan: @unchecked Sendable {
             stats.rowsRead += chunk.count
             var batch = unpublishedBatch(chunk)
             if let filter { batch = batch.gather(Evaluator.selected(try Evaluator.evaluate(filter, batch))) }
-            if batch.count > 0, try !visit(batch) { return }
+            if batch.count > 0, try !visit(batch) { return false }
         }
+        return true
     }
 
     var filterColumns: Set<Int> { filter?.columnsRead ?? [] }
