@@ -47,10 +47,12 @@ public struct Frame {
         return try engine.collect(Template.expand(p.query, range: range, filter: filter))
     }
 
-    /// Every panel's result in panel order; a query error stays with its panel.
-    public func results() throws -> [PanelResult] {
-        try board.panels.map { p in
-            do { return .rows(try result(p)) } catch let e as QueryError { return .failed(e.message) }
+    /// Every panel's result in panel order; a query error stays with its panel. `reuse` may
+    /// answer for a panel instead (a live dashboard's recent incidents).
+    public func results(reuse: (Int) -> PanelResult? = { _ in nil }) throws -> [PanelResult] {
+        try board.panels.indices.map { i in
+            if let kept = reuse(i) { return kept }
+            do { return .rows(try result(board.panels[i])) } catch let e as QueryError { return .failed(e.message) }
         }
     }
 

@@ -22,7 +22,7 @@ extension DashSession {
             paused.toggle()
             message = (paused ? "paused: press p to resume" : "resumed", .status)
             return
-        case .char("r"): refresh(); reloadTop(); return
+        case .char("r"): incidents = nil; refresh(); reloadTop(); return
         default: break
         }
         switch stack.last {

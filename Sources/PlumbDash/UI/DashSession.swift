@@ -41,6 +41,10 @@ public final class DashSession {
     public private(set) var refreshMillis = 0.0
 
     public static let ranges = ["15m", "1h", "6h", "24h", "7d", "30d"]
+    /// Incidents are judged by the minute: a live refresh reuses an incidents panel's result for
+    /// this long (`r`, a new range or filter judge again at once).
+    public var incidentsEvery: Int64 = 15_000_000
+    var incidents: (at: Int64, board: Int, range: String, filter: String?, results: [Int: PanelResult])?
     public static let minimumSize = (width: 80, height: 24)
 
     /// What sits above the dashboard: the help, a list of spans, one span.
@@ -81,7 +85,18 @@ public final class DashSession {
     public func refresh(at time: Int64? = nil) {
         engine.now = time ?? fixedNow ?? Timestamp.nowMicros()
         let started = Timestamp.nowMicros()
-        do { results = try frame().results() } catch { message = ("\(error)", .crit) }
+        let board = current, now = engine.now
+        let recent = incidents.flatMap { k in
+            k.board == self.board && k.range == range && k.filter == filter && now >= k.at && now - k.at < incidentsEvery ? k.results : nil
+        }
+        do {
+            results = try frame().results { i in board.panels[i].visual == .incidents ? recent?[i] : nil }
+            if recent == nil {
+                var kept: [Int: PanelResult] = [:]
+                for i in board.panels.indices where board.panels[i].visual == .incidents { kept[i] = results[i] }
+                incidents = (now, self.board, range, filter, kept)
+            }
+        } catch { message = ("\(error)", .crit) }
         refreshedAt = Timestamp.nowMicros()
         refreshMillis = Double(refreshedAt - started) / 1000
         let layout = frame().layout(results)

@@ -49,8 +49,11 @@ public struct DigestBuilder: Sendable {
         let users = try breakdown("coalesce(user_id, '(none)')", c)
         let keys = try breakdown("coalesce(api_key_hash, '(none)')", c)
         var properties: [(String, [Digest.Breakdown.Row])] = []
-        for key in try propertyKeys(c) {
-            properties.append((key, cut(try breakdown("coalesce(properties[\(Self.quote(key))], '(none)')", c))))
+        for key in try engine.propertyKeys(from: p.start, to: p.end) {
+            let rows = try breakdown("coalesce(properties[\(Self.quote(key))], '(none)')", c)
+            // A key of a row group that straddles the period but of no span in it: not shown.
+            if rows.allSatisfy({ $0.label == "(none)" }), try !keyIsPresent(key, c) { continue }
+            properties.append((key, cut(rows)))
         }
         let newModels = try firstSeen("coalesce(model, model_requested)", p, models)
         let newKeys = try firstSeen("api_key_hash", p, keys)
@@ -98,13 +101,9 @@ public struct DigestBuilder: Sendable {
         return Array(all.prefix(top)) + [others]
     }
 
-    /// The property keys the period's spans carry, sorted.
-    func propertyKeys(_ c: String) throws -> [String] {
-        var keys = Set<String>()
-        for r in try rows("SELECT properties FROM spans WHERE \(c) AND properties IS NOT NULL") {
-            if case .map(let m) = r[0] { keys.formUnion(m.keys) }
-        }
-        return keys.sorted()
+    /// Whether any span of the period has `key` among its properties (even with an empty value).
+    func keyIsPresent(_ key: String, _ c: String) throws -> Bool {
+        Self.int(try rows("SELECT count(properties[\(Self.quote(key))]) FROM spans WHERE \(c)")[0][0]) > 0
     }
 
     func cacheSavings(_ c: String) throws -> Double {

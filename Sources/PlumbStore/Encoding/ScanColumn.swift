@@ -3,6 +3,12 @@ import PlumbCore
 /// A decoded column chunk as the query engine wants it: dictionary-coded strings stay codes
 /// (so filters and GROUP BY work on small integers and no string is built per row); everything
 /// else as a `ColumnVector`.
+/// The distinct keys of a map column chunk.
+public struct MapKeys: RowCounted, Sendable {
+    public var keys: Set<String>
+    public var rowCount: Int
+}
+
 public enum ScanColumn: Sendable {
     case vector(ColumnVector)
     /// `codes[i]` indexes `entries` (null rows hold 0; `entries` is never empty).
@@ -119,6 +125,23 @@ extension PageCodec {
         return out
     }
 
+    /// The distinct keys of a `map` page, without decoding the values or building maps.
+    public static func decodeMapKeys(_ page: [UInt8]) throws -> MapKeys {
+        var (r, rows, _, present) = try open(page)
+        let counts = try IntCodec.decode(&r, count: present)
+        var total = 0
+        for c in counts {
+            guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
+            total += Int(c)
+        }
+        if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
+            var used = [Bool](repeating: false, count: entries.count)
+            for c in codes { used[Int(c)] = true }
+            return MapKeys(keys: Set(entries.indices.filter { used[$0] }.map { entries[$0] }), rowCount: rows)
+        }
+        return MapKeys(keys: Set(try StringCodec.decode(&r, count: total)), rowCount: rows)
+    }
+
     /// The values of one key of a `map` page (NULL where a row lacks the key), as dictionary
     /// codes when the values are dictionary-coded: `properties['team']` without building a map
     /// per row.
@@ -214,6 +237,11 @@ extension SegmentReader {
         return try decodeChecked(rowGroup: g, column: c, expectedRows: expected) {
             try PageCodec.decodeScan($0, type: footer.columns[c].type, rows: rows)
         }
+    }
+
+    /// The keys `properties` holds in one row group.
+    public func mapKeys(rowGroup g: Int, column c: Int) throws -> Set<String> {
+        try decodeChecked(rowGroup: g, column: c) { try PageCodec.decodeMapKeys($0) }.keys
     }
 
     /// `properties['key']` for one row group, without decoding the maps.
