@@ -34,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let s = DigestScheduler(directory: dir, settings: d, schedule: try DigestSchedule(kind: d.kind, time: time, timezone: d.timezone)) {
                     printError("plumb serve: \($0)")
                 }
+                s.prices = settings.prices
                 s.start()
                 scheduler = s
             }

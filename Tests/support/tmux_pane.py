@@ -38,7 +38,7 @@ class Pane:
     def lines(self):
         return self.text().split("\n")
 
-    def wait(self, predicate, timeout=15, what="the screen"):
+    def wait(self, predicate, timeout=30, what="the screen"):
         end = time.time() + timeout
         while True:
             t = self.text()
@@ -48,7 +48,7 @@ class Pane:
                 raise AssertionError(f"timed out waiting for {what}; screen:\n{t}")
             time.sleep(0.1)
 
-    def wait_for(self, needle, timeout=15):
+    def wait_for(self, needle, timeout=30):
         return self.wait(lambda t: needle in t, timeout, repr(needle))
 
     def resize(self, width, height):

@@ -71,3 +71,19 @@ extension PriceCatalog {
         }
     }()
 }
+
+extension PriceCatalog {
+    /// This catalog with the config file's `[pricing.PROVIDER]` tables applied.
+    ///
+    /// ```swift
+    /// let prices = try PriceCatalog.builtIn.overridden(by: config)
+    /// ```
+    public func overridden(by config: PlumbConfig) throws -> PriceCatalog {
+        var prices = self
+        if let p = config.file["pricing"] {
+            guard case .object(let o) = p else { throw PlumbConfig.Error("config key 'pricing' must be a table of [pricing.PROVIDER] tables") }
+            try prices.override(with: o)
+        }
+        return prices
+    }
+}

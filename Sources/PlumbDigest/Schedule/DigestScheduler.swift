@@ -17,6 +17,8 @@ public final class DigestScheduler: @unchecked Sendable {
     public let settings: DigestSettings
     public let schedule: DigestSchedule
     public var checkEvery = 30.0
+    /// Prices for cache savings (the built-in catalog with the config's overrides).
+    public var prices = PriceCatalog.builtIn
     /// After a failed delivery round, wait this long before trying that target again.
     public var backoffAfterFailure = 300.0
     let log: @Sendable (String) -> Void
@@ -65,6 +67,7 @@ public final class DigestScheduler: @unchecked Sendable {
                 do {
                     var builder = DigestBuilder(engine: QueryEngine(directory: directory, now: now))
                     builder.top = settings.top
+                    builder.prices = prices
                     let digest = try builder.build(p)
                     try DigestDelivery(retries: settings.retries, retryDelay: settings.retryDelay).send(digest, to: target) { log("digest: \($0)") }
                     try catalog.recordDigest(period: p.kind.rawValue, firstDay: p.firstDay, timezone: p.timezone, target: target.name,

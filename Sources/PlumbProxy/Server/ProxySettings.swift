@@ -41,11 +41,7 @@ public struct ProxySettings: Sendable {
             overrides = o
         }
         let registry = try ProviderRegistry(overrides: overrides, defaultProvider: try config.string("default_provider") ?? "openai")
-        var prices = prices
-        if let p = config.file["pricing"] {
-            guard case .object(let o) = p else { throw PlumbConfig.Error("config key 'pricing' must be a table of [pricing.PROVIDER] tables") }
-            try prices.override(with: o)
-        }
+        let prices = try prices.overridden(by: config)
         let token = try config.string("admin_token").flatMap { $0.isEmpty ? nil : $0 }
         guard address.isLoopback || token != nil else {
             throw PlumbConfig.Error("listening on \(address.host) (beyond loopback) requires admin_token, so that /_plumb/ is not open to the network")

@@ -97,14 +97,18 @@ public struct IncidentDetector: Sendable {
     /// (p95 over `latencyMultiple` × the trailing median p95) make latency incidents.
     func judge(_ buckets: [Bucket], provider: String, model: String?, since: Int64, until: Int64) -> [Incident] {
         let s = settings
+        // Good minutes in time order; those before `first` have left the trailing window.
         var good: [(minute: Int64, p95: Double)] = []
+        var first = 0
         var marks: [(bucket: Bucket, failing: Bool, slow: Bool)] = []
+        marks.reserveCapacity(buckets.count)
         var normalRequests: Int64 = 0, normalFailed: Int64 = 0
         for b in buckets {
-            good.removeAll { $0.minute < b.minute - Int64(s.baselineMinutes) * Self.minute }
+            let windowStart = b.minute - Int64(s.baselineMinutes) * Self.minute
+            while first < good.count && good[first].minute < windowStart { first += 1 }
             // The trailing median only where a minute could be slow (enough requests for a p95).
-            let needsBaseline = b.requests >= Int64(s.latencyMinRequests) && b.p95 != nil && good.count >= 10
-            let baseline = needsBaseline ? median(good.map(\.p95)) : nil
+            let needsBaseline = b.requests >= Int64(s.latencyMinRequests) && b.p95 != nil && good.count - first >= 10
+            let baseline = needsBaseline ? median(good[first...].map(\.p95)) : nil
             let failing = b.failed > 0 && Double(b.failed) / Double(b.requests) >= s.errorRate
             let isSlow = slow(b, baseline: baseline)
             if !failing {
