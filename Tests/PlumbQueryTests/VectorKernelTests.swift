@@ -67,3 +67,24 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 }
+
+/// Three GROUP BY keys are packed into one integer while each key's number fits 21 bits; past
+/// that the groups move to the general table and keep their numbers.
+final class GroupTableTripleTests: XCTestCase {
+    func ints(_ v: [Int64]) -> Vector { Vector(type: .bigint, data: .int(v)) }
+
+    func testGroupsKeepTheirNumbersWhenAKeyOutgrowsThePacking() {
+        let t = GroupTable(keyTypes: [.bigint, .bigint, .bigint])
+        let first = t.groups([ints([1, 2, 1]), ints([7, 7, 7]), ints([0, 0, 0])], rows: 3)
+        XCTAssertEqual(first, [0, 1, 0])
+        // 2^21 + 10 distinct values in the third key: numbers past 2^21.
+        let n = (1 << 21) + 10
+        let many = t.groups([ints([Int64](repeating: 1, count: n)), ints([Int64](repeating: 7, count: n)), ints((0..<Int64(n)).map { $0 })],
+                            rows: n)
+        XCTAssertEqual(many[0], 0)                         // (1, 7, 0) is still group 0
+        XCTAssertEqual(Set(many).count, n)
+        XCTAssertEqual(t.count, n + 1)                      // plus (2, 7, 0)
+        let again = t.groups([ints([2, 1, 1]), ints([7, 7, 7]), ints([0, 0, Int64(n - 1)])], rows: 3)
+        XCTAssertEqual(again, [1, 0, many[n - 1]])
+    }
+}

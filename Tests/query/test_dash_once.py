@@ -85,6 +85,15 @@ def test_malformed_dashboard_names_file_and_line(dataset, tmp_path):
     r = dash(data, "mine", "--dashboards", str(tmp_path), check=False)
     assert r.returncode == 1
     assert r.stderr.strip() == f"plumb: error: {tmp_path}/mine.toml:5: unknown visual 'pie' (use stat, sparkline, bars, table or incidents)"
+
+
+def test_malformed_drill_names_file_and_line(dataset, tmp_path):
+    data, _, _ = dataset
+    (tmp_path / "mine.toml").write_text('title = "Mine"\n\n[[panel]]\ntitle = "x"\nvisual = "bars"\n'
+                                        'query = "SELECT provider, count(*) FROM spans GROUP BY 1"\ndrill = "provder = $1"\n')
+    r = dash(data, "mine", "--dashboards", str(tmp_path), check=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"plumb: error: {tmp_path}/mine.toml:7: drill: unknown column \"provder\""), r.stderr
     (tmp_path / "mine.toml").write_text('title = "Mine"\n[[panel]]\nvisual = "stat"\nquery = "SELECT cnt(*) FROM spans"\n')
     r = dash(data, "mine", "--dashboards", str(tmp_path), check=False)
     assert r.returncode == 1 and f"{tmp_path}/mine.toml:4: query: unknown function cnt()" in r.stderr

@@ -8,15 +8,19 @@ protocol MergeableAccumulator: Accumulator {
     func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator
 }
 
+/// Per-group counts of another state added to ours (count and count_if).
+private func addCounts(_ counts: inout [Int64], _ other: [Int64], map: [Int32], groupCount: Int) {
+    if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+    for (g, n) in other.enumerated() { counts[Int(map[g])] += n }
+}
+
 extension CountAccumulator: MergeableAccumulator {
     func copy(values: inout [ObjectIdentifier: GroupValues]) -> Accumulator {
         let c = CountAccumulator(star: star); c.counts = counts; return c
     }
 
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
-        let o = other as! CountAccumulator
-        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
-        for (g, n) in o.counts.enumerated() { counts[Int(map[g])] += n }
+        addCounts(&counts, (other as! CountAccumulator).counts, map: map, groupCount: groupCount)
     }
 }
 
@@ -26,9 +30,7 @@ extension CountIfAccumulator: MergeableAccumulator {
     }
 
     func merge(_ other: Accumulator, map: [Int32], groupCount: Int) {
-        let o = other as! CountIfAccumulator
-        if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
-        for (g, n) in o.counts.enumerated() { counts[Int(map[g])] += n }
+        addCounts(&counts, (other as! CountIfAccumulator).counts, map: map, groupCount: groupCount)
     }
 }
 

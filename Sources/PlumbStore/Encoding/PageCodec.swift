@@ -114,13 +114,19 @@ enum MapCodec {
         StringCodec.encode(values, into: &w)
     }
 
-    static func decode(_ r: inout ByteReader, count: Int) throws -> [[String: String]] {
+    /// The entry count of each of `count` maps, and their sum (each checked against the bytes left).
+    static func entryCounts(_ r: inout ByteReader, _ count: Int) throws -> (counts: [Int64], total: Int) {
         let counts = try IntCodec.decode(&r, count: count)
         var total = 0
         for c in counts {
             guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
             total += Int(c)
         }
+        return (counts, total)
+    }
+
+    static func decode(_ r: inout ByteReader, count: Int) throws -> [[String: String]] {
+        let (counts, total) = try entryCounts(&r, count)
         let keys = try StringCodec.decode(&r, count: total)
         let values = try StringCodec.decode(&r, count: total)
         var out = [[String: String]](); out.reserveCapacity(count)

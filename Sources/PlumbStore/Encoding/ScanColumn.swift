@@ -84,12 +84,9 @@ extension PageCodec {
         case .map:
             guard let selected else { return .vector(try decode(page, type: type)) }
             var (r, rows, validity, present) = try open(page)
-            let counts = try IntCodec.decode(&r, count: present)
+            let (counts, _) = try MapCodec.entryCounts(&r, present)
             var starts = [Int](repeating: 0, count: present + 1)
-            for (i, c) in counts.enumerated() {
-                guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
-                starts[i + 1] = starts[i] + Int(c)
-            }
+            for (i, c) in counts.enumerated() { starts[i + 1] = starts[i] + Int(c) }
             let keys = try StringPage.decode(&r, count: starts[present])
             let values = try StringPage.decode(&r, count: starts[present])
             guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
@@ -128,12 +125,7 @@ extension PageCodec {
     /// The distinct keys of a `map` page, without decoding the values or building maps.
     public static func decodeMapKeys(_ page: [UInt8]) throws -> MapKeys {
         var (r, rows, _, present) = try open(page)
-        let counts = try IntCodec.decode(&r, count: present)
-        var total = 0
-        for c in counts {
-            guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
-            total += Int(c)
-        }
+        let (counts, total) = try MapCodec.entryCounts(&r, present)
         if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
             var used = [Bool](repeating: false, count: entries.count)
             for c in codes { used[Int(c)] = true }
@@ -147,12 +139,7 @@ extension PageCodec {
     /// per row.
     public static func decodeMapKey(_ page: [UInt8], key: String) throws -> ScanColumn {
         var (r, rows, validity, present) = try open(page)
-        let counts = try IntCodec.decode(&r, count: present)
-        var total = 0
-        for c in counts {
-            guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
-            total += Int(c)
-        }
+        let (counts, total) = try MapCodec.entryCounts(&r, present)
         // Keys: find which entries are `key`.
         var isKey = [Bool](repeating: false, count: total)
         if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
