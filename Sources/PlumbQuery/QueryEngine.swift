@@ -72,6 +72,21 @@ public struct QueryEngine: Sendable {
         return exec.stats
     }
 
+    /// A plain SELECT reduced by the caller: see `QueryExecutor.map`. Each batch is turned into
+    /// a `T` by `transform` on the scan threads; `consume` gets them in order on this thread.
+    ///
+    /// ```swift
+    /// try engine.map("SELECT latency_ms FROM spans", { $0.count }) { total += $0 }
+    /// ```
+    public func map<T: Sendable>(_ sql: String, _ transform: @escaping @Sendable (Batch) throws -> T, consume: (T) throws -> Void) throws {
+        let q = try bind(sql)
+        let reader = try StoreReader(directory: directory)
+        let range = ZonePredicate.timeRange(ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
+        let exec = QueryExecutor(query: q, snapshot: try reader.snapshot(from: range.from, to: range.to), directory: directory)
+        exec.threads = threads
+        try exec.map(transform, consume)
+    }
+
     /// The whole result in memory.
     public func collect(_ sql: String) throws -> QueryResult {
         var header = Header(names: [], types: [])

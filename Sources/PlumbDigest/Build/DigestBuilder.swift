@@ -33,45 +33,66 @@ public struct DigestBuilder: Sendable {
     static func text(_ v: Value) -> String { ValueText.plain(v) ?? "(none)" }
     static func optional(_ v: Value) -> Double? { v.asDouble }
 
+    /// Queries run this many at a time (`DigestJobs`).
+    public var lanes = 2
+
     public func build(_ p: DigestPeriod) throws -> Digest {
         let c = p.condition
-        let t = try rows("""
-            SELECT coalesce(sum(cost_usd), 0), count(*), count_if(\(Self.failed)), coalesce(sum(input_tokens), 0),
-                   coalesce(sum(output_tokens), 0), coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0),
-                   coalesce(sum(reasoning_tokens), 0)
-            FROM spans WHERE \(c)
-            """)[0]
-        let prev = try rows("SELECT coalesce(sum(cost_usd), 0), count(*) FROM spans WHERE \(p.previous.condition)")[0]
         let base = p.baseline
-        let baseSpend = try rows("SELECT coalesce(sum(cost_usd), 0) FROM spans WHERE \(DigestPeriod.condition(base.start, base.end))")[0][0]
+        let jobs = DigestJobs()
+        // Longest first.
+        var asOf = engine
+        asOf.now = min(engine.now, p.end)
+        let settings = incidentSettings
+        let incidents = jobs.add { [asOf] in
+            asOf.now > p.start ? try IncidentDetector(engine: asOf, settings: settings).detect(since: p.start, until: asOf.now) : []
+        }
+        let before = Self.anomalyDimensions.map { _, expr in jobs.add { try baselineSpend(expr, p) } }
+        let latency = jobs.add { try self.latency(c) }
+        let users = jobs.add { try breakdown("coalesce(user_id, '(none)')", c) }
+        let t = jobs.add {
+            try rows("""
+                SELECT coalesce(sum(cost_usd), 0), count(*), count_if(\(Self.failed)), coalesce(sum(input_tokens), 0),
+                       coalesce(sum(output_tokens), 0), coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0),
+                       coalesce(sum(reasoning_tokens), 0)
+                FROM spans WHERE \(c)
+                """)[0]
+        }
+        let propertyRows = try engine.propertyKeys(from: p.start, to: p.end).map { key in
+            (key, jobs.add { try breakdown("coalesce(properties[\(Self.quote(key))], '(none)')", c) })
+        }
+        let firstModels = jobs.add { try firstSeen("coalesce(model, model_requested)", p) }
+        let firstKeys = jobs.add { try firstSeen("api_key_hash", p) }
+        let models = jobs.add { try breakdown("coalesce(model, model_requested, '(none)')", c) }
+        let keys = jobs.add { try breakdown("coalesce(api_key_hash, '(none)')", c) }
+        let providers = jobs.add { try breakdown("provider", c) }
+        let cacheSavings = jobs.add { try self.cacheSavings(c) }
+        let unpriced = jobs.add { try self.unpriced(c) }
+        let prev = jobs.add { try rows("SELECT coalesce(sum(cost_usd), 0), count(*) FROM spans WHERE \(p.previous.condition)")[0] }
+        let baseSpend = jobs.add { try rows("SELECT coalesce(sum(cost_usd), 0) FROM spans WHERE \(DigestPeriod.condition(base.start, base.end))")[0][0] }
+        try jobs.run(lanes: lanes)
 
-        let models = try breakdown("coalesce(model, model_requested, '(none)')", c)
-        let users = try breakdown("coalesce(user_id, '(none)')", c)
-        let keys = try breakdown("coalesce(api_key_hash, '(none)')", c)
         var properties: [(String, [Digest.Breakdown.Row])] = []
-        for key in try engine.propertyKeys(from: p.start, to: p.end) {
-            let rows = try breakdown("coalesce(properties[\(Self.quote(key))], '(none)')", c)
+        for (key, result) in propertyRows {
+            let rows = result.value
             // A key of a row group that straddles the period but of no span in it: not shown.
             if rows.allSatisfy({ $0.label == "(none)" }), try !keyIsPresent(key, c) { continue }
             properties.append((key, cut(rows)))
         }
-        let newModels = try firstSeen("coalesce(model, model_requested)", p, models)
-        let newKeys = try firstSeen("api_key_hash", p, keys)
-        var asOf = engine
-        asOf.now = min(engine.now, p.end)
-        let incidents = asOf.now > p.start
-            ? try IncidentDetector(engine: asOf, settings: incidentSettings).detect(since: p.start, until: asOf.now) : []
-
+        let newModels = attach(firstModels.value, models.value), newKeys = attach(firstKeys.value, keys.value)
+        let totals = t.value
         return Digest(
             period: p, generatedAt: engine.now,
-            spend: Self.double(t[0]), previousSpend: Self.double(prev[0]), baselineSpend: Self.double(baseSpend) / Double(p.baselinePeriods),
-            requests: Self.int(t[1]), previousRequests: Self.int(prev[1]), failed: Self.int(t[2]),
-            tokens: Digest.Tokens(input: Self.int(t[3]), output: Self.int(t[4]), cacheRead: Self.int(t[5]), cacheWrite: Self.int(t[6]),
-                                  reasoning: Self.int(t[7])),
-            cacheSavings: try cacheSavings(c),
-            byProvider: cut(try breakdown("provider", c)), byModel: cut(models), byUser: cut(users), byKey: cut(keys),
-            byProperty: properties, latency: try latency(c), incidents: incidents, unpriced: try unpriced(c),
-            anomalies: try anomalies(p, models: models, users: users, keys: keys, new: Set(newModels.map(\.label) + newKeys.map(\.label))),
+            spend: Self.double(totals[0]), previousSpend: Self.double(prev.value[0]),
+            baselineSpend: Self.double(baseSpend.value) / Double(p.baselinePeriods),
+            requests: Self.int(totals[1]), previousRequests: Self.int(prev.value[1]), failed: Self.int(totals[2]),
+            tokens: Digest.Tokens(input: Self.int(totals[3]), output: Self.int(totals[4]), cacheRead: Self.int(totals[5]),
+                                  cacheWrite: Self.int(totals[6]), reasoning: Self.int(totals[7])),
+            cacheSavings: cacheSavings.value,
+            byProvider: cut(providers.value), byModel: cut(models.value), byUser: cut(users.value), byKey: cut(keys.value),
+            byProperty: properties, latency: latency.value, incidents: incidents.value, unpriced: unpriced.value,
+            anomalies: anomalies(p, now: [users.value, keys.value, models.value], before: before.map(\.value),
+                                 new: Set(newModels.map(\.label) + newKeys.map(\.label))),
             newModels: newModels, newKeys: newKeys)
     }
 
@@ -135,3 +156,4 @@ public struct DigestBuilder: Sendable {
             """).map { Digest.Unpriced(provider: Self.text($0[0]), model: Self.text($0[1]), requests: Self.int($0[2])) }
     }
 }
+

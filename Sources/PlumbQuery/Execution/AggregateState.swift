@@ -46,7 +46,7 @@ final class AggregateState {
     }
 
     /// The groups' keys as columns, built once (a kept state is merged frame after frame).
-    lazy var keyColumns: [Vector] = table.keyColumns()
+    lazy var keyColumns: [Vector] = table.mergeKeyColumns()
 
     /// Keys, then one column per aggregate, a row per group.
     func finish() -> Batch {

@@ -32,6 +32,14 @@ enum Columns {
         }
     }
 
+    /// `doubles` with `value` in the null rows.
+    static func doubles(_ v: Vector, nullAs value: Double) -> [Double] {
+        if v.isConstantNull { return [Double](repeating: value, count: v.count) }
+        var out = doubles(v)
+        if let valid = v.validity { for i in out.indices where !valid[i] { out[i] = value } }
+        return out
+    }
+
     static func strings(_ v: Vector) -> [String] {
         switch v.data {
         case .string(let x): return x
@@ -41,6 +49,19 @@ enum Columns {
             return [String](repeating: "", count: n)
         default: return (0..<v.count).map { if case .string(let s) = v.value(at: $0) { return s }; return "" }
         }
+    }
+
+    /// A string vector as dictionary codes (coded here when it is not already); null rows get
+    /// the code of "".
+    static func coded(_ v: Vector) -> (codes: [UInt32], dictionary: [String]) {
+        if case .dict(let codes, let dict) = v.data { return (codes, dict) }
+        var ids: [String: UInt32] = [:], dict: [String] = []
+        let codes = strings(v).map { s in
+            if let id = ids[s] { return id }
+            ids[s] = UInt32(dict.count); dict.append(s)
+            return UInt32(dict.count - 1)
+        }
+        return (codes, dict)
     }
 
     /// The combined validity of two vectors (nil when neither has nulls).

@@ -8,6 +8,13 @@ final class GroupTable {
     private var intInterned: [[Int64: UInt32]]
     private var stringInterned: [[String: UInt32]]
     private var lastDictionary: [Int: ([String], [UInt32])] = [:]
+    /// Columns whose `stringInterned` is not built yet (see `mergeOnly`).
+    private var unindexed: Set<Int> = []
+    /// A row group's own table, only ever merged into another by value (`AggregateState.merge`),
+    /// never finished: its first dictionary is taken as it is, entries numbered by position
+    /// without hashing them (an entry repeated in a dictionary gets two numbers; the merge
+    /// joins them).
+    var mergeOnly = false
     private var nullID: [UInt32?]
     /// One key: group of each key number. Two keys: a dense grid over both key numbers while it
     /// stays small, else `pairs`. More: `tuples`.
@@ -41,7 +48,7 @@ final class GroupTable {
         t.keyValues = keyValues; t.interned = interned; t.intInterned = intInterned; t.stringInterned = stringInterned
         t.lastDictionary = lastDictionary; t.nullID = nullID; t.single = single; t.grid = grid; t.gridShift = gridShift
         t.gridRows = gridRows; t.pairs = pairs; t.tuples = tuples; t.triples = triples; t.triplesOverflowed = triplesOverflowed
-        t.groupKeys = groupKeys
+        t.groupKeys = groupKeys; t.unindexed = unindexed; t.mergeOnly = mergeOnly
         return t
     }
 
@@ -51,6 +58,7 @@ final class GroupTable {
     private func intern(_ column: Int, _ v: Value) -> UInt32 {
         switch v {
         case .string(let s):
+            index(column)
             if let id = stringInterned[column][s] { return id }
             let id = UInt32(keyValues[column].count)
             keyValues[column].append(v)
@@ -71,29 +79,51 @@ final class GroupTable {
         }
     }
 
+    /// Builds the string index of a column whose numbers were taken from a dictionary as it was.
+    private func index(_ column: Int) {
+        guard unindexed.remove(column) != nil else { return }
+        for (id, v) in keyValues[column].enumerated() {
+            if case .string(let s) = v, stringInterned[column][s] == nil { stringInterned[column][s] = UInt32(id) }
+        }
+    }
+
+    /// The key numbers of a dictionary's entries. Consecutive row groups carry much the same
+    /// sorted dictionary (most users in each): the entries are matched against the previous
+    /// dictionary by walking both in order, comparing strings, and only entries not in it are
+    /// looked up by hash (an unsorted dictionary just finds fewer matches).
+    private func dictionaryIDs(_ column: Int, _ dict: [String]) -> [UInt32] {
+        if mergeOnly && keyValues[column].isEmpty && lastDictionary[column] == nil {
+            keyValues[column] = dict.map { .string($0) }
+            let ids = (0..<UInt32(dict.count)).map { $0 }
+            lastDictionary[column] = (dict, ids)
+            unindexed.insert(column)
+            return ids
+        }
+        index(column)
+        let (prev, prevIDs) = lastDictionary[column] ?? ([], [])
+        // Work on locals (moved out of the class): no exclusivity check per entry.
+        var table = stringInterned[column], values = keyValues[column]
+        stringInterned[column] = [:]; keyValues[column] = []
+        var j = 0
+        let ids = dict.map { s -> UInt32 in
+            while j < prev.count && prev[j] < s { j += 1 }
+            if j < prev.count && prev[j] == s { return prevIDs[j] }
+            if let id = table[s] { return id }
+            let id = UInt32(values.count)
+            values.append(.string(s))
+            table[s] = id
+            return id
+        }
+        stringInterned[column] = table; keyValues[column] = values
+        lastDictionary[column] = (dict, ids)
+        return ids
+    }
+
     /// Per-row numbers of one key column.
     private func columnIDs(_ column: Int, _ v: Vector) -> [UInt32] {
         switch v.data {
         case .dict(let codes, let dict):
-            // Consecutive row groups often carry the same dictionary (all users in both): then
-            // the previous numbering holds, and comparing strings is cheaper than hashing them.
-            let ids: [UInt32]
-            if let (prev, prevIDs) = lastDictionary[column], prev.count == dict.count, prev == dict {
-                ids = prevIDs
-            } else {
-                // Entries are interned by their strings (cheaper to hash than `Value`s).
-                var table = stringInterned[column], values = keyValues[column]
-                stringInterned[column] = [:]; keyValues[column] = []
-                ids = dict.map { s -> UInt32 in
-                    if let id = table[s] { return id }
-                    let id = UInt32(values.count)
-                    values.append(.string(s))
-                    table[s] = id
-                    return id
-                }
-                stringInterned[column] = table; keyValues[column] = values
-                lastDictionary[column] = (dict, ids)
-            }
+            let ids = dictionaryIDs(column, dict)
             let nullID = v.validity == nil ? 0 : intern(column, .null)
             if let valid = v.validity { return codes.indices.map { valid[$0] ? ids[Int(codes[$0])] : nullID } }
             return codes.map { ids[Int($0)] }
@@ -223,6 +253,26 @@ final class GroupTable {
         for (g, key) in groupKeys.enumerated() { fresh[Int(key[0]) << shift | Int(key[1])] = Int32(g) }
         grid = fresh; gridShift = shift; gridRows = rowsCap
         return true
+    }
+
+    /// The key columns to merge this table's groups into another (`AggregateState.merge`):
+    /// string keys stay dictionary-coded, the dictionary being this table's key values, so the
+    /// other table matches them as it matches a row group's dictionary.
+    func mergeKeyColumns() -> [Vector] {
+        keyTypes.enumerated().map { k, t in
+            var dictionary: [String] = [], hasNull = false
+            dictionary.reserveCapacity(keyValues[k].count)
+            for v in keyValues[k] {
+                switch v {
+                case .string(let s): dictionary.append(s)
+                case .null: dictionary.append(""); hasNull = true
+                default: return Vector.from(groupKeys.map { keyValues[k][Int($0[k])] }, type: t)
+                }
+            }
+            let codes = groupKeys.map { $0[k] }
+            let validity = hasNull ? codes.map { keyValues[k][Int($0)] != .null } : nil
+            return Vector(type: t, data: .dict(codes: codes, dictionary: dictionary), validity: validity)
+        }
     }
 
     /// The key columns of the groups, in group order.

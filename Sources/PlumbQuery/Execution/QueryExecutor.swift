@@ -11,7 +11,7 @@ public final class QueryExecutor {
     public let query: BoundQuery
     let snapshot: StoreSnapshot?
     let directory: DataDirectory?
-    public private(set) var stats = ScanStats()
+    public internal(set) var stats = ScanStats()
     let predicates: [ZonePredicate]
     /// Threads that read and filter row groups while this one aggregates.
     public var threads = QueryEngine.defaultThreads
@@ -56,8 +56,8 @@ public final class QueryExecutor {
         } else if let snapshot {
             // The scan applies WHERE itself (reading the filter's columns first).
             let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
-            if let cache, let aggregate = sink as? AggregateSink, AggregateState.mergeable(aggregate.plan) {
-                try runReusing(scan, aggregate, cache)
+            if let aggregate = sink as? AggregateSink, AggregateState.mergeable(aggregate.plan), cache != nil || threads > 1 {
+                try runPartials(scan, aggregate, cache)
             } else if let sort = sink as? SortSink, q.limit != nil, !q.distinct, let first = q.order.first,
                       case .column(let i, let type) = first.expr, [.bigint, .double, .timestamp].contains(type),
                       !StoreScan.bodyColumns.contains(q.scanColumns[i]) {
@@ -70,21 +70,28 @@ public final class QueryExecutor {
         try sink.finish(emit)
     }
 
-    /// The scan with row groups' partial aggregates taken from `cache` where kept, and kept
+    /// A row group's own aggregate state, built on a scan thread (nil: no row passed).
+    struct Partial: @unchecked Sendable {
+        var state: AggregateState?
+    }
+
+    /// The aggregate computed per row group on the scan threads, each row group's state merged
+    /// into the result here in row-group order (so groups come out in the order a single thread
+    /// would give them). With `cache`, row groups' states are taken from it where kept, and kept
     /// there for the next run where not.
-    func runReusing(_ scan: StoreScan, _ sink: AggregateSink, _ cache: PartialAggregateCache) throws {
+    func runPartials(_ scan: StoreScan, _ sink: AggregateSink, _ cache: PartialAggregateCache?) throws {
         let plan = sink.plan
         // The keys' and aggregates' bound form (constants such as now() folded in) is part of the key.
         let query = cacheKey + "\u{0}\(plan.keys)\u{0}\(plan.aggregates)"
-        let run = cache.begin(query)
-        defer { cache.end(query, run: run) }
+        let run = cache?.begin(query)
+        defer { if let run { cache?.end(query, run: run) } }
         var reused: [(key: String, state: AggregateState)] = []
         // The kept row groups, mostly the same from one run to the next, are kept merged as one
         // combined state (rebuilt when one of its row groups is no longer needed); a copy of it
         // starts this run's state, before any row arrives.
-        var started = false
+        var started = cache == nil
         func start() throws {
-            guard !started else { return }
+            guard !started, let cache else { return }
             started = true
             let keys = Set(reused.map(\.key))
             var base = cache.combined(query)
@@ -97,24 +104,28 @@ public final class QueryExecutor {
             sink.state = base!.state.copy()
             for r in reused where !base!.keys.contains(r.key) { try sink.state.merge(r.state) }
         }
-        try scan.scan(threads: threads, reuse: { item in
-            guard let key = scan.reuseKey(item), let kept = cache.state(query, key, run: run) else { return false }
+        // Bodies are fetched on this thread only.
+        let threads = scan.needsBodies ? 1 : threads
+        nonisolated(unsafe) let prepare = sink.prepare
+        try scan.scan(threads: threads, reuse: cache.map { cache in { item in
+            guard let key = scan.reuseKey(item), let run, let kept = cache.state(query, key, run: run) else { return false }
             reused.append((key, kept))
             return true
-        }, rowGroup: { item, batch in
-            try start()
-            guard let key = scan.reuseKey(item) else {
-                if let batch { _ = try sink.consume(batch) }
-                return
-            }
+        } }, reduce: { _, batch in
+            guard var b = batch else { return Partial(state: nil) }
+            prepare(&b)
             let own = AggregateState(plan: plan)
-            if var b = batch {
-                sink.prepare(&b)
-                try own.consume(b)
+            own.table.mergeOnly = true
+            try own.consume(b)
+            return Partial(state: own)
+        }, rowGroup: { item, partial in
+            try start()
+            if let cache, let run, let key = scan.reuseKey(item) {
+                cache.keep(query, key, partial.state ?? AggregateState(plan: plan), run: run)
             }
-            cache.keep(query, key, own, run: run)
-            try sink.state.merge(own)
-        }) { try start(); return try sink.consume($0) }
+            if let own = partial.state { try sink.state.merge(own) }
+            return true
+        }, unpublished: { try start(); return try sink.consume($0) })
         try start()
     }
 

@@ -72,40 +72,36 @@ public final class StoreScan: @unchecked Sendable {
     }
 
     /// Row groups are loaded (read, decoded, filtered) on `threads` worker threads and handed to
-    /// `visit` in order; `visit` returning false stops the scan. In `scan`, with `reuse`, a row group it
-    /// answers true for is not read (its result is known already); with `rowGroup`, each row
-    /// group's rows (nil: none passed) go there instead of to `visit`. Spans not yet in a
-    /// segment always go to `visit`.
+    /// `visit` in order; `visit` returning false stops the scan. Spans not yet in a segment go
+    /// to `visit` last.
     public func run(threads: Int = 1, _ visit: (Batch) throws -> Bool) throws {
-        try scan(threads: threads, reuse: nil, rowGroup: nil, visit)
+        try scan(threads: threads, reuse: nil, reduce: { $1 }, rowGroup: { _, batch in try batch.map(visit) ?? true }, unpublished: visit)
     }
 
-    func scan(threads: Int, reuse: ((Item) throws -> Bool)?, rowGroup: ((Item, Batch?) throws -> Void)?,
-              _ visit: (Batch) throws -> Bool) throws {
-        let cutoff = snapshot.retentionCutoff
+    /// The general scan: each row group kept by the zone maps and not answered by `reuse` (true:
+    /// its result is known already, it is not read) is loaded and turned into a `T` by `reduce`
+    /// (given nil when no row passed) on the worker threads, then handed to `rowGroup` on this
+    /// thread in order (false stops the scan). Spans not yet in a segment go to `unpublished`.
+    func scan<T: Sendable>(threads: Int, reuse: ((Item) throws -> Bool)?, reduce: @escaping @Sendable (Item, Batch?) throws -> T,
+                           rowGroup: (Item, T) throws -> Bool, unpublished: (Batch) throws -> Bool) throws {
         let planned = plan().flatMap { p in p.rowGroups.map { Item(segment: p.segment, tsMin: p.tsMin, group: $0, hash: p.hash) } }
         let items = try reuse.map { r in try planned.filter { try !r($0) } } ?? planned
-        func hand(_ item: Item, _ batch: Batch?) throws -> Bool {
-            if let rowGroup { try rowGroup(item, batch); return true }
-            if let batch { return try visit(batch) }
-            return true
-        }
         if threads <= 1 || items.count < 2 || filterReadsBodies {
             for item in items {
                 stats.rowsRead += item.segment.footer.rowGroups[item.group].rowCount
-                if try !hand(item, try load(item.segment, item.tsMin, item.group)) { return }
+                if try !rowGroup(item, try reduce(item, try load(item.segment, item.tsMin, item.group))) { return }
             }
         } else {
             let pipeline = ScanPipeline(count: items.count, threads: threads) { [self] k in
-                try load(items[k].segment, items[k].tsMin, items[k].group)
+                try reduce(items[k], try load(items[k].segment, items[k].tsMin, items[k].group))
             }
             defer { pipeline.finish() }
             for k in items.indices {
                 stats.rowsRead += items[k].segment.footer.rowGroups[items[k].group].rowCount
-                if try !hand(items[k], try pipeline.take(k)) { return }
+                if try !rowGroup(items[k], try pipeline.take(k)) { return }
             }
         }
-        _ = try scanUnpublished(visit)
+        _ = try scanUnpublished(unpublished)
     }
 
     /// The spans not yet in a segment, filtered, in batches; false when `visit` stopped.

@@ -4,6 +4,9 @@ extension ScalarFunction {
     /// `coalesce(model, model_requested, '(none)')` stays as cheap to group by as `model`.
     /// nil when an argument is not a string vector or constant (the row-wise path takes it).
     static func coalesceStrings(_ args: [Vector], count n: Int) -> Vector? {
+        if args.count == 2, case .dict(let codes, let dict) = args[0].data, case .constant(.string(let s), _) = args[1].data {
+            return coalesce(codes, dict, validity: args[0].validity, else: s)
+        }
         var dictionary: [String] = []
         var index: [String: UInt32] = [:]
         func code(_ s: String) -> UInt32 {
@@ -38,5 +41,17 @@ extension ScalarFunction {
             }
         }
         return Vector(type: .varchar, data: .dict(codes: codes, dictionary: dictionary), validity: open == 0 ? nil : valid)
+    }
+
+    /// `coalesce(column, 'text')` for a dictionary-coded column: its dictionary kept as it is
+    /// (`'text'` added when not in it), so that a GROUP BY meets the same dictionary in
+    /// consecutive row groups as it would for the column alone.
+    static func coalesce(_ codes: [UInt32], _ dict: [String], validity: [Bool]?, else text: String) -> Vector {
+        guard let validity else { return Vector(type: .varchar, data: .dict(codes: codes, dictionary: dict)) }
+        var dictionary = dict
+        let fill = UInt32(dict.firstIndex(of: text) ?? { dictionary.append(text); return dict.count }())
+        var out = codes
+        for i in out.indices where !validity[i] { out[i] = fill }
+        return Vector(type: .varchar, data: .dict(codes: out, dictionary: dictionary))
     }
 }

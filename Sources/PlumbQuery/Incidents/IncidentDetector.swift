@@ -32,15 +32,16 @@ public struct IncidentDetector: Sendable {
     }
 
     public func detect(since: Int64, until: Int64) throws -> [Incident] {
-        let providerLevel = try detect(byModel: false, since: since, until: until)
-        let modelLevel = try detect(byModel: true, since: since, until: until).filter { m in
+        let (models, providers) = try tables(since: since, until: until)
+        let providerLevel = judgeAll(providers, byModel: false, since: since, until: until)
+        let modelLevel = judgeAll(models, byModel: true, since: since, until: until).filter { m in
             !providerLevel.contains { $0.provider == m.provider && $0.start < m.end && m.start < $0.end }
         }
         return (providerLevel + modelLevel).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
     }
 
     /// The time condition; relative to now() when it ends now, so that the query's text stays
-    /// the same from one dashboard frame to the next (and its row groups' aggregates are kept).
+    /// the same from one dashboard frame to the next.
     func window(from: Int64, until: Int64) -> String {
         let back = until - from
         if until == engine.now, back % 1_000_000 == 0 {
@@ -49,35 +50,41 @@ public struct IncidentDetector: Sendable {
         return "ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'"
     }
 
-    func detect(byModel: Bool, since: Int64, until: Int64) throws -> [Incident] {
+    /// The minutes of every (provider, model) and of every provider, from one scan of the
+    /// window and its trailing baseline. The scan threads evaluate the columns and find each
+    /// span's cell; this one only counts.
+    func tables(since: Int64, until: Int64) throws -> (models: MinuteTable, providers: MinuteTable) {
         let from = since - Int64(settings.baselineMinutes) * Self.minute
-        let scope = byModel ? "provider, coalesce(model, '(none)')" : "provider, ''"
+        var grid = MinuteGrid(from: from, until: until)
+        let scopes = IncidentScopes()
         let sql = """
-            SELECT \(scope), time_bucket(INTERVAL '1 minute', ts_start) AS m, count(*),
-                   count_if(\(Self.failed)), quantile_cont(latency_ms, 0.95),
-                   sum(CASE WHEN \(Self.failed) THEN coalesce(cost_usd, 0) ELSE 0 END)
+            SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, \(Self.failed), cost_usd
             FROM spans WHERE \(window(from: from, until: until))
-            GROUP BY 1, 2, 3
             """
-        // Rows come unordered (sorting ~10^5 group rows by strings would cost more than the
-        // rest): they are collected per scope here and put in time order per scope.
-        var scopes: [String: (provider: String, model: String, buckets: [Bucket])] = [:]
-        for batch in try engine.collect(sql).batches {
+        try engine.map(sql, { [grid] batch in
             let c = batch.columns
+            let (pCodes, pDict) = Columns.coded(c[0]), (mCodes, mDict) = Columns.coded(c[1])
+            let ts = Columns.ints(c[2]), failed = Columns.bools(c[4])
+            // Scope numbers per pair of dictionary entries, found once per batch.
+            var scope = [Int32](repeating: -1, count: pDict.count * mDict.count)
+            var cells = [Int32](repeating: -1, count: batch.count)
             for r in 0..<batch.count {
-                guard case .string(let p) = c[0].value(at: r), case .string(let m) = c[1].value(at: r),
-                      case .timestamp(let t) = c[2].value(at: r), case .int(let n) = c[3].value(at: r),
-                      case .int(let f) = c[4].value(at: r) else { continue }
-                let p95 = c[5].isValid(r) ? c[5].value(at: r).asDouble : nil
-                let cost = c[6].isValid(r) ? (c[6].value(at: r).asDouble ?? 0) : 0
-                scopes[p + "\u{0}" + m, default: (p, m, [])].buckets.append(Bucket(minute: t, requests: n, failed: f, p95: p95, failedCost: cost))
+                let pair = Int(pCodes[r]) * mDict.count + Int(mCodes[r])
+                if scope[pair] < 0 { scope[pair] = scopes.number(pDict[Int(pCodes[r])], mDict[Int(mCodes[r])]) }
+                cells[r] = grid.cell(scope: scope[pair], ts: ts[r])
             }
-        }
+            return MinuteGrid.Rows(cells: cells, failed: c[4].validity.map { v in zip(failed, v).map { $0 && $1 } } ?? failed,
+                                   cost: Columns.doubles(c[5], nullAs: 0), latency: Columns.doubles(c[3]), latencyValid: c[3].validity)
+        }, consume: { grid.add($0) })
+        return grid.finish(scopes: scopes.all)
+    }
+
+    /// Every scope of `grid` judged, in the order of their names.
+    func judgeAll(_ grid: MinuteTable, byModel: Bool, since: Int64, until: Int64) -> [Incident] {
         var incidents: [Incident] = []
-        for key in scopes.keys.sorted() {
-            let scope = scopes[key]!
-            incidents += judge(scope.buckets.sorted { $0.minute < $1.minute }, provider: scope.provider,
-                               model: byModel ? scope.model : nil, since: since, until: until)
+        for s in grid.names.indices.sorted(by: { grid.names[$0].provider + "\u{0}" + grid.names[$0].model < grid.names[$1].provider + "\u{0}" + grid.names[$1].model }) {
+            incidents += judge(grid.buckets(scope: s), provider: grid.names[s].provider,
+                               model: byModel ? grid.names[s].model : nil, since: since, until: until)
         }
         return incidents
     }
@@ -97,23 +104,31 @@ public struct IncidentDetector: Sendable {
     /// (p95 over `latencyMultiple` × the trailing median p95) make latency incidents.
     func judge(_ buckets: [Bucket], provider: String, model: String?, since: Int64, until: Int64) -> [Incident] {
         let s = settings
-        // Good minutes in time order; those before `first` have left the trailing window.
+        // Good minutes in time order; those before `first` have left the trailing window, whose
+        // p95s `window` keeps sorted (for its median).
         var good: [(minute: Int64, p95: Double)] = []
+        var window: [Double] = []
         var first = 0
         var marks: [(bucket: Bucket, failing: Bool, slow: Bool)] = []
         marks.reserveCapacity(buckets.count)
         var normalRequests: Int64 = 0, normalFailed: Int64 = 0
         for b in buckets {
             let windowStart = b.minute - Int64(s.baselineMinutes) * Self.minute
-            while first < good.count && good[first].minute < windowStart { first += 1 }
+            while first < good.count && good[first].minute < windowStart {
+                window.remove(at: Self.insertionPoint(good[first].p95, in: window))
+                first += 1
+            }
             // The trailing median only where a minute could be slow (enough requests for a p95).
-            let needsBaseline = b.requests >= Int64(s.latencyMinRequests) && b.p95 != nil && good.count - first >= 10
-            let baseline = needsBaseline ? median(good[first...].map(\.p95)) : nil
+            let needsBaseline = b.requests >= Int64(s.latencyMinRequests) && b.p95 != nil && window.count >= 10
+            let baseline = needsBaseline ? Self.median(ofSorted: window) : nil
             let failing = b.failed > 0 && Double(b.failed) / Double(b.requests) >= s.errorRate
             let isSlow = slow(b, baseline: baseline)
             if !failing {
                 normalRequests += b.requests; normalFailed += b.failed
-                if !isSlow, b.requests >= Int64(s.minRequests), let p = b.p95 { good.append((b.minute, p)) }
+                if !isSlow, b.requests >= Int64(s.minRequests), let p = b.p95 {
+                    good.append((b.minute, p))
+                    window.insert(p, at: Self.insertionPoint(p, in: window))
+                }
             }
             marks.append((b, failing, isSlow))
         }
@@ -178,8 +193,17 @@ public struct IncidentDetector: Sendable {
         return min(1, total)
     }
 
-    func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    /// The first index of `sorted` whose value is not below `x`.
+    static func insertionPoint(_ x: Double, in sorted: [Double]) -> Int {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    static func median(ofSorted s: [Double]) -> Double {
+        s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

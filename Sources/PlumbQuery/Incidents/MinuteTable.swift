@@ -1,0 +1,68 @@
+/// The finished figures of `MinuteGrid` for one level (providers, or provider and model pairs):
+/// per scope and minute, requests, failures, the failures' cost and the p95 latency.
+///
+/// ```swift
+/// for s in table.names.indices { let minutes = table.buckets(scope: s) }
+/// ```
+struct MinuteTable {
+    var names: [(provider: String, model: String)]
+    let firstMinute: Int64
+    let minutes: Int
+    var requests: [Int32]
+    var failed: [Int32]
+    var failedCost: [Double]
+    private(set) var p95: [Double]
+    private(set) var hasP95: [Bool]
+
+    init(names: [(provider: String, model: String)], firstMinute: Int64, minutes: Int, requests: [Int32], failed: [Int32], failedCost: [Double]) {
+        self.names = names; self.firstMinute = firstMinute; self.minutes = minutes
+        self.requests = requests; self.failed = failed; self.failedCost = failedCost
+        p95 = [Double](repeating: 0, count: requests.count)
+        hasP95 = [Bool](repeating: false, count: requests.count)
+    }
+
+    mutating func setP95(_ cell: Int, _ value: Double) { p95[cell] = value; hasP95[cell] = true }
+
+    /// DuckDB's `quantile_cont(x, 0.95)` of `v` (not empty): interpolated between the two
+    /// nearest ranks. Reorders `v`.
+    static func p95(_ v: UnsafeMutableBufferPointer<Double>) -> Double {
+        let pos = 0.95 * Double(v.count - 1)
+        let below = Int(pos.rounded(.down)), above = min(v.count - 1, Int(pos.rounded(.up)))
+        let (a, b) = ranks(v, below, above)
+        return above == below ? a : a + (pos - Double(below)) * (b - a)
+    }
+
+    /// The values of rank `below` and `above` (`above` is `below` or the next one) in `v`,
+    /// reordering it. A p95's ranks are near the top: the few largest values are moved to the
+    /// end one by one (O(n) each), unless there are many, then a selection.
+    static func ranks(_ v: UnsafeMutableBufferPointer<Double>, _ below: Int, _ above: Int) -> (Double, Double) {
+        let n = v.count
+        if n - below <= 16 {
+            var j = n - 1
+            while j >= below {
+                var top = j
+                for i in 0..<j where v[i] > v[top] { top = i }
+                v.swapAt(top, j)
+                j -= 1
+            }
+            return (v[below], v[above])
+        }
+        var copy = Array(v)
+        Selection.select(&copy, below, <)
+        let a = copy[below]
+        return (a, above > below ? Selection.minimum(copy, from: above, <) : a)
+    }
+
+    /// The scope's minutes that had requests, in time order.
+    func buckets(scope: Int) -> [IncidentDetector.Bucket] {
+        var out: [IncidentDetector.Bucket] = []
+        let base = scope * minutes
+        for m in 0..<minutes where requests[base + m] > 0 {
+            let c = base + m
+            out.append(IncidentDetector.Bucket(
+                minute: (firstMinute + Int64(m)) * MinuteGrid.minute, requests: Int64(requests[c]), failed: Int64(failed[c]),
+                p95: hasP95[c] ? p95[c] : nil, failedCost: failedCost[c]))
+        }
+        return out
+    }
+}

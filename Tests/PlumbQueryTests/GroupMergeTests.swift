@@ -1,0 +1,85 @@
+import XCTest
+@testable import PlumbQuery
+
+/// Row groups' own tables (`mergeOnly`) number a dictionary's entries by position, and the
+/// table they are merged into joins them by value: repeated entries, nulls and dictionaries
+/// that change from one row group to the next must still give one group per distinct key.
+final class GroupMergeTests: XCTestCase {
+    func dict(_ codes: [UInt32], _ dictionary: [String], valid: [Bool]? = nil) -> Vector {
+        Vector(type: .varchar, data: .dict(codes: codes, dictionary: dictionary), validity: valid)
+    }
+
+    /// Groups of `parts` merged (each through a mergeOnly table), as key → row count.
+    func merged(_ parts: [Vector]) -> [String: Int] {
+        let main = GroupTable(keyTypes: [.varchar])
+        var counts: [Int] = []
+        for v in parts {
+            let own = GroupTable(keyTypes: [.varchar])
+            own.mergeOnly = true
+            let rows = own.groups([v], rows: v.count)
+            var ownCounts = [Int](repeating: 0, count: own.count)
+            for g in rows { ownCounts[Int(g)] += 1 }
+            let map = main.groups(own.mergeKeyColumns(), rows: own.count)
+            for (g, m) in map.enumerated() {
+                if Int(m) >= counts.count { counts += repeatElement(0, count: Int(m) - counts.count + 1) }
+                counts[Int(m)] += ownCounts[g]
+            }
+        }
+        let keys = main.keyColumns()[0]
+        var out: [String: Int] = [:]
+        for g in 0..<main.count {
+            let key = keys.value(at: g) == .null ? "NULL" : ValueText.plain(keys.value(at: g))!
+            XCTAssertNil(out[key], "key \(key) has two groups")
+            out[key] = counts[g]
+        }
+        return out
+    }
+
+    func testRepeatedEntriesAndNullsJoinByValue() {
+        let a = dict([0, 1, 2, 2, 0], ["x", "y", "x"])
+        let b = dict([0, 1, 1, 0], ["y", "z"], valid: [true, false, true, true])
+        XCTAssertEqual(merged([a, b]), ["x": 4, "y": 3, "z": 1, "NULL": 1])
+    }
+
+    func testShiftingSortedDictionaries() {
+        // Consecutive row groups with overlapping sorted dictionaries (entries come and go).
+        var parts: [Vector] = []
+        var expected: [String: Int] = [:]
+        for k in 0..<6 {
+            let entries = (0..<50).filter { ($0 + k) % 3 != 0 }.map { String(format: "user-%03d", $0) }
+            let codes = (0..<200).map { UInt32(($0 * 7 + k) % entries.count) }
+            for c in codes { expected[entries[Int(c)], default: 0] += 1 }
+            parts.append(dict(codes, entries))
+        }
+        XCTAssertEqual(merged(parts), expected)
+    }
+
+    func testCoalesceWithConstantKeepsTheDictionary() throws {
+        let v = dict([0, 1, 0, 1], ["a", "b"], valid: [true, false, true, true])
+        for (fill, expectedDictionary) in [("b", ["a", "b"]), ("(none)", ["a", "b", "(none)"])] {
+            let out = try XCTUnwrap(ScalarFunction.coalesceStrings([v, .constant(.string(fill), type: .varchar, count: 4)], count: 4))
+            guard case .dict(_, let d) = out.data else { return XCTFail("not dictionary-coded") }
+            XCTAssertEqual(d, expectedDictionary)
+            XCTAssertEqual((0..<4).map { out.value(at: $0) }, [.string("a"), .string(fill), .string("a"), .string("b")])
+        }
+    }
+}
+
+/// The detector's p95 of a minute is DuckDB's quantile_cont(x, 0.95), whichever way its ranks
+/// are found.
+final class MinuteTableTests: XCTestCase {
+    func testP95MatchesSortedInterpolation() {
+        var s: UInt64 = 99
+        func next() -> Double { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return Double(s % 10_000) / 7 }
+        for n in [1, 2, 3, 5, 19, 20, 21, 40, 100, 333, 1_000] {
+            var values = (0..<n).map { _ in next() }
+            if n > 10 { values[3] = values[4] }                       // ties
+            let sorted = values.sorted()
+            let pos = 0.95 * Double(n - 1)
+            let lo = Int(pos.rounded(.down)), hi = min(n - 1, lo + 1)
+            let expected = sorted[lo] + (pos - Double(lo)) * (sorted[hi] - sorted[lo])
+            let got = values.withUnsafeMutableBufferPointer { MinuteTable.p95($0) }
+            XCTAssertEqual(got, expected, accuracy: 1e-9 * max(1, abs(expected)), "n = \(n)")
+        }
+    }
+}
