@@ -17,6 +17,8 @@ public struct QueryEngine: Sendable {
     /// Keeps row groups' partial aggregates between runs of a query (a live dashboard); nil
     /// for one-off queries.
     public var cache: PartialAggregateCache?
+    /// Keeps decoded columns between queries (a digest, a dashboard); nil for one-off queries.
+    public var columnCache: ColumnCache?
 
     /// One per core, up to 8.
     public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -67,6 +69,7 @@ public struct QueryEngine: Sendable {
         let exec = QueryExecutor(query: q, snapshot: snapshot, directory: directory)
         exec.threads = threads
         exec.cache = cache
+        exec.columnCache = columnCache
         exec.cacheKey = sql
         try exec.run(emit)
         return exec.stats
@@ -84,6 +87,7 @@ public struct QueryEngine: Sendable {
         let range = ZonePredicate.timeRange(ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
         let exec = QueryExecutor(query: q, snapshot: try reader.snapshot(from: range.from, to: range.to), directory: directory)
         exec.threads = threads
+        exec.columnCache = columnCache
         try exec.map(transform, consume)
     }
 

@@ -35,10 +35,18 @@ public struct DigestBuilder: Sendable {
 
     /// Queries run this many at a time (`DigestJobs`).
     public var lanes = 2
+    /// Decoded columns kept between the digest's queries.
+    public var columnCacheBytes = 256 << 20
 
     public func build(_ p: DigestPeriod) throws -> Digest {
         let c = p.condition
         let base = p.baseline
+        if engine.columnCache == nil {
+            // The queries read much the same columns of the same weeks.
+            var builder = self
+            builder.engine.columnCache = ColumnCache(budget: columnCacheBytes)
+            return try builder.build(p)
+        }
         let jobs = DigestJobs()
         // Longest first.
         var asOf = engine

@@ -14,6 +14,7 @@ extension QueryExecutor {
         }
         guard let snapshot else { return }
         let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
+        scan.columnCache = columnCache
         let projections = q.projections
         let project: @Sendable (Batch) throws -> Batch = { b in
             Batch(columns: try projections.map { try Evaluator.evaluate($0, b) }, count: b.count)

@@ -19,6 +19,8 @@ public final class QueryExecutor {
     /// query's text); nil: none kept.
     public var cache: PartialAggregateCache?
     public var cacheKey = ""
+    /// Where decoded columns are kept between queries (nil: none).
+    public var columnCache: ColumnCache?
 
     public init(query: BoundQuery, snapshot: StoreSnapshot?, directory: DataDirectory?) {
         self.query = query; self.snapshot = snapshot; self.directory = directory
@@ -56,6 +58,7 @@ public final class QueryExecutor {
         } else if let snapshot {
             // The scan applies WHERE itself (reading the filter's columns first).
             let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
+            scan.columnCache = columnCache
             if let aggregate = sink as? AggregateSink, AggregateState.mergeable(aggregate.plan), cache != nil || threads > 1 {
                 try runPartials(scan, aggregate, cache)
             } else if let sort = sink as? SortSink, q.limit != nil, !q.distinct, let first = q.order.first,

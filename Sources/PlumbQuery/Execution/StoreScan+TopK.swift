@@ -31,7 +31,7 @@ extension StoreScan {
         for (item, best) in items {
             if let best, let t = bound(), descending ? best < t : best > t { break }
             stats.rowsRead += item.segment.footer.rowGroups[item.group].rowCount
-            if let batch = try load(item.segment, item.tsMin, item.group), try !visit(batch) { return }
+            if let batch = try load(item), try !visit(batch) { return }
         }
     }
 }

@@ -20,6 +20,8 @@ public final class StoreScan: @unchecked Sendable {
     let filter: BoundExpr?
     let bodies: BodyFetch?
     public internal(set) var stats = ScanStats()
+    /// Where whole decoded columns are kept between queries (nil: none kept).
+    var columnCache: ColumnCache?
     /// The filter's AND terms and the zone predicates they imply: a term whose predicate a row
     /// group's zone map proves true for every row is not evaluated there.
     let terms: [(term: BoundExpr, predicate: ZonePredicate?)]
@@ -89,11 +91,11 @@ public final class StoreScan: @unchecked Sendable {
         if threads <= 1 || items.count < 2 || filterReadsBodies {
             for item in items {
                 stats.rowsRead += item.segment.footer.rowGroups[item.group].rowCount
-                if try !rowGroup(item, try reduce(item, try load(item.segment, item.tsMin, item.group))) { return }
+                if try !rowGroup(item, try reduce(item, try load(item))) { return }
             }
         } else {
             let pipeline = ScanPipeline(count: items.count, threads: threads) { [self] k in
-                try reduce(items[k], try load(items[k].segment, items[k].tsMin, items[k].group))
+                try reduce(items[k], try load(items[k]))
             }
             defer { pipeline.finish() }
             for k in items.indices {
@@ -148,7 +150,8 @@ public final class StoreScan: @unchecked Sendable {
     /// One row group: rows past retention dropped, the filter applied on its own columns, then the
     /// other columns read for the rows that passed. nil when no row is left. Safe to call from
     /// several threads at once (unless the filter reads bodies).
-    func load(_ seg: SegmentReader, _ tsMin: Int64, _ g: Int) throws -> Batch? {
+    func load(_ item: Item) throws -> Batch? {
+        let seg = item.segment, tsMin = item.tsMin, g = item.group
         let cutoff = snapshot.retentionCutoff
         let rows = seg.footer.rowGroups[g].rowCount
         let residual = residualTerms(seg, g)
@@ -162,7 +165,7 @@ public final class StoreScan: @unchecked Sendable {
         }
         var batch = Batch(columns: columns.map { _ in Vector.constant(.null, type: .null, count: rows) }, count: rows)
         if let filter {
-            for i in filterColumns { batch.columns[i] = try read(seg, g, i, rows) }
+            for i in filterColumns { batch.columns[i] = try read(item, i, rows) }
             if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }
             if let k = keep { batch = batch.gather(k) }
             let selected = Evaluator.selected(try Evaluator.evaluate(filter, batch))
@@ -172,7 +175,7 @@ public final class StoreScan: @unchecked Sendable {
             keep = positions.count == rows ? nil : positions
         }
         for i in columns.indices where !filterColumns.contains(i) && !Self.bodyColumns.contains(columns[i]) {
-            batch.columns[i] = try read(seg, g, i, rows, only: keep)
+            batch.columns[i] = try read(item, i, rows, only: keep)
         }
         if needsBodies && batch.bodyRefs == nil && !filterReadsBodies {
             let refs = try bodyRefs(seg, rowGroup: g, rows: rows)
@@ -182,9 +185,19 @@ public final class StoreScan: @unchecked Sendable {
         return batch.count > 0 ? batch : nil
     }
 
-    /// One scan column of a row group as a query vector.
-    /// Only the rows in `only` (all when nil); strings and maps are built just for those.
-    func read(_ seg: SegmentReader, _ g: Int, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
+    /// One scan column of a row group as a query vector: only the rows in `only` (all when
+    /// nil). Whole columns go through `columnCache`; a part is gathered from a cached whole, or
+    /// else decoded on its own (strings and maps built just for those rows).
+    func read(_ item: Item, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
+        guard let cache = columnCache else { return try decode(item.segment, item.group, i, rows, only: only) }
+        let key = ColumnCache.key(segment: item.hash, rowGroup: item.group, column: columns[i])
+        if let whole = cache.vector(key) { return only.map { whole.gather($0) } ?? whole }
+        let v = try decode(item.segment, item.group, i, rows, only: only)
+        if only == nil { cache.keep(key, v) }
+        return v
+    }
+
+    func decode(_ seg: SegmentReader, _ g: Int, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
         let name = columns[i]
         let n = only?.count ?? rows
         if let (column, key) = ScanName.parseMapKey(name) {
