@@ -19,6 +19,8 @@ public struct QueryEngine: Sendable {
     public var cache: PartialAggregateCache?
     /// Keeps decoded columns between queries (a digest, a dashboard); nil for one-off queries.
     public var columnCache: ColumnCache?
+    /// Keeps row groups' minute counts between incident judgements (a live dashboard).
+    public var minuteParts: MinutePartCache?
 
     /// One per core, up to 8.
     public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -79,16 +81,18 @@ public struct QueryEngine: Sendable {
     /// a `T` by `transform` on the scan threads; `consume` gets them in order on this thread.
     ///
     /// ```swift
-    /// try engine.map("SELECT latency_ms FROM spans", { $0.count }) { total += $0 }
+    /// try engine.map("SELECT latency_ms FROM spans", { _, batch in batch.count }) { _, n in total += n }
     /// ```
-    public func map<T: Sendable>(_ sql: String, _ transform: @escaping @Sendable (Batch) throws -> T, consume: (T) throws -> Void) throws {
+    public func map<T: Sendable>(_ sql: String, wholeRowGroups: Bool = false, reuse: ((String) -> Bool)? = nil,
+                                 _ transform: @escaping @Sendable (String?, Batch) throws -> T,
+                                 consume: (String?, T) throws -> Void) throws {
         let q = try bind(sql)
         let reader = try StoreReader(directory: directory)
         let range = ZonePredicate.timeRange(ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
         let exec = QueryExecutor(query: q, snapshot: try reader.snapshot(from: range.from, to: range.to), directory: directory)
         exec.threads = threads
         exec.columnCache = columnCache
-        try exec.map(transform, consume)
+        try exec.map(wholeRowGroups: wholeRowGroups, reuse: reuse, transform, consume)
     }
 
     /// The whole result in memory.

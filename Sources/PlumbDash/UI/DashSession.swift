@@ -68,6 +68,9 @@ public final class DashSession {
         self.engine = engine
         // Frames after the first read only the row groups at the edge of the range and new spans.
         if self.engine.cache == nil { self.engine.cache = PartialAggregateCache() }
+        if self.engine.minuteParts == nil { self.engine.minuteParts = MinutePartCache() }
+        // Every panel reads the newest row groups and the one at the range's edge.
+        if self.engine.columnCache == nil { self.engine.columnCache = ColumnCache(budget: 64 << 20) }
         self.range = range ?? boards[self.board].range
         self.rangeChosen = range != nil
         self.filter = filter

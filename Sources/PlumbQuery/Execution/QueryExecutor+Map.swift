@@ -6,7 +6,14 @@ extension QueryExecutor {
     /// `consume` on this thread in row-group order, then those of spans not yet in a segment.
     /// For callers that reduce a scan themselves (`IncidentDetector`), so that only their
     /// cheapest step runs on one thread.
-    func map<T: Sendable>(_ transform: @escaping @Sendable (Batch) throws -> T, _ consume: (T) throws -> Void) throws {
+    ///
+    /// With `wholeRowGroups`, the WHERE clause only chooses row groups (by their zone maps);
+    /// their rows are not filtered, so a row group's result depends on the segment alone and is
+    /// given a key (segment SHA-256 and row group; nil for spans not yet in a segment and for
+    /// row groups that retention cuts into). A row group whose key `reuse` answers true for is
+    /// not read.
+    func map<T: Sendable>(wholeRowGroups: Bool = false, reuse: ((String) -> Bool)? = nil,
+                          _ transform: @escaping @Sendable (String?, Batch) throws -> T, _ consume: (String?, T) throws -> Void) throws {
         let q = query
         guard q.aggregate == nil, q.order.isEmpty, !q.distinct, q.limit == nil, q.offset == 0, q.hasFrom,
               !q.scanColumns.contains(where: { StoreScan.bodyColumns.contains($0) }) else {
@@ -15,13 +22,19 @@ extension QueryExecutor {
         guard let snapshot else { return }
         let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
         scan.columnCache = columnCache
+        scan.wholeRowGroups = wholeRowGroups
         let projections = q.projections
         let project: @Sendable (Batch) throws -> Batch = { b in
             Batch(columns: try projections.map { try Evaluator.evaluate($0, b) }, count: b.count)
         }
-        try scan.scan(threads: threads, reuse: nil, reduce: { _, batch in try batch.map { try transform(project($0)) } },
-                      rowGroup: { _, t in try t.map(consume); return true },
-                      unpublished: { try consume(transform(project($0))); return true })
+        let cutoff = snapshot.retentionCutoff
+        let key: @Sendable (StoreScan.Item) -> String? = { item in
+            wholeRowGroups && item.tsMin >= cutoff ? "\(item.hash)#\(item.group)" : nil
+        }
+        try scan.scan(threads: threads, reuse: reuse.map { r in { item in key(item).map(r) ?? false } },
+                      reduce: { item, batch in try batch.map { try transform(key(item), project($0)) } },
+                      rowGroup: { item, t in try t.map { try consume(key(item), $0) }; return true },
+                      unpublished: { try consume(nil, transform(nil, project($0))); return true })
         stats = scan.stats
     }
 }

@@ -22,6 +22,9 @@ public final class StoreScan: @unchecked Sendable {
     public internal(set) var stats = ScanStats()
     /// Where whole decoded columns are kept between queries (nil: none kept).
     var columnCache: ColumnCache?
+    /// The filter only chooses row groups (by zone maps); their rows are all kept (spans not
+    /// yet in a segment are still filtered).
+    var wholeRowGroups = false
     /// The filter's AND terms and the zone predicates they imply: a term whose predicate a row
     /// group's zone map proves true for every row is not evaluated there.
     let terms: [(term: BoundExpr, predicate: ZonePredicate?)]
@@ -154,7 +157,7 @@ public final class StoreScan: @unchecked Sendable {
         let seg = item.segment, tsMin = item.tsMin, g = item.group
         let cutoff = snapshot.retentionCutoff
         let rows = seg.footer.rowGroups[g].rowCount
-        let residual = residualTerms(seg, g)
+        let residual = wholeRowGroups ? [] : residualTerms(seg, g)
         let filter = residual.isEmpty ? nil : residual.dropFirst().reduce(residual[0]) { BoundExpr.and($0, $1) }
         let filterColumns = filter?.columnsRead ?? []
         var keep: [Int]? = nil
@@ -186,15 +189,18 @@ public final class StoreScan: @unchecked Sendable {
     }
 
     /// One scan column of a row group as a query vector: only the rows in `only` (all when
-    /// nil). Whole columns go through `columnCache`; a part is gathered from a cached whole, or
-    /// else decoded on its own (strings and maps built just for those rows).
+    /// nil). Whole columns go through `columnCache`; a part is gathered from a cached whole. A
+    /// part of a quarter of the rows or more is read whole to be kept (the row group at the
+    /// edge of a dashboard's range is read by every panel, frame after frame); a smaller one
+    /// is decoded on its own (strings and maps built just for those rows).
     func read(_ item: Item, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
         guard let cache = columnCache else { return try decode(item.segment, item.group, i, rows, only: only) }
         let key = ColumnCache.key(segment: item.hash, rowGroup: item.group, column: columns[i])
         if let whole = cache.vector(key) { return only.map { whole.gather($0) } ?? whole }
-        let v = try decode(item.segment, item.group, i, rows, only: only)
-        if only == nil { cache.keep(key, v) }
-        return v
+        if let only, only.count * 4 < rows { return try decode(item.segment, item.group, i, rows, only: only) }
+        let whole = try decode(item.segment, item.group, i, rows)
+        cache.keep(key, whole)
+        return only.map { whole.gather($0) } ?? whole
     }
 
     func decode(_ seg: SegmentReader, _ g: Int, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {

@@ -50,33 +50,33 @@ public struct IncidentDetector: Sendable {
         return "ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'"
     }
 
-    /// The minutes of every (provider, model) and of every provider, from one scan of the
-    /// window and its trailing baseline. The scan threads evaluate the columns and find each
-    /// span's cell; this one only counts.
+    /// The minutes of every (provider, model) and of every provider over the window and its
+    /// trailing baseline (whole minutes), from one scan: each row group is reduced to a
+    /// `MinutePart` on the scan threads, and the parts are added up here. With
+    /// `engine.minuteParts`, row groups' parts are kept, and a row group read before is not
+    /// read again.
     func tables(since: Int64, until: Int64) throws -> (models: MinuteTable, providers: MinuteTable) {
-        let from = since - Int64(settings.baselineMinutes) * Self.minute
-        var grid = MinuteGrid(from: from, until: until)
-        let scopes = IncidentScopes()
+        let first = MinuteTable.floorMinute(since - Int64(settings.baselineMinutes) * Self.minute)
+        let from = first * Self.minute
+        let minutes = max(1, Int(MinuteTable.floorMinute(until - 1) - first + 1))
         let sql = """
             SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, \(Self.failed), cost_usd
             FROM spans WHERE \(window(from: from, until: until))
             """
-        try engine.map(sql, { [grid] batch in
-            let c = batch.columns
-            let (pCodes, pDict) = Columns.coded(c[0]), (mCodes, mDict) = Columns.coded(c[1])
-            let ts = Columns.ints(c[2]), failed = Columns.bools(c[4])
-            // Scope numbers per pair of dictionary entries, found once per batch.
-            var scope = [Int32](repeating: -1, count: pDict.count * mDict.count)
-            var cells = [Int32](repeating: -1, count: batch.count)
-            for r in 0..<batch.count {
-                let pair = Int(pCodes[r]) * mDict.count + Int(mCodes[r])
-                if scope[pair] < 0 { scope[pair] = scopes.number(pDict[Int(pCodes[r])], mDict[Int(mCodes[r])]) }
-                cells[r] = grid.cell(scope: scope[pair], ts: ts[r])
-            }
-            return MinuteGrid.Rows(cells: cells, failed: c[4].validity.map { v in zip(failed, v).map { $0 && $1 } } ?? failed,
-                                   cost: Columns.doubles(c[5], nullAs: 0), latency: Columns.doubles(c[3]), latencyValid: c[3].validity)
-        }, consume: { grid.add($0) })
-        return grid.finish(scopes: scopes.all)
+        let cache = engine.minuteParts
+        let run = cache?.begin()
+        defer { if let run { cache?.end(run: run) } }
+        var parts: [MinutePart] = []
+        try engine.map(sql, wholeRowGroups: cache != nil, reuse: cache.map { cache in { key in
+            guard let run, let kept = cache.part(key, run: run) else { return false }
+            parts.append(kept)
+            return true
+        } }, { _, batch in MinutePart(MinutePart.Rows(batch)) }, consume: { key, part in
+            parts.append(part)
+            if let key, let run { cache?.keep(key, part, run: run) }
+        })
+        return (MinuteTable.assemble(parts, level: \.models, firstMinute: first, minutes: minutes),
+                MinuteTable.assemble(parts, level: \.providers, firstMinute: first, minutes: minutes))
     }
 
     /// Every scope of `grid` judged, in the order of their names.

@@ -1,4 +1,4 @@
-/// The finished figures of `MinuteGrid` for one level (providers, or provider and model pairs):
+/// The figures of one window for one level (providers, or provider and model pairs):
 /// per scope and minute, requests, failures, the failures' cost and the p95 latency.
 ///
 /// ```swift
@@ -11,8 +11,14 @@ struct MinuteTable {
     var requests: [Int32]
     var failed: [Int32]
     var failedCost: [Double]
-    private(set) var p95: [Double]
-    private(set) var hasP95: [Bool]
+    var p95: [Double]
+    var hasP95: [Bool]
+
+    static let minute: Int64 = 60_000_000
+
+    static func floorMinute(_ ts: Int64) -> Int64 {
+        ts >= 0 ? ts / minute : -((-ts + minute - 1) / minute)
+    }
 
     init(names: [(provider: String, model: String)], firstMinute: Int64, minutes: Int, requests: [Int32], failed: [Int32], failedCost: [Double]) {
         self.names = names; self.firstMinute = firstMinute; self.minutes = minutes
@@ -33,11 +39,11 @@ struct MinuteTable {
     }
 
     /// The values of rank `below` and `above` (`above` is `below` or the next one) in `v`,
-    /// reordering it. A p95's ranks are near the top: the few largest values are moved to the
-    /// end one by one (O(n) each), unless there are many, then a selection.
+    /// reordering it. A p95's ranks are near the top: with few values above them, the largest
+    /// are moved to the end one by one (O(n) each); with more, a selection.
     static func ranks(_ v: UnsafeMutableBufferPointer<Double>, _ below: Int, _ above: Int) -> (Double, Double) {
         let n = v.count
-        if n - below <= 16 {
+        if n - below <= 3 {
             var j = n - 1
             while j >= below {
                 var top = j
@@ -47,10 +53,10 @@ struct MinuteTable {
             }
             return (v[below], v[above])
         }
-        var copy = Array(v)
-        Selection.select(&copy, below, <)
-        let a = copy[below]
-        return (a, above > below ? Selection.minimum(copy, from: above, <) : a)
+        Selection.select(v, below, <)
+        var next = v[above]
+        if above > below { for i in above..<n where v[i] < next { next = v[i] } }
+        return (v[below], next)
     }
 
     /// The scope's minutes that had requests, in time order.
@@ -60,7 +66,7 @@ struct MinuteTable {
         for m in 0..<minutes where requests[base + m] > 0 {
             let c = base + m
             out.append(IncidentDetector.Bucket(
-                minute: (firstMinute + Int64(m)) * MinuteGrid.minute, requests: Int64(requests[c]), failed: Int64(failed[c]),
+                minute: (firstMinute + Int64(m)) * Self.minute, requests: Int64(requests[c]), failed: Int64(failed[c]),
                 p95: hasP95[c] ? p95[c] : nil, failedCost: failedCost[c]))
         }
         return out
