@@ -4,12 +4,13 @@ import PlumbDash
 import PlumbQuery
 import PlumbStore
 
-/// `plumb-bench dash DATA_DIR [--now TIME | --live] [--frames 20] [--gap SECONDS] [--width 160] [NAME...]`:
+/// `plumb-bench dash DATA_DIR [--now TIME | --live] [--frames 20] [--gap SECONDS] [--width 160] [--column-cache MB] [NAME...]`:
 /// refreshes and draws each dashboard repeatedly in process, as `plumb dash` does (row groups'
 /// aggregates kept between frames), and prints the first frame's time and the median and p99 of
 /// the frames after it. With `--now`, each frame is 2 s later than the one before; with
 /// `--live`, frames use the clock (run it while `plumb serve` writes) and `--gap` waits between
-/// them like the refresh interval. Figures only, no assertions.
+/// them like the refresh interval. `--column-cache` sets the decoded-column cache's size (0:
+/// none; default: the dashboard's own). Figures only, no assertions.
 enum DashBench {
     static func run(_ args: [String]) -> Int32 {
         guard let dirPath = args.first else {
@@ -17,6 +18,7 @@ enum DashBench {
             return 2
         }
         var frames = 20, width = 160, gap = 0.0, live = false
+        var columnCacheMB: Int? = nil
         var now = Timestamp.nowMicros()
         var names: [String] = []
         var i = 1
@@ -27,13 +29,15 @@ enum DashBench {
             case "--gap": gap = Double(args[i + 1]) ?? gap; i += 2
             case "--now": now = (try? Timestamp.parse(args[i + 1])) ?? now; i += 2
             case "--live": live = true; i += 1
+            case "--column-cache": columnCacheMB = Int(args[i + 1]); i += 2
             default: names.append(args[i]); i += 1
             }
         }
         let boards: [Dashboard]
         do { boards = try ShippedDashboards.all(userDirectory: nil) } catch { print("error=\(error)"); return 1 }
         for board in boards where names.isEmpty || names.contains(board.name) {
-            let engine = QueryEngine(directory: DataDirectory(dirPath), now: now)
+            var engine = QueryEngine(directory: DataDirectory(dirPath), now: now)
+            if let mb = columnCacheMB { engine.columnCache = mb > 0 ? ColumnCache(budget: mb << 20) : ColumnCache(budget: 0) }
             let session = DashSession(boards: boards, board: board.name, engine: engine, range: nil, filter: nil)
             var times: [Double] = []
             var first = 0.0

@@ -194,7 +194,7 @@ public final class StoreScan: @unchecked Sendable {
     /// edge of a dashboard's range is read by every panel, frame after frame); a smaller one
     /// is decoded on its own (strings and maps built just for those rows).
     func read(_ item: Item, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
-        guard let cache = columnCache else { return try decode(item.segment, item.group, i, rows, only: only) }
+        guard let cache = columnCache, cache.budget > 0 else { return try decode(item.segment, item.group, i, rows, only: only) }
         let key = ColumnCache.key(segment: item.hash, rowGroup: item.group, column: columns[i])
         if let whole = cache.vector(key) { return only.map { whole.gather($0) } ?? whole }
         if let only, only.count * 4 < rows { return try decode(item.segment, item.group, i, rows, only: only) }
