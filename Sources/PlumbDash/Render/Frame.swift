@@ -8,7 +8,7 @@ import PlumbQuery
 /// ```swift
 /// let text = try Frame(board: overview, engine: engine, range: "1h", filter: nil, width: 120).render()
 /// ```
-public struct Frame {
+public struct Frame: Sendable {
     public var board: Dashboard
     public var engine: QueryEngine
     public var range: String
@@ -48,12 +48,18 @@ public struct Frame {
     }
 
     /// Every panel's result in panel order; a query error stays with its panel. `reuse` may
-    /// answer for a panel instead (a live dashboard's recent incidents).
-    public func results(reuse: (Int) -> PanelResult? = { _ in nil }) throws -> [PanelResult] {
-        try board.panels.indices.map { i in
-            if let kept = reuse(i) { return kept }
-            do { return .rows(try result(board.panels[i])) } catch let e as QueryError { return .failed(e.message) }
+    /// answer for a panel instead (a live dashboard's recent incidents). Panels are run
+    /// `lanes` at a time.
+    public func results(lanes: Int = 2, reuse: (Int) -> PanelResult? = { _ in nil }) throws -> [PanelResult] {
+        let kept = board.panels.indices.map { reuse($0) }
+        let jobs = ParallelJobs()
+        let fresh = board.panels.indices.map { i in
+            kept[i] == nil ? jobs.add { [self] () throws -> PanelResult in
+                do { return .rows(try result(board.panels[i])) } catch let e as QueryError { return .failed(e.message) }
+            } : nil
         }
+        try jobs.run(lanes: lanes)
+        return board.panels.indices.map { kept[$0] ?? fresh[$0]!.value }
     }
 
     /// The line above the panels: title, range, filter and the time of the frame.

@@ -33,7 +33,7 @@ public struct DigestBuilder: Sendable {
     static func text(_ v: Value) -> String { ValueText.plain(v) ?? "(none)" }
     static func optional(_ v: Value) -> Double? { v.asDouble }
 
-    /// Queries run this many at a time (`DigestJobs`).
+    /// Queries run this many at a time (`ParallelJobs`).
     public var lanes = 2
     /// Decoded columns kept between the digest's queries.
     public var columnCacheBytes = 256 << 20
@@ -47,7 +47,7 @@ public struct DigestBuilder: Sendable {
             builder.engine.columnCache = ColumnCache(budget: columnCacheBytes)
             return try builder.build(p)
         }
-        let jobs = DigestJobs()
+        let jobs = ParallelJobs()
         // Longest first.
         var asOf = engine
         asOf.now = min(engine.now, p.end)

@@ -1,21 +1,21 @@
 import Foundation
 
-/// Independent digest queries run side by side: each query's scan keeps the cores busy only
-/// part of the time (planning, merging and finishing run on one thread), so two at once finish
-/// a week's digest sooner. Jobs start in the order given (longest first is best); the first
-/// error is rethrown once all have stopped.
+/// Independent jobs run side by side on a few threads: a digest's queries, a dashboard frame's
+/// panels. Each query's scan keeps the cores busy only part of the time (planning, merging and
+/// finishing run on one thread), so two at once finish sooner. Jobs start in the order given
+/// (longest first is best); the first error is rethrown once all have stopped.
 ///
 /// ```swift
-/// let jobs = DigestJobs()
+/// let jobs = ParallelJobs()
 /// let total = jobs.add { try rows("SELECT count(*) FROM spans") }
 /// try jobs.run(lanes: 2)
 /// print(total.value)
 /// ```
-final class DigestJobs: @unchecked Sendable {
+public final class ParallelJobs: @unchecked Sendable {
     /// One job's result, set when `run` returns.
-    final class Result<T>: @unchecked Sendable {
+    public final class Result<T>: @unchecked Sendable {
         fileprivate var stored: T?
-        var value: T { stored! }
+        public var value: T { stored! }
     }
 
     private var jobs: [@Sendable () throws -> Void] = []
@@ -23,13 +23,15 @@ final class DigestJobs: @unchecked Sendable {
     private var next = 0
     private var failure: Error?
 
-    func add<T>(_ job: @escaping @Sendable () throws -> T) -> Result<T> {
+    public init() {}
+
+    public func add<T>(_ job: @escaping @Sendable () throws -> T) -> Result<T> {
         let r = Result<T>()
         jobs.append { r.stored = try job() }
         return r
     }
 
-    func run(lanes: Int) throws {
+    public func run(lanes: Int) throws {
         DispatchQueue.concurrentPerform(iterations: max(1, min(lanes, jobs.count))) { _ in
             while let job = take() {
                 do { try job() } catch {
