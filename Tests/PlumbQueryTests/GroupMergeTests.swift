@@ -83,3 +83,27 @@ final class MinuteTableTests: XCTestCase {
         }
     }
 }
+
+/// Per-group counts and sums with interleaved accumulators equal the plain loop's, with and
+/// without nulls, for few groups and for more groups than lanes allow.
+final class GroupedSumsTests: XCTestCase {
+    func testLanesAgreeWithThePlainLoop() {
+        var s: UInt64 = 5
+        func next(_ n: UInt64) -> UInt64 { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s % n }
+        for groupCount in [1, 3, 41, 70_000] {
+            let rows = 5_003
+            let groups = (0..<rows).map { _ in Int32(next(UInt64(groupCount))) }
+            let values = (0..<rows).map { _ in Int64(next(2_000_001)) - 1_000_000 }
+            for valid in [nil, (0..<rows).map { _ in next(5) != 0 }] {
+                var sums = [Int64](repeating: 0, count: groupCount), counts = sums
+                for i in 0..<rows where valid?[i] ?? true { sums[Int(groups[i])] += values[i]; counts[Int(groups[i])] += 1 }
+                let got = GroupedSums.sums(groups, values, groupCount: groupCount, valid: valid)
+                XCTAssertEqual(got.sums, sums, "\(groupCount) groups")
+                XCTAssertEqual(got.counts, counts, "\(groupCount) groups")
+                XCTAssertEqual(GroupedSums.counts(groups, groupCount: groupCount, valid: valid), counts)
+                let used = (0..<rows).filter { valid?[$0] ?? true }.map { values[$0] }
+                XCTAssertEqual(got.lo, min(0, used.min() ?? 0)); XCTAssertEqual(got.hi, max(0, used.max() ?? 0))
+            }
+        }
+    }
+}

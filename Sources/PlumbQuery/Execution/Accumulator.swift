@@ -48,12 +48,15 @@ final class CountAccumulator: Accumulator {
     func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
         if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
         if !star, let arg, arg.isConstantNull { return }
+        let valid = star ? nil : arg?.validity
         // Loops run on buffers: one exclusivity check per batch, not per row.
         counts.withUnsafeMutableBufferPointer { c in
-            if !star, let valid = arg?.validity {
-                for (i, g) in groups.enumerated() where valid[i] { c[Int(g)] += 1 }
+            if groupCount > 4 * groups.count {
+                // Far more groups than rows: a per-group array per batch would cost more than the rows.
+                if let valid { for (i, g) in groups.enumerated() where valid[i] { c[Int(g)] += 1 } } else { for g in groups { c[Int(g)] += 1 } }
             } else {
-                for g in groups { c[Int(g)] += 1 }
+                let batch = GroupedSums.counts(groups, groupCount: groupCount, valid: valid)
+                for g in 0..<groupCount { c[g] += batch[g] }
             }
         }
     }
@@ -144,21 +147,14 @@ final class DoubleSumAccumulator: Accumulator {
     }
 
     /// Decimal values: this batch's integers summed per group (exact), then divided once per
-    /// group. False (nothing added) when the integers could overflow.
+    /// group. The sums wrap; the values' range, tracked in the same pass, tells afterwards
+    /// whether any could have overflowed: then nothing is added and false is returned.
     func addDecimals(_ groups: [Int32], _ groupCount: Int, _ d: DecimalValues, _ valid: [Bool]?) -> Bool {
-        var lo: Int64 = 0, hi: Int64 = 0
-        d.scaled.withUnsafeBufferPointer { x in for v in x { lo = min(lo, v); hi = max(hi, v) } }
+        // Far more groups than rows: per-group arrays per batch would cost more than the rows.
+        guard groupCount <= 4 * groups.count else { return false }
+        let (partial, touched, lo, hi) = GroupedSums.sums(groups, d.scaled, groupCount: groupCount, valid: valid)
         let limit = Int64.max / Int64(max(groups.count, 1))
         guard hi < limit, lo > -limit else { return false }
-        var partial = [Int64](repeating: 0, count: groupCount)
-        var touched = [Int64](repeating: 0, count: groupCount)
-        partial.withUnsafeMutableBufferPointer { p in touched.withUnsafeMutableBufferPointer { t in d.scaled.withUnsafeBufferPointer { x in
-            if let valid {
-                for i in groups.indices { let g = Int(groups[i]), ok = valid[i]; p[g] &+= ok ? x[i] : 0; t[g] &+= ok ? 1 : 0 }
-            } else {
-                for i in groups.indices { let g = Int(groups[i]); p[g] &+= x[i]; t[g] &+= 1 }
-            }
-        } } }
         let power = d.power
         for g in 0..<groupCount where touched[g] > 0 {
             sums[g] += Double(partial[g]) / power

@@ -87,18 +87,37 @@ extension Evaluator {
     static func compareToConstant(_ op: BinaryOp, _ v: Vector, _ c: Value, _ valid: [Bool]?) -> Vector? {
         switch (v.data, c) {
         case (.int(let x), .int(let k)), (.int(let x), .timestamp(let k)):
-            return Vector(type: .boolean, data: .bool(scan(x, op) { $0 < k ? -1 : ($0 > k ? 1 : 0) }), validity: valid)
+            return Vector(type: .boolean, data: .bool(scan(x, op, equalFrom: k, to: k)), validity: valid)
         case (.decimal(let d), .double(let k)):
             // On the integers: x op k  <=>  n op' bound (exact, see DecimalValues.bounds).
             guard let (atMost, atLeast) = d.bounds(k) else { return nil }
-            let cmp: (Int64) -> Int = { n in n > atMost ? 1 : (n < atLeast ? -1 : 0) }
-            return Vector(type: .boolean, data: .bool(scan(d.scaled, op, cmp)), validity: valid)
+            return Vector(type: .boolean, data: .bool(scan(d.scaled, op, equalFrom: atLeast, to: atMost)), validity: valid)
         case (.double(let x), .double(let k)):
             if k.isNaN { return nil }
             // NaN in the column sorts above every number (ValueOrder), so "NaN > k" holds.
             return Vector(type: .boolean, data: .bool(scan(x, op) { $0 < k ? -1 : ($0 > k ? 1 : ($0 == k ? 0 : 1)) }), validity: valid)
         default:
             return nil
+        }
+    }
+
+    /// Integers against a constant, where the values "equal" to it are those in
+    /// `[low, high]` (one integer, or the band of scaled decimals a double equals): one plain
+    /// loop per operator, no call per row.
+    static func scan(_ x: [Int64], _ op: BinaryOp, equalFrom low: Int64, to high: Int64) -> [Bool] {
+        [Bool](unsafeUninitializedCapacity: x.count) { out, n in
+            x.withUnsafeBufferPointer { x in
+                switch op {
+                case .equal: for i in x.indices { out[i] = x[i] >= low && x[i] <= high }
+                case .notEqual: for i in x.indices { out[i] = x[i] < low || x[i] > high }
+                case .less: for i in x.indices { out[i] = x[i] < low }
+                case .lessEqual: for i in x.indices { out[i] = x[i] <= high }
+                case .greater: for i in x.indices { out[i] = x[i] > high }
+                case .greaterEqual: for i in x.indices { out[i] = x[i] >= low }
+                default: for i in x.indices { out[i] = false }
+                }
+            }
+            n = x.count
         }
     }
 

@@ -82,7 +82,9 @@ public enum Evaluator {
         let av = a.validity ?? (a.isConstantNull ? [Bool](repeating: false, count: n) : nil)
         let bv = b.validity ?? (b.isConstantNull ? [Bool](repeating: false, count: n) : nil)
         if av == nil && bv == nil {
-            for i in 0..<n { out[i] = isAnd ? (x[i] && y[i]) : (x[i] || y[i]) }
+            x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer { o in
+                if isAnd { for i in 0..<n { o[i] = x[i] && y[i] } } else { for i in 0..<n { o[i] = x[i] || y[i] } }
+            } } }
         } else {
             var v = [Bool](repeating: true, count: n)
             for i in 0..<n {

@@ -162,6 +162,7 @@ final class GroupTable {
     /// The group number of every row of a batch whose key columns are `keys`.
     func groups(_ keys: [Vector], rows: Int) -> [Int32] {
         if keys.isEmpty { return [Int32](repeating: 0, count: rows) }
+        if keys.count == 1, case .dict(let codes, let dict) = keys[0].data { return groups(codes, dict, valid: keys[0].validity) }
         let ids = keys.enumerated().map { columnIDs($0.offset, $0.element) }
         var out = [Int32](repeating: 0, count: rows)
         switch keys.count {
@@ -231,6 +232,39 @@ final class GroupTable {
                 out[r] = g
             }
         }
+        return out
+    }
+
+    /// One dictionary-coded key: each entry's group found once (in row order, so groups are
+    /// numbered as the general path numbers them), then one lookup per row.
+    private func groups(_ codes: [UInt32], _ dict: [String], valid: [Bool]?) -> [Int32] {
+        let ids = dictionaryIDs(0, dict)
+        let nullKey = valid == nil ? 0 : intern(0, .null)
+        if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
+        var entryGroup = [Int32](repeating: -1, count: dict.count)
+        var nullGroup: Int32 = -1
+        var out = [Int32](repeating: 0, count: codes.count)
+        var newKeys: [[UInt32]] = []
+        var next = Int32(groupKeys.count)
+        single.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in codes.withUnsafeBufferPointer { c in
+            func group(_ id: UInt32) -> Int32 {
+                var g = s[Int(id)]
+                if g < 0 { g = next; next += 1; s[Int(id)] = g; newKeys.append([id]) }
+                return g
+            }
+            for r in 0..<c.count {
+                if let valid, !valid[r] {
+                    if nullGroup < 0 { nullGroup = group(nullKey) }
+                    o[r] = nullGroup
+                    continue
+                }
+                let e = Int(c[r])
+                var g = entryGroup[e]
+                if g < 0 { g = group(ids[e]); entryGroup[e] = g }
+                o[r] = g
+            }
+        } } }
+        groupKeys += newKeys
         return out
     }
 

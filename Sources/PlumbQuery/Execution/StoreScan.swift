@@ -171,11 +171,18 @@ public final class StoreScan: @unchecked Sendable {
             for i in filterColumns { batch.columns[i] = try read(item, i, rows) }
             if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }
             if let k = keep { batch = batch.gather(k) }
-            let selected = Evaluator.selected(try Evaluator.evaluate(filter, batch))
-            if selected.isEmpty { return nil }
-            let positions = keep.map { k in selected.map { k[$0] } } ?? selected
-            if selected.count < batch.count { batch = batch.gather(selected) }
-            keep = positions.count == rows ? nil : positions
+            // The AND terms one after another, each on the rows the ones before it kept.
+            var selected: [Int]? = nil
+            for term in residual {
+                let pass = Evaluator.selected(try Evaluator.evaluate(term, batch))
+                if pass.isEmpty { return nil }
+                if pass.count < batch.count {
+                    batch = batch.gather(pass)
+                    selected = selected.map { s in pass.map { s[$0] } } ?? pass
+                }
+            }
+            let positions = selected.map { s in keep.map { k in s.map { k[$0] } } ?? s } ?? keep
+            keep = positions.map { $0.count == rows ? nil : $0 } ?? nil
         }
         for i in columns.indices where !filterColumns.contains(i) && !Self.bodyColumns.contains(columns[i]) {
             batch.columns[i] = try read(item, i, rows, only: keep)
