@@ -107,3 +107,18 @@ final class GroupedSumsTests: XCTestCase {
         }
     }
 }
+
+/// A sealed run of values and the values added since give every rank the whole set sorted gives.
+final class SealedValuesTests: XCTestCase {
+    func testRanksOfTwoRunsMatchTheSortedWhole() {
+        var s: UInt64 = 11
+        func next(_ n: UInt64) -> UInt64 { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return s % n }
+        for (na, nb) in [(1, 0), (0, 1), (5, 3), (100, 1), (1, 100), (64, 64), (300, 7)] {
+            let a = (0..<na).map { _ in Double(next(50)) }.sorted(), b = (0..<nb).map { _ in Double(next(50)) }.sorted()
+            let whole = (a + b).sorted()
+            for k in whole.indices {
+                XCTAssertEqual(GroupValues.rank(k, a, b, <), whole[k], "\(na)+\(nb), rank \(k)")
+            }
+        }
+    }
+}

@@ -88,6 +88,7 @@ extension QuantileAccumulator: MergeableAccumulator {
         let id = ObjectIdentifier(values)
         let shared = copies[id] ?? {
             let v = GroupValues(); v.doubles = values.doubles; v.ints = values.ints; v.isInt = values.isInt
+            v.sortedDoubles = values.sortedDoubles; v.sortedInts = values.sortedInts
             copies[id] = v
             return v
         }()
@@ -102,5 +103,7 @@ extension QuantileAccumulator: MergeableAccumulator {
         if values.isInt == nil { values.isInt = o.isInt }
         for g in o.ints.indices where !o.ints[g].isEmpty { values.ints[Int(map[g])] += o.ints[g] }
         for g in o.doubles.indices where !o.doubles[g].isEmpty { values.doubles[Int(map[g])] += o.doubles[g] }
+        for g in o.sortedInts.indices where !o.sortedInts[g].isEmpty { values.ints[Int(map[g])] += o.sortedInts[g] }
+        for g in o.sortedDoubles.indices where !o.sortedDoubles[g].isEmpty { values.doubles[Int(map[g])] += o.sortedDoubles[g] }
     }
 }

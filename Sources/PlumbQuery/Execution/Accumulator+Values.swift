@@ -44,10 +44,72 @@ final class GroupValues {
     var doubles: [[Double]] = []
     var ints: [[Int64]] = []
     var isInt: Bool?
+    /// Values already in order (see `seal`), shared by copies and never reordered; `doubles`
+    /// and `ints` hold the values since.
+    var sortedDoubles: [[Double]] = []
+    var sortedInts: [[Int64]] = []
+
+    static func lessDouble(_ a: Double, _ b: Double) -> Bool { ValueOrder.compareDoubles(a, b) < 0 }
 
     func grow(_ groupCount: Int) {
         if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
         if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
+        if sortedDoubles.count < groupCount { sortedDoubles.append(contentsOf: repeatElement([], count: groupCount - sortedDoubles.count)) }
+        if sortedInts.count < groupCount { sortedInts.append(contentsOf: repeatElement([], count: groupCount - sortedInts.count)) }
+    }
+
+    /// Puts every group's values in order, once, for a state that is copied and finished frame
+    /// after frame (a dashboard's kept aggregates): each copy then adds its few new values
+    /// beside them, and a quantile reads the two ordered runs without reordering the big one.
+    func seal() {
+        grow(max(doubles.count, ints.count))
+        for g in doubles.indices where !doubles[g].isEmpty {
+            sortedDoubles[g] = Self.merged(sortedDoubles[g], doubles[g].sorted(by: Self.lessDouble), Self.lessDouble)
+            doubles[g] = []
+        }
+        for g in ints.indices where !ints[g].isEmpty {
+            sortedInts[g] = Self.merged(sortedInts[g], ints[g].sorted(), <)
+            ints[g] = []
+        }
+    }
+
+    static func merged<T>(_ a: [T], _ b: [T], _ less: (T, T) -> Bool) -> [T] {
+        if a.isEmpty { return b }
+        var out: [T] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if less(b[j], a[i]) { out.append(b[j]); j += 1 } else { out.append(a[i]); i += 1 }
+        }
+        out += a[i...]; out += b[j...]
+        return out
+    }
+
+    /// The value of rank `k` (0-based) among two ordered runs.
+    static func rank<T>(_ k: Int, _ a: [T], _ b: [T], _ less: (T, T) -> Bool) -> T {
+        // i values from a and k + 1 - i from b make up the k + 1 smallest.
+        var lo = max(0, k + 1 - b.count), hi = min(k + 1, a.count)
+        while lo < hi {
+            let i = (lo + hi) / 2, j = k + 1 - i
+            if j > 0 && less(a[i], b[j - 1]) { lo = i + 1 } else { hi = i }
+        }
+        let i = lo, j = k + 1 - lo
+        if i == 0 { return b[j - 1] }
+        if j == 0 { return a[i - 1] }
+        return less(a[i - 1], b[j - 1]) ? b[j - 1] : a[i - 1]
+    }
+
+    /// The values of ranks `lo` and `hi` of group `g` (`hi` is `lo` or the next): by selection
+    /// in place when nothing is sealed, else from the sealed run and the rest put in order.
+    func ranks<T>(_ g: Int, _ lo: Int, _ hi: Int, _ rest: inout [T], sorted: [T], _ less: (T, T) -> Bool) -> (T, T) {
+        if sorted.isEmpty {
+            Selection.select(&rest, lo, less)
+            let a = rest[lo]
+            return (a, hi > lo ? Selection.minimum(rest, from: lo + 1, less) : a)
+        }
+        rest.sort(by: less)
+        let a = Self.rank(lo, sorted, rest, less)
+        return (a, hi > lo ? Self.rank(hi, sorted, rest, less) : a)
     }
 
     func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
@@ -104,12 +166,12 @@ final class QuantileAccumulator: Accumulator {
         var b = VectorBuilder(type: type, capacity: groupCount)
         values.grow(groupCount)
         for g in 0..<groupCount {
-            if values.isInt == true, !values.ints[g].isEmpty {
-                let n = values.ints[g].count
-                let (lo, hi, frac) = positions(n)
-                Selection.select(&values.ints[g], lo, <)
-                let a = values.ints[g][lo]
-                let c = hi > lo ? Selection.minimum(values.ints[g], from: lo + 1, <) : a
+            let n = values.isInt == true ? values.ints[g].count + values.sortedInts[g].count
+                                         : values.doubles[g].count + values.sortedDoubles[g].count
+            guard n > 0 else { b.append(.null); continue }
+            let (lo, hi, frac) = positions(n)
+            if values.isInt == true {
+                let (a, c) = values.ranks(g, lo, hi, &values.ints[g], sorted: values.sortedInts[g], <)
                 if c == a || frac == 0 {
                     b.append(type == .timestamp ? .timestamp(a) : (type == .bigint ? .int(a) : .double(Double(a))))
                 } else {
@@ -121,15 +183,9 @@ final class QuantileAccumulator: Accumulator {
                     default: b.append(.double(Double(a) + frac * step))
                     }
                 }
-            } else if values.isInt != true, !values.doubles[g].isEmpty {
-                let less: (Double, Double) -> Bool = { ValueOrder.compareDoubles($0, $1) < 0 }
-                let (lo, hi, frac) = positions(values.doubles[g].count)
-                Selection.select(&values.doubles[g], lo, less)
-                let a = values.doubles[g][lo]
-                let c = hi > lo ? Selection.minimum(values.doubles[g], from: lo + 1, less) : a
-                b.append(.double(hi == lo ? a : a + frac * (c - a)))
             } else {
-                b.append(.null)
+                let (a, c) = values.ranks(g, lo, hi, &values.doubles[g], sorted: values.sortedDoubles[g], GroupValues.lessDouble)
+                b.append(.double(hi == lo ? a : a + frac * (c - a)))
             }
         }
         return b.finish()

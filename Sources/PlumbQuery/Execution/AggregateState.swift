@@ -36,6 +36,12 @@ final class AggregateState {
         }
     }
 
+    /// Puts the kept values of quantiles in order (`GroupValues.seal`): for a state copied
+    /// and finished again and again.
+    func seal() {
+        for case let q as QuantileAccumulator in accumulators where q.feeds { q.values.seal() }
+    }
+
     /// Adds `other` (a state of the same plan) to this one; `other` is only read.
     func merge(_ other: AggregateState) throws {
         let map = plan.keys.isEmpty ? [0] : table.groups(other.keyColumns, rows: other.table.count)

@@ -101,6 +101,7 @@ public final class QueryExecutor {
             if base == nil || !base!.keys.isSubset(of: keys) {
                 let combined = AggregateState(plan: plan)
                 for r in reused { try combined.merge(r.state) }
+                combined.seal()
                 base = (keys, combined)
                 cache.setCombined(query, keys, combined)
             }
