@@ -67,7 +67,7 @@ let package = Package(
             path: "tools/mock-upstream"
         ),
 
-        .target(name: "PlumbTestSupport", dependencies: ["PlumbCore"], path: "Tests/PlumbTestSupport"),
+        .target(name: "PlumbTestSupport", dependencies: ["PlumbCore", "PlumbStore"], path: "Tests/PlumbTestSupport"),
         .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
         .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbProxy", .product(name: "NIOHTTP1", package: "swift-nio")]),

@@ -54,8 +54,7 @@ public struct QueryEngine: Sendable {
         let preds = ZonePredicate.derive(from: q.filter, columns: q.scanColumns)
         if q.hasFrom {
             let reader = try StoreReader(directory: directory)
-            let range = ZonePredicate.timeRange(preds)
-            snapshot = try reader.snapshot(from: range.from, to: range.to)
+            snapshot = try self.snapshot(of: reader, for: preds)
             if q.explain { totalSegments = try reader.catalog.liveSegments().count }
         } else {
             snapshot = nil
@@ -68,13 +67,25 @@ public struct QueryEngine: Sendable {
             return ScanStats()
         }
         try begin(Header(names: q.names, types: q.projections.map(\.type)))
+        let exec = executor(q, snapshot)
+        exec.cacheKey = sql
+        try exec.run(emit)
+        return exec.stats
+    }
+
+    /// The segments a query's time range overlaps, and the spans not yet in one.
+    func snapshot(of reader: StoreReader, for predicates: [ZonePredicate]) throws -> StoreSnapshot {
+        let range = ZonePredicate.timeRange(predicates)
+        return try reader.snapshot(from: range.from, to: range.to)
+    }
+
+    /// An executor with this engine's threads and caches.
+    func executor(_ q: BoundQuery, _ snapshot: StoreSnapshot?) -> QueryExecutor {
         let exec = QueryExecutor(query: q, snapshot: snapshot, directory: directory)
         exec.threads = threads
         exec.cache = cache
         exec.columnCache = columnCache
-        exec.cacheKey = sql
-        try exec.run(emit)
-        return exec.stats
+        return exec
     }
 
     /// A plain SELECT reduced by the caller: see `QueryExecutor.map`. Each batch is turned into
@@ -87,12 +98,8 @@ public struct QueryEngine: Sendable {
                                  _ transform: @escaping @Sendable (String?, Batch) throws -> T,
                                  consume: (String?, T) throws -> Void) throws {
         let q = try bind(sql)
-        let reader = try StoreReader(directory: directory)
-        let range = ZonePredicate.timeRange(ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
-        let exec = QueryExecutor(query: q, snapshot: try reader.snapshot(from: range.from, to: range.to), directory: directory)
-        exec.threads = threads
-        exec.columnCache = columnCache
-        try exec.map(wholeRowGroups: wholeRowGroups, reuse: reuse, transform, consume)
+        let snapshot = try self.snapshot(of: StoreReader(directory: directory), for: ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
+        try executor(q, snapshot).map(wholeRowGroups: wholeRowGroups, reuse: reuse, transform, consume)
     }
 
     /// The whole result in memory.

@@ -21,8 +21,7 @@ final class ColumnCacheTests: XCTestCase {
 
     func testCachedColumnsGiveTheSameAnswers() throws {
         var gen = TestSpans(seed: 5)
-        var o = StoreOptions(); o.cutInterval = 3600; o.maintenanceInterval = 3600; o.compaction = false; o.rowGroupSize = 300
-        let store = try SpanStore(directory: dir, options: o)
+        let store = try SpanStore(directory: dir, options: .manual(rowGroupSize: 300))
         for s in gen.spans(2000, from: 0) where !s.provider.isEmpty { _ = store.append(s) }
         try store.sync()
         for s in gen.spans(900, from: 2000) where !s.provider.isEmpty { _ = store.append(s) }

@@ -79,8 +79,7 @@ final class MinutePartTests: XCTestCase {
         let dir = DataDirectory(makeTempDirectory() + "/data")
         defer { try? FileManager.default.removeItem(atPath: FileSystem.directory(of: dir.path)) }
         var gen = TestSpans(seed: 3)
-        var o = StoreOptions(); o.cutInterval = 3600; o.maintenanceInterval = 3600; o.compaction = false; o.rowGroupSize = 500
-        let store = try SpanStore(directory: dir, options: o)
+        let store = try SpanStore(directory: dir, options: .manual(rowGroupSize: 500))
         let base: Int64 = 1_795_255_200_000_000
         var next = 0
         func add(_ n: Int, publish: Bool) throws {

@@ -51,8 +51,7 @@ final class PartialAggregateCacheTests: XCTestCase {
 
     func testKeptAggregatesGiveTheFreshAnswerWhileTheRangeSlides() throws {
         var gen = TestSpans(seed: 21)
-        var o = StoreOptions(); o.cutInterval = 3600; o.maintenanceInterval = 3600; o.compaction = false; o.rowGroupSize = 400
-        let store = try SpanStore(directory: dir, options: o)
+        let store = try SpanStore(directory: dir, options: .manual(rowGroupSize: 400))
         var next = 0
         func add(_ n: Int, publish: Bool) throws {
             for s in gen.spans(n, from: next) where !s.provider.isEmpty { _ = store.append(s) }

@@ -99,9 +99,9 @@ final class GroupValues {
         return less(a[i - 1], b[j - 1]) ? b[j - 1] : a[i - 1]
     }
 
-    /// The values of ranks `lo` and `hi` of group `g` (`hi` is `lo` or the next): by selection
+    /// The values of ranks `lo` and `hi` of a group (`hi` is `lo` or the next): by selection
     /// in place when nothing is sealed, else from the sealed run and the rest put in order.
-    func ranks<T>(_ g: Int, _ lo: Int, _ hi: Int, _ rest: inout [T], sorted: [T], _ less: (T, T) -> Bool) -> (T, T) {
+    func ranks<T>(_ lo: Int, _ hi: Int, _ rest: inout [T], sorted: [T], _ less: (T, T) -> Bool) -> (T, T) {
         if sorted.isEmpty {
             Selection.select(&rest, lo, less)
             let a = rest[lo]
@@ -152,7 +152,9 @@ final class QuantileAccumulator: Accumulator {
     }
 
     /// Index of the discrete pick and, for `cont`, the interpolation position.
-    func positions(_ n: Int) -> (lo: Int, hi: Int, frac: Double) {
+    func positions(_ n: Int) -> (lo: Int, hi: Int, frac: Double) { Self.positions(n, fraction: fraction, continuous: continuous) }
+
+    static func positions(_ n: Int, fraction: Double, continuous: Bool) -> (lo: Int, hi: Int, frac: Double) {
         if continuous {
             let pos = fraction * Double(n - 1)
             let lo = Int(pos.rounded(.down))
@@ -171,7 +173,7 @@ final class QuantileAccumulator: Accumulator {
             guard n > 0 else { b.append(.null); continue }
             let (lo, hi, frac) = positions(n)
             if values.isInt == true {
-                let (a, c) = values.ranks(g, lo, hi, &values.ints[g], sorted: values.sortedInts[g], <)
+                let (a, c) = values.ranks(lo, hi, &values.ints[g], sorted: values.sortedInts[g], <)
                 if c == a || frac == 0 {
                     b.append(type == .timestamp ? .timestamp(a) : (type == .bigint ? .int(a) : .double(Double(a))))
                 } else {
@@ -184,7 +186,7 @@ final class QuantileAccumulator: Accumulator {
                     }
                 }
             } else {
-                let (a, c) = values.ranks(g, lo, hi, &values.doubles[g], sorted: values.sortedDoubles[g], GroupValues.lessDouble)
+                let (a, c) = values.ranks(lo, hi, &values.doubles[g], sorted: values.sortedDoubles[g], GroupValues.lessDouble)
                 b.append(.double(hi == lo ? a : a + frac * (c - a)))
             }
         }

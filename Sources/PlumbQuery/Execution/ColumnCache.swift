@@ -22,8 +22,6 @@ public final class ColumnCache: @unchecked Sendable {
 
     public init(budget: Int) { self.budget = budget }
 
-    static func key(segment hash: String, rowGroup: Int, column: String) -> String { "\(hash)#\(rowGroup)#\(column)" }
-
     func vector(_ key: String) -> Vector? {
         lock.lock(); defer { lock.unlock() }
         guard let e = entries[key] else { return nil }

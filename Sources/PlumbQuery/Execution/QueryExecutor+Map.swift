@@ -29,7 +29,7 @@ extension QueryExecutor {
         }
         let cutoff = snapshot.retentionCutoff
         let key: @Sendable (StoreScan.Item) -> String? = { item in
-            wholeRowGroups && item.tsMin >= cutoff ? "\(item.hash)#\(item.group)" : nil
+            wholeRowGroups && item.tsMin >= cutoff ? item.key : nil
         }
         try scan.scan(threads: threads, reuse: reuse.map { r in { item in key(item).map(r) ?? false } },
                       reduce: { item, batch in try batch.map { try transform(key(item), project($0)) } },

@@ -74,6 +74,8 @@ public final class StoreScan: @unchecked Sendable {
         var group: Int
         /// The segment file's SHA-256 (its content, whatever its name).
         var hash: String
+        /// The row group by content: segment hash and row group.
+        var key: String { "\(hash)#\(group)" }
     }
 
     /// Row groups are loaded (read, decoded, filtered) on `threads` worker threads and handed to
@@ -142,7 +144,7 @@ public final class StoreScan: @unchecked Sendable {
     /// retention are cut by the clock).
     func reuseKey(_ item: Item) -> String? {
         guard item.tsMin >= snapshot.retentionCutoff else { return nil }
-        return "\(item.hash)#\(item.group)|\(residualTerms(item.segment, item.group))"
+        return "\(item.key)|\(residualTerms(item.segment, item.group))"
     }
 
     var filterReadsBodies: Bool {
@@ -158,8 +160,7 @@ public final class StoreScan: @unchecked Sendable {
         let cutoff = snapshot.retentionCutoff
         let rows = seg.footer.rowGroups[g].rowCount
         let residual = wholeRowGroups ? [] : residualTerms(seg, g)
-        let filter = residual.isEmpty ? nil : residual.dropFirst().reduce(residual[0]) { BoundExpr.and($0, $1) }
-        let filterColumns = filter?.columnsRead ?? []
+        let filterColumns = residual.reduce(into: Set<Int>()) { $0.formUnion($1.columnsRead) }
         var keep: [Int]? = nil
         if tsMin < cutoff, let ts = seg.footer.columnIndex("ts_start") {
             guard case .int(let t) = try seg.read(rowGroup: g, column: ts).values else { return nil }
@@ -167,7 +168,7 @@ public final class StoreScan: @unchecked Sendable {
             if keep!.isEmpty { return nil }
         }
         var batch = Batch(columns: columns.map { _ in Vector.constant(.null, type: .null, count: rows) }, count: rows)
-        if let filter {
+        if !residual.isEmpty {
             for i in filterColumns { batch.columns[i] = try read(item, i, rows) }
             if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }
             if let k = keep { batch = batch.gather(k) }
@@ -202,7 +203,7 @@ public final class StoreScan: @unchecked Sendable {
     /// is decoded on its own (strings and maps built just for those rows).
     func read(_ item: Item, _ i: Int, _ rows: Int, only: [Int]? = nil) throws -> Vector {
         guard let cache = columnCache, cache.budget > 0 else { return try decode(item.segment, item.group, i, rows, only: only) }
-        let key = ColumnCache.key(segment: item.hash, rowGroup: item.group, column: columns[i])
+        let key = item.key + "#" + columns[i]
         if let whole = cache.vector(key) { return only.map { whole.gather($0) } ?? whole }
         if let only, only.count * 4 < rows { return try decode(item.segment, item.group, i, rows, only: only) }
         let whole = try decode(item.segment, item.group, i, rows)

@@ -2,7 +2,7 @@ import Foundation
 import PlumbCore
 
 /// Finds incidents in the store: minute buckets per provider and per (provider, model) from one
-/// query each, each minute judged by `IncidentSettings`, adjacent bad minutes merged. Model-level
+/// scan, each minute judged by `IncidentSettings`, adjacent bad minutes merged. Model-level
 /// incidents inside a provider-level one are left out (the provider explains them).
 ///
 /// ```swift
@@ -20,7 +20,7 @@ public struct IncidentDetector: Sendable {
     /// client that went away is not one.
     public static let failed = "(status >= 500 OR status = 429 OR error_type IN ('upstream_timeout', 'upstream_unreachable', 'stream_reset'))"
 
-    static let minute: Int64 = 60_000_000
+    static let minute = MinuteTable.minute
 
     /// One scope's minute.
     struct Bucket {
@@ -40,16 +40,6 @@ public struct IncidentDetector: Sendable {
         return (providerLevel + modelLevel).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
     }
 
-    /// The time condition; relative to now() when it ends now, so that the query's text stays
-    /// the same from one dashboard frame to the next.
-    func window(from: Int64, until: Int64) -> String {
-        let back = until - from
-        if until == engine.now, back % 1_000_000 == 0 {
-            return "ts_start >= now() - INTERVAL '\(back / 1_000_000) seconds' AND ts_start < now()"
-        }
-        return "ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'"
-    }
-
     /// The minutes of every (provider, model) and of every provider over the window and its
     /// trailing baseline (whole minutes), from one scan: each row group is reduced to a
     /// `MinutePart` on the scan threads, and the parts are added up here. With
@@ -61,7 +51,7 @@ public struct IncidentDetector: Sendable {
         let minutes = max(1, Int(MinuteTable.floorMinute(until - 1) - first + 1))
         let sql = """
             SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, \(Self.failed), cost_usd
-            FROM spans WHERE \(window(from: from, until: until))
+            FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'
             """
         let cache = engine.minuteParts
         let run = cache?.begin()

@@ -32,10 +32,9 @@ struct MinuteTable {
     /// DuckDB's `quantile_cont(x, 0.95)` of `v` (not empty): interpolated between the two
     /// nearest ranks. Reorders `v`.
     static func p95(_ v: UnsafeMutableBufferPointer<Double>) -> Double {
-        let pos = 0.95 * Double(v.count - 1)
-        let below = Int(pos.rounded(.down)), above = min(v.count - 1, Int(pos.rounded(.up)))
+        let (below, above, frac) = QuantileAccumulator.positions(v.count, fraction: 0.95, continuous: true)
         let (a, b) = ranks(v, below, above)
-        return above == below ? a : a + (pos - Double(below)) * (b - a)
+        return above == below ? a : a + frac * (b - a)
     }
 
     /// The values of rank `below` and `above` (`above` is `below` or the next one) in `v`,
