@@ -8,7 +8,7 @@ import PlumbCore
 /// u32 crc32c(compressed)`, bytes). A span's `BodyRef` names its block, so one read touches one block.
 ///
 /// ```swift
-/// let refs = try BodyFile.write(spans, id: 7, to: "bodies/body-0000000007.plbody")
+/// let ref = try writer.add(request: req, response: resp)      // see `BodyFile.Writer`
 /// let (req, resp) = try BodyFile.read(ref, path: path)
 /// ```
 public enum BodyFile {
@@ -25,40 +25,57 @@ public enum BodyFile {
         return String(repeating: "0", count: max(0, 10 - s.count)) + s
     }
 
-    /// Writes every body of `spans` (nil refs for spans without bodies); nil when there are none.
-    /// The file is fsynced before this returns.
-    public static func write(_ spans: [Span], id: Int64, to path: String) throws -> (refs: [BodyRef?], bytes: Int)? {
-        guard spans.contains(where: { $0.requestBody != nil || $0.responseBody != nil }) else { return nil }
-        let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        var header = ByteWriter(); header.append(magic); header.u32(version)
-        try f.write(header.bytes)
-        var offset = headerSize
-        var refs = [BodyRef?](repeating: nil, count: spans.count)
-        var block: [UInt8] = []
-        var pending: [(row: Int, offset: Int, req: Int?, resp: Int?)] = []
-        func flushBlock() throws {
-            guard !block.isEmpty else { return }
+    /// Writes one body file as spans come: the file is made at the first body, each body lands
+    /// in the current block and its `BodyRef` is known at once (a block's offset is where the
+    /// file ends when the block starts).
+    ///
+    /// ```swift
+    /// let w = BodyFile.Writer(id: 7, path: tmpPath)
+    /// let ref = try w.add(request: req, response: nil)
+    /// let bytes = try w.finish()         // nil: no body came, no file was made
+    /// ```
+    public final class Writer {
+        public let id: Int64
+        public let path: String
+        private var file: FileDescriptor?
+        private var offset = headerSize
+        private var block: [UInt8] = []
+
+        public init(id: Int64, path: String) { self.id = id; self.path = path }
+
+        public func add(request: UnsafeBufferPointer<UInt8>?, response: UnsafeBufferPointer<UInt8>?) throws -> BodyRef {
+            if file == nil {
+                let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+                file = f
+                var header = ByteWriter(); header.append(magic); header.u32(version)
+                try f.write(header.bytes)
+            }
+            let start = block.count
+            if let request { block.append(contentsOf: request) }
+            if let response { block.append(contentsOf: response) }
+            let ref = BodyRef(file: id, block: Int64(offset), offset: Int64(start),
+                              requestLength: request.map { Int64($0.count) }, responseLength: response.map { Int64($0.count) })
+            if block.count >= blockTarget { try flushBlock() }
+            return ref
+        }
+
+        private func flushBlock() throws {
+            guard let file, !block.isEmpty else { return }
             let packed = LZ4.compress(block)
             var w = ByteWriter(capacity: packed.count + blockHeaderSize)
             w.u32(UInt32(packed.count)); w.u32(UInt32(block.count)); w.u32(CRC32C.checksum(packed)); w.append(packed)
-            try f.write(w.bytes)
-            for p in pending {
-                refs[p.row] = BodyRef(file: id, block: Int64(offset), offset: Int64(p.offset),
-                                      requestLength: p.req.map(Int64.init), responseLength: p.resp.map(Int64.init))
-            }
+            try file.write(w.bytes)
             offset += w.count
-            block.removeAll(keepingCapacity: true); pending.removeAll(keepingCapacity: true)
+            block.removeAll(keepingCapacity: true)
         }
-        for (row, s) in spans.enumerated() where s.requestBody != nil || s.responseBody != nil {
-            let start = block.count
-            if let b = s.requestBody { block.append(contentsOf: b.utf8) }
-            if let b = s.responseBody { block.append(contentsOf: b.utf8) }
-            pending.append((row, start, s.requestBody?.utf8.count, s.responseBody?.utf8.count))
-            if block.count >= blockTarget { try flushBlock() }
+
+        /// Writes the last block and fsyncs; the file's size, or nil when no body was added.
+        public func finish() throws -> Int? {
+            guard let file else { return nil }
+            try flushBlock()
+            try file.sync()
+            return offset
         }
-        try flushBlock()
-        try f.sync()
-        return (refs, offset)
     }
 
     /// Reads one span's bodies; throws `FormatError` on a corrupt block.

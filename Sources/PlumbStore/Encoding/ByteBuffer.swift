@@ -29,6 +29,11 @@ public struct ByteWriter: Sendable {
 
     public mutating func f64(_ v: Double) { u64(v.bitPattern) }
 
+    /// Overwrites four bytes at `offset` (a length or checksum known only after what follows).
+    public mutating func setU32(_ v: UInt32, at offset: Int) {
+        for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+    }
+
     public mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
     public mutating func lengthPrefixed(_ b: [UInt8]) { varint(UInt64(b.count)); bytes.append(contentsOf: b) }

@@ -13,37 +13,41 @@ public enum PageCodec {
 
     /// The page and the zone map of its values (string bounds come from the encoder's own pass).
     public static func encodeWithZone(_ column: ColumnVector, type: ColumnType) -> (page: [UInt8], zone: ZoneMap) {
-        var body = ByteWriter(capacity: column.count * 2)
+        encode(PageValues(column), validity: column.validity, rows: column.count)
+    }
+
+    /// A page of `rows` rows from its present values and, when some are null, which rows are.
+    public static func encode(_ values: PageValues, validity: [Bool]?, rows: Int) -> (page: [UInt8], zone: ZoneMap) {
+        var body = ByteWriter(capacity: rows * 2)
         var flags: UInt8 = 0
-        var present: [Int]? = nil
-        if let validity = column.validity {
+        if let validity, values.count < rows {
             flags |= hasValidity
             BitPacking.pack(count: validity.count, width: 1, into: &body) { validity[$0] ? 1 : 0 }
-            present = validity.indices.filter { validity[$0] }
         }
-        func pick<T>(_ v: [T]) -> [T] { present.map { idx in idx.map { v[$0] } } ?? v }
-        var zone: ZoneMap? = nil
-        switch column.values {
-        case .int(let v): IntCodec.encode(pick(v), into: &body)
-        case .double(let v): DoubleCodec.encode(pick(v), into: &body)
+        let bounds: ZoneBounds
+        switch values {
+        case .int(let v): IntCodec.encode(v, into: &body); bounds = values.bounds
+        case .double(let v): DoubleCodec.encode(v, into: &body); bounds = values.bounds
         case .bool(let v):
-            let p = pick(v)
-            BitPacking.pack(count: p.count, width: 1, into: &body) { p[$0] ? 1 : 0 }
-        case .string(let v):
-            let bounds = StringCodec.encode(pick(v), into: &body)
-            zone = ZoneMap(bounds: bounds, nullCount: column.nullCount, rowCount: column.count)
-        case .map(let v): MapCodec.encode(pick(v), into: &body)
+            BitPacking.pack(count: v.count, width: 1, into: &body) { v[$0] ? 1 : 0 }
+            bounds = values.bounds
+        case .strings(let v): bounds = StringCodec.encode(v, into: &body)
+        case .map(let counts, let keys, let vals):
+            IntCodec.encode(counts, into: &body)
+            StringCodec.encode(keys, into: &body)
+            StringCodec.encode(vals, into: &body)
+            bounds = .none
         }
         var out = ByteWriter(capacity: body.count + 16)
         let packed = body.count >= 64 ? LZ4.compress(body.bytes) : []
         if !packed.isEmpty, packed.count < body.count - body.count / 8 {
-            out.u8(flags | compressed); out.varint(UInt64(column.count)); out.varint(UInt64(body.count))
+            out.u8(flags | compressed); out.varint(UInt64(rows)); out.varint(UInt64(body.count))
             out.append(packed)
         } else {
-            out.u8(flags); out.varint(UInt64(column.count))
+            out.u8(flags); out.varint(UInt64(rows))
             out.append(body.bytes)
         }
-        return (out.bytes, zone ?? ZoneMap.of(column))
+        return (out.bytes, ZoneMap(bounds: bounds, nullCount: rows - values.count, rowCount: rows))
     }
 
     public static func decode(_ page: [UInt8], type: ColumnType) throws -> ColumnVector {
@@ -100,20 +104,9 @@ public enum PageCodec {
     }
 }
 
-/// `map<string,string>` columns: entry counts, then all keys, then all values (keys sorted by bytes).
+/// `map<string,string>` columns: entry counts, then all keys, then all values (keys sorted by
+/// bytes within each map; encoded by `PageCodec.encode` from `PageValues.map`).
 enum MapCodec {
-    static func encode(_ v: [[String: String]], into w: inout ByteWriter) {
-        var keys: [String] = [], values: [String] = []
-        IntCodec.encode(v.map { Int64($0.count) }, into: &w)
-        for m in v {
-            for k in m.keys.sorted(by: UTF8Bytes.less) {
-                keys.append(k); values.append(m[k]!)
-            }
-        }
-        StringCodec.encode(keys, into: &w)
-        StringCodec.encode(values, into: &w)
-    }
-
     /// The entry count of each of `count` maps, and their sum (each checked against the bytes left).
     static func entryCounts(_ r: inout ByteReader, _ count: Int) throws -> (counts: [Int64], total: Int) {
         let counts = try IntCodec.decode(&r, count: count)

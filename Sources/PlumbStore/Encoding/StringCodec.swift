@@ -11,33 +11,40 @@ public enum StringCodec {
     /// Encodes `v` and returns the byte-order bounds of its values (for the zone map).
     @discardableResult
     public static func encode(_ v: [String], into w: inout ByteWriter) -> ZoneBounds {
-        if let words = hexWords(v), !mostlyRepeated(words) {
-            return encodeHex(words, length: words.count * 16, into: &w)
+        encode(ByteStrings(v), into: &w)
+    }
+
+    @discardableResult
+    public static func encode(_ strings: ByteStrings, into w: inout ByteWriter) -> ZoneBounds {
+        strings.withValues { v in
+            if let words = hexWords(v), !mostlyRepeated(words) {
+                return encodeHex(words, length: words.count * 16, into: &w)
+            }
+            var interner = StringInterner(expected: min(v.count, 1024))
+            var codes = [UInt32](); codes.reserveCapacity(v.count)
+            let limit = max(16, v.count / 2)
+            for i in 0..<v.count {
+                codes.append(UInt32(interner.code(bytes: v[i])))
+                if interner.count > limit { return encodePlain(strings, v, into: &w) }
+            }
+            let plainBytes = strings.bytes.count + v.count
+            let width = BitPacking.width(of: UInt64(max(interner.count - 1, 0)))
+            let dictBytes = interner.arena.count + interner.count
+            guard dictBytes + BitPacking.byteCount(count: v.count, width: width) < plainBytes else {
+                return encodePlain(strings, v, into: &w)
+            }
+            let order = interner.sortedOrder()
+            var rank = [UInt32](repeating: 0, count: order.count)
+            for (r, e) in order.enumerated() { rank[e] = UInt32(r) }
+            w.u8(Mode.dictionary.rawValue)
+            w.varint(UInt64(order.count))
+            IntCodec.encode(order.map { Int64(interner.bytes($0).count) }, into: &w)
+            for e in order { w.bytes.append(contentsOf: interner.bytes(e)) }
+            w.u8(UInt8(width))
+            BitPacking.pack(count: codes.count, width: width, into: &w) { UInt64(rank[Int(codes[$0])]) }
+            guard let first = order.first, let last = order.last else { return .none }
+            return bounds(min: interner.string(first), max: interner.string(last))
         }
-        var interner = StringInterner(expected: min(v.count, 1024))
-        var codes = [UInt32](); codes.reserveCapacity(v.count)
-        let limit = max(16, v.count / 2)
-        var plainBytes = 0
-        for s in v {
-            let c = interner.code(of: s)
-            codes.append(UInt32(c))
-            plainBytes += s.utf8.count + 1
-            if interner.count > limit { return encodePlain(v, into: &w) }
-        }
-        let width = BitPacking.width(of: UInt64(max(interner.count - 1, 0)))
-        let dictBytes = interner.arena.count + interner.count
-        guard dictBytes + BitPacking.byteCount(count: v.count, width: width) < plainBytes else { return encodePlain(v, into: &w) }
-        let order = interner.sortedOrder()
-        var rank = [UInt32](repeating: 0, count: order.count)
-        for (r, e) in order.enumerated() { rank[e] = UInt32(r) }
-        w.u8(Mode.dictionary.rawValue)
-        w.varint(UInt64(order.count))
-        IntCodec.encode(order.map { Int64(interner.bytes($0).count) }, into: &w)
-        for e in order { w.bytes.append(contentsOf: interner.bytes(e)) }
-        w.u8(UInt8(width))
-        BitPacking.pack(count: codes.count, width: width, into: &w) { UInt64(rank[Int(codes[$0])]) }
-        guard let first = order.first, let last = order.last else { return .none }
-        return bounds(min: interner.string(first), max: interner.string(last))
     }
 
     static func bounds(min lo: String, max hi: String) -> ZoneBounds {
@@ -45,44 +52,36 @@ public enum StringCodec {
         return .string(min: ZoneMap.lowerBound(lo), max: hi)
     }
 
-    static func encodePlain(_ v: [String], into w: inout ByteWriter) -> ZoneBounds {
+    static func encodePlain(_ strings: ByteStrings, _ v: ByteStrings.Values, into w: inout ByteWriter) -> ZoneBounds {
         w.u8(Mode.plain.rawValue)
-        IntCodec.encode(v.map { Int64($0.utf8.count) }, into: &w)
-        var lo: String?, hi: String?
-        for var s in v {
-            s.withUTF8 { w.bytes.append(contentsOf: $0) }
-            if lo == nil || UTF8Bytes.less(s, lo!) { lo = s }
-            if hi == nil || UTF8Bytes.less(hi!, s) { hi = s }
-        }
-        guard let lo, let hi else { return .none }
-        return bounds(min: lo, max: hi)
+        IntCodec.encode((0..<v.count).map { Int64(v.length($0)) }, into: &w)
+        w.bytes.append(contentsOf: strings.bytes)
+        return v.extremes().map { bounds(min: v.string($0.min), max: v.string($0.max)) } ?? .none
     }
 
     /// When every value is lowercase hex of one length (16 or 32), the values as 64-bit words.
-    static func hexWords(_ v: [String]) -> [[UInt64]]? {
-        guard let first = v.first else { return nil }
-        let len = first.utf8.count
+    static func hexWords(_ v: ByteStrings.Values) -> [[UInt64]]? {
+        guard v.count > 0 else { return nil }
+        let len = v.length(0)
         guard len == 16 || len == 32 else { return nil }
         let words = len / 16
         var cols = [[UInt64]](repeating: [], count: words)
         for k in 0..<words { cols[k].reserveCapacity(v.count) }
         let ok = hexDigitValues.withUnsafeBufferPointer { table -> Bool in
-            for var s in v {
-                guard s.utf8.count == len else { return false }
-                let ok = s.withUTF8 { b -> Bool in
-                    var bad: UInt8 = 0
-                    for k in 0..<words {
-                        var x: UInt64 = 0
-                        for j in 0..<16 {
-                            let d = table[Int(b[k &* 16 &+ j])]
-                            bad |= d
-                            x = x << 4 | UInt64(d & 0xF)
-                        }
-                        cols[k].append(x)
+            for i in 0..<v.count {
+                let b = v[i]
+                guard b.count == len else { return false }
+                var bad: UInt8 = 0
+                for k in 0..<words {
+                    var x: UInt64 = 0
+                    for j in 0..<16 {
+                        let d = table[Int(b[k &* 16 &+ j])]
+                        bad |= d
+                        x = x << 4 | UInt64(d & 0xF)
                     }
-                    return bad & 0x80 == 0
+                    cols[k].append(x)
                 }
-                if !ok { return false }
+                if bad & 0x80 != 0 { return false }
             }
             return true
         }

@@ -3,13 +3,17 @@ import Glibc
 #endif
 import PlumbCore
 
-/// Writes one immutable segment file from columns, row group by row group.
+/// Writes one immutable segment file, row group by row group.
 ///
 /// ```swift
 /// let info = try SegmentWriter.write(columns: SpanColumns.columns(of: spans), to: "seg.tmp")
 /// info.sha256   // hex digest of the whole file, for the catalog's hash chain
+///
+/// let w = try SegmentWriter(path: "seg.tmp")          // or page by page, as encoded
+/// try w.add(rowGroup: pages, rows: 65_536)
+/// let done = try w.finish()
 /// ```
-public enum SegmentWriter {
+public final class SegmentWriter {
     public static let defaultRowGroupSize = 65_536
 
     public struct Written: Sendable {
@@ -18,42 +22,49 @@ public enum SegmentWriter {
         public let sha256: String
     }
 
-    /// Writes and fsyncs the file at `path` (which must not be visible to readers yet).
-    public static func write(columns: [ColumnVector], schema: [ColumnDescriptor] = SegmentSchema.columns,
-                             to path: String, rowGroupSize: Int = defaultRowGroupSize) throws -> Written {
-        precondition(columns.count == schema.count, "column count does not match the schema")
-        let rows = columns.first?.count ?? 0
-        let file = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        let hasher = SHA256Hasher()
-        var offset = 0
-        func emit(_ bytes: [UInt8]) throws {
-            try file.write(bytes)
-            bytes.withUnsafeBytes { hasher.update($0) }
-            offset += bytes.count
-        }
+    public typealias Page = (page: [UInt8], zone: ZoneMap)
+
+    let schema: [ColumnDescriptor]
+    private let file: FileDescriptor
+    private let hasher = SHA256Hasher()
+    private var offset = 0
+    private var groups: [RowGroupInfo] = []
+    private var fileZones: [ZoneMap?]
+    private var buffer: [UInt8] = []
+
+    /// Creates the file at `path` (which must not be visible to readers yet) and writes its header.
+    public init(path: String, schema: [ColumnDescriptor] = SegmentSchema.columns) throws {
+        self.schema = schema
+        fileZones = Array(repeating: nil, count: schema.count)
+        file = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         var header = ByteWriter()
         header.append(SegmentFooter.magic); header.u32(SegmentFooter.formatVersion); header.u32(0)
         try emit(header.bytes)
+    }
 
-        var groups: [RowGroupInfo] = []
-        var fileZones: [ZoneMap?] = Array(repeating: nil, count: schema.count)
-        var start = 0
-        while start < rows {
-            let end = min(rows, start + rowGroupSize)
-            var pages: [PageInfo] = []
-            var buffer: [UInt8] = []
-            let groupOffset = offset
-            for (ci, col) in columns.enumerated() {
-                let slice = col.slice(start..<end)
-                let (page, zone) = PageCodec.encodeWithZone(slice, type: schema[ci].type)
-                pages.append(PageInfo(offset: groupOffset + buffer.count, length: page.count, crc: CRC32C.checksum(page), zone: zone))
-                buffer.append(contentsOf: page)
-                fileZones[ci] = fileZones[ci].map { $0.merged(with: zone) } ?? zone
-            }
-            try emit(buffer)
-            groups.append(RowGroupInfo(rowCount: end - start, pages: pages))
-            start = end
+    private func emit(_ bytes: [UInt8]) throws {
+        try file.write(bytes)
+        bytes.withUnsafeBytes { hasher.update($0) }
+        offset += bytes.count
+    }
+
+    /// Appends a row group: one encoded page per schema column.
+    public func add(rowGroup pages: [Page], rows: Int) throws {
+        precondition(pages.count == schema.count, "page count does not match the schema")
+        buffer.removeAll(keepingCapacity: true)
+        var infos: [PageInfo] = []
+        infos.reserveCapacity(pages.count)
+        for (ci, p) in pages.enumerated() {
+            infos.append(PageInfo(offset: offset + buffer.count, length: p.page.count, crc: CRC32C.checksum(p.page), zone: p.zone))
+            buffer.append(contentsOf: p.page)
+            fileZones[ci] = fileZones[ci].map { $0.merged(with: p.zone) } ?? p.zone
         }
+        try emit(buffer)
+        groups.append(RowGroupInfo(rowCount: rows, pages: infos))
+    }
+
+    /// Writes the footer and fsyncs.
+    public func finish() throws -> Written {
         let footer = SegmentFooter(
             schemaVersion: SpanSchema.version, columns: schema, rowGroups: groups,
             fileZones: fileZones.map { $0 ?? ZoneMap(bounds: .none, nullCount: 0, rowCount: 0) },
@@ -64,6 +75,23 @@ public enum SegmentWriter {
         try emit(fbytes + trailer.bytes)
         try file.sync()
         return Written(footer: footer, bytes: offset, sha256: Hex.encode(hasher.finish()))
+    }
+
+    /// Writes and fsyncs a whole segment from columns.
+    public static func write(columns: [ColumnVector], schema: [ColumnDescriptor] = SegmentSchema.columns,
+                             to path: String, rowGroupSize: Int = defaultRowGroupSize) throws -> Written {
+        precondition(columns.count == schema.count, "column count does not match the schema")
+        let rows = columns.first?.count ?? 0
+        let writer = try SegmentWriter(path: path, schema: schema)
+        var start = 0
+        while start < rows {
+            let end = min(rows, start + rowGroupSize)
+            try writer.add(rowGroup: columns.enumerated().map { ci, col in
+                PageCodec.encodeWithZone(col.slice(start..<end), type: schema[ci].type)
+            }, rows: end - start)
+            start = end
+        }
+        return try writer.finish()
     }
 }
 

@@ -21,39 +21,7 @@ public struct ZoneMap: Sendable, Equatable {
     static let maxStringBound = 64
 
     public static func of(_ c: ColumnVector) -> ZoneMap {
-        let nulls = c.nullCount
-        var bounds = ZoneBounds.none
-        func valid(_ i: Int) -> Bool { !c.isNull(i) }
-        switch c.values {
-        case .int(let v):
-            var lo = Int64.max, hi = Int64.min, any = false
-            for i in v.indices where valid(i) { lo = min(lo, v[i]); hi = max(hi, v[i]); any = true }
-            if any { bounds = .int(min: lo, max: hi) }
-        case .bool(let v):
-            var lo: Int64 = 1, hi: Int64 = 0, any = false
-            for i in v.indices where valid(i) { let x: Int64 = v[i] ? 1 : 0; lo = min(lo, x); hi = max(hi, x); any = true }
-            if any { bounds = .int(min: lo, max: hi) }
-        case .double(let v):
-            var lo = Double.infinity, hi = -Double.infinity, any = false, nan = false
-            for i in v.indices where valid(i) {
-                if v[i].isNaN { nan = true; continue }
-                lo = min(lo, v[i]); hi = max(hi, v[i]); any = true
-            }
-            if any && !nan { bounds = .double(min: lo, max: hi) }
-        case .string(let v):
-            var lo: String?, hi: String?
-            for i in v.indices where valid(i) {
-                let s = v[i]
-                if lo == nil || UTF8Bytes.less(s, lo!) { lo = s }
-                if hi == nil || UTF8Bytes.less(hi!, s) { hi = s }
-            }
-            if let lo, let hi, hi.utf8.count <= maxStringBound {
-                bounds = .string(min: lowerBound(lo), max: hi)
-            }
-        case .map:
-            break
-        }
-        return ZoneMap(bounds: bounds, nullCount: nulls, rowCount: c.count)
+        ZoneMap(bounds: PageValues(c).bounds, nullCount: c.nullCount, rowCount: c.count)
     }
 
     /// A prefix of `s` of at most `maxStringBound` bytes, cut at a character boundary (a cut

@@ -15,8 +15,17 @@ struct SegmentPublisher {
 
     func publish(columns: [ColumnVector], walSeqMax: Int64, level: Int64,
                  bodyFile: NewBodyFile?, replacing: [Int64] = []) throws -> SegmentRecord {
-        let tmp = directory.tmp + "/pending-\(UUID().uuidString).plseg"
+        let tmp = temporaryPath()
         let written = try SegmentWriter.write(columns: columns, to: tmp, rowGroupSize: rowGroupSize)
+        return try publish(written, at: tmp, walSeqMax: walSeqMax, level: level, bodyFile: bodyFile, replacing: replacing)
+    }
+
+    /// A provisional name in `tmp/` for a segment being written.
+    func temporaryPath() -> String { directory.tmp + "/pending-\(UUID().uuidString).plseg" }
+
+    /// Publishes a segment already written and fsynced at `tmp`.
+    func publish(_ written: SegmentWriter.Written, at tmp: String, walSeqMax: Int64, level: Int64,
+                 bodyFile: NewBodyFile?, replacing: [Int64] = []) throws -> SegmentRecord {
         let ts = written.footer.fileZones[SegmentSchema.index(of: "ts_start")!]
         guard case .int(let tsMin, let tsMax) = ts.bounds else { throw FormatError("segment without timestamps") }
         return try sequencer.withNextID { id in

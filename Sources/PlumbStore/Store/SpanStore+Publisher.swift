@@ -15,15 +15,15 @@ extension SpanStore {
             if var current = item {
                 item = nil
                 do {
-                    try publish(current.spans, maxSeq: current.maxSeq)
-                    var spans = current.spans
-                    current.spans = []
+                    try publish(current.records, maxSeq: current.maxSeq)
+                    var records = current.records
+                    current.records = SpanRecords()
                     cond.lock()
                     frozen.removeFirst()
                     cond.unlock()
-                    spans.removeAll(keepingCapacity: true)     // now unique: emptied in place
+                    records.removeAll()     // now unique: emptied in place
                     cond.lock()
-                    if recycled.count < 2 { recycled.append(spans) }
+                    if recycled.count < 2 { recycled.append(records) }
                     publishFailures = 0; publishError = nil
                     publishedSeq = max(publishedSeq, current.maxSeq)
                     updateDurable()
@@ -48,24 +48,43 @@ extension SpanStore {
         cond.lock(); publisherDone = true; cond.broadcast(); cond.unlock()
     }
 
-    /// Writes the bodies and the segment, then publishes both in one catalog transaction.
-    func publish(_ spans: [Span], maxSeq: UInt64) throws {
-        var refs: [BodyRef?]? = nil
-        var bodyFile: NewBodyFile? = nil
+    /// Writes the segment and its bodies row group by row group from the records, then publishes
+    /// both in one catalog transaction.
+    func publish(_ records: SpanRecords, maxSeq: UInt64) throws {
         // Body file ids are the publisher's alone; an id left unused by a failure is harmless.
         let bodyID = nextBodyFileID
         let bodyName = BodyFile.fileName(id: bodyID)
-        let bodyTmp = directory.tmp + "/" + bodyName
-        if let written = try BodyFile.write(spans, id: bodyID, to: bodyTmp) {
-            nextBodyFileID += 1
-            refs = written.refs
-            try FileSystem.rename(bodyTmp, directory.body(bodyName))
-            try FileSystem.syncDirectory(directory.bodies)
-            let ts = spans.map(\.tsStart)
-            bodyFile = NewBodyFile(id: bodyID, file: bodyName, bytes: Int64(written.bytes), tsMin: ts.min()!, tsMax: ts.max()!)
+        let bodies = BodyFile.Writer(id: bodyID, path: directory.tmp + "/" + bodyName)
+        let publisher = SegmentPublisher(directory: directory, catalog: catalog, rowGroupSize: options.rowGroupSize, sequencer: sequencer)
+        let segmentTmp = publisher.temporaryPath()
+        do {
+            let segment = try SegmentWriter(path: segmentTmp)
+            try records.encoded.withValues { v in
+                var start = 0
+                while start < v.count {
+                    let end = min(v.count, start + options.rowGroupSize)
+                    rowGroupBuilder.reset()
+                    for i in start..<end { try rowGroupBuilder.add(v[i], bodies: bodies) }
+                    try segment.add(rowGroup: rowGroupBuilder.pages(), rows: end - start)
+                    start = end
+                }
+            }
+            let written = try segment.finish()
+            var bodyFile: NewBodyFile? = nil
+            if let bytes = try bodies.finish() {
+                nextBodyFileID += 1
+                try FileSystem.rename(bodies.path, directory.body(bodyName))
+                try FileSystem.syncDirectory(directory.bodies)
+                guard case .int(let tsMin, let tsMax) = written.footer.fileZones[SegmentSchema.index(of: "ts_start")!].bounds
+                else { throw FormatError("segment without timestamps") }
+                bodyFile = NewBodyFile(id: bodyID, file: bodyName, bytes: Int64(bytes), tsMin: tsMin, tsMax: tsMax)
+            }
+            _ = try publisher.publish(written, at: segmentTmp, walSeqMax: Int64(maxSeq), level: 0, bodyFile: bodyFile)
+        } catch {
+            // A retry writes them afresh; a full disk must not fill up with attempts.
+            try? FileSystem.remove(segmentTmp)
+            try? FileSystem.remove(bodies.path)
+            throw error
         }
-        let columns = SpanColumns.columns(of: spans, bodyRefs: refs)
-        _ = try SegmentPublisher(directory: directory, catalog: catalog, rowGroupSize: options.rowGroupSize, sequencer: sequencer)
-            .publish(columns: columns, walSeqMax: Int64(maxSeq), level: 0, bodyFile: bodyFile)
     }
 }

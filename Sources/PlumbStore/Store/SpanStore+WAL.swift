@@ -30,12 +30,12 @@ extension SpanStore {
             var chunkStart = 0
             while chunkStart < spare.count {
                 let chunkEnd = min(spare.count, chunkStart + Self.walChunk)
-                let chunk = spare[chunkStart..<chunkEnd]
+                let chunk = chunkStart..<chunkEnd
                 let chunkFirst = first + UInt64(chunkStart)
                 var failure: Error?
                 do {
                     if walNeedsNewFile { try wal.rotate(firstSeq: chunkFirst); walNeedsNewFile = false }
-                    try wal.append(chunk, firstSeq: chunkFirst)
+                    try wal.append(spare, chunk, firstSeq: chunkFirst)
                 } catch {
                     failure = error
                     walNeedsNewFile = true
@@ -55,12 +55,12 @@ extension SpanStore {
                 cond.broadcast()
                 cond.unlock()
                 if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }
-                memtable.append(contentsOf: chunk)
+                memtable.append(spare, chunk)
                 memtableMaxSeq = chunkFirst + UInt64(chunk.count) - 1
                 chunkStart = chunkEnd
                 if memtable.count >= options.cutRows { cut() }
             }
-            spare.removeAll(keepingCapacity: true)
+            spare.removeAll()
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
                 cut()
             }
@@ -84,9 +84,8 @@ extension SpanStore {
         }
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
-        memtable = recycled.popLast() ?? []
+        memtable = recycled.popLast() ?? SpanRecords()
         cond.broadcast()
         cond.unlock()
-        if memtable.capacity == 0 { memtable.reserveCapacity(min(options.cutRows, 1 << 20)) }
     }
 }

@@ -2,9 +2,10 @@ import CPlumbSupport
 import Foundation
 import PlumbCore
 
-/// The writing side of the trace store. Producers `append` spans without touching the disk; a WAL
-/// thread group-commits them (one write + fdatasync per batch) and a publisher thread cuts them
-/// into segment files, publishes each through the catalog and releases the WAL behind it.
+/// The writing side of the trace store. Producers `append` spans without touching the disk (each
+/// is encoded once, as its WAL record, into `SpanRecords`); a WAL thread group-commits them (one
+/// write + fdatasync per batch) and a publisher thread turns the records into segment files,
+/// publishes each through the catalog and releases the WAL behind it.
 ///
 /// ```swift
 /// let store = try SpanStore(directory: DataDirectory("./plumb-data"))
@@ -27,7 +28,7 @@ public final class SpanStore: @unchecked Sendable {
 
     let cond = NSCondition()
     // Guarded by `cond`:
-    var pending: [Span] = []
+    var pending = SpanRecords()
     var pendingFirstSeq: UInt64
     var nextSeq: UInt64
     var durableSeq: UInt64
@@ -39,18 +40,18 @@ public final class SpanStore: @unchecked Sendable {
     var walDone = false
     var publisherDone = false
     var maintainerDone = false
-    var frozen: [(spans: [Span], maxSeq: UInt64)] = []
+    var frozen: [(records: SpanRecords, maxSeq: UInt64)] = []
     /// Emptied memtables with their capacity, handed back by the publisher for reuse.
-    var recycled: [[Span]] = []
+    var recycled: [SpanRecords] = []
     /// The WAL thread's second queue buffer: swapped with `pending` so neither is reallocated.
-    var spare: [Span] = []
+    var spare = SpanRecords()
     var maintenanceWanted = false
     var maintenanceRuns = 0
     var walError: Error?
     var counters = StoreCounters()
 
     // Owned by the WAL thread:
-    var memtable: [Span] = []
+    var memtable = SpanRecords()
     var memtableMaxSeq: UInt64 = 0
     var memtableDeadline: Double = 0
     /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
@@ -63,6 +64,8 @@ public final class SpanStore: @unchecked Sendable {
     var publishFailures = 0
     var publishError: Error?
     static let publishAttempts = 3
+    /// Owned by the publisher thread: kept between segments so its buffers stay warm.
+    var rowGroupBuilder = RowGroupBuilder()
     /// Problems found while opening (torn WAL tail, orphaned files), for the caller to report.
     public private(set) var recoveryNotes: [String] = []
 
@@ -87,7 +90,7 @@ public final class SpanStore: @unchecked Sendable {
         pendingFirstSeq = replay.nextSeq
         wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq)
         if !replay.spans.isEmpty {
-            memtable = replay.spans.map(\.span)
+            memtable = SpanRecords(replay.spans.lazy.map(\.span))
             memtableMaxSeq = replay.spans.last!.seq
             memtableDeadline = Self.now()
             recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
@@ -134,7 +137,7 @@ public final class SpanStore: @unchecked Sendable {
             guard !stopping else { throw StoreClosed() }
             let n = min(spans.count - i, options.maxPendingSpans - pending.count)
             if pending.isEmpty { cond.broadcast() }
-            pending.append(contentsOf: spans[i..<i + n])
+            for s in spans[i..<i + n] { pending.append(s) }
             nextSeq += UInt64(n)
             counters.appended += n
             i += n

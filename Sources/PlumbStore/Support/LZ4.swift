@@ -13,16 +13,25 @@ public enum LZ4 {
 
     /// `acceleration` above 1 trades ratio for speed (liblz4's LZ4_compress_fast).
     public static func compress(_ input: UnsafeRawBufferPointer, acceleration: Int32 = 1) -> [UInt8] {
-        guard input.count > 0 else { return [] }
+        var out: [UInt8] = []
+        compress(input, appendingTo: &out, acceleration: acceleration)
+        return out
+    }
+
+    /// Compresses `input` onto the end of `out`; returns the compressed size.
+    @discardableResult
+    public static func compress(_ input: UnsafeRawBufferPointer, appendingTo out: inout [UInt8], acceleration: Int32 = 1) -> Int {
+        guard input.count > 0 else { return 0 }
         precondition(input.count <= Int(LZ4_MAX_INPUT_SIZE), "LZ4 input over \(LZ4_MAX_INPUT_SIZE) bytes")
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        var out = [UInt8](repeating: 0, count: bound)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
         let n = out.withUnsafeMutableBytes { o in
             LZ4_compress_fast(input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                              o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(bound), acceleration)
+                              (o.baseAddress! + start).assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(bound), acceleration)
         }
         out.removeLast(bound - Int(n))
-        return out
+        return Int(n)
     }
 
     public static func compress(_ input: [UInt8], acceleration: Int32 = 1) -> [UInt8] {

@@ -69,24 +69,29 @@ public enum WriteAheadLog {
         }
 
         /// Writes `spans` (sequence numbers `firstSeq...`) as one or more frames and syncs once.
-        /// On failure the file is cut back to its last good frame, so later frames stay readable.
         public func append(_ spans: ArraySlice<Span>, firstSeq: UInt64) throws {
-            var start = spans.startIndex
-            var seq = firstSeq
-            var frames = ByteWriter()
-            while start < spans.endIndex {
-                var records = ByteWriter(capacity: min(spans.count, 65_536) * 256)
-                var end = start
-                while end < spans.endIndex && records.count < frameTarget {
-                    SpanRecord.encode(spans[end], into: &records)
-                    end += 1
+            let records = SpanRecords(spans)
+            try append(records, 0..<records.count, firstSeq: firstSeq)
+        }
+
+        /// Writes records `range` (sequence numbers `firstSeq...`) as one or more frames and syncs
+        /// once. On failure the file is cut back to its last good frame, so later frames stay readable.
+        public func append(_ records: SpanRecords, _ range: Range<Int>, firstSeq: UInt64) throws {
+            frames.removeAll(keepingCapacity: true)
+            let ends = records.encoded.ends
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let from = records.encoded.byteRange(start..<start).lowerBound
+                var end = start + 1
+                while end < range.upperBound && ends[end - 1] - from < frameTarget { end += 1 }
+                records.encoded.bytes.withUnsafeBytes { b in
+                    Self.frame(UnsafeRawBufferPointer(rebasing: b[from..<ends[end - 1]]), count: end - start,
+                               firstSeq: firstSeq + UInt64(start - range.lowerBound), into: &frames)
                 }
-                Self.frame(records, count: end - start, firstSeq: seq, into: &frames)
-                seq += UInt64(end - start)
                 start = end
             }
             do {
-                try file.write(frames.bytes)
+                try frames.withUnsafeBytes { try file.write($0) }
                 try file.syncData()
                 size += frames.count
             } catch {
@@ -97,18 +102,29 @@ public enum WriteAheadLog {
             }
         }
 
-        static func frame(_ records: ByteWriter, count: Int, firstSeq: UInt64, into frame: inout ByteWriter) {
+        /// Kept between appends so a group commit's buffer is warm memory, not fresh pages.
+        private var frames: [UInt8] = []
+
+        /// `u32 length, u32 crc32c, payload`, written in place (length and checksum filled in last).
+        static func frame(_ records: UnsafeRawBufferPointer, count: Int, firstSeq: UInt64, into frames: inout [UInt8]) {
+            var w = ByteWriter()
+            swap(&w.bytes, &frames)
+            defer { swap(&w.bytes, &frames) }
+            let head = w.count
+            w.u32(0); w.u32(0)
+            let payload = w.count
+            w.u64(firstSeq); w.varint(UInt64(count))
+            let codecAt = w.count
+            w.u8(1); w.varint(UInt64(records.count))
             // Fast LZ4: the log only needs to stay under the disk's write speed, not be small.
-            let packed = records.count >= 512 ? LZ4.compress(records.bytes, acceleration: 4) : []
-            var payload = ByteWriter(capacity: min(records.count, packed.isEmpty ? records.count : packed.count) + 32)
-            payload.u64(firstSeq); payload.varint(UInt64(count))
-            if !packed.isEmpty && packed.count < records.count {
-                payload.u8(1); payload.varint(UInt64(records.count)); payload.append(packed)
-            } else {
-                payload.u8(0); payload.append(records.bytes)
+            let packed = records.count >= 512 ? LZ4.compress(records, appendingTo: &w.bytes, acceleration: 4) : 0
+            if packed == 0 || packed >= records.count {
+                w.bytes.removeLast(w.count - codecAt)
+                w.u8(0); w.bytes.append(contentsOf: records)
             }
-            frame.u32(UInt32(payload.count)); frame.u32(CRC32C.checksum(payload.bytes))
-            frame.append(payload.bytes)
+            w.setU32(UInt32(w.count - payload), at: head)
+            let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[payload...])) }
+            w.setU32(crc, at: head + 4)
         }
 
         /// Starts a new file; records from `firstSeq` on go there.

@@ -1,0 +1,179 @@
+import PlumbCore
+
+/// Builds one row group's pages straight from WAL records (`SpanRecord`'s layout, read in place):
+/// strings go from the record bytes into `ByteStrings`, numbers into arrays of present values,
+/// bodies into the segment's body file. No `Span` or `String` is made on the way; the builder
+/// keeps its buffers between row groups, so its memory stays warm.
+///
+/// ```swift
+/// var b = RowGroupBuilder()
+/// for record in records { try b.add(record, bodies: bodyWriter) }
+/// try segment.add(rowGroup: b.pages(), rows: b.rows)
+/// b.reset()
+/// ```
+struct RowGroupBuilder {
+    private(set) var rows = 0
+    // In `SegmentSchema.columns` order; `pages()` lists them so.
+    private var spanID = Strings(), traceID = Strings(), parent = Strings(), session = Strings(), user = Strings()
+    private var tsStart = Ints(), tsEnd = Ints(), latency = Doubles(), ttft = Doubles(), upstream = Doubles()
+    private var provider = Strings(), modelReq = Strings(), model = Strings(), op = Strings(), endpoint = Strings()
+    private var method = Strings(), stream: [Bool] = [], status = Ints(), errType = Strings(), finish = Strings()
+    private var tokens = [Ints](repeating: Ints(), count: 5), cost = Doubles(), reqBytes = Ints(), respBytes = Ints()
+    private var keyHash = Strings()
+    private var propCounts: [Int64] = [], propKeys = ByteStrings(), propValues = ByteStrings()
+    private var bodyFile = Ints(), bodyBlock = Ints(), bodyOffset = Ints(), bodyReq = Ints(), bodyResp = Ints()
+    private var entries: [(key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)] = []
+
+    mutating func reset() {
+        rows = 0
+        for i in 0..<5 { tokens[i].reset() }
+        for s in [\Self.spanID, \.traceID, \.parent, \.session, \.user, \.provider, \.modelReq, \.model, \.op,
+                  \.endpoint, \.method, \.errType, \.finish, \.keyHash] as [WritableKeyPath<Self, Strings>] { self[keyPath: s].reset() }
+        for n in [\Self.tsStart, \.tsEnd, \.status, \.reqBytes, \.respBytes, \.bodyFile, \.bodyBlock, \.bodyOffset,
+                  \.bodyReq, \.bodyResp] as [WritableKeyPath<Self, Ints>] { self[keyPath: n].reset() }
+        for d in [\Self.latency, \.ttft, \.upstream, \.cost] as [WritableKeyPath<Self, Doubles>] { self[keyPath: d].reset() }
+        stream.removeAll(keepingCapacity: true)
+        propCounts.removeAll(keepingCapacity: true); propKeys.removeAll(); propValues.removeAll()
+    }
+
+    /// Adds one record; its bodies (if any) go to `bodies` now, and their reference to the row.
+    mutating func add(_ record: UnsafeBufferPointer<UInt8>, bodies: BodyFile.Writer) throws {
+        var r = RecordReader(record)
+        let mask = try r.varint()
+        @inline(__always) func has(_ bit: Int) -> Bool { mask & (1 << UInt64(bit)) != 0 }
+        spanID.add(try r.bytes())
+        try traceID.add(has(0) ? r.bytes() : nil); try parent.add(has(1) ? r.bytes() : nil)
+        try session.add(has(2) ? r.bytes() : nil); try user.add(has(3) ? r.bytes() : nil)
+        let ts = try r.svarint()
+        tsStart.add(ts); tsEnd.add(ts &+ (try r.svarint()))
+        latency.add(try r.f64()); try ttft.add(has(4) ? r.f64() : nil); upstream.add(try r.f64())
+        provider.add(try r.bytes())
+        try modelReq.add(has(5) ? r.bytes() : nil); try model.add(has(6) ? r.bytes() : nil)
+        op.add(try r.bytes()); endpoint.add(try r.bytes()); method.add(try r.bytes())
+        status.add(try r.svarint())
+        try errType.add(has(7) ? r.bytes() : nil); try finish.add(has(8) ? r.bytes() : nil)
+        for k in 0..<5 { try tokens[k].add(has(9 + k) ? r.svarint() : nil) }
+        try cost.add(has(14) ? r.f64() : nil)
+        reqBytes.add(try r.svarint()); respBytes.add(try r.svarint())
+        try keyHash.add(has(15) ? r.bytes() : nil)
+        try addProperties(&r)
+        let request = has(16) ? try r.bytes() : nil, response = has(17) ? try r.bytes() : nil
+        stream.append(has(18))
+        guard r.atEnd else { throw FormatError("stray bytes after a span record") }
+        if request != nil || response != nil {
+            let ref = try bodies.add(request: request, response: response)
+            bodyFile.add(ref.file); bodyBlock.add(ref.block); bodyOffset.add(ref.offset)
+            bodyReq.add(ref.requestLength); bodyResp.add(ref.responseLength)
+        } else {
+            bodyFile.add(nil); bodyBlock.add(nil); bodyOffset.add(nil); bodyReq.add(nil); bodyResp.add(nil)
+        }
+        rows += 1
+    }
+
+    /// A map's entries are stored sorted by key bytes (records keep a dictionary's order).
+    private mutating func addProperties(_ r: inout RecordReader) throws {
+        let n = Int(try r.varint())
+        guard n <= r.remaining / 2 else { throw FormatError("implausible property count \(n) in a span record") }
+        entries.removeAll(keepingCapacity: true)
+        for _ in 0..<n { entries.append((try r.bytes(), try r.bytes())) }
+        if n > 1 { entries.sort { ByteStrings.Values.less($0.key, $1.key) } }
+        for e in entries { propKeys.append(e.key); propValues.append(e.value) }
+        propCounts.append(Int64(n))
+    }
+
+    /// The row group's pages, one per `SegmentSchema` column.
+    func pages() -> [SegmentWriter.Page] {
+        var out: [SegmentWriter.Page] = []
+        out.reserveCapacity(SegmentSchema.columns.count)
+        for s in [spanID, traceID, parent, session, user] { out.append(s.page(rows)) }
+        for n in [tsStart, tsEnd] { out.append(n.page(rows)) }
+        for d in [latency, ttft, upstream] { out.append(d.page(rows)) }
+        for s in [provider, modelReq, model, op, endpoint, method] { out.append(s.page(rows)) }
+        out.append(PageCodec.encode(.bool(stream), validity: nil, rows: rows))
+        out.append(status.page(rows))
+        for s in [errType, finish] { out.append(s.page(rows)) }
+        for n in tokens { out.append(n.page(rows)) }
+        out.append(cost.page(rows))
+        for n in [reqBytes, respBytes] { out.append(n.page(rows)) }
+        out.append(keyHash.page(rows))
+        out.append(PageCodec.encode(.map(counts: propCounts, keys: propKeys, values: propValues), validity: nil, rows: rows))
+        for n in [bodyFile, bodyBlock, bodyOffset, bodyReq, bodyResp] { out.append(n.page(rows)) }
+        return out
+    }
+
+    // MARK: Column builders: present values and, per row, whether the value is there.
+
+    struct Strings {
+        var values = ByteStrings(), validity: [Bool] = []
+        @inline(__always) mutating func add(_ b: UnsafeBufferPointer<UInt8>?) {
+            if let b { values.append(b) }
+            validity.append(b != nil)
+        }
+        mutating func reset() { values.removeAll(); validity.removeAll(keepingCapacity: true) }
+        func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.strings(values), validity: validity, rows: rows) }
+    }
+
+    struct Ints {
+        var values: [Int64] = [], validity: [Bool] = []
+        @inline(__always) mutating func add(_ v: Int64?) {
+            if let v { values.append(v) }
+            validity.append(v != nil)
+        }
+        mutating func reset() { values.removeAll(keepingCapacity: true); validity.removeAll(keepingCapacity: true) }
+        func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.int(values), validity: validity, rows: rows) }
+    }
+
+    struct Doubles {
+        var values: [Double] = [], validity: [Bool] = []
+        @inline(__always) mutating func add(_ v: Double?) {
+            if let v { values.append(v) }
+            validity.append(v != nil)
+        }
+        mutating func reset() { values.removeAll(keepingCapacity: true); validity.removeAll(keepingCapacity: true) }
+        func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.double(values), validity: validity, rows: rows) }
+    }
+}
+
+/// Reads a record in place: a bounds-checked cursor over its bytes.
+struct RecordReader {
+    private let b: UnsafeBufferPointer<UInt8>
+    private var pos = 0
+
+    init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
+
+    var remaining: Int { b.count - pos }
+    var atEnd: Bool { pos == b.count }
+
+    private static let truncated = FormatError("truncated span record")
+
+    @inline(__always) mutating func varint() throws -> UInt64 {
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while pos < b.count {
+            let x = b[pos]; pos &+= 1
+            v |= UInt64(x & 0x7F) << shift
+            if x & 0x80 == 0 { return v }
+            shift += 7
+            if shift > 63 { throw FormatError("varint overflows 64 bits in a span record") }
+        }
+        throw Self.truncated
+    }
+
+    @inline(__always) mutating func svarint() throws -> Int64 {
+        let u = try varint()
+        return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
+    }
+
+    @inline(__always) mutating func f64() throws -> Double {
+        guard remaining >= 8 else { throw Self.truncated }
+        defer { pos &+= 8 }
+        return Double(bitPattern: UInt64(littleEndian: UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: pos, as: UInt64.self)))
+    }
+
+    /// A length-prefixed string's bytes.
+    @inline(__always) mutating func bytes() throws -> UnsafeBufferPointer<UInt8> {
+        let n = try varint()
+        guard n <= UInt64(remaining) else { throw Self.truncated }
+        defer { pos &+= Int(n) }
+        return UnsafeBufferPointer(rebasing: b[pos..<pos &+ Int(n)])
+    }
+}
