@@ -103,13 +103,13 @@ final class RowGroupBuilderTests: XCTestCase {
         spans[0].properties = ["z": "1", "a": "2", "é": "3", "": ""]; spans[1].userID = ""; spans[2].model = "😀模型"
         spans[3].traceID = "ABCDEF0123456789"; spans[4].costUSD = .nan; spans[5].properties = [:]
         let records = SpanRecords(spans)
-        let bodies = BodyFile.Writer(id: 1, path: makeTempDirectory() + "/b.plbody")
         var builder = RowGroupBuilder()
         for round in 0..<2 {        // a reused builder must start clean
             builder.reset()
-            try records.encoded.withValues { v in for i in 0..<v.count { try builder.add(v[i], bodies: bodies) } }
+            try records.encoded.withValues { v in for i in 0..<v.count { try builder.add(v[i]) } }
             XCTAssertEqual(builder.rows, spans.count)
-            let fromRecords = builder.pages()
+            XCTAssertTrue(builder.bodies.isEmpty)
+            let fromRecords = builder.dataPages() + builder.bodyPages(file: 1, base: 12)
             let columns = SpanColumns.columns(of: spans)
             for (ci, c) in SegmentSchema.columns.enumerated() {
                 let expected = PageCodec.encodeWithZone(columns[ci], type: c.type)
@@ -117,37 +117,48 @@ final class RowGroupBuilderTests: XCTestCase {
                 XCTAssertEqual(fromRecords[ci].zone, expected.zone, "round \(round): zone map of \(c.name)")
             }
         }
-        XCTAssertNil(try bodies.finish(), "no body, no file")
     }
 
-    func testBodiesGoToTheBodyFileWithTheirReferences() throws {
+    func testBodiesLandInTheBodyFileWhereTheirReferencesSay() throws {
         var gen = TestSpans(seed: 8)
-        let spans = gen.spans(500, bodies: true)
+        let spans = gen.spans(900, bodies: true)
         let path = makeTempDirectory() + "/b.plbody"
         let bodies = BodyFile.Writer(id: 3, path: path)
-        var builder = RowGroupBuilder()
-        try SpanRecords(spans).encoded.withValues { v in for i in 0..<v.count { try builder.add(v[i], bodies: bodies) } }
-        XCTAssertNotNil(try bodies.finish())
         let segment = makeTempDirectory() + "/s.plseg"
         let w = try SegmentWriter(path: segment)
-        try w.add(rowGroup: builder.pages(), rows: builder.rows)
+        var builder = RowGroupBuilder()
+        let records = SpanRecords(spans)
+        for start in stride(from: 0, to: spans.count, by: 300) {     // three row groups, each its own blocks
+            builder.reset()
+            try records.encoded.withValues { v in for i in start..<start + 300 { try builder.add(v[i]) } }
+            var pages = builder.dataPages()
+            builder.bodies.finish()
+            pages += builder.bodyPages(file: 3, base: try bodies.append(builder.bodies))
+            try w.add(rowGroup: pages, rows: builder.rows)
+        }
         _ = try w.finish()
-        let (_, refs) = try SpanColumns.spans(from: try SegmentReader(path: segment).allColumns())
+        XCTAssertNotNil(try bodies.finish())
+        let (back, refs) = try SpanColumns.spans(from: try SegmentReader(path: segment).allColumns())
+        XCTAssertEqual(back.map(\.spanID), spans.map(\.spanID))
         let file = try FileDescriptor.openForReading(path)
+        var withBodies = 0
         for (s, ref) in zip(spans, refs) {
             if s.requestBody == nil && s.responseBody == nil { XCTAssertNil(ref); continue }
-            let (req, resp) = try BodyFile.read(XCTUnwrap(ref), file: file)
+            withBodies += 1
+            let r = try XCTUnwrap(ref)
+            XCTAssertEqual(r.file, 3)
+            let (req, resp) = try BodyFile.read(r, file: file)
             XCTAssertEqual(req, s.requestBody); XCTAssertEqual(resp, s.responseBody)
         }
+        XCTAssertGreaterThan(withBodies, 300)
     }
 
     func testATruncatedRecordIsAnErrorNotACrash() throws {
         var gen = TestSpans(seed: 9)
         let one = SpanRecords(gen.spans(1)).encoded.bytes
         var builder = RowGroupBuilder()
-        let bodies = BodyFile.Writer(id: 1, path: makeTempDirectory() + "/b.plbody")
         for cut in [0, 1, one.count / 2, one.count - 1] {
-            XCTAssertThrowsError(try Array(one[0..<cut]).withUnsafeBufferPointer { try builder.add($0, bodies: bodies) }, "cut at \(cut)")
+            XCTAssertThrowsError(try Array(one[0..<cut]).withUnsafeBufferPointer { try builder.add($0) }, "cut at \(cut)")
         }
     }
 }

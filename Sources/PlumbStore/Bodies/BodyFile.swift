@@ -8,7 +8,7 @@ import PlumbCore
 /// u32 crc32c(compressed)`, bytes). A span's `BodyRef` names its block, so one read touches one block.
 ///
 /// ```swift
-/// let ref = try writer.add(request: req, response: resp)      // see `BodyFile.Writer`
+/// let base = try writer.append(blocks)      // see `BodyFile.Blocks` and `BodyFile.Writer`
 /// let (req, resp) = try BodyFile.read(ref, path: path)
 /// ```
 public enum BodyFile {
@@ -25,54 +25,73 @@ public enum BodyFile {
         return String(repeating: "0", count: max(0, 10 - s.count)) + s
     }
 
-    /// Writes one body file as spans come: the file is made at the first body, each body lands
-    /// in the current block and its `BodyRef` is known at once (a block's offset is where the
-    /// file ends when the block starts).
+    /// Bodies packed into blocks in memory, in the file's block format, with offsets relative to
+    /// the first block: each row group is packed on its own thread, then `Writer.append` puts its
+    /// blocks in the file and says where they start.
     ///
     /// ```swift
-    /// let w = BodyFile.Writer(id: 7, path: tmpPath)
-    /// let ref = try w.add(request: req, response: nil)
-    /// let bytes = try w.finish()         // nil: no body came, no file was made
+    /// var blocks = BodyFile.Blocks()
+    /// let at = blocks.add(request: req, response: resp)   // block start (relative), offset in block
+    /// blocks.finish()
+    /// let base = try writer.append(blocks)                // the block is at base + at.block
     /// ```
-    public final class Writer {
+    public struct Blocks {
+        public private(set) var bytes: [UInt8] = []
+        private var block: [UInt8] = []
+
+        public init() {}
+
+        public var isEmpty: Bool { bytes.isEmpty && block.isEmpty }
+
+        public mutating func add(request: UnsafeBufferPointer<UInt8>?, response: UnsafeBufferPointer<UInt8>?) -> (block: Int64, offset: Int64) {
+            let at = (block: Int64(bytes.count), offset: Int64(block.count))
+            if let request { block.append(contentsOf: request) }
+            if let response { block.append(contentsOf: response) }
+            if block.count >= blockTarget { finish() }
+            return at
+        }
+
+        /// Packs the block being filled (call before handing the blocks to a writer).
+        public mutating func finish() {
+            guard !block.isEmpty else { return }
+            let packed = LZ4.compress(block)
+            var w = ByteWriter(capacity: blockHeaderSize)
+            w.u32(UInt32(packed.count)); w.u32(UInt32(block.count)); w.u32(CRC32C.checksum(packed))
+            bytes.append(contentsOf: w.bytes); bytes.append(contentsOf: packed)
+            block.removeAll(keepingCapacity: true)
+        }
+
+        public mutating func removeAll() { bytes.removeAll(keepingCapacity: true); block.removeAll(keepingCapacity: true) }
+    }
+
+    /// Writes one body file from packed blocks; the file is made when the first blocks come.
+    /// Not thread-safe: one thread at a time (the publisher hands it from step to step with `InTurn`).
+    public final class Writer: @unchecked Sendable {
         public let id: Int64
         public let path: String
         private var file: FileDescriptor?
         private var offset = headerSize
-        private var block: [UInt8] = []
 
         public init(id: Int64, path: String) { self.id = id; self.path = path }
 
-        public func add(request: UnsafeBufferPointer<UInt8>?, response: UnsafeBufferPointer<UInt8>?) throws -> BodyRef {
+        /// Appends finished blocks; returns the file offset their relative offsets start from.
+        public func append(_ blocks: Blocks) throws -> Int64 {
+            let base = Int64(offset)
+            guard !blocks.bytes.isEmpty else { return base }
             if file == nil {
                 let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
                 file = f
                 var header = ByteWriter(); header.append(magic); header.u32(version)
                 try f.write(header.bytes)
             }
-            let start = block.count
-            if let request { block.append(contentsOf: request) }
-            if let response { block.append(contentsOf: response) }
-            let ref = BodyRef(file: id, block: Int64(offset), offset: Int64(start),
-                              requestLength: request.map { Int64($0.count) }, responseLength: response.map { Int64($0.count) })
-            if block.count >= blockTarget { try flushBlock() }
-            return ref
+            try file!.write(blocks.bytes)
+            offset += blocks.bytes.count
+            return base
         }
 
-        private func flushBlock() throws {
-            guard let file, !block.isEmpty else { return }
-            let packed = LZ4.compress(block)
-            var w = ByteWriter(capacity: packed.count + blockHeaderSize)
-            w.u32(UInt32(packed.count)); w.u32(UInt32(block.count)); w.u32(CRC32C.checksum(packed)); w.append(packed)
-            try file.write(w.bytes)
-            offset += w.count
-            block.removeAll(keepingCapacity: true)
-        }
-
-        /// Writes the last block and fsyncs; the file's size, or nil when no body was added.
+        /// Fsyncs; the file's size, or nil when no body came (no file was made).
         public func finish() throws -> Int? {
             guard let file else { return nil }
-            try flushBlock()
             try file.sync()
             return offset
         }

@@ -2,13 +2,17 @@ import PlumbCore
 
 /// Builds one row group's pages straight from WAL records (`SpanRecord`'s layout, read in place):
 /// strings go from the record bytes into `ByteStrings`, numbers into arrays of present values,
-/// bodies into the segment's body file. No `Span` or `String` is made on the way; the builder
-/// keeps its buffers between row groups, so its memory stays warm.
+/// bodies into LZ4 blocks of the row group's own. No `Span` or `String` is made on the way; the
+/// builder keeps its buffers between row groups, so its memory stays warm. Row groups are built
+/// side by side; only placing the bodies in the file (`bodyPages`) waits for the one before.
 ///
 /// ```swift
 /// var b = RowGroupBuilder()
-/// for record in records { try b.add(record, bodies: bodyWriter) }
-/// try segment.add(rowGroup: b.pages(), rows: b.rows)
+/// for record in records { try b.add(record) }
+/// var pages = b.dataPages()
+/// b.bodies.finish()
+/// pages += b.bodyPages(file: id, base: try bodyWriter.append(b.bodies))
+/// try segment.add(rowGroup: pages, rows: b.rows)
 /// b.reset()
 /// ```
 struct RowGroupBuilder {
@@ -21,7 +25,9 @@ struct RowGroupBuilder {
     private var tokens = [Ints](repeating: Ints(), count: 5), cost = Doubles(), reqBytes = Ints(), respBytes = Ints()
     private var keyHash = Strings()
     private var propCounts: [Int64] = [], propKeys = ByteStrings(), propValues = ByteStrings()
-    private var bodyFile = Ints(), bodyBlock = Ints(), bodyOffset = Ints(), bodyReq = Ints(), bodyResp = Ints()
+    private var bodyBlock = Ints(), bodyOffset = Ints(), bodyReq = Ints(), bodyResp = Ints()
+    /// This row group's bodies; the body columns hold offsets relative to them.
+    var bodies = BodyFile.Blocks()
     private var entries: [(key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)] = []
 
     mutating func reset() {
@@ -29,15 +35,16 @@ struct RowGroupBuilder {
         for i in 0..<5 { tokens[i].reset() }
         for s in [\Self.spanID, \.traceID, \.parent, \.session, \.user, \.provider, \.modelReq, \.model, \.op,
                   \.endpoint, \.method, \.errType, \.finish, \.keyHash] as [WritableKeyPath<Self, Strings>] { self[keyPath: s].reset() }
-        for n in [\Self.tsStart, \.tsEnd, \.status, \.reqBytes, \.respBytes, \.bodyFile, \.bodyBlock, \.bodyOffset,
+        for n in [\Self.tsStart, \.tsEnd, \.status, \.reqBytes, \.respBytes, \.bodyBlock, \.bodyOffset,
                   \.bodyReq, \.bodyResp] as [WritableKeyPath<Self, Ints>] { self[keyPath: n].reset() }
         for d in [\Self.latency, \.ttft, \.upstream, \.cost] as [WritableKeyPath<Self, Doubles>] { self[keyPath: d].reset() }
         stream.removeAll(keepingCapacity: true)
         propCounts.removeAll(keepingCapacity: true); propKeys.removeAll(); propValues.removeAll()
+        bodies.removeAll()
     }
 
-    /// Adds one record; its bodies (if any) go to `bodies` now, and their reference to the row.
-    mutating func add(_ record: UnsafeBufferPointer<UInt8>, bodies: BodyFile.Writer) throws {
+    /// Adds one record; its bodies (if any) go to `bodies`.
+    mutating func add(_ record: UnsafeBufferPointer<UInt8>) throws {
         var r = RecordReader(record)
         let mask = try r.varint()
         @inline(__always) func has(_ bit: Int) -> Bool { mask & (1 << UInt64(bit)) != 0 }
@@ -61,11 +68,11 @@ struct RowGroupBuilder {
         stream.append(has(18))
         guard r.atEnd else { throw FormatError("stray bytes after a span record") }
         if request != nil || response != nil {
-            let ref = try bodies.add(request: request, response: response)
-            bodyFile.add(ref.file); bodyBlock.add(ref.block); bodyOffset.add(ref.offset)
-            bodyReq.add(ref.requestLength); bodyResp.add(ref.responseLength)
+            let at = bodies.add(request: request, response: response)
+            bodyBlock.add(at.block); bodyOffset.add(at.offset)
+            bodyReq.add(request.map { Int64($0.count) }); bodyResp.add(response.map { Int64($0.count) })
         } else {
-            bodyFile.add(nil); bodyBlock.add(nil); bodyOffset.add(nil); bodyReq.add(nil); bodyResp.add(nil)
+            bodyBlock.add(nil); bodyOffset.add(nil); bodyReq.add(nil); bodyResp.add(nil)
         }
         rows += 1
     }
@@ -81,8 +88,8 @@ struct RowGroupBuilder {
         propCounts.append(Int64(n))
     }
 
-    /// The row group's pages, one per `SegmentSchema` column.
-    func pages() -> [SegmentWriter.Page] {
+    /// The pages of every `SegmentSchema` column before the body references.
+    func dataPages() -> [SegmentWriter.Page] {
         var out: [SegmentWriter.Page] = []
         out.reserveCapacity(SegmentSchema.columns.count)
         for s in [spanID, traceID, parent, session, user] { out.append(s.page(rows)) }
@@ -97,8 +104,14 @@ struct RowGroupBuilder {
         for n in [reqBytes, respBytes] { out.append(n.page(rows)) }
         out.append(keyHash.page(rows))
         out.append(PageCodec.encode(.map(counts: propCounts, keys: propKeys, values: propValues), validity: nil, rows: rows))
-        for n in [bodyFile, bodyBlock, bodyOffset, bodyReq, bodyResp] { out.append(n.page(rows)) }
         return out
+    }
+
+    /// The body reference columns' pages, once `bodies` (finished) are in body file `file` at `base`.
+    func bodyPages(file: Int64, base: Int64) -> [SegmentWriter.Page] {
+        let placed = Ints(values: bodyBlock.values.map { $0 + base }, validity: bodyBlock.validity)
+        let files = Ints(values: [Int64](repeating: file, count: placed.values.count), validity: placed.validity)
+        return [files, placed, bodyOffset, bodyReq, bodyResp].map { $0.page(rows) }
     }
 
     // MARK: Column builders: present values and, per row, whether the value is there.
@@ -113,25 +126,25 @@ struct RowGroupBuilder {
         func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.strings(values), validity: validity, rows: rows) }
     }
 
-    struct Ints {
-        var values: [Int64] = [], validity: [Bool] = []
-        @inline(__always) mutating func add(_ v: Int64?) {
+    /// Present values of a number column and, per row, whether the value is there.
+    struct Present<T> {
+        var values: [T] = [], validity: [Bool] = []
+        @inline(__always) mutating func add(_ v: T?) {
             if let v { values.append(v) }
             validity.append(v != nil)
         }
         mutating func reset() { values.removeAll(keepingCapacity: true); validity.removeAll(keepingCapacity: true) }
-        func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.int(values), validity: validity, rows: rows) }
     }
+    typealias Ints = Present<Int64>
+    typealias Doubles = Present<Double>
+}
 
-    struct Doubles {
-        var values: [Double] = [], validity: [Bool] = []
-        @inline(__always) mutating func add(_ v: Double?) {
-            if let v { values.append(v) }
-            validity.append(v != nil)
-        }
-        mutating func reset() { values.removeAll(keepingCapacity: true); validity.removeAll(keepingCapacity: true) }
-        func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.double(values), validity: validity, rows: rows) }
-    }
+extension RowGroupBuilder.Present<Int64> {
+    func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.int(values), validity: validity, rows: rows) }
+}
+
+extension RowGroupBuilder.Present<Double> {
+    func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.double(values), validity: validity, rows: rows) }
 }
 
 /// Reads a record in place: a bounds-checked cursor over its bytes.

@@ -38,7 +38,11 @@ public struct ByteWriter: Sendable {
 
     public mutating func lengthPrefixed(_ b: [UInt8]) { varint(UInt64(b.count)); bytes.append(contentsOf: b) }
 
-    @inline(__always) public mutating func string(_ s: String) { varint(UInt64(s.utf8.count)); bytes.append(contentsOf: s.utf8) }
+    @inline(__always) public mutating func string(_ s: String) {
+        varint(UInt64(s.utf8.count))
+        // Contiguous UTF-8 (native strings) is one copy; the generic path goes byte by byte.
+        if s.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: s.utf8) }
+    }
 }
 
 /// Thrown when stored bytes do not parse: always names what was being read.

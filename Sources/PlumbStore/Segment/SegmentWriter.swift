@@ -13,7 +13,8 @@ import PlumbCore
 /// try w.add(rowGroup: pages, rows: 65_536)
 /// let done = try w.finish()
 /// ```
-public final class SegmentWriter {
+/// Not thread-safe: one thread at a time (the publisher hands it from step to step with `InTurn`).
+public final class SegmentWriter: @unchecked Sendable {
     public static let defaultRowGroupSize = 65_536
 
     public struct Written: Sendable {

@@ -48,8 +48,8 @@ extension SpanStore {
         cond.lock(); publisherDone = true; cond.broadcast(); cond.unlock()
     }
 
-    /// Writes the segment and its bodies row group by row group from the records, then publishes
-    /// both in one catalog transaction.
+    /// Writes the segment and its bodies from the records, row groups built two at a time and
+    /// written in order, then publishes both in one catalog transaction.
     func publish(_ records: SpanRecords, maxSeq: UInt64) throws {
         // Body file ids are the publisher's alone; an id left unused by a failure is harmless.
         let bodyID = nextBodyFileID
@@ -59,16 +59,29 @@ extension SpanStore {
         let segmentTmp = publisher.temporaryPath()
         do {
             let segment = try SegmentWriter(path: segmentTmp)
-            try records.encoded.withValues { v in
-                var start = 0
-                while start < v.count {
-                    let end = min(v.count, start + options.rowGroupSize)
-                    rowGroupBuilder.reset()
-                    for i in start..<end { try rowGroupBuilder.add(v[i], bodies: bodies) }
-                    try segment.add(rowGroup: rowGroupBuilder.pages(), rows: end - start)
-                    start = end
+            let size = options.rowGroupSize
+            let groups = stride(from: 0, to: records.count, by: size).map { $0..<min(records.count, $0 + size) }
+            let turns = InTurn(), jobs = ParallelJobs(), builders = rowGroupBuilders
+            for (k, rows) in groups.enumerated() {
+                _ = jobs.add {
+                    let b = builders.take()
+                    defer { builders.put(b) }
+                    do {
+                        b.value.reset()
+                        try records.encoded.withValues { v in for i in rows { try b.value.add(v[i]) } }
+                        var pages = b.value.dataPages()
+                        b.value.bodies.finish()
+                        try turns.step(k) {
+                            pages += b.value.bodyPages(file: bodyID, base: try bodies.append(b.value.bodies))
+                            try segment.add(rowGroup: pages, rows: rows.count)
+                        }
+                    } catch {
+                        turns.abandon(error)
+                        throw error
+                    }
                 }
             }
+            try jobs.run(lanes: 2)
             let written = try segment.finish()
             var bodyFile: NewBodyFile? = nil
             if let bytes = try bodies.finish() {
@@ -86,5 +99,21 @@ extension SpanStore {
             try? FileSystem.remove(bodies.path)
             throw error
         }
+    }
+}
+
+/// The publisher's row group builders, one per lane, kept so their buffers stay warm.
+final class RowGroupBuilders: @unchecked Sendable {
+    final class Builder: @unchecked Sendable { var value = RowGroupBuilder() }
+    private let lock = NSLock()
+    private var free: [Builder] = []
+
+    func take() -> Builder {
+        lock.lock(); defer { lock.unlock() }
+        return free.popLast() ?? Builder()
+    }
+
+    func put(_ b: Builder) {
+        lock.lock(); free.append(b); lock.unlock()
     }
 }

@@ -64,8 +64,8 @@ public final class SpanStore: @unchecked Sendable {
     var publishFailures = 0
     var publishError: Error?
     static let publishAttempts = 3
-    /// Owned by the publisher thread: kept between segments so its buffers stay warm.
-    var rowGroupBuilder = RowGroupBuilder()
+    /// The publisher's: kept between segments so their buffers stay warm.
+    let rowGroupBuilders = RowGroupBuilders()
     /// Problems found while opening (torn WAL tail, orphaned files), for the caller to report.
     public private(set) var recoveryNotes: [String] = []
 
@@ -116,11 +116,13 @@ public final class SpanStore: @unchecked Sendable {
     /// over `maxPendingSpans`; never waits for the disk.
     @discardableResult
     public func append(_ span: Span) -> Bool {
-        let span = capped(span)
+        // Checked first: `capped` copies the span, which costs a retain and release per string.
+        let over = isOversized(span)
+        let capped = over ? capped(span) : nil
         cond.lock(); defer { cond.unlock() }
         guard !stopping, pending.count < options.maxPendingSpans else { counters.dropped += 1; return false }
         if pending.isEmpty { cond.broadcast() }
-        pending.append(span)
+        if let capped { pending.append(capped) } else { pending.append(span) }
         nextSeq += 1
         counters.appended += 1
         return true

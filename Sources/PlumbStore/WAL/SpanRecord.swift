@@ -2,8 +2,35 @@ import PlumbCore
 
 /// The binary form of a span in the write-ahead log: a presence mask for the optional fields,
 /// then every field in schema order (strings and bodies as varint length + UTF-8).
+/// `RowGroupBuilder.add` reads this layout in place too: change both together.
 public enum SpanRecord {
     public static func encode(_ s: Span, into w: inout ByteWriter) {
+        // Written through a pointer into room made up front (an upper bound of the size):
+        // appending to the array byte by byte checks uniqueness and capacity at every byte.
+        let bound = maxSize(s)
+        let start = w.count
+        if w.bytes.capacity < start + bound { w.bytes.reserveCapacity(max(start + bound, w.bytes.capacity * 2)) }
+        w.bytes.append(contentsOf: repeatElement(0, count: bound))
+        let end = w.bytes.withUnsafeMutableBufferPointer { b in
+            var o = RawWriter(base: b.baseAddress! + start)
+            write(s, into: &o)
+            return start + o.pos
+        }
+        w.bytes.removeLast(w.count - end)
+    }
+
+    /// At most this many bytes: every varint at its longest.
+    static func maxSize(_ s: Span) -> Int {
+        @inline(__always) func str(_ x: String?) -> Int { x.map { 10 + $0.utf8.count } ?? 0 }
+        var n = 5 + 4 * 8 + 11 * 10
+        n += str(s.spanID) + str(s.traceID) + str(s.parentSpanID) + str(s.sessionID) + str(s.userID)
+        n += str(s.provider) + str(s.modelRequested) + str(s.model) + str(s.operation) + str(s.endpoint)
+        n += str(s.method) + str(s.errorType) + str(s.finishReason) + str(s.apiKeyHash)
+        for (k, v) in s.properties { n += 20 + k.utf8.count + v.utf8.count }
+        return n + str(s.requestBody) + str(s.responseBody)
+    }
+
+    static func write(_ s: Span, into w: inout RawWriter) {
         var mask: UInt32 = 0
         func bit(_ i: Int, _ present: Bool) { if present { mask |= 1 << UInt32(i) } }
         bit(0, s.traceID != nil); bit(1, s.parentSpanID != nil); bit(2, s.sessionID != nil); bit(3, s.userID != nil)
@@ -29,9 +56,11 @@ public enum SpanRecord {
         w.svarint(s.status)
         if let v = s.errorType { w.string(v) }
         if let v = s.finishReason { w.string(v) }
-        for v in [s.inputTokens, s.outputTokens, s.cacheReadTokens, s.cacheWriteTokens, s.reasoningTokens] {
-            if let v { w.svarint(v) }
-        }
+        if let v = s.inputTokens { w.svarint(v) }
+        if let v = s.outputTokens { w.svarint(v) }
+        if let v = s.cacheReadTokens { w.svarint(v) }
+        if let v = s.cacheWriteTokens { w.svarint(v) }
+        if let v = s.reasoningTokens { w.svarint(v) }
         if let v = s.costUSD { w.f64(v) }
         w.svarint(s.requestBytes); w.svarint(s.responseBytes)
         if let v = s.apiKeyHash { w.string(v) }
@@ -75,5 +104,34 @@ public enum SpanRecord {
             cacheWriteTokens: tokens[3], reasoningTokens: tokens[4], costUSD: cost,
             requestBytes: reqBytes, responseBytes: respBytes, apiKeyHash: keyHash, properties: props,
             requestBody: reqBody, responseBody: respBody)
+    }
+}
+
+/// Writes into memory the caller has made room in (see `SpanRecord.maxSize`).
+struct RawWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var pos = 0
+
+    @inline(__always) mutating func varint(_ v: UInt64) {
+        var x = v
+        while x >= 0x80 { base[pos] = UInt8(truncatingIfNeeded: x) | 0x80; pos &+= 1; x >>= 7 }
+        base[pos] = UInt8(x); pos &+= 1
+    }
+
+    @inline(__always) mutating func svarint(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+
+    @inline(__always) mutating func f64(_ v: Double) {
+        UnsafeMutableRawPointer(base + pos).storeBytes(of: v.bitPattern.littleEndian, as: UInt64.self)
+        pos &+= 8
+    }
+
+    @inline(__always) mutating func string(_ s: String) {
+        let n = s.utf8.count
+        varint(UInt64(n))
+        let at = base + pos
+        if s.utf8.withContiguousStorageIfAvailable({ at.update(from: $0.baseAddress!, count: n) }) == nil {
+            for (i, c) in s.utf8.enumerated() { at[i] = c }
+        }
+        pos &+= n
     }
 }
