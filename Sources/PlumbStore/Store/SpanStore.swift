@@ -83,7 +83,9 @@ public final class SpanStore: @unchecked Sendable {
         let published = try catalog.publishedSeq()
         let replay = try WriteAheadLog.replay(directory: directory.wal, publishedSeq: published)
         recoveryNotes += replay.problems
-        publishedSeq = published
+        // Sequence numbers below `nextSeq` that replay did not find were never durable (their group
+        // commit and their publish failed): nothing will publish them, so `sync` must not wait for them.
+        publishedSeq = replay.spans.isEmpty ? max(published, replay.nextSeq - 1) : published
         durableSeq = replay.nextSeq - 1
         walWrittenSeq = durableSeq
         nextSeq = replay.nextSeq
@@ -91,7 +93,7 @@ public final class SpanStore: @unchecked Sendable {
         wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq)
         if !replay.spans.isEmpty {
             memtable = SpanRecords(replay.spans.lazy.map(\.span))
-            memtableMaxSeq = replay.spans.last!.seq
+            memtableMaxSeq = replay.nextSeq - 1      // the batch stands for the lost ones too
             memtableDeadline = Self.now()
             recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
         }
