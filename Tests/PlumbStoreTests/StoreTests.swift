@@ -104,6 +104,39 @@ final class StoreTests: XCTestCase {
         assertSameSet(try readAll(), first + more + extra)
     }
 
+    /// Spans whose group commit and publish both failed (a full disk) are gone; a later WAL file
+    /// is named past them. Opening again must not wait for them to be published.
+    func testSyncDoesNotWaitForSpansThatWereNeverDurable() throws {
+        var gen = TestSpans(seed: 23)
+        let first = gen.spans(100)
+        let store = try SpanStore(directory: dir, options: options())
+        for s in first { store.append(s) }
+        try store.close()
+        for replayed in [false, true] {
+            let base = UInt64(1_000 * (replayed ? 2 : 1))
+            let more = gen.spans(replayed ? 50 : 0, from: Int(base))
+            let w = try WriteAheadLog.Writer(directory: dir.wal, firstSeq: base)    // lost: 101 ..< base
+            if replayed { try w.append(more[...], firstSeq: base) }
+            _ = try WriteAheadLog.Writer(directory: dir.wal, firstSeq: base + 500)  // lost after them too
+            let done = expectation(description: "open, sync and close return (replayed: \(replayed))")
+            let box = ResultBox()
+            let opts = options()
+            Thread.detachNewThread { [dir] in
+                box.result = Result {
+                    let reopened = try SpanStore(directory: dir, options: opts)
+                    try reopened.sync()
+                    try reopened.close()
+                }
+                done.fulfill()
+            }
+            wait(for: [done], timeout: 30)
+            XCTAssertNoThrow(try box.result?.get())
+            XCTAssertEqual(try readAll().count, replayed ? 150 : 100)
+        }
+    }
+
+    final class ResultBox: @unchecked Sendable { var result: Result<Void, Error>? }
+
     func testOrphanedFilesFromACrashAreRemoved() throws {
         var gen = TestSpans(seed: 23)
         let store = try SpanStore(directory: dir, options: options())

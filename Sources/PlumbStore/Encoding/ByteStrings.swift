@@ -57,10 +57,6 @@ public struct ByteStrings: Sendable {
         return lo..<(range.isEmpty ? lo : ends[range.upperBound - 1])
     }
 
-    public mutating func reserveCapacity(values: Int, bytes n: Int) {
-        ends.reserveCapacity(values); bytes.reserveCapacity(n)
-    }
-
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)

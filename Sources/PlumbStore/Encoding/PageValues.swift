@@ -55,7 +55,7 @@ public enum PageValues {
             guard !v.isEmpty, !v.contains(where: \.isNaN), let lo = v.min(), let hi = v.max() else { return .none }
             return .double(min: lo, max: hi)
         case .strings(let s):
-            return s.withValues { v in v.extremes().map { StringCodec.bounds(min: v.string($0.min), max: v.string($0.max)) } ?? .none }
+            return s.withValues(StringCodec.bounds(of:))
         case .map:
             return .none
         }

@@ -25,13 +25,13 @@ public enum StringCodec {
             let limit = max(16, v.count / 2)
             for i in 0..<v.count {
                 codes.append(UInt32(interner.code(bytes: v[i])))
-                if interner.count > limit { return encodePlain(strings, v, into: &w) }
+                if interner.count > limit { return encodePlain(v, into: &w) }
             }
-            let plainBytes = strings.bytes.count + v.count
+            let plainBytes = v.base.count + v.count
             let width = BitPacking.width(of: UInt64(max(interner.count - 1, 0)))
             let dictBytes = interner.arena.count + interner.count
             guard dictBytes + BitPacking.byteCount(count: v.count, width: width) < plainBytes else {
-                return encodePlain(strings, v, into: &w)
+                return encodePlain(v, into: &w)
             }
             let order = interner.sortedOrder()
             var rank = [UInt32](repeating: 0, count: order.count)
@@ -52,11 +52,16 @@ public enum StringCodec {
         return .string(min: ZoneMap.lowerBound(lo), max: hi)
     }
 
-    static func encodePlain(_ strings: ByteStrings, _ v: ByteStrings.Values, into w: inout ByteWriter) -> ZoneBounds {
+    static func encodePlain(_ v: ByteStrings.Values, into w: inout ByteWriter) -> ZoneBounds {
         w.u8(Mode.plain.rawValue)
         IntCodec.encode((0..<v.count).map { Int64(v.length($0)) }, into: &w)
-        w.bytes.append(contentsOf: strings.bytes)
-        return v.extremes().map { bounds(min: v.string($0.min), max: v.string($0.max)) } ?? .none
+        w.bytes.append(contentsOf: v.base)
+        return bounds(of: v)
+    }
+
+    /// Zone bounds of byte strings: the least and greatest by bytes.
+    static func bounds(of v: ByteStrings.Values) -> ZoneBounds {
+        v.extremes().map { bounds(min: v.string($0.min), max: v.string($0.max)) } ?? .none
     }
 
     /// When every value is lowercase hex of one length (16 or 32), the values as 64-bit words.

@@ -32,10 +32,4 @@ public struct SpanRecords: Sendable {
     }
 
     public mutating func removeAll() { encoded.removeAll() }
-
-    /// The spans back, decoded (for tests and tools; the store itself never needs them).
-    public func spans() throws -> [Span] {
-        var r = ByteReader(encoded.bytes)
-        return try (0..<count).map { _ in try SpanRecord.decode(&r) }
-    }
 }
