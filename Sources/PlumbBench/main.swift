@@ -141,9 +141,14 @@ func usage() -> (cpu: Double, sys: Double, faults: Int) {
     return (Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + sys, sys, u.ru_minflt)
 }
 /// Returns (append seconds, append-until-published seconds).
+/// With `PLUMB_PERF_CTL=FIFO`, the timed part is bracketed for `perf record -D -1 --control fifo:FIFO`,
+/// so a profile holds ingest alone and none of the JSON parsing.
+let perfControl = ProcessInfo.processInfo.environment["PLUMB_PERF_CTL"].flatMap { FileHandle(forWritingAtPath: $0) }
 func ingest(_ chunk: [Span]) throws -> (Double, Double) {
+    perfControl?.write(Data("enable\n".utf8))
     let u0 = usage()
     defer {
+        perfControl?.write(Data("disable\n".utf8))
         let u1 = usage()
         cpuSeconds += u1.cpu - u0.cpu; sysSeconds += u1.sys - u0.sys; faults += u1.faults - u0.faults
     }

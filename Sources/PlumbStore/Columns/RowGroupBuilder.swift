@@ -15,16 +15,17 @@ import PlumbCore
 /// try segment.add(rowGroup: pages, rows: b.rows)
 /// b.reset()
 /// ```
-struct RowGroupBuilder {
+struct RowGroupBuilder: ~Copyable {
     private(set) var rows = 0
-    // In `SegmentSchema.columns` order; `pages()` lists them so.
+    // In `SegmentSchema.columns` order; `dataPages()` lists them so.
     private var spanID = Strings(), traceID = Strings(), parent = Strings(), session = Strings(), user = Strings()
     private var tsStart = Ints(), tsEnd = Ints(), latency = Doubles(), ttft = Doubles(), upstream = Doubles()
     private var provider = Strings(), modelReq = Strings(), model = Strings(), op = Strings(), endpoint = Strings()
-    private var method = Strings(), stream: [Bool] = [], status = Ints(), errType = Strings(), finish = Strings()
-    private var tokens = [Ints](repeating: Ints(), count: 5), cost = Doubles(), reqBytes = Ints(), respBytes = Ints()
+    private var method = Strings(), stream = ColumnBuffer<Bool>(), status = Ints(), errType = Strings(), finish = Strings()
+    private var input = Ints(), output = Ints(), cacheRead = Ints(), cacheWrite = Ints(), reasoning = Ints()
+    private var cost = Doubles(), reqBytes = Ints(), respBytes = Ints()
     private var keyHash = Strings()
-    private var propCounts: [Int64] = [], propKeys = ByteStrings(), propValues = ByteStrings()
+    private var propCounts = ColumnBuffer<Int64>(), propKeys = Strings(), propValues = Strings()
     private var bodyBlock = Ints(), bodyOffset = Ints(), bodyReq = Ints(), bodyResp = Ints()
     /// This row group's bodies; the body columns hold offsets relative to them.
     var bodies = BodyFile.Blocks()
@@ -32,15 +33,20 @@ struct RowGroupBuilder {
 
     mutating func reset() {
         rows = 0
-        for i in 0..<5 { tokens[i].reset() }
-        for s in [\Self.spanID, \.traceID, \.parent, \.session, \.user, \.provider, \.modelReq, \.model, \.op,
-                  \.endpoint, \.method, \.errType, \.finish, \.keyHash] as [WritableKeyPath<Self, Strings>] { self[keyPath: s].reset() }
-        for n in [\Self.tsStart, \.tsEnd, \.status, \.reqBytes, \.respBytes, \.bodyBlock, \.bodyOffset,
-                  \.bodyReq, \.bodyResp] as [WritableKeyPath<Self, Ints>] { self[keyPath: n].reset() }
-        for d in [\Self.latency, \.ttft, \.upstream, \.cost] as [WritableKeyPath<Self, Doubles>] { self[keyPath: d].reset() }
-        stream.removeAll(keepingCapacity: true)
-        propCounts.removeAll(keepingCapacity: true); propKeys.removeAll(); propValues.removeAll()
+        spanID.reset(); traceID.reset(); parent.reset(); session.reset(); user.reset()
+        tsStart.reset(); tsEnd.reset(); latency.reset(); ttft.reset(); upstream.reset()
+        provider.reset(); modelReq.reset(); model.reset(); op.reset(); endpoint.reset()
+        method.reset(); stream.removeAll(); status.reset(); errType.reset(); finish.reset()
+        input.reset(); output.reset(); cacheRead.reset(); cacheWrite.reset(); reasoning.reset()
+        cost.reset(); reqBytes.reset(); respBytes.reset(); keyHash.reset()
+        propCounts.removeAll(); propKeys.reset(); propValues.reset()
+        bodyBlock.reset(); bodyOffset.reset(); bodyReq.reset(); bodyResp.reset()
         bodies.removeAll()
+    }
+
+    /// Adds records `rows` of `records`.
+    mutating func add(_ records: ByteStrings.Values, rows range: Range<Int>) throws {
+        for i in range { try add(records[i]) }
     }
 
     /// Adds one record; its bodies (if any) go to `bodies`.
@@ -59,7 +65,9 @@ struct RowGroupBuilder {
         op.add(try r.bytes()); endpoint.add(try r.bytes()); method.add(try r.bytes())
         status.add(try r.svarint())
         try errType.add(has(7) ? r.bytes() : nil); try finish.add(has(8) ? r.bytes() : nil)
-        for k in 0..<5 { try tokens[k].add(has(9 + k) ? r.svarint() : nil) }
+        try input.add(has(9) ? r.svarint() : nil); try output.add(has(10) ? r.svarint() : nil)
+        try cacheRead.add(has(11) ? r.svarint() : nil); try cacheWrite.add(has(12) ? r.svarint() : nil)
+        try reasoning.add(has(13) ? r.svarint() : nil)
         try cost.add(has(14) ? r.f64() : nil)
         reqBytes.add(try r.svarint()); respBytes.add(try r.svarint())
         try keyHash.add(has(15) ? r.bytes() : nil)
@@ -81,10 +89,14 @@ struct RowGroupBuilder {
     private mutating func addProperties(_ r: inout RecordReader) throws {
         let n = Int(try r.varint())
         guard n <= r.remaining / 2 else { throw FormatError("implausible property count \(n) in a span record") }
-        entries.removeAll(keepingCapacity: true)
-        for _ in 0..<n { entries.append((try r.bytes(), try r.bytes())) }
-        if n > 1 { entries.sort { ByteStrings.Values.less($0.key, $1.key) } }
-        for e in entries { propKeys.append(e.key); propValues.append(e.value) }
+        if n == 1 {
+            propKeys.add(try r.bytes()); propValues.add(try r.bytes())
+        } else if n > 1 {
+            entries.removeAll(keepingCapacity: true)
+            for _ in 0..<n { entries.append((try r.bytes(), try r.bytes())) }
+            entries.sort { ByteStrings.Values.less($0.key, $1.key) }
+            for e in entries { propKeys.add(e.key); propValues.add(e.value) }
+        }
         propCounts.append(Int64(n))
     }
 
@@ -92,59 +104,63 @@ struct RowGroupBuilder {
     func dataPages() -> [SegmentWriter.Page] {
         var out: [SegmentWriter.Page] = []
         out.reserveCapacity(SegmentSchema.columns.count)
-        for s in [spanID, traceID, parent, session, user] { out.append(s.page(rows)) }
-        for n in [tsStart, tsEnd] { out.append(n.page(rows)) }
-        for d in [latency, ttft, upstream] { out.append(d.page(rows)) }
-        for s in [provider, modelReq, model, op, endpoint, method] { out.append(s.page(rows)) }
-        out.append(PageCodec.encode(.bool(stream), validity: nil, rows: rows))
-        out.append(status.page(rows))
-        for s in [errType, finish] { out.append(s.page(rows)) }
-        for n in tokens { out.append(n.page(rows)) }
-        out.append(cost.page(rows))
-        for n in [reqBytes, respBytes] { out.append(n.page(rows)) }
-        out.append(keyHash.page(rows))
-        out.append(PageCodec.encode(.map(counts: propCounts, keys: propKeys, values: propValues), validity: nil, rows: rows))
+        out += [spanID.page(rows), traceID.page(rows), parent.page(rows), session.page(rows), user.page(rows)]
+        out += [tsStart.page(rows), tsEnd.page(rows), latency.page(rows), ttft.page(rows), upstream.page(rows)]
+        out += [provider.page(rows), modelReq.page(rows), model.page(rows), op.page(rows), endpoint.page(rows), method.page(rows)]
+        out.append(PageCodec.encode(.bool(stream.array), validity: nil, rows: rows))
+        out += [status.page(rows), errType.page(rows), finish.page(rows)]
+        out += [input.page(rows), output.page(rows), cacheRead.page(rows), cacheWrite.page(rows), reasoning.page(rows)]
+        out += [cost.page(rows), reqBytes.page(rows), respBytes.page(rows), keyHash.page(rows)]
+        let map = PageValues.map(counts: propCounts.array, keys: propKeys.strings, values: propValues.strings)
+        out.append(PageCodec.encode(map, validity: nil, rows: rows))
         return out
     }
 
     /// The body reference columns' pages, once `bodies` (finished) are in body file `file` at `base`.
     func bodyPages(file: Int64, base: Int64) -> [SegmentWriter.Page] {
-        let placed = Ints(values: bodyBlock.values.map { $0 + base }, validity: bodyBlock.validity)
-        let files = Ints(values: [Int64](repeating: file, count: placed.values.count), validity: placed.validity)
-        return [files, placed, bodyOffset, bodyReq, bodyResp].map { $0.page(rows) }
+        let present = bodyBlock.values.buffer, validity = bodyBlock.validityArray
+        let rows = rows
+        func page(_ v: [Int64]) -> SegmentWriter.Page { PageCodec.encode(.int(v), validity: validity, rows: rows) }
+        return [page([Int64](repeating: file, count: present.count)), page(present.map { $0 + base }),
+                bodyOffset.page(rows), bodyReq.page(rows), bodyResp.page(rows)]
     }
 
     // MARK: Column builders: present values and, per row, whether the value is there.
 
-    struct Strings {
-        var values = ByteStrings(), validity: [Bool] = []
+    struct Strings: ~Copyable {
+        var bytes = ColumnBuffer<UInt8>(capacity: 1 << 16), ends = ColumnBuffer<Int>(), validity = ColumnBuffer<Bool>()
         @inline(__always) mutating func add(_ b: UnsafeBufferPointer<UInt8>?) {
-            if let b { values.append(b) }
+            if let b { bytes.append(contentsOf: b); ends.append(bytes.count) }
             validity.append(b != nil)
         }
-        mutating func reset() { values.removeAll(); validity.removeAll(keepingCapacity: true) }
-        func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.strings(values), validity: validity, rows: rows) }
+        mutating func reset() { bytes.removeAll(); ends.removeAll(); validity.removeAll() }
+        var strings: ByteStrings { ByteStrings(bytes: bytes.array, ends: ends.array) }
+        func page(_ rows: Int) -> SegmentWriter.Page {
+            PageCodec.encode(.strings(strings), validity: ends.count < rows ? validity.array : nil, rows: rows)
+        }
     }
 
     /// Present values of a number column and, per row, whether the value is there.
-    struct Present<T> {
-        var values: [T] = [], validity: [Bool] = []
+    struct Present<T: BitwiseCopyable>: ~Copyable {
+        var values = ColumnBuffer<T>(), validity = ColumnBuffer<Bool>()
         @inline(__always) mutating func add(_ v: T?) {
             if let v { values.append(v) }
             validity.append(v != nil)
         }
-        mutating func reset() { values.removeAll(keepingCapacity: true); validity.removeAll(keepingCapacity: true) }
+        mutating func reset() { values.removeAll(); validity.removeAll() }
+        /// Which rows hold a value, or nil when all do (pages then carry no bitmap).
+        var validityArray: [Bool]? { values.count < validity.count ? validity.array : nil }
     }
     typealias Ints = Present<Int64>
     typealias Doubles = Present<Double>
 }
 
 extension RowGroupBuilder.Present<Int64> {
-    func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.int(values), validity: validity, rows: rows) }
+    func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.int(values.array), validity: validityArray, rows: rows) }
 }
 
 extension RowGroupBuilder.Present<Double> {
-    func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.double(values), validity: validity, rows: rows) }
+    func page(_ rows: Int) -> SegmentWriter.Page { PageCodec.encode(.double(values.array), validity: validityArray, rows: rows) }
 }
 
 /// Reads a record in place: a bounds-checked cursor over its bytes.

@@ -16,6 +16,12 @@ public struct ByteStrings: Sendable {
 
     public init() {}
 
+    /// Values already laid out: `ends[i]` is where value `i` ends in `bytes`.
+    init(bytes: [UInt8], ends: [Int]) {
+        self.bytes = bytes
+        self.ends = ends
+    }
+
     public init(_ strings: [String]) {
         ends.reserveCapacity(strings.count)
         for s in strings { append(s) }

@@ -68,7 +68,7 @@ extension SpanStore {
                     defer { builders.put(b) }
                     do {
                         b.value.reset()
-                        try records.encoded.withValues { v in for i in rows { try b.value.add(v[i]) } }
+                        try records.encoded.withValues { v in try b.value.add(v, rows: rows) }
                         var pages = b.value.dataPages()
                         b.value.bodies.finish()
                         try turns.step(k) {
