@@ -102,20 +102,45 @@ final class RowGroupBuilderTests: XCTestCase {
         var spans = gen.spans(3_000)
         spans[0].properties = ["z": "1", "a": "2", "é": "3", "": ""]; spans[1].userID = ""; spans[2].model = "😀模型"
         spans[3].traceID = "ABCDEF0123456789"; spans[4].costUSD = .nan; spans[5].properties = [:]
-        let records = SpanRecords(spans)
         var builder = RowGroupBuilder()
         for round in 0..<2 {        // a reused builder must start clean
-            builder.reset()
-            try records.encoded.withValues { v in for i in 0..<v.count { try builder.add(v[i]) } }
-            XCTAssertEqual(builder.rows, spans.count)
-            XCTAssertTrue(builder.bodies.isEmpty)
-            let fromRecords = builder.dataPages() + builder.bodyPages(file: 1, base: 12)
-            let columns = SpanColumns.columns(of: spans)
-            for (ci, c) in SegmentSchema.columns.enumerated() {
-                let expected = PageCodec.encodeWithZone(columns[ci], type: c.type)
-                XCTAssertEqual(fromRecords[ci].page, expected.page, "round \(round): page of \(c.name)")
-                XCTAssertEqual(fromRecords[ci].zone, expected.zone, "round \(round): zone map of \(c.name)")
-            }
+            try assertPagesEqual(&builder, spans, "round \(round)")
+        }
+    }
+
+    /// Dictionary columns keep their dictionaries from row group to row group; each page must
+    /// still encode only its own values, in whichever mode the strings call for.
+    func testInternedColumnsEncodeEachRowGroupOnItsOwn() throws {
+        var builder = RowGroupBuilder()
+        var gen = TestSpans(seed: 11)
+        try assertPagesEqual(&builder, gen.spans(2_000), "first group")
+        var spans = gen.spans(2_000)
+        for i in spans.indices {
+            spans[i].apiKeyHash = Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: (i * 7919) >> ($0 * 3)) })  // hex, distinct
+            spans[i].userID = "u\(i)"                                                    // distinct: plain
+            spans[i].sessionID = String(repeating: "ab", count: 16).replacingOccurrences(of: "b", with: "\(i % 3)") // hex, repeated
+            spans[i].model = i % 2 == 0 ? nil : spans[i].model
+        }
+        try assertPagesEqual(&builder, spans, "hex, plain and repeated hex")
+        var many = gen.spans(20_000)                 // more distinct users than a dictionary keeps
+        for i in many.indices { many[i].userID = "user-\(i)" }
+        try assertPagesEqual(&builder, many, "past the kept dictionary size")
+        try assertPagesEqual(&builder, gen.spans(5), "after the dictionaries were dropped")
+        try assertPagesEqual(&builder, [], "no rows")
+    }
+
+    private func assertPagesEqual(_ builder: inout RowGroupBuilder, _ spans: [Span], _ label: String) throws {
+        let records = SpanRecords(spans)
+        builder.reset()
+        try records.encoded.withValues { v in try builder.add(v, rows: 0..<v.count) }
+        XCTAssertEqual(builder.rows, spans.count)
+        XCTAssertTrue(builder.bodies.isEmpty)
+        let fromRecords = builder.dataPages() + builder.bodyPages(file: 1, base: 12)
+        let columns = SpanColumns.columns(of: spans)
+        for (ci, c) in SegmentSchema.columns.enumerated() {
+            let expected = PageCodec.encodeWithZone(columns[ci], type: c.type)
+            XCTAssertEqual(fromRecords[ci].page, expected.page, "\(label): page of \(c.name)")
+            XCTAssertEqual(fromRecords[ci].zone, expected.zone, "\(label): zone map of \(c.name)")
         }
     }
 

@@ -18,14 +18,14 @@ import PlumbCore
 struct RowGroupBuilder: ~Copyable {
     private(set) var rows = 0
     // In `SegmentSchema.columns` order; `dataPages()` lists them so.
-    private var spanID = Strings(), traceID = Strings(), parent = Strings(), session = Strings(), user = Strings()
+    private var spanID = Strings(), traceID = Strings(), parent = Strings(), session = Interned(), user = Interned()
     private var tsStart = Ints(), tsEnd = Ints(), latency = Doubles(), ttft = Doubles(), upstream = Doubles()
-    private var provider = Strings(), modelReq = Strings(), model = Strings(), op = Strings(), endpoint = Strings()
-    private var method = Strings(), stream = ColumnBuffer<Bool>(), status = Ints(), errType = Strings(), finish = Strings()
+    private var provider = Interned(), modelReq = Interned(), model = Interned(), op = Interned(), endpoint = Interned()
+    private var method = Interned(), stream = ColumnBuffer<Bool>(), status = Ints(), errType = Interned(), finish = Interned()
     private var input = Ints(), output = Ints(), cacheRead = Ints(), cacheWrite = Ints(), reasoning = Ints()
     private var cost = Doubles(), reqBytes = Ints(), respBytes = Ints()
-    private var keyHash = Strings()
-    private var propCounts = ColumnBuffer<Int64>(), propKeys = Strings(), propValues = Strings()
+    private var keyHash = Interned()
+    private var propCounts = ColumnBuffer<Int64>(), propKeys = Interned(), propValues = Interned()
     private var bodyBlock = Ints(), bodyOffset = Ints(), bodyReq = Ints(), bodyResp = Ints()
     /// This row group's bodies; the body columns hold offsets relative to them.
     var bodies = BodyFile.Blocks()
@@ -111,8 +111,12 @@ struct RowGroupBuilder: ~Copyable {
         out += [status.page(rows), errType.page(rows), finish.page(rows)]
         out += [input.page(rows), output.page(rows), cacheRead.page(rows), cacheWrite.page(rows), reasoning.page(rows)]
         out += [cost.page(rows), reqBytes.page(rows), respBytes.page(rows), keyHash.page(rows)]
-        let map = PageValues.map(counts: propCounts.array, keys: propKeys.strings, values: propValues.strings)
-        out.append(PageCodec.encode(map, validity: nil, rows: rows))
+        out.append(PageCodec.encode(rows: rows, present: rows, validity: nil) { w in
+            IntCodec.encode(propCounts.buffer, into: &w)
+            _ = propKeys.encode(into: &w)
+            _ = propValues.encode(into: &w)
+            return .none
+        })
         return out
     }
 
@@ -134,9 +138,32 @@ struct RowGroupBuilder: ~Copyable {
             validity.append(b != nil)
         }
         mutating func reset() { bytes.removeAll(); ends.removeAll(); validity.removeAll() }
-        var strings: ByteStrings { ByteStrings(bytes: bytes.array, ends: ends.array) }
         func page(_ rows: Int) -> SegmentWriter.Page {
-            PageCodec.encode(.strings(strings), validity: ends.count < rows ? validity.array : nil, rows: rows)
+            let strings = ByteStrings(bytes: bytes.array, ends: ends.array)
+            return PageCodec.encode(.strings(strings), validity: ends.count < rows ? validity.array : nil, rows: rows)
+        }
+    }
+
+    /// A string column kept as codes into a dictionary that lives as long as the builder: a value
+    /// seen before costs a hash probe, and its bytes are not copied. Encoded exactly as `Strings`.
+    struct Interned: ~Copyable {
+        var dictionary = StringInterner(expected: 256), codes = ColumnBuffer<UInt32>(), validity = ColumnBuffer<Bool>()
+        /// Past this many entries the column is not low-cardinality: start each row group afresh.
+        static let keepLimit = 1 << 14
+
+        @inline(__always) mutating func add(_ b: UnsafeBufferPointer<UInt8>?) {
+            if let b { codes.append(UInt32(truncatingIfNeeded: dictionary.code(bytes: b))) }
+            validity.append(b != nil)
+        }
+        mutating func reset() {
+            codes.removeAll(); validity.removeAll()
+            if dictionary.count > Self.keepLimit { dictionary.removeAll() }
+        }
+        func encode(into w: inout ByteWriter) -> ZoneBounds {
+            StringCodec.encode(codes: codes.buffer, dictionary: dictionary, into: &w)
+        }
+        func page(_ rows: Int) -> SegmentWriter.Page {
+            PageCodec.encode(rows: rows, present: codes.count, validity: codes.count < rows ? validity.array : nil) { encode(into: &$0) }
         }
     }
 

@@ -18,26 +18,34 @@ public enum PageCodec {
 
     /// A page of `rows` rows from its present values and, when some are null, which rows are.
     public static func encode(_ values: PageValues, validity: [Bool]?, rows: Int) -> (page: [UInt8], zone: ZoneMap) {
+        encode(rows: rows, present: values.count, validity: validity) { body in
+            switch values {
+            case .int(let v): IntCodec.encode(v, into: &body); return values.bounds
+            case .double(let v): DoubleCodec.encode(v, into: &body); return values.bounds
+            case .bool(let v):
+                BitPacking.pack(count: v.count, width: 1, into: &body) { v[$0] ? 1 : 0 }
+                return values.bounds
+            case .strings(let v): return StringCodec.encode(v, into: &body)
+            case .map(let counts, let keys, let vals):
+                IntCodec.encode(counts, into: &body)
+                StringCodec.encode(keys, into: &body)
+                StringCodec.encode(vals, into: &body)
+                return .none
+            }
+        }
+    }
+
+    /// A page of `rows` rows, `present` of them with a value, whose values `writeValues` encodes
+    /// (returning their zone bounds): the frame every page shares, for encoders of any input.
+    static func encode(rows: Int, present: Int, validity: [Bool]?,
+                       writeValues: (inout ByteWriter) -> ZoneBounds) -> (page: [UInt8], zone: ZoneMap) {
         var body = ByteWriter(capacity: rows * 2)
         var flags: UInt8 = 0
-        if let validity, values.count < rows {
+        if let validity, present < rows {
             flags |= hasValidity
             BitPacking.pack(count: validity.count, width: 1, into: &body) { validity[$0] ? 1 : 0 }
         }
-        let bounds: ZoneBounds
-        switch values {
-        case .int(let v): IntCodec.encode(v, into: &body); bounds = values.bounds
-        case .double(let v): DoubleCodec.encode(v, into: &body); bounds = values.bounds
-        case .bool(let v):
-            BitPacking.pack(count: v.count, width: 1, into: &body) { v[$0] ? 1 : 0 }
-            bounds = values.bounds
-        case .strings(let v): bounds = StringCodec.encode(v, into: &body)
-        case .map(let counts, let keys, let vals):
-            IntCodec.encode(counts, into: &body)
-            StringCodec.encode(keys, into: &body)
-            StringCodec.encode(vals, into: &body)
-            bounds = .none
-        }
+        let bounds = writeValues(&body)
         var out = ByteWriter(capacity: body.count + 16)
         let packed = body.count >= 64 ? LZ4.compress(body.bytes) : []
         if !packed.isEmpty, packed.count < body.count - body.count / 8 {
@@ -47,7 +55,7 @@ public enum PageCodec {
             out.u8(flags); out.varint(UInt64(rows))
             out.append(body.bytes)
         }
-        return (out.bytes, ZoneMap(bounds: bounds, nullCount: rows - values.count, rowCount: rows))
+        return (out.bytes, ZoneMap(bounds: bounds, nullCount: rows - present, rowCount: rows))
     }
 
     public static func decode(_ page: [UInt8], type: ColumnType) throws -> ColumnVector {

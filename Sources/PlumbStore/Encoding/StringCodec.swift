@@ -21,29 +21,13 @@ public enum StringCodec {
                 return encodeHex(words, length: words.count * 16, into: &w)
             }
             var interner = StringInterner(expected: min(v.count, 1024))
-            var codes = [UInt32](); codes.reserveCapacity(v.count)
+            var codes = ColumnBuffer<UInt32>(capacity: v.count)
             let limit = max(16, v.count / 2)
             for i in 0..<v.count {
                 codes.append(UInt32(interner.code(bytes: v[i])))
                 if interner.count > limit { return encodePlain(v, into: &w) }
             }
-            let plainBytes = v.base.count + v.count
-            let width = BitPacking.width(of: UInt64(max(interner.count - 1, 0)))
-            let dictBytes = interner.arena.count + interner.count
-            guard dictBytes + BitPacking.byteCount(count: v.count, width: width) < plainBytes else {
-                return encodePlain(v, into: &w)
-            }
-            let order = interner.sortedOrder()
-            var rank = [UInt32](repeating: 0, count: order.count)
-            for (r, e) in order.enumerated() { rank[e] = UInt32(r) }
-            w.u8(Mode.dictionary.rawValue)
-            w.varint(UInt64(order.count))
-            IntCodec.encode(order.map { Int64(interner.bytes($0).count) }, into: &w)
-            for e in order { w.bytes.append(contentsOf: interner.bytes(e)) }
-            w.u8(UInt8(width))
-            BitPacking.pack(count: codes.count, width: width, into: &w) { UInt64(rank[Int(codes[$0])]) }
-            guard let first = order.first, let last = order.last else { return .none }
-            return bounds(min: interner.string(first), max: interner.string(last))
+            return encode(codes: codes.buffer, dictionary: interner, into: &w)
         }
     }
 
@@ -72,25 +56,28 @@ public enum StringCodec {
         let words = len / 16
         var cols = [[UInt64]](repeating: [], count: words)
         for k in 0..<words { cols[k].reserveCapacity(v.count) }
-        let ok = hexDigitValues.withUnsafeBufferPointer { table -> Bool in
-            for i in 0..<v.count {
-                let b = v[i]
-                guard b.count == len else { return false }
-                var bad: UInt8 = 0
-                for k in 0..<words {
-                    var x: UInt64 = 0
-                    for j in 0..<16 {
-                        let d = table[Int(b[k &* 16 &+ j])]
-                        bad |= d
-                        x = x << 4 | UInt64(d & 0xF)
-                    }
-                    cols[k].append(x)
-                }
-                if bad & 0x80 != 0 { return false }
+        for i in 0..<v.count {
+            let b = v[i]
+            guard b.count == len else { return nil }
+            for k in 0..<words {
+                guard let x = hexWord(b, at: k &* 16) else { return nil }
+                cols[k].append(x)
             }
-            return true
         }
-        return ok ? cols : nil
+        return cols
+    }
+
+    /// The 16 lowercase hex digits at `start` as a word; nil if any is not one.
+    @inline(__always) static func hexWord(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> UInt64? {
+        hexDigitValues.withUnsafeBufferPointer { table in
+            var x: UInt64 = 0, bad: UInt8 = 0
+            for j in 0..<16 {
+                let d = table[Int(b[start &+ j])]
+                bad |= d
+                x = x << 4 | UInt64(d & 0xF)
+            }
+            return bad & 0x80 == 0 ? x : nil
+        }
     }
 
     /// Lowercase hex digit values; 0x80 marks anything else (uppercase is not the canonical form).

@@ -5,21 +5,36 @@ import Glibc
 /// Assigns each distinct string (by exact UTF-8 bytes) a dense code, in first-seen order.
 /// An open-addressing table over a byte arena: far cheaper than `[String: Int]`, whose hashing
 /// normalizes Unicode and which would merge canonically-equal strings with different bytes.
-struct StringInterner {
-    private(set) var arena: [UInt8] = []
-    private(set) var offsets: [Int] = [0]          // entry i is arena[offsets[i]..<offsets[i+1]]
-    private var hashes: [UInt64] = []
-    private var slots: [Int32]
+/// The write path keeps one per dictionary column across row groups, so it stays warm.
+///
+/// ```swift
+/// var d = StringInterner()
+/// d.code(of: "gpt-4o")      // 0
+/// d.code(of: "claude")      // 1
+/// d.code(of: "gpt-4o")      // 0
+/// d.sortedOrder()           // [1, 0]
+/// ```
+struct StringInterner: ~Copyable {
+    private var arena = ColumnBuffer<UInt8>(capacity: 4096)
+    private var ends = ColumnBuffer<Int>()          // entry i is arena[ends[i-1] (or 0)..<ends[i]]
+    private var hashes = ColumnBuffer<UInt64>()
+    private var slots: UnsafeMutablePointer<Int32>
     private var mask: Int
 
     init(expected: Int = 64) {
         var cap = 64
         while cap < expected * 2 { cap <<= 1 }
-        slots = [Int32](repeating: -1, count: cap)
+        slots = .allocate(capacity: cap)
+        slots.initialize(repeating: -1, count: cap)
         mask = cap - 1
     }
 
+    deinit { slots.deallocate() }
+
     var count: Int { hashes.count }
+
+    /// Bytes of all entries together (what a dictionary page stores).
+    var byteCount: Int { arena.count }
 
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         // 64-bit multiply-xorshift over 8-byte words (an FNV/wyhash-style mix; not cryptographic).
@@ -50,47 +65,65 @@ struct StringInterner {
         while true {
             let e = Int(slots[i])
             if e < 0 { break }
-            if hashes[e] == h {
-                let start = offsets[e], len = offsets[e + 1] - start
-                if len == b.count && (len == 0 || arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, b.baseAddress!, len) == 0 }) {
-                    return e
-                }
-            }
-            i = (i + 1) & mask
+            if hashes.base[e] == h && Self.equal(bytes(e), b) { return e }
+            i = (i &+ 1) & mask
         }
         let e = hashes.count
         hashes.append(h)
-        if let base = b.baseAddress { arena.append(contentsOf: UnsafeBufferPointer(start: base, count: b.count)) }
-        offsets.append(arena.count)
+        arena.append(contentsOf: b)
+        ends.append(arena.count)
         slots[i] = Int32(e)
-        if hashes.count * 2 > slots.count { grow() }
+        if hashes.count * 2 > mask + 1 { grow() }
         return e
     }
 
+    /// Equal bytes; short strings (most dictionary values) are compared without a call.
+    @inline(__always) static func equal(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = x.count
+        guard n == y.count else { return false }
+        guard n > 0 else { return true }
+        let a = UnsafeRawPointer(x.baseAddress!), b = UnsafeRawPointer(y.baseAddress!)
+        if n >= 8 && n <= 16 {     // two overlapping words cover it
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        return memcmp(a, b, n) == 0
+    }
+
     private mutating func grow() {
-        let cap = slots.count * 2
-        slots = [Int32](repeating: -1, count: cap)
+        let cap = (mask + 1) * 2
+        slots.deallocate()
+        slots = .allocate(capacity: cap)
+        slots.initialize(repeating: -1, count: cap)
         mask = cap - 1
-        for (e, h) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: h) & mask
-            while slots[i] >= 0 { i = (i + 1) & mask }
+        for e in 0..<hashes.count {
+            var i = Int(truncatingIfNeeded: hashes.base[e]) & mask
+            while slots[i] >= 0 { i = (i &+ 1) & mask }
             slots[i] = Int32(e)
         }
     }
 
-    func bytes(_ e: Int) -> ArraySlice<UInt8> { arena[offsets[e]..<offsets[e + 1]] }
+    /// Forgets every entry, keeping the memory.
+    mutating func removeAll() {
+        slots.update(repeating: -1, count: mask + 1)
+        arena.removeAll(); ends.removeAll(); hashes.removeAll()
+    }
+
+    /// Entry `e`'s bytes; valid until the next entry is added.
+    @inline(__always) func bytes(_ e: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = e == 0 ? 0 : ends.base[e &- 1]
+        return UnsafeBufferPointer(start: arena.base + start, count: ends.base[e] &- start)
+    }
+
+    @inline(__always) func length(_ e: Int) -> Int { ends.base[e] &- (e == 0 ? 0 : ends.base[e &- 1]) }
 
     func string(_ e: Int) -> String { String(decoding: bytes(e), as: UTF8.self) }
 
     /// Entry codes ordered by their bytes.
-    func sortedOrder() -> [Int] {
-        arena.withUnsafeBufferPointer { a in
-            (0..<count).sorted { x, y in
-                let xs = offsets[x], xl = offsets[x + 1] - xs, ys = offsets[y], yl = offsets[y + 1] - ys
-                let n = min(xl, yl)
-                let c = n == 0 ? 0 : memcmp(a.baseAddress! + xs, a.baseAddress! + ys, n)
-                return c != 0 ? c < 0 : xl < yl
-            }
-        }
+    func sortedOrder() -> [Int] { sortedOrder(of: Array(0..<count)) }
+
+    /// `entries` ordered by their bytes.
+    func sortedOrder(of entries: [Int]) -> [Int] {
+        entries.sorted { ByteStrings.Values.less(bytes($0), bytes($1)) }
     }
 }
