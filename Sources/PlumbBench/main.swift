@@ -76,7 +76,7 @@ if args.count >= 2 && args[1] == "query" {
 }
 MemoryTuning.apply()
 guard args.count >= 4, args[1] == "ingest" else {
-    FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--batch] [--breakdown] [--no-commit-delay]\n".utf8))
+    FileHandle.standardError.write(Data("usage: plumb-bench ingest FILE.jsonl DATA_DIR [--chunk N] [--repeat N] [--batch] [--breakdown] [--no-commit-delay]\n".utf8))
     exit(2)
 }
 let limitFirstChunk = args.firstIndex(of: "--chunk").flatMap { Int(args[$0 + 1]) } ?? 1_000_000
@@ -159,7 +159,21 @@ func ingest(_ chunk: [Span]) throws -> (Double, Double) {
     return (appended, Date().timeIntervalSince(t0))
 }
 (appendSeconds, ingestSeconds) = try ingest(spans)
-if spans.count == limitFirstChunk {
+// --repeat N: the first chunk N more times, each rate printed (for side-by-side runs of two
+// builds: many samples from one parse; the store does not mind repeated span ids).
+let repeats = args.firstIndex(of: "--repeat").flatMap { Int(args[$0 + 1]) } ?? 0
+var rates: [Double] = []
+for _ in 0..<repeats {
+    let (a, i) = try ingest(spans)
+    appendSeconds += a; ingestSeconds += i
+    total += spans.count
+    rates.append(Double(spans.count) / i)
+}
+if !rates.isEmpty {
+    print("repeats: " + rates.map { String(format: "%.0f", $0) }.joined(separator: " ")
+          + String(format: " spans/s; median %.0f", rates.sorted()[rates.count / 2]))
+}
+if spans.count == limitFirstChunk && repeats == 0 {
     var offset = firstChunkEnd
     while true {
         let (more, next) = try loadChunk(args[2], from: offset, limit: chunkSize)

@@ -83,6 +83,29 @@ final class CodecTests: XCTestCase {
         XCTAssertLessThan(w.count, 1000 * 2 + 20, "ms latencies with µs precision should pack as small integers")
     }
 
+    /// Every length the hash and compare read differently (empty, under 4, under 8, one or two
+    /// words, longer), and strings that differ in one byte at the start, middle or end.
+    func testInternerTellsEveryStringApart() {
+        var strings: [String] = []
+        for n in 0...40 {
+            let base = String(repeating: "a", count: n)
+            strings.append(base)
+            for at in Set([0, n / 2, n - 1]) where n > 0 {
+                var b = Array(base.utf8); b[at] = UInt8(ascii: "b")
+                strings.append(String(decoding: b, as: UTF8.self))
+            }
+        }
+        var d = StringInterner(expected: 4)             // grows several times on the way
+        let codes = strings.map { d.code(of: $0) }
+        XCTAssertEqual(codes, Array(0..<strings.count), "each distinct string gets the next code")
+        XCTAssertEqual(strings.map { d.code(of: $0) }, codes, "and the same one when seen again")
+        XCTAssertEqual(codes.map { d.string($0) }, strings)
+        XCTAssertEqual(d.sortedOrder().map { d.string($0) }, strings.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        d.removeAll()
+        XCTAssertEqual(d.count, 0)
+        XCTAssertEqual(d.code(of: "zz"), 0)
+    }
+
     func testStringCodecModes() throws {
         let composed = "\u{E9}", decomposed = "e\u{301}"     // equal as Swift strings, different bytes
         let cases: [[String]] = [

@@ -18,14 +18,16 @@ struct StringInterner: ~Copyable {
     private var arena = ColumnBuffer<UInt8>(capacity: 4096)
     private var ends = ColumnBuffer<Int>()          // entry i is arena[ends[i-1] (or 0)..<ends[i]]
     private var hashes = ColumnBuffer<UInt64>()
-    private var slots: UnsafeMutablePointer<Int32>
+    /// Open addressing: a slot is the entry's hash in its high half and code + 1 in its low half
+    /// (0: empty), so a probe rejects most other strings without touching them.
+    private var slots: UnsafeMutablePointer<UInt64>
     private var mask: Int
 
     init(expected: Int = 64) {
         var cap = 64
         while cap < expected * 2 { cap <<= 1 }
         slots = .allocate(capacity: cap)
-        slots.initialize(repeating: -1, count: cap)
+        slots.initialize(repeating: 0, count: cap)
         mask = cap - 1
     }
 
@@ -38,18 +40,26 @@ struct StringInterner: ~Copyable {
 
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         // 64-bit multiply-xorshift over 8-byte words (an FNV/wyhash-style mix; not cryptographic).
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
-        let raw = UnsafeRawBufferPointer(b)
-        var i = 0
-        while i + 8 <= b.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 32
-            i += 8
+        // The last word overlaps the one before it, and short strings are read in two overlapping
+        // halves, so no byte is read one at a time.
+        let n = b.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        guard n > 0, let p = b.baseAddress.map(UnsafeRawPointer.init) else { return h }
+        var last: UInt64
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i += 8
+            }
+            last = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            last = UInt64(p.loadUnaligned(as: UInt32.self)) << 32 | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+        } else {
+            last = UInt64(b[0]) << 16 | UInt64(b[n >> 1]) << 8 | UInt64(b[n - 1])
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < b.count { tail |= UInt64(b[i]) << shift; shift += 8; i += 1 }
-        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        h = (h ^ last) &* 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 29)
     }
 
@@ -62,17 +72,21 @@ struct StringInterner: ~Copyable {
     mutating func code(bytes b: UnsafeBufferPointer<UInt8>) -> Int {
         let h = Self.hash(b)
         var i = Int(truncatingIfNeeded: h) & mask
+        let tag = h & 0xFFFF_FFFF_0000_0000
         while true {
-            let e = Int(slots[i])
-            if e < 0 { break }
-            if hashes.base[e] == h && Self.equal(bytes(e), b) { return e }
+            let slot = slots[i]
+            if slot == 0 { break }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                let e = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) &- 1
+                if Self.equal(bytes(e), b) { return e }
+            }
             i = (i &+ 1) & mask
         }
         let e = hashes.count
         hashes.append(h)
         arena.append(contentsOf: b)
         ends.append(arena.count)
-        slots[i] = Int32(e)
+        slots[i] = tag | UInt64(e + 1)
         if hashes.count * 2 > mask + 1 { grow() }
         return e
     }
@@ -83,9 +97,11 @@ struct StringInterner: ~Copyable {
         guard n == y.count else { return false }
         guard n > 0 else { return true }
         let a = UnsafeRawPointer(x.baseAddress!), b = UnsafeRawPointer(y.baseAddress!)
-        if n >= 8 && n <= 16 {     // two overlapping words cover it
-            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
-                && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        @inline(__always) func word(_ at: Int) -> Bool {
+            a.loadUnaligned(fromByteOffset: at, as: UInt64.self) == b.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+        }
+        if n >= 8 && n <= 32 {     // overlapping words cover it
+            return word(0) && word(n - 8) && (n <= 16 || (word(8) && word(n - 16)))
         }
         return memcmp(a, b, n) == 0
     }
@@ -94,18 +110,19 @@ struct StringInterner: ~Copyable {
         let cap = (mask + 1) * 2
         slots.deallocate()
         slots = .allocate(capacity: cap)
-        slots.initialize(repeating: -1, count: cap)
+        slots.initialize(repeating: 0, count: cap)
         mask = cap - 1
         for e in 0..<hashes.count {
-            var i = Int(truncatingIfNeeded: hashes.base[e]) & mask
-            while slots[i] >= 0 { i = (i &+ 1) & mask }
-            slots[i] = Int32(e)
+            let h = hashes.base[e]
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 { i = (i &+ 1) & mask }
+            slots[i] = h & 0xFFFF_FFFF_0000_0000 | UInt64(e + 1)
         }
     }
 
     /// Forgets every entry, keeping the memory.
     mutating func removeAll() {
-        slots.update(repeating: -1, count: mask + 1)
+        slots.update(repeating: 0, count: mask + 1)
         arena.removeAll(); ends.removeAll(); hashes.removeAll()
     }
 

@@ -5,18 +5,14 @@ import PlumbCore
 /// `RowGroupBuilder.add` reads this layout in place too: change both together.
 public enum SpanRecord {
     public static func encode(_ s: Span, into w: inout ByteWriter) {
-        // Written through a pointer into room made up front (an upper bound of the size):
-        // appending to the array byte by byte checks uniqueness and capacity at every byte.
-        let bound = maxSize(s)
-        let start = w.count
-        if w.bytes.capacity < start + bound { w.bytes.reserveCapacity(max(start + bound, w.bytes.capacity * 2)) }
-        w.bytes.append(contentsOf: repeatElement(0, count: bound))
-        let end = w.bytes.withUnsafeMutableBufferPointer { b in
-            var o = RawWriter(base: b.baseAddress! + start)
+        // Written through a pointer into scratch room of an upper bound of the size (on the stack
+        // unless bodies make it large), then appended in one copy: appending to the array byte
+        // by byte checks uniqueness and capacity at every byte.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxSize(s)) { room in
+            var o = RawWriter(base: room.baseAddress!)
             write(s, into: &o)
-            return start + o.pos
+            w.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: room[0..<o.pos]))
         }
-        w.bytes.removeLast(w.count - end)
     }
 
     /// At most this many bytes: every varint at its longest.
