@@ -106,6 +106,18 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(d.code(of: "zz"), 0)
     }
 
+    func testByteCopyCopiesEveryLengthExactly() {
+        let src = (0..<80).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
+        for n in 0...70 {
+            var dst = [UInt8](repeating: 0, count: 80)
+            src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in
+                ByteCopy.copy(to: d.baseAddress! + 3, from: s.baseAddress!, count: n)
+            } }
+            XCTAssertEqual(Array(dst[3..<3 + n]), Array(src[0..<n]), "length \(n)")
+            XCTAssertTrue(dst[0..<3].allSatisfy { $0 == 0 } && dst[(3 + n)...].allSatisfy { $0 == 0 }, "length \(n) wrote outside")
+        }
+    }
+
     func testStringCodecModes() throws {
         let composed = "\u{E9}", decomposed = "e\u{301}"     // equal as Swift strings, different bytes
         let cases: [[String]] = [

@@ -10,8 +10,8 @@
 /// ints.removeAll()           // keeps the memory for the next row group
 /// ```
 struct ColumnBuffer<T: BitwiseCopyable>: ~Copyable {
-    private(set) var base: UnsafeMutablePointer<T>
-    private(set) var count = 0
+    fileprivate(set) var base: UnsafeMutablePointer<T>
+    fileprivate(set) var count = 0
     private var capacity: Int
 
     init(capacity: Int = 1024) {
@@ -41,7 +41,7 @@ struct ColumnBuffer<T: BitwiseCopyable>: ~Copyable {
     /// A copy of the values, for the page encoders.
     var array: [T] { Array(buffer) }
 
-    @inline(never) private mutating func grow(to needed: Int) {
+    @inline(never) fileprivate mutating func grow(to needed: Int) {
         var size = capacity * 2
         while size < needed { size *= 2 }
         let bigger = UnsafeMutablePointer<T>.allocate(capacity: size)
@@ -49,5 +49,15 @@ struct ColumnBuffer<T: BitwiseCopyable>: ~Copyable {
         base.deallocate()
         base = bigger
         capacity = size
+    }
+}
+
+extension ColumnBuffer<UInt8> {
+    /// Bytes (mostly short strings) copied inline rather than by a call.
+    @inline(__always) mutating func append(bytes b: UnsafeBufferPointer<UInt8>) {
+        guard let from = b.baseAddress else { return }
+        if count &+ b.count > capacity { grow(to: count + b.count) }
+        ByteCopy.copy(to: base + count, from: from, count: b.count)
+        count &+= b.count
     }
 }

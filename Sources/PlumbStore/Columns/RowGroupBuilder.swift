@@ -134,7 +134,7 @@ struct RowGroupBuilder: ~Copyable {
     struct Strings: ~Copyable {
         var bytes = ColumnBuffer<UInt8>(capacity: 1 << 16), ends = ColumnBuffer<Int>(), validity = ColumnBuffer<Bool>()
         @inline(__always) mutating func add(_ b: UnsafeBufferPointer<UInt8>?) {
-            if let b { bytes.append(contentsOf: b); ends.append(bytes.count) }
+            if let b { bytes.append(bytes: b); ends.append(bytes.count) }
             validity.append(b != nil)
         }
         mutating func reset() { bytes.removeAll(); ends.removeAll(); validity.removeAll() }
@@ -147,7 +147,7 @@ struct RowGroupBuilder: ~Copyable {
     /// A string column kept as codes into a dictionary that lives as long as the builder: a value
     /// seen before costs a hash probe, and its bytes are not copied. Encoded exactly as `Strings`.
     struct Interned: ~Copyable {
-        var dictionary = StringInterner(expected: 256), codes = ColumnBuffer<UInt32>(), validity = ColumnBuffer<Bool>()
+        var dictionary = StringInterner(expected: 8), codes = ColumnBuffer<UInt32>(), validity = ColumnBuffer<Bool>()
         /// Past this many entries the column is not low-cardinality: start each row group afresh.
         static let keepLimit = 1 << 14
 

@@ -23,8 +23,10 @@ struct StringInterner: ~Copyable {
     private var slots: UnsafeMutablePointer<UInt64>
     private var mask: Int
 
+    /// `expected` sizes the table; it grows as needed. Small tables matter: a column of a few
+    /// values probes a few cache lines, not a few hundred.
     init(expected: Int = 64) {
-        var cap = 64
+        var cap = 16
         while cap < expected * 2 { cap <<= 1 }
         slots = .allocate(capacity: cap)
         slots.initialize(repeating: 0, count: cap)
@@ -84,7 +86,7 @@ struct StringInterner: ~Copyable {
         }
         let e = hashes.count
         hashes.append(h)
-        arena.append(contentsOf: b)
+        arena.append(bytes: b)
         ends.append(arena.count)
         slots[i] = tag | UInt64(e + 1)
         if hashes.count * 2 > mask + 1 { grow() }

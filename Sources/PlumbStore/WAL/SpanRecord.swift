@@ -125,7 +125,7 @@ struct RawWriter {
         let n = s.utf8.count
         varint(UInt64(n))
         let at = base + pos
-        if s.utf8.withContiguousStorageIfAvailable({ at.update(from: $0.baseAddress!, count: n) }) == nil {
+        if s.utf8.withContiguousStorageIfAvailable({ ByteCopy.copy(to: at, from: $0.baseAddress!, count: n) }) == nil {
             for (i, c) in s.utf8.enumerated() { at[i] = c }
         }
         pos &+= n
