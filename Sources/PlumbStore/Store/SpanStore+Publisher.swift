@@ -16,14 +16,15 @@ extension SpanStore {
                 item = nil
                 do {
                     try publish(current.records, maxSeq: current.maxSeq)
-                    var records = current.records
-                    current.records = SpanRecords()
+                    // Kept only up to a size, so a backlog's huge buffers are not held forever.
+                    var buffers = current.records.buffersEndingHere().filter { $0.encoded.bytes.capacity <= Self.recycledBufferBytes }
+                    current.records = RecordBatches()
                     cond.lock()
                     frozen.removeFirst()
                     cond.unlock()
-                    records.removeAll()     // now unique: emptied in place
+                    for i in buffers.indices { buffers[i].removeAll() }     // now unique: emptied in place
                     cond.lock()
-                    if recycled.count < 2 { recycled.append(records) }
+                    recycled.append(contentsOf: buffers.prefix(max(0, Self.recycledBuffers - recycled.count)))
                     publishFailures = 0; publishError = nil
                     publishedSeq = max(publishedSeq, current.maxSeq)
                     updateDurable()
@@ -50,7 +51,11 @@ extension SpanStore {
 
     /// Writes the segment and its bodies from the records, row groups built two at a time and
     /// written in order, then publishes both in one catalog transaction.
-    func publish(_ records: SpanRecords, maxSeq: UInt64) throws {
+    /// Group-commit buffers kept for reuse: enough for the memtables in flight.
+    static let recycledBuffers = 16
+    static let recycledBufferBytes = 64 << 20
+
+    func publish(_ records: RecordBatches, maxSeq: UInt64) throws {
         // Body file ids are the publisher's alone; an id left unused by a failure is harmless.
         let bodyID = nextBodyFileID
         let bodyName = BodyFile.fileName(id: bodyID)
@@ -68,7 +73,7 @@ extension SpanStore {
                     defer { builders.put(b) }
                     do {
                         b.value.reset()
-                        try records.encoded.withValues { v in try b.value.add(v, rows: rows) }
+                        try records.forEach(in: rows) { v, range in try b.value.add(v, rows: range) }
                         var pages = b.value.dataPages()
                         b.value.bodies.finish()
                         try turns.step(k) {

@@ -60,7 +60,10 @@ extension SpanStore {
                 chunkStart = chunkEnd
                 if memtable.count >= options.cutRows { cut() }
             }
-            spare.removeAll()
+            // The memtable holds the buffer now: the next swap gets an emptied one back.
+            cond.lock()
+            spare = recycled.popLast() ?? SpanRecords()
+            cond.unlock()
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
                 cut()
             }
@@ -84,7 +87,7 @@ extension SpanStore {
         }
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
-        memtable = recycled.popLast() ?? SpanRecords()
+        memtable = RecordBatches()
         cond.broadcast()
         cond.unlock()
     }
