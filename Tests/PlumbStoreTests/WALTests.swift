@@ -96,30 +96,3 @@ final class WALTests: XCTestCase {
         XCTAssertEqual(WriteAheadLog.files(in: dir).count, 1)
     }
 }
-
-/// The memtable is the WAL's own buffers, handed over whole or in part.
-final class RecordBatchesTests: XCTestCase {
-    func testVisitsEveryRangeAcrossBatchBoundariesInOrder() throws {
-        var gen = TestSpans(seed: 12)
-        let spans = gen.spans(50)
-        let a = SpanRecords(spans[0..<20]), b = SpanRecords(spans[20..<50])
-        var m = RecordBatches()
-        m.append(a, 5..<20)                 // the first 5 went to the memtable before
-        m.append(b, 0..<0)                  // empty ranges are not batches
-        m.append(b, 0..<30)
-        XCTAssertEqual(m.count, 45)
-        XCTAssertEqual(m.batches.count, 2)
-        for range in [0..<45, 0..<15, 15..<45, 14..<16, 3..<40, 44..<45, 10..<10] {
-            var ids: [String] = []
-            try m.forEach(in: range) { v, rows in
-                for i in rows { var r = ByteReader(Array(v[i])); ids.append(try SpanRecord.decode(&r).spanID) }
-            }
-            XCTAssertEqual(ids, spans[5...].map(\.spanID)[range].map { $0 }, "range \(range)")
-        }
-        // Only a buffer whose last record is here can be reused once this memtable is published.
-        var first = RecordBatches()
-        first.append(b, 0..<10)
-        XCTAssertTrue(first.buffersEndingHere().isEmpty)
-        XCTAssertEqual(m.buffersEndingHere().map(\.count), [20, 30])
-    }
-}

@@ -16,15 +16,14 @@ extension SpanStore {
                 item = nil
                 do {
                     try publish(current.records, maxSeq: current.maxSeq)
-                    // Kept only up to a size, so a backlog's huge buffers are not held forever.
-                    var buffers = current.records.buffersEndingHere().filter { $0.encoded.bytes.capacity <= Self.recycledBufferBytes }
-                    current.records = RecordBatches()
+                    var records = current.records
+                    current.records = SpanRecords()
                     cond.lock()
                     frozen.removeFirst()
                     cond.unlock()
-                    for i in buffers.indices { buffers[i].removeAll() }     // now unique: emptied in place
+                    records.removeAll()     // now unique: emptied in place
                     cond.lock()
-                    recycled.append(contentsOf: buffers.prefix(max(0, Self.recycledBuffers - recycled.count)))
+                    if recycled.count < 2 { recycled.append(records) }
                     publishFailures = 0; publishError = nil
                     publishedSeq = max(publishedSeq, current.maxSeq)
                     updateDurable()
@@ -51,11 +50,7 @@ extension SpanStore {
 
     /// Writes the segment and its bodies from the records, row groups built two at a time and
     /// written in order, then publishes both in one catalog transaction.
-    /// Group-commit buffers kept for reuse: enough for the memtables in flight.
-    static let recycledBuffers = 16
-    static let recycledBufferBytes = 64 << 20
-
-    func publish(_ records: RecordBatches, maxSeq: UInt64) throws {
+    func publish(_ records: SpanRecords, maxSeq: UInt64) throws {
         // Body file ids are the publisher's alone; an id left unused by a failure is harmless.
         let bodyID = nextBodyFileID
         let bodyName = BodyFile.fileName(id: bodyID)
@@ -73,7 +68,7 @@ extension SpanStore {
                     defer { builders.put(b) }
                     do {
                         b.value.reset()
-                        try records.forEach(in: rows) { v, range in try b.value.add(v, rows: range) }
+                        try records.encoded.withValues { v in try b.value.add(v, rows: rows) }
                         var pages = b.value.dataPages()
                         b.value.bodies.finish()
                         try turns.step(k) {

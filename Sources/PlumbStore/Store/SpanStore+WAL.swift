@@ -60,10 +60,7 @@ extension SpanStore {
                 chunkStart = chunkEnd
                 if memtable.count >= options.cutRows { cut() }
             }
-            // The memtable holds the buffer now: the next swap gets an emptied one back.
-            cond.lock()
-            spare = recycled.popLast() ?? SpanRecords()
-            cond.unlock()
+            spare.removeAll()
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
                 cut()
             }
@@ -87,7 +84,7 @@ extension SpanStore {
         }
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
-        memtable = RecordBatches()
+        memtable = recycled.popLast() ?? SpanRecords()
         cond.broadcast()
         cond.unlock()
     }

@@ -40,9 +40,8 @@ public final class SpanStore: @unchecked Sendable {
     var walDone = false
     var publisherDone = false
     var maintainerDone = false
-    var frozen: [(records: RecordBatches, maxSeq: UInt64)] = []
-    /// Emptied group-commit buffers with their capacity, handed back by the publisher for reuse
-    /// (warm memory: fresh pages fault in one by one).
+    var frozen: [(records: SpanRecords, maxSeq: UInt64)] = []
+    /// Emptied memtables with their capacity, handed back by the publisher for reuse.
     var recycled: [SpanRecords] = []
     /// The WAL thread's second queue buffer: swapped with `pending` so neither is reallocated.
     var spare = SpanRecords()
@@ -52,7 +51,7 @@ public final class SpanStore: @unchecked Sendable {
     var counters = StoreCounters()
 
     // Owned by the WAL thread:
-    var memtable = RecordBatches()
+    var memtable = SpanRecords()
     var memtableMaxSeq: UInt64 = 0
     var memtableDeadline: Double = 0
     /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
@@ -93,7 +92,7 @@ public final class SpanStore: @unchecked Sendable {
         pendingFirstSeq = replay.nextSeq
         wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq)
         if !replay.spans.isEmpty {
-            memtable = RecordBatches(SpanRecords(replay.spans.lazy.map(\.span)))
+            memtable = SpanRecords(replay.spans.lazy.map(\.span))
             memtableMaxSeq = replay.nextSeq - 1      // the batch stands for the lost ones too
             memtableDeadline = Self.now()
             recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
