@@ -27,13 +27,6 @@ struct ColumnBuffer<T: BitwiseCopyable>: ~Copyable {
         count &+= 1
     }
 
-    @inline(__always) mutating func append(contentsOf b: UnsafeBufferPointer<T>) {
-        guard let from = b.baseAddress else { return }
-        if count &+ b.count > capacity { grow(to: count + b.count) }
-        (base + count).update(from: from, count: b.count)
-        count &+= b.count
-    }
-
     mutating func removeAll() { count = 0 }
 
     var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }

@@ -10,7 +10,9 @@
 /// codes.withUnsafeBufferPointer { StringCodec.encode(codes: $0, dictionary: d, into: &w) }
 /// ```
 extension StringCodec {
-    static func encode(codes: UnsafeBufferPointer<UInt32>, dictionary d: borrowing StringInterner, into w: inout ByteWriter) -> ZoneBounds {
+    /// `checkHex: false` when the caller already looked at the values for hex (the byte path).
+    static func encode(codes: UnsafeBufferPointer<UInt32>, dictionary d: borrowing StringInterner, checkHex: Bool = true,
+                       into w: inout ByteWriter) -> ZoneBounds {
         let n = codes.count
         // The entries this page uses, numbered in first-seen order; the dictionary may hold more.
         var local = [Int32](repeating: -1, count: d.count)
@@ -23,7 +25,7 @@ extension StringCodec {
             if local[c] < 0 { local[c] = Int32(used.count); used.append(c) }
             if i == min(n, 1024) - 1 { firstDistinct = used.count }
         }
-        if let words = hexWords(used, d), firstDistinct * 4 >= min(n, 1024) {
+        if checkHex, let words = hexWords(count: used.count, { d.bytes(used[$0]) }), firstDistinct * 4 >= min(n, 1024) {
             var cols = [[UInt64]](repeating: [], count: words.count)
             for k in 0..<words.count {
                 cols[k].reserveCapacity(n)
@@ -52,23 +54,5 @@ extension StringCodec {
         w.u8(UInt8(width))
         BitPacking.pack(count: n, width: width, into: &w) { UInt64(rank[Int(codes[$0])]) }
         return bounds
-    }
-
-    /// The entries' values as 64-bit words (`words[k][j]` for entry `entries[j]`), when every one
-    /// is lowercase hex of one length, 16 or 32.
-    private static func hexWords(_ entries: [Int], _ d: borrowing StringInterner) -> [[UInt64]]? {
-        guard let first = entries.first else { return nil }
-        let len = d.length(first)
-        guard len == 16 || len == 32 else { return nil }
-        var words = [[UInt64]](repeating: [], count: len / 16)
-        for e in entries {
-            let b = d.bytes(e)
-            guard b.count == len else { return nil }
-            for k in 0..<words.count {
-                guard let x = hexWord(b, at: k * 16) else { return nil }
-                words[k].append(x)
-            }
-        }
-        return words
     }
 }

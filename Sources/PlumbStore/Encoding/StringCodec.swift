@@ -27,7 +27,7 @@ public enum StringCodec {
                 codes.append(UInt32(interner.code(bytes: v[i])))
                 if interner.count > limit { return encodePlain(v, into: &w) }
             }
-            return encode(codes: codes.buffer, dictionary: interner, into: &w)
+            return encode(codes: codes.buffer, dictionary: interner, checkHex: false, into: &w)
         }
     }
 
@@ -49,17 +49,20 @@ public enum StringCodec {
     }
 
     /// When every value is lowercase hex of one length (16 or 32), the values as 64-bit words.
-    static func hexWords(_ v: ByteStrings.Values) -> [[UInt64]]? {
-        guard v.count > 0 else { return nil }
-        let len = v.length(0)
+    static func hexWords(_ v: ByteStrings.Values) -> [[UInt64]]? { hexWords(count: v.count) { v[$0] } }
+
+    /// The same for `count` values given by `value` (the dictionary path passes its entries).
+    @inline(__always)
+    static func hexWords(count: Int, _ value: (Int) -> UnsafeBufferPointer<UInt8>) -> [[UInt64]]? {
+        guard count > 0 else { return nil }
+        let len = value(0).count
         guard len == 16 || len == 32 else { return nil }
-        let words = len / 16
-        var cols = [[UInt64]](repeating: [], count: words)
-        for k in 0..<words { cols[k].reserveCapacity(v.count) }
-        for i in 0..<v.count {
-            let b = v[i]
+        var cols = [[UInt64]](repeating: [], count: len / 16)
+        for k in cols.indices { cols[k].reserveCapacity(count) }
+        for i in 0..<count {
+            let b = value(i)
             guard b.count == len else { return nil }
-            for k in 0..<words {
+            for k in cols.indices {
                 guard let x = hexWord(b, at: k &* 16) else { return nil }
                 cols[k].append(x)
             }
