@@ -126,6 +126,9 @@ options.compaction = false
 options.maintenanceInterval = 1e9
 // For a side-by-side check of the WAL's 2 ms gathering window: --no-commit-delay turns it off.
 if args.contains("--no-commit-delay") { options.walCommitDelay = 0 }
+// WAL frames: LZ4 only while the disk is the bottleneck (default), or --wal-lz4 / --wal-raw.
+if args.contains("--wal-lz4") { options.walCompression = .always }
+if args.contains("--wal-raw") { options.walCompression = .never }
 let store = try SpanStore(directory: dir, options: options)
 let batched = args.contains("--batch")
 let chunkSize = args.firstIndex(of: "--chunk").flatMap { Int(args[$0 + 1]) } ?? 1_000_000
@@ -188,8 +191,8 @@ let stats = store.stats
 print(String(format: "cpu: %.2f s of CPU during ingest (%.2f µs per span, %.0f%% of 2 cores; %.2f s in the kernel, %d page faults)",
              cpuSeconds, cpuSeconds / Double(total) * 1e6, cpuSeconds / ingestSeconds / 2 * 100, sysSeconds, faults))
 print(String(format: "append: %.2f s (%.0f spans/s producer side, %@)", appendSeconds, Double(total) / appendSeconds, batched ? "batches of 1,024" : "span by span"))
-print(String(format: "ingest: %.2f s, %.0f spans/s (append until published; %d spans, %d WAL group commits, %d segments, %d dropped)",
-             ingestSeconds, Double(total) / ingestSeconds, total, stats.walBatches, stats.segmentsPublished, stats.dropped))
+print(String(format: "ingest: %.2f s, %.0f spans/s (append until published; %d spans, %d WAL group commits (%d with LZ4), %d segments, %d dropped)",
+             ingestSeconds, Double(total) / ingestSeconds, total, stats.walBatches, stats.walCompressedBatches, stats.segmentsPublished, stats.dropped))
 func segmentBytes() throws -> Int64 { try Catalog(path: dir.catalog, readOnly: true).liveSegments().reduce(0) { $0 + $1.bytes } }
 let before = try segmentBytes()
 print(String(format: "segments: %d bytes, %.2f bytes/span", before, Double(before) / Double(total)))

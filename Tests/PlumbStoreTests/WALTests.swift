@@ -8,20 +8,30 @@ final class WALTests: XCTestCase {
     override func setUp() { dir = makeTempDirectory() }
     override func tearDown() { try? FileManagerLite.removeTree(dir) }
 
-    func writeBatches(_ spans: [Span], batch: Int) throws {
-        let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
+    @discardableResult
+    func writeBatches(_ spans: [Span], batch: Int, compression: WriteAheadLog.Compression = .adaptive) throws -> WriteAheadLog.Writer {
+        let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1, compression: compression)
         var seq: UInt64 = 1
         for start in stride(from: 0, to: spans.count, by: batch) {
             let slice = spans[start..<min(spans.count, start + batch)]
             try w.append(slice, firstSeq: seq)
             seq += UInt64(slice.count)
         }
+        return w
     }
 
     func testReplayReturnsEverythingAfterPublished() throws {
         var gen = TestSpans(seed: 11)
         let spans = gen.spans(1_000, bodies: true)
-        try writeBatches(spans, batch: 100)
+        for compression in [WriteAheadLog.Compression.always, .never] {
+            try? FileManagerLite.removeTree(dir)
+            dir = makeTempDirectory()
+            let w = try writeBatches(spans, batch: 100, compression: compression)
+            XCTAssertEqual(w.compressedCommits, compression == .always ? 10 : 0)
+            let all = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
+            XCTAssertEqual(all.spans.count, 1_000)
+            XCTAssertTrue(zip(all.spans.map(\.span), spans).allSatisfy { sameSpan($0, $1) }, "\(compression)")
+        }
         let all = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
         XCTAssertEqual(all.spans.count, 1_000)
         XCTAssertEqual(all.nextSeq, 1_001)
@@ -94,5 +104,35 @@ final class WALTests: XCTestCase {
         XCTAssertEqual(WriteAheadLog.files(in: dir).map(\.firstSeq), [6])
         WriteAheadLog.release(directory: dir, publishedSeq: 10)
         XCTAssertEqual(WriteAheadLog.files(in: dir).count, 1)
+    }
+
+    /// Simulates commits whose costs follow a disk of `ioNanosPerByte` (plus a fixed latency) and
+    /// LZ4 at 2 ns a byte shrinking records to 0.56; returns how many of `commits` were compressed.
+    func compressedCommits(ioNanosPerByte: Double, commits: Int = 320) -> Int {
+        var p = WriteAheadLog.CompressionPolicy(.adaptive)
+        var compressed = 0
+        for i in 0..<commits {
+            let raw = 4_000_000 + (i % 7) * 1_000_000
+            let written = p.compress ? raw * 56 / 100 : raw
+            if p.compress { compressed += 1 }
+            let framing = Double(raw) * (p.compress ? 2.1 : 0.1)
+            p.observe(rawBytes: raw, writtenBytes: written, framingNanos: UInt64(framing),
+                      ioNanos: UInt64(500_000 + Double(written) * ioNanosPerByte))
+        }
+        return compressed
+    }
+
+    func testCompressionIsUsedOnlyWhileTheDiskIsTheBottleneck() {
+        // 1 GB/s: writing raw is cheaper than compressing; only the periodic probes compress.
+        let fast = compressedCommits(ioNanosPerByte: 1)
+        XCTAssertGreaterThan(fast, 0, "probes keep the LZ4 figures current")
+        XCTAssertLessThanOrEqual(fast, 320 / WriteAheadLog.CompressionPolicy.probeEvery + 2)
+        // 100 MB/s: LZ4 saves far more disk time than it costs.
+        let slow = compressedCommits(ioNanosPerByte: 10)
+        XCTAssertGreaterThanOrEqual(slow, 320 - 320 / WriteAheadLog.CompressionPolicy.probeEvery - 2)
+        var fixed = WriteAheadLog.CompressionPolicy(.always)
+        fixed.observe(rawBytes: 1 << 20, writtenBytes: 1 << 20, framingNanos: 1, ioNanos: 1)
+        XCTAssertTrue(fixed.compress)
+        XCTAssertFalse(WriteAheadLog.CompressionPolicy(.never).compress)
     }
 }

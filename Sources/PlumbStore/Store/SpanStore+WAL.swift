@@ -52,6 +52,7 @@ extension SpanStore {
                 }
                 updateDurable()
                 counters.walBatches += 1
+                counters.walCompressedBatches = wal.compressedCommits
                 cond.broadcast()
                 cond.unlock()
                 if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }

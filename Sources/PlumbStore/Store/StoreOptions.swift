@@ -5,6 +5,8 @@ public struct StoreOptions: Sendable {
     /// When spans trickle in, the WAL thread waits this long (seconds) to gather them into one
     /// group commit, instead of one write and fdatasync per span. `flush()` does not wait for it.
     public var walCommitDelay: Double = 0.002
+    /// LZ4 for WAL frames: by default only while the disk is the bottleneck (`CompressionPolicy`).
+    public var walCompression: WriteAheadLog.Compression = .adaptive
     /// A memtable this large is cut at once (small enough that the publisher works alongside
     /// the WAL under load; compaction merges the results).
     public var cutRows: Int = 262_144

@@ -6,9 +6,9 @@ import PlumbCore
 /// The write-ahead log: numbered files `wal/wal-<first seq>.log`, each a header and then frames.
 /// A frame is one group commit: `u32 length, u32 crc32c(payload), payload`, where the payload is
 /// `u64 first seq, varint count, u8 codec, body`: codec 0 means the body is `count × SpanRecord`;
-/// codec 1 means `varint raw length` then those records as one LZ4 block (used when it is
-/// smaller: the log is written at disk speed, so fewer bytes is more spans per second).
-/// One write and one fdatasync per frame.
+/// codec 1 means `varint raw length` then those records as one LZ4 block (used while the disk is
+/// the bottleneck and when it is smaller, see `CompressionPolicy`). One write and one fdatasync
+/// per group commit.
 ///
 /// ```swift
 /// let wal = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
@@ -43,10 +43,14 @@ public enum WriteAheadLog {
         private var file: FileDescriptor
         private var size = headerSize
         public private(set) var currentFirstSeq: UInt64
+        public private(set) var policy: CompressionPolicy
+        /// Group commits written so far, and how many of them were LZ4-compressed.
+        public private(set) var commits = 0, compressedCommits = 0
 
-        public init(directory: String, firstSeq: UInt64) throws {
+        public init(directory: String, firstSeq: UInt64, compression: Compression = .adaptive) throws {
             self.directory = directory
             currentFirstSeq = firstSeq
+            policy = CompressionPolicy(compression)
             file = try Self.create(directory: directory, firstSeq: firstSeq)
         }
 
@@ -79,6 +83,9 @@ public enum WriteAheadLog {
         public func append(_ records: SpanRecords, _ range: Range<Int>, firstSeq: UInt64) throws {
             frames.removeAll(keepingCapacity: true)
             let ends = records.encoded.ends
+            let compress = policy.compress
+            let rawBytes = records.encoded.byteRange(range).count
+            let framingStart = Monotonic.nanos()
             var start = range.lowerBound
             while start < range.upperBound {
                 let from = records.encoded.byteRange(start..<start).lowerBound
@@ -86,14 +93,20 @@ public enum WriteAheadLog {
                 while end < range.upperBound && ends[end - 1] - from < frameTarget { end += 1 }
                 records.encoded.bytes.withUnsafeBytes { b in
                     Self.frame(UnsafeRawBufferPointer(rebasing: b[from..<ends[end - 1]]), count: end - start,
-                               firstSeq: firstSeq + UInt64(start - range.lowerBound), into: &frames)
+                               firstSeq: firstSeq + UInt64(start - range.lowerBound), compress: compress, into: &frames)
                 }
                 start = end
             }
+            let ioStart = Monotonic.nanos()
+            let framingNanos = ioStart - framingStart
             do {
                 try frames.withUnsafeBytes { try file.write($0) }
                 try file.syncData()
                 size += frames.count
+                let end = Monotonic.nanos()
+                policy.observe(rawBytes: rawBytes, writtenBytes: frames.count, framingNanos: framingNanos, ioNanos: end - ioStart)
+                commits += 1
+                if frames.count < rawBytes { compressedCommits += 1 }
             } catch {
                 try? file.truncate(to: size)
                 try? file.syncData()
@@ -106,7 +119,7 @@ public enum WriteAheadLog {
         private var frames: [UInt8] = []
 
         /// `u32 length, u32 crc32c, payload`, written in place (length and checksum filled in last).
-        static func frame(_ records: UnsafeRawBufferPointer, count: Int, firstSeq: UInt64, into frames: inout [UInt8]) {
+        static func frame(_ records: UnsafeRawBufferPointer, count: Int, firstSeq: UInt64, compress: Bool, into frames: inout [UInt8]) {
             var w = ByteWriter()
             swap(&w.bytes, &frames)
             defer { swap(&w.bytes, &frames) }
@@ -117,7 +130,7 @@ public enum WriteAheadLog {
             let codecAt = w.count
             w.u8(1); w.varint(UInt64(records.count))
             // Fast LZ4: the log only needs to stay under the disk's write speed, not be small.
-            let packed = records.count >= 512 ? LZ4.compress(records, appendingTo: &w.bytes, acceleration: 4) : 0
+            let packed = compress && records.count >= 512 ? LZ4.compress(records, appendingTo: &w.bytes, acceleration: 4) : 0
             if packed == 0 || packed >= records.count {
                 w.bytes.removeLast(w.count - codecAt)
                 w.u8(0); w.bytes.append(contentsOf: records)
