@@ -106,6 +106,35 @@ final class WALTests: XCTestCase {
         XCTAssertEqual(WriteAheadLog.files(in: dir).count, 1)
     }
 
+    func testRecycledFilesReplayOnlyTheirNewFrames() throws {
+        var gen = TestSpans(seed: 15)
+        let five = gen.spans(5)
+        let w = try WriteAheadLog.Writer(directory: dir, firstSeq: 1, compression: .never)
+        for k in 0..<40 { try w.append(five[...], firstSeq: UInt64(1 + 5 * k)) }   // 40 frames, seq 1...200
+        try w.rotate(firstSeq: 201)
+        try w.append(gen.spans(10)[...], firstSeq: 201)
+        WriteAheadLog.release(directory: dir, publishedSeq: 200)
+        XCTAssertEqual(WriteAheadLog.Recycling.names(in: dir).count, 1, "the released file is kept for reuse")
+        let firstLife = FileSystem.fileSize(dir + "/" + WriteAheadLog.Recycling.names(in: dir)[0])
+        try w.rotate(firstSeq: 211)
+        XCTAssertTrue(WriteAheadLog.Recycling.names(in: dir).isEmpty)
+        let newest = dir + "/" + WriteAheadLog.fileName(firstSeq: 211)
+        XCTAssertEqual(FileSystem.fileSize(newest), firstLife, "overwritten in place, not truncated")
+        // Same spans, so the new frame ends exactly where the old second frame (seq 6) begins: a
+        // checksum-valid frame from the file's first life, which must end the file cleanly.
+        try w.append(five[...], firstSeq: 211)
+        let r = try WriteAheadLog.replay(directory: dir, publishedSeq: 200)
+        XCTAssertEqual(r.spans.map(\.seq), Array(201...215))
+        XCTAssertTrue(zip(r.spans.suffix(5).map(\.span), five).allSatisfy { sameSpan($0, $1) })
+        XCTAssertEqual(r.problems, [])
+        w.finish()
+        XCTAssertLessThan(FileSystem.fileSize(newest) ?? 0, (firstLife ?? 0) / 10, "a finished file ends at its last frame")
+        for k in 0..<10 { try FileSystem.writeAtomically(dir + "/recycled-\(k).log", [1]) }
+        WriteAheadLog.release(directory: dir, publishedSeq: 215)
+        XCTAssertEqual(WriteAheadLog.Recycling.names(in: dir).count, 10, "beyond the kept few, released files are deleted")
+        XCTAssertEqual(WriteAheadLog.files(in: dir).map(\.firstSeq), [211])
+    }
+
     /// Simulates commits whose costs follow a disk of `ioNanosPerByte` (plus a fixed latency) and
     /// LZ4 at 2 ns a byte shrinking records to 0.56; returns how many of `commits` were compressed.
     func compressedCommits(ioNanosPerByte: Double, commits: Int = 320) -> Int {

@@ -17,4 +17,8 @@ void plumb_tune_malloc(int arena_max, int mmap_threshold, int trim_threshold, in
 /// background work yields the CPU to request handling. Returns 0 on success.
 int plumb_lower_thread_priority(int nice_value);
 
+/// Starts writing a file range back to disk without waiting (Linux: sync_file_range with
+/// SYNC_FILE_RANGE_WRITE); a later fsync then has less left to wait for. Returns 0 on success.
+int plumb_start_writeback(int fd, int64_t offset, int64_t length);
+
 #endif

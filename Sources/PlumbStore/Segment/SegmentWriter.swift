@@ -60,7 +60,10 @@ public final class SegmentWriter: @unchecked Sendable {
             buffer.append(contentsOf: p.page)
             fileZones[ci] = fileZones[ci].map { $0.merged(with: p.zone) } ?? p.zone
         }
+        let at = offset
         try emit(buffer)
+        // The fsync in `finish` then waits for the last row group only, not the whole file.
+        file.startWriteback(offset: at, count: buffer.count)
         groups.append(RowGroupInfo(rowCount: rows, pages: infos))
     }
 

@@ -59,7 +59,7 @@ extension SpanStore {
                 memtable.append(spare, chunk)
                 memtableMaxSeq = chunkFirst + UInt64(chunk.count) - 1
                 chunkStart = chunkEnd
-                if memtable.count >= options.cutRows { cut() }
+                if memtable.count >= options.cutRows || publisherIsIdle() { cut() }
             }
             spare.removeAll()
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
@@ -68,6 +68,7 @@ extension SpanStore {
             cond.lock()
             if wantPublish && pending.isEmpty && memtable.isEmpty { publishWanted = false }
             if stopping && pending.isEmpty && memtable.isEmpty {
+                wal.finish()
                 walDone = true
                 cond.broadcast()
                 cond.unlock()
@@ -75,6 +76,15 @@ extension SpanStore {
             }
             cond.unlock()
         }
+    }
+
+    /// Whether the publisher waits for work while the memtable holds a row group for each of its
+    /// lanes: cutting then keeps both cores busy (and spans become visible sooner) instead of
+    /// letting the publisher idle until `cutRows`; compaction merges the smaller segments.
+    private func publisherIsIdle() -> Bool {
+        guard memtable.count >= 2 * options.rowGroupSize else { return false }
+        cond.lock(); defer { cond.unlock() }
+        return frozen.isEmpty
     }
 
     /// Freezes the memtable for the publisher and starts a new WAL file after it.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CPlumbSupport
 
 /// An error from the file system, naming the operation, the path and the system's reason.
 public struct IOError: Error, Sendable, CustomStringConvertible {
@@ -97,6 +98,12 @@ public final class FileDescriptor: @unchecked Sendable {
 
     public func sync() throws {
         guard fsync(fd) == 0 else { throw IOError(operation: "fsync", path: path, code: errno) }
+    }
+
+    /// Starts writing `count` bytes from `offset` back to disk without waiting, so that the
+    /// `sync()` that makes them durable later waits for less. Best effort: errors show at `sync()`.
+    public func startWriteback(offset: Int, count: Int) {
+        _ = plumb_start_writeback(fd, Int64(offset), Int64(count))
     }
 
     public func syncData() throws {

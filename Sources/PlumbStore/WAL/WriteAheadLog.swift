@@ -10,6 +10,10 @@ import PlumbCore
 /// the bottleneck and when it is smaller, see `CompressionPolicy`). One write and one fdatasync
 /// per group commit.
 ///
+/// Released files are recycled (`Recycling`): a new file is an old one renamed and overwritten, so
+/// its pages are still in the page cache. Frames from the file's earlier life may follow the last
+/// frame; their sequence numbers are below the file's first, and replay ends the file there.
+///
 /// ```swift
 /// let wal = try WriteAheadLog.Writer(directory: dir, firstSeq: 1)
 /// try wal.append(spans, firstSeq: 1)     // durable when it returns
@@ -56,7 +60,8 @@ public enum WriteAheadLog {
 
         private static func create(directory: String, firstSeq: UInt64) throws -> FileDescriptor {
             let path = directory + "/" + fileName(firstSeq: firstSeq)
-            let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            let reused = Recycling.take(directory: directory, as: path)
+            let f = try FileDescriptor(path: path, flags: O_WRONLY | O_CREAT | (reused ? 0 : O_TRUNC))
             do {
                 var h = ByteWriter()
                 h.append(magic); h.u32(version); h.u64(firstSeq)
@@ -115,6 +120,12 @@ public enum WriteAheadLog {
             }
         }
 
+        /// Cuts off what a recycled file held beyond this file's frames (a clean end for replay;
+        /// not synced, as a stale tail is harmless). Called when the file is done with.
+        public func finish() {
+            try? file.truncate(to: size)
+        }
+
         /// Kept between appends so a group commit's buffer is warm memory, not fresh pages.
         private var frames: [UInt8] = []
 
@@ -142,6 +153,7 @@ public enum WriteAheadLog {
 
         /// Starts a new file; records from `firstSeq` on go there.
         public func rotate(firstSeq: UInt64) throws {
+            finish()
             file = try Self.create(directory: directory, firstSeq: firstSeq)
             currentFirstSeq = firstSeq
             size = headerSize
@@ -210,6 +222,7 @@ public enum WriteAheadLog {
             guard ok else { return (goodEnd, "checksum mismatch in frame at offset \(start)") }
             do {
                 let (seq, batch) = try decodeFrame(bytes, from: r.pos, length: len)
+                if seq < firstSeq { return (goodEnd, nil) }   // left from the file's earlier life
                 guard seq == expected else { return (goodEnd, "sequence gap at offset \(start)") }
                 guard seq <= UInt64.max - UInt64(batch.count) else { return (goodEnd, "sequence overflow at offset \(start)") }
                 visit(seq, batch)
@@ -256,12 +269,13 @@ public enum WriteAheadLog {
         return target
     }
 
-    /// Deletes files all of whose records are at or below `publishedSeq` (never the newest file).
+    /// Recycles (or deletes) files all of whose records are at or below `publishedSeq` (never the
+    /// newest file).
     public static func release(directory: String, publishedSeq: UInt64) {
         let list = files(in: directory)
         guard list.count > 1 else { return }
         for i in 0..<(list.count - 1) where list[i + 1].firstSeq <= publishedSeq + 1 {
-            try? FileSystem.remove(directory + "/" + list[i].name)
+            Recycling.put(directory + "/" + list[i].name, directory: directory, id: list[i].firstSeq)
         }
     }
 }
