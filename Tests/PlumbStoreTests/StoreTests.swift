@@ -74,6 +74,27 @@ final class StoreTests: XCTestCase {
         assertSameSet(try readAll(), spans.flatMap { $0 })
     }
 
+    func testWALFilesAreRecycledAndACleanReopenReportsNothing() throws {
+        var gen = TestSpans(seed: 23)
+        let store = try SpanStore(directory: dir, options: options { $0.cutRows = 2_000 })
+        let first = try publishBatches(store, &gen, count: 8, size: 2_000).flatMap { $0 }
+        try store.close()
+        let kept = WriteAheadLog.Recycling.names(in: dir.wal).count
+        XCTAssertTrue((1...WriteAheadLog.Recycling.keep).contains(kept), "released WAL files are kept for reuse: \(kept)")
+        let reopened = try SpanStore(directory: dir, options: options { $0.cutRows = 2_000 })
+        XCTAssertEqual(reopened.recoveryNotes, [], "old bytes in recycled files are never replayed or reported")
+        XCTAssertLessThan(WriteAheadLog.Recycling.names(in: dir.wal).count, kept, "the new log reuses one")
+        var more: [Span] = []
+        for b in 0..<4 {
+            let spans = gen.spans(500, from: 16_000 + b * 500)
+            for s in spans { reopened.append(s) }
+            try reopened.flush()          // durable in the WAL, not yet published
+            more += spans
+        }
+        try reopened.close()
+        assertSameSet(try readAll(), first + more)
+    }
+
     func testOnlyOneWriter() throws {
         let store = try SpanStore(directory: dir, options: options())
         XCTAssertThrowsError(try SpanStore(directory: dir, options: options())) { e in

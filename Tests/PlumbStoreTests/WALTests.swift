@@ -68,7 +68,7 @@ final class WALTests: XCTestCase {
         try w.append(gen.spans(10)[...], firstSeq: 21)
         let first = dir + "/" + WriteAheadLog.files(in: dir)[0].name
         var bytes = try FileSystem.readAll(first)
-        bytes[bytes.count - 5] ^= 0xFF                       // inside frame 2
+        bytes[bytes.count - WriteAheadLog.endMarker.count - 5] ^= 0xFF    // inside frame 2, before the end marker
         try FileSystem.writeAtomically(first, bytes)
         let r = try WriteAheadLog.replay(directory: dir, publishedSeq: 0)
         XCTAssertEqual(r.spans.map(\.seq), Array(1...10) + Array(21...30), "the later file holds acknowledged spans")
@@ -127,12 +127,22 @@ final class WALTests: XCTestCase {
         XCTAssertEqual(r.spans.map(\.seq), Array(201...215))
         XCTAssertTrue(zip(r.spans.suffix(5).map(\.span), five).allSatisfy { sameSpan($0, $1) })
         XCTAssertEqual(r.problems, [])
-        w.finish()
-        XCTAssertLessThan(FileSystem.fileSize(newest) ?? 0, (firstLife ?? 0) / 10, "a finished file ends at its last frame")
-        for k in 0..<10 { try FileSystem.writeAtomically(dir + "/recycled-\(k).log", [1]) }
+        // A finished file marks where its frames end, whatever follows from its first life.
+        try w.rotate(firstSeq: 216)
+        var bytes = try FileSystem.readAll(newest)
+        XCTAssertEqual(bytes.count, firstLife, "left at its size: its page cache stays for the next life")
+        let frameEnd = 20 + (bytes.count - 20) / 40
+        XCTAssertEqual(Array(bytes[frameEnd..<frameEnd + 8]), WriteAheadLog.endMarker)
+        bytes[frameEnd + 8] ^= 0xFF                       // the old frame after it no longer checks out
+        try FileSystem.writeAtomically(newest, bytes)
+        let again = try WriteAheadLog.replay(directory: dir, publishedSeq: 200)
+        XCTAssertEqual(again.spans.map(\.seq), Array(201...215))
+        XCTAssertEqual(again.problems, [])
+        let keep = WriteAheadLog.Recycling.keep
+        for k in 0..<keep { try FileSystem.writeAtomically(dir + "/recycled-\(k).log", [1]) }
         WriteAheadLog.release(directory: dir, publishedSeq: 215)
-        XCTAssertEqual(WriteAheadLog.Recycling.names(in: dir).count, 10, "beyond the kept few, released files are deleted")
-        XCTAssertEqual(WriteAheadLog.files(in: dir).map(\.firstSeq), [211])
+        XCTAssertEqual(WriteAheadLog.Recycling.names(in: dir).count, keep, "beyond the kept few, released files are deleted")
+        XCTAssertEqual(WriteAheadLog.files(in: dir).map(\.firstSeq), [216])
     }
 
     /// Simulates commits whose costs follow a disk of `ioNanosPerByte` (plus a fixed latency) and

@@ -14,8 +14,11 @@ extension WriteAheadLog {
     /// WriteAheadLog.Recycling.take(directory: dir, as: dir + "/wal-…9.log")     // true: reuse it
     /// ```
     public enum Recycling {
-        /// At most this many are kept (one per memtable in flight is enough); the rest are deleted.
-        static let keep = 4
+        /// Kept while they hold less than this in all (as many as there were memtables in flight
+        /// at the last burst: a 10M-span run peaks near 1 GiB of WAL at 270 bytes a span), and at
+        /// most `keep` of them; the rest are deleted. PostgreSQL's default `max_wal_size` is 1 GB.
+        static let keepBytes = 1 << 30
+        static let keep = 32
         static let prefix = "recycled-"
 
         static func names(in directory: String) -> [String] {
@@ -24,7 +27,9 @@ extension WriteAheadLog {
 
         /// Moves a released file aside for reuse, or deletes it when enough are kept.
         static func put(_ path: String, directory: String, id: UInt64) {
-            if names(in: directory).count < keep,
+            let kept = names(in: directory)
+            let bytes = kept.reduce(FileSystem.fileSize(path) ?? 0) { $0 + (FileSystem.fileSize(directory + "/" + $1) ?? 0) }
+            if kept.count < keep, bytes <= keepBytes,
                (try? FileSystem.rename(path, directory + "/" + prefix + String(id) + ".log")) != nil { return }
             try? FileSystem.remove(path)
         }

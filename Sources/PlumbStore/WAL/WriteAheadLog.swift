@@ -23,6 +23,8 @@ public enum WriteAheadLog {
     static let version: UInt32 = 2          // 2: frames carry a codec byte (LZ4)
     static let headerSize = 20
     static let maxFrame = 1 << 30
+    /// A frame header of length 0 and checksum 0 (no frame is empty): the file's frames end here.
+    static let endMarker = [UInt8](repeating: 0, count: 8)
     /// Records are cut into frames once they pass this many raw bytes (so a frame is at most this
     /// plus one record; `SpanStore` caps bodies so that stays far below `maxFrame`).
     static let frameTarget = 32 << 20
@@ -120,10 +122,11 @@ public enum WriteAheadLog {
             }
         }
 
-        /// Cuts off what a recycled file held beyond this file's frames (a clean end for replay;
-        /// not synced, as a stale tail is harmless). Called when the file is done with.
+        /// Marks the end of this file's frames (`endMarker`), so that what a recycled file held
+        /// beyond them reads as a clean end. Not synced: a stale tail is harmless. Not a truncation,
+        /// which would free page cache the file's next life has to fault in again.
         public func finish() {
-            try? file.truncate(to: size)
+            try? file.write(endMarker)
         }
 
         /// Kept between appends so a group commit's buffer is warm memory, not fresh pages.
@@ -217,6 +220,7 @@ public enum WriteAheadLog {
         while r.remaining > 0 {
             let start = r.pos
             guard r.remaining >= 8, let len = try? Int(r.u32()), let crc = try? r.u32() else { return (goodEnd, "torn frame header at offset \(start)") }
+            if len == 0 && crc == 0 { return (goodEnd, nil) }     // endMarker
             guard len <= maxFrame, len <= r.remaining else { return (goodEnd, "torn frame at offset \(start)") }
             let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
             guard ok else { return (goodEnd, "checksum mismatch in frame at offset \(start)") }
