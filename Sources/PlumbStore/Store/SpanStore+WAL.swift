@@ -78,11 +78,12 @@ extension SpanStore {
         }
     }
 
-    /// Whether the publisher waits for work while the memtable holds a row group for each of its
-    /// lanes: cutting then keeps both cores busy (and spans become visible sooner) instead of
-    /// letting the publisher idle until `cutRows`; compaction merges the smaller segments.
+    /// Whether the publisher waits for work while the memtable holds half of `cutRows` and a row
+    /// group for each of its lanes: cutting then keeps both cores busy (and spans become visible
+    /// sooner) instead of letting the publisher idle until `cutRows`; compaction merges the
+    /// smaller segments.
     private func publisherIsIdle() -> Bool {
-        guard memtable.count >= 2 * options.rowGroupSize else { return false }
+        guard memtable.count >= max(2 * options.rowGroupSize, options.cutRows / 2) else { return false }
         cond.lock(); defer { cond.unlock() }
         return frozen.isEmpty
     }
