@@ -49,9 +49,9 @@ public enum WriteAheadLog {
         private var file: FileDescriptor
         private var size = headerSize
         public private(set) var currentFirstSeq: UInt64
-        public private(set) var policy: CompressionPolicy
-        /// Group commits written so far, and how many of them were LZ4-compressed.
-        public private(set) var commits = 0, compressedCommits = 0
+        private var policy: CompressionPolicy
+        /// Group commits written so far with LZ4 (`StoreCounters.walCompressedBatches`).
+        public private(set) var compressedCommits = 0
 
         public init(directory: String, firstSeq: UInt64, compression: Compression = .adaptive) throws {
             self.directory = directory
@@ -112,7 +112,6 @@ public enum WriteAheadLog {
                 size += frames.count
                 let end = Monotonic.nanos()
                 policy.observe(rawBytes: rawBytes, writtenBytes: frames.count, framingNanos: framingNanos, ioNanos: end - ioStart)
-                commits += 1
                 if frames.count < rawBytes { compressedCommits += 1 }
             } catch {
                 try? file.truncate(to: size)
