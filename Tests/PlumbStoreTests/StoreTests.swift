@@ -95,6 +95,21 @@ final class StoreTests: XCTestCase {
         assertSameSet(try readAll(), first + more)
     }
 
+    func testMemtableIsCutEarlyWhileThePublisherIdles() throws {
+        // Neither the age (an hour) nor the size limit (2,000) would cut 1,500 spans; an idle
+        // publisher with half of `cutRows` waiting does.
+        let store = try SpanStore(directory: dir, options: options {
+            $0.cutInterval = 3600; $0.cutRows = 2_000; $0.rowGroupSize = 100
+        })
+        var gen = TestSpans(seed: 24)
+        for s in gen.spans(1_500) { store.append(s) }
+        let deadline = Date().addingTimeInterval(20)
+        while store.stats.segmentsPublished == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertGreaterThanOrEqual(store.stats.segmentsPublished, 1)
+        XCTAssertTrue((1_000...1_500).contains(store.stats.publishedSeq), "cut at half of cutRows or more: \(store.stats.publishedSeq)")
+        try store.close()
+    }
+
     func testOnlyOneWriter() throws {
         let store = try SpanStore(directory: dir, options: options())
         XCTAssertThrowsError(try SpanStore(directory: dir, options: options())) { e in
