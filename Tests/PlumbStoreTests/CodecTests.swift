@@ -137,6 +137,32 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// Dictionary entries are made into strings without a check per entry only when every byte
+    /// is ASCII: a non-ASCII entry keeps its exact bytes, and invalid UTF-8 is an error.
+    func testDictionaryEntriesKeepTheirBytesAndInvalidUTF8IsRejected() throws {
+        for length in 0...17 {
+            for at in 0..<max(length, 1) {
+                var b = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                if length > 0 { b[at] = 0xC3 }
+                XCTAssertEqual(b.withUnsafeBufferPointer(UTF8Bytes.isASCII), length == 0, "length \(length), high byte at \(at)")
+            }
+        }
+        let mixed = (0..<300).map { ["user-1", "usér-2", "user-3", "模型"][$0 % 4] }
+        var w = ByteWriter()
+        StringCodec.encode(mixed, into: &w)
+        var r = ByteReader(w.bytes)
+        XCTAssertEqual(try StringCodec.decode(&r, count: mixed.count).map { Array($0.utf8) }, mixed.map { Array($0.utf8) })
+
+        // The same page with "usér-2"'s é (C3 A9) made a lone continuation byte.
+        var bad = w.bytes
+        let at = try XCTUnwrap(bad.indices.first { bad[$0] == 0xC3 && bad[$0 + 1] == 0xA9 })
+        bad[at] = 0xA9
+        var rb = ByteReader(bad)
+        XCTAssertThrowsError(try StringCodec.decode(&rb, count: mixed.count)) { error in
+            XCTAssertTrue("\(error)".contains("invalid UTF-8"), "\(error)")
+        }
+    }
+
     func testPagesNeverTrapOnGarbage() {
         var rng = TestSpans(seed: 3)
         var spans = rng.spans(300)

@@ -124,17 +124,29 @@ public enum StringCodec {
         return out
     }
 
+    /// Strings of `lengths` bytes back to back. All-ASCII bytes (the usual case: ids, models,
+    /// users) are made into strings without a validation pass per string, whose generic code
+    /// path was a tenth of a dictionary-grouped query's time.
     static func readStrings(_ r: inout ByteReader, lengths: [Int64]) throws -> [String] {
-        var out = [String](); out.reserveCapacity(lengths.count)
+        var total = 0
         for n in lengths {
-            guard n >= 0, n <= Int64(r.remaining) else { throw FormatError("string length \(n) past the page end") }
-            let slice = try r.take(Int(n))
-            guard let s = slice.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
-                throw FormatError("invalid UTF-8 in stored string")
-            }
-            out.append(s)
+            guard n >= 0, n <= Int64(r.remaining - total) else { throw FormatError("string length \(n) past the page end") }
+            total += Int(n)
         }
-        return out
+        let blob = try r.take(total)
+        return try blob.withUnsafeBufferPointer { b in
+            let ascii = UTF8Bytes.isASCII(b)
+            var out = [String](); out.reserveCapacity(lengths.count)
+            var at = 0
+            for n in lengths {
+                let s = UnsafeBufferPointer(rebasing: b[at..<at + Int(n)])
+                at += Int(n)
+                if ascii { out.append(String(decoding: s, as: UTF8.self)); continue }
+                guard let v = String(validating: s, as: UTF8.self) else { throw FormatError("invalid UTF-8 in stored string") }
+                out.append(v)
+            }
+            return out
+        }
     }
 
     static func hex64(_ v: UInt64) -> String {

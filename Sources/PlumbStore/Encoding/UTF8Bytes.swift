@@ -23,3 +23,14 @@ public enum UTF8Bytes {
         a.utf8.count == b.utf8.count && compare(a, b) == 0
     }
 }
+
+extension UTF8Bytes {
+    /// Whether every byte is below 0x80 (then the bytes are valid UTF-8 as they are).
+    @inline(__always) public static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = b.baseAddress.map(UnsafeRawPointer.init) else { return true }
+        var high: UInt64 = 0, i = 0
+        while i + 8 <= b.count { high |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
+        while i < b.count { high |= UInt64(b[i]); i += 1 }
+        return high & 0x8080_8080_8080_8080 == 0
+    }
+}
