@@ -37,6 +37,28 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// Bitmaps are unpacked a byte at a time, codes into arrays that are not zeroed first: every
+    /// length around the byte and word boundaries, bytes after the bitmap left unread.
+    func testBoolsAndCodesUnpackAtEveryLength() throws {
+        var rng = TestSpans(seed: 8)
+        for count in 0...70 {
+            let bools = (0..<count).map { _ in rng.next() & 1 == 1 }
+            var w = ByteWriter()
+            BitPacking.pack(count: count, width: 1, into: &w) { bools[$0] ? 1 : 0 }
+            w.bytes.append(0xFF)
+            var r = ByteReader(w.bytes)
+            XCTAssertEqual(try BitPacking.unpackBools(&r, count: count), bools, "count \(count)")
+            XCTAssertEqual(r.remaining, 1, "count \(count)")
+
+            let codes = (0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next() % 41) }
+            var wc = ByteWriter()
+            BitPacking.pack(count: count, width: 6, into: &wc) { UInt64(codes[$0]) }
+            var rc = ByteReader(wc.bytes)
+            XCTAssertEqual(try BitPacking.unpackUInt32(&rc, count: count, width: 6), codes, "count \(count)")
+            XCTAssertEqual(BitPacking.largest(codes), codes.max() ?? 0)
+        }
+    }
+
     func testIntCodecExtremes() throws {
         var rng = TestSpans(seed: 9)
         let cases: [[Int64]] = [

@@ -50,23 +50,47 @@ public enum BitPacking {
     /// The values as `[UInt32]` (dictionary codes); fails if one does not fit.
     public static func unpackUInt32(_ r: inout ByteReader, count: Int, width: Int) throws -> [UInt32] {
         guard width <= 32 else { throw FormatError("bit width \(width) over 32 for codes") }
-        var out = [UInt32](repeating: 0, count: count)
-        try out.withUnsafeMutableBufferPointer { o in
+        // Every element is written below, so the array is not zeroed first.
+        return try [UInt32](unsafeUninitializedCapacity: count) { o, initialized in
             try withValues(&r, count: count, width: width) { i, v in o[i] = UInt32(truncatingIfNeeded: v) }
+            initialized = count
         }
-        return out
     }
 
-    /// One-bit values as `[Bool]` (validity bitmaps, boolean columns).
+    /// The largest code (0 for none): a plain loop over the buffer, which the compiler vectorizes.
+    public static func largest(_ codes: [UInt32]) -> UInt32 {
+        codes.withUnsafeBufferPointer { b in
+            var m: UInt32 = 0
+            for c in b { m = Swift.max(m, c) }
+            return m
+        }
+    }
+
+    /// For each byte value, its eight bits as eight bytes of 0 or 1 (least significant bit first).
+    private static let bitBytes: [UInt64] = (0..<256).map { (b: Int) -> UInt64 in
+        var word: UInt64 = 0
+        for bit in 0..<8 where b & (1 << bit) != 0 { word |= 1 << UInt64(8 * bit) }
+        return word
+    }
+
+    /// One-bit values as `[Bool]` (validity bitmaps, boolean columns): eight at a time, a byte
+    /// of the bitmap looked up and stored as one 64-bit word.
     public static func unpackBools(_ r: inout ByteReader, count: Int) throws -> [Bool] {
-        var out = [Bool](repeating: false, count: count)
         let n = byteCount(count: count, width: 1)
         try r.need(n, "bit-packed values")
         let start = r.pos
-        r.bytes.withUnsafeBytes { raw in
+        let out = r.bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + start
-            out.withUnsafeMutableBufferPointer { o in
-                for i in 0..<count { o[i] = (base.load(fromByteOffset: i >> 3, as: UInt8.self) >> UInt8(i & 7)) & 1 != 0 }
+            return [Bool](unsafeUninitializedCapacity: count) { o, initialized in
+                guard let dst = o.baseAddress.map(UnsafeMutableRawPointer.init) else { initialized = 0; return }
+                bitBytes.withUnsafeBufferPointer { table in
+                    let whole = count >> 3
+                    for k in 0..<whole {
+                        dst.storeBytes(of: table[Int(base.load(fromByteOffset: k, as: UInt8.self))].littleEndian, toByteOffset: k << 3, as: UInt64.self)
+                    }
+                    for i in (whole << 3)..<count { o[i] = (base.load(fromByteOffset: i >> 3, as: UInt8.self) >> UInt8(i & 7)) & 1 != 0 }
+                }
+                initialized = count
             }
         }
         r.pos += n

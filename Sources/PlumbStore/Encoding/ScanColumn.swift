@@ -64,7 +64,7 @@ extension PageCodec {
             if let selected, selected.contains(where: { $0 >= rows }) { throw FormatError("page has \(rows) rows, fewer than the footer's") }
             if selected == nil, case .dictionary(let packed, let entries) = strings.storage {
                 let codes = try packed.all()
-                if let worst = codes.max(), worst >= UInt32(entries.count) { throw FormatError("dictionary code out of range") }
+                if !codes.isEmpty, BitPacking.largest(codes) >= UInt32(entries.count) { throw FormatError("dictionary code out of range") }
                 return .dictionary(codes: spread(codes, validity, rows), entries: entries, validity: validity)
             }
             if selected == nil, case .hex(let words, let length) = strings.storage {
