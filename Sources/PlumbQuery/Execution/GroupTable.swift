@@ -246,23 +246,29 @@ final class GroupTable {
         var out = [Int32](repeating: 0, count: codes.count)
         var newKeys: [[UInt32]] = []
         var next = Int32(groupKeys.count)
+        // Every array on a buffer: no bounds or exclusivity check per row (codes were checked
+        // against the dictionary when the page was decoded).
+        let validity = valid ?? []
         single.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in codes.withUnsafeBufferPointer { c in
+        entryGroup.withUnsafeMutableBufferPointer { eg in validity.withUnsafeBufferPointer { v in
             func group(_ id: UInt32) -> Int32 {
                 var g = s[Int(id)]
                 if g < 0 { g = next; next += 1; s[Int(id)] = g; newKeys.append([id]) }
                 return g
             }
+            let checksValidity = !v.isEmpty
             for r in 0..<c.count {
-                if let valid, !valid[r] {
+                if checksValidity && !v[r] {
                     if nullGroup < 0 { nullGroup = group(nullKey) }
                     o[r] = nullGroup
                     continue
                 }
                 let e = Int(c[r])
-                var g = entryGroup[e]
-                if g < 0 { g = group(ids[e]); entryGroup[e] = g }
+                var g = eg[e]
+                if g < 0 { g = group(ids[e]); eg[e] = g }
                 o[r] = g
             }
+        } }
         } } }
         groupKeys += newKeys
         return out

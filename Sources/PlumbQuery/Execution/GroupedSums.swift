@@ -15,7 +15,9 @@ enum GroupedSums {
         var c = [Int64](repeating: 0, count: groupCount * lanes)
         c.withUnsafeMutableBufferPointer { c in groups.withUnsafeBufferPointer { g in
             if let valid {
-                for i in 0..<g.count where valid[i] { c[Int(g[i]) &* lanes &+ (i & mask)] &+= 1 }
+                valid.withUnsafeBufferPointer { valid in
+                    for i in 0..<g.count where valid[i] { c[Int(g[i]) &* lanes &+ (i & mask)] &+= 1 }
+                }
             } else {
                 for i in 0..<g.count { c[Int(g[i]) &* lanes &+ (i & mask)] &+= 1 }
             }
@@ -32,10 +34,12 @@ enum GroupedSums {
         s.withUnsafeMutableBufferPointer { s in c.withUnsafeMutableBufferPointer { c in
             groups.withUnsafeBufferPointer { g in x.withUnsafeBufferPointer { x in
                 if let valid {
+                    valid.withUnsafeBufferPointer { valid in
                     for i in 0..<g.count {
                         let k = Int(g[i]) &* lanes &+ (i & mask), ok = valid[i], v = ok ? x[i] : 0
                         s[k] &+= v; c[k] &+= ok ? 1 : 0
                         lo = min(lo, v); hi = max(hi, v)
+                    }
                     }
                 } else {
                     for i in 0..<g.count {
