@@ -28,7 +28,7 @@ final class GroupTable {
     private var triples: [UInt64: Int32] = [:]
     private var triplesOverflowed = false
     /// For each group, the per-column numbers of its key.
-    private(set) var groupKeys: [[UInt32]] = []
+    private(set) var groupKeys: GroupKeys
     let keyTypes: [SQLType]
 
     init(keyTypes: [SQLType]) {
@@ -38,6 +38,7 @@ final class GroupTable {
         intInterned = Array(repeating: [:], count: keyTypes.count)
         stringInterned = Array(repeating: [:], count: keyTypes.count)
         nullID = Array(repeating: nil, count: keyTypes.count)
+        groupKeys = GroupKeys(width: keyTypes.count)
     }
 
     var count: Int { keyTypes.isEmpty ? 1 : groupKeys.count }
@@ -169,39 +170,39 @@ final class GroupTable {
         case 1:
             let a = ids[0]
             if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
-            var newKeys: [[UInt32]] = []
+            var newKeys: [UInt32] = []
             var next = Int32(groupKeys.count)
             single.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in
                 for r in 0..<rows {
                     let k = Int(a[r])
                     var g = s[k]
-                    if g < 0 { g = next; next += 1; s[k] = g; newKeys.append([a[r]]) }
+                    if g < 0 { g = next; next += 1; s[k] = g; newKeys.append(a[r]) }
                     o[r] = g
                 }
             } }
-            groupKeys += newKeys
+            groupKeys.append(flat: newKeys)
         case 2:
             let a = ids[0], b = ids[1]
             if fitGrid() {
-                var newKeys: [[UInt32]] = []
+                var newKeys: [UInt32] = []
                 var next = Int32(groupKeys.count)
                 let shift = gridShift
                 grid.withUnsafeMutableBufferPointer { grid in out.withUnsafeMutableBufferPointer { o in
                     for r in 0..<rows {
                         let cell = Int(a[r]) << shift | Int(b[r])
                         var g = grid[cell]
-                        if g < 0 { g = next; next += 1; grid[cell] = g; newKeys.append([a[r], b[r]]) }
+                        if g < 0 { g = next; next += 1; grid[cell] = g; newKeys.append(a[r]); newKeys.append(b[r]) }
                         o[r] = g
                     }
                 } }
-                groupKeys += newKeys
+                groupKeys.append(flat: newKeys)
             } else {
                 for r in 0..<rows {
                     let packed = UInt64(a[r]) | UInt64(b[r]) << 32
                     if let g = pairs[packed] { out[r] = g; continue }
                     let g = Int32(groupKeys.count)
                     pairs[packed] = g
-                    groupKeys.append([a[r], b[r]])
+                    groupKeys.append(a[r], b[r])
                     out[r] = g
                 }
             }
@@ -212,7 +213,7 @@ final class GroupTable {
                 if let g = triples[packed] { out[r] = g; continue }
                 let g = Int32(groupKeys.count)
                 triples[packed] = g
-                groupKeys.append([a[r], b[r], c[r]])
+                groupKeys.append(a[r], b[r], c[r])
                 out[r] = g
             }
         default:
@@ -244,7 +245,7 @@ final class GroupTable {
         var entryGroup = [Int32](repeating: -1, count: dict.count)
         var nullGroup: Int32 = -1
         var out = [Int32](repeating: 0, count: codes.count)
-        var newKeys: [[UInt32]] = []
+        var newKeys: [UInt32] = []
         var next = Int32(groupKeys.count)
         // Every array on a buffer: no bounds or exclusivity check per row (codes were checked
         // against the dictionary when the page was decoded).
@@ -253,7 +254,7 @@ final class GroupTable {
         entryGroup.withUnsafeMutableBufferPointer { eg in validity.withUnsafeBufferPointer { v in
             func group(_ id: UInt32) -> Int32 {
                 var g = s[Int(id)]
-                if g < 0 { g = next; next += 1; s[Int(id)] = g; newKeys.append([id]) }
+                if g < 0 { g = next; next += 1; s[Int(id)] = g; newKeys.append(id) }
                 return g
             }
             let checksValidity = !v.isEmpty
@@ -270,7 +271,7 @@ final class GroupTable {
             }
         } }
         } } }
-        groupKeys += newKeys
+        groupKeys.append(flat: newKeys)
         return out
     }
 
@@ -285,12 +286,12 @@ final class GroupTable {
         var rowsCap = max(gridRows, 16)
         while rowsCap < n0 { rowsCap *= 2 }
         guard rowsCap << shift <= 1 << 22 else {
-            for (g, key) in groupKeys.enumerated() { pairs[UInt64(key[0]) | UInt64(key[1]) << 32] = Int32(g) }
+            for g in 0..<groupKeys.count { pairs[UInt64(groupKeys[g, 0]) | UInt64(groupKeys[g, 1]) << 32] = Int32(g) }
             grid = []
             return false
         }
         var fresh = [Int32](repeating: -1, count: rowsCap << shift)
-        for (g, key) in groupKeys.enumerated() { fresh[Int(key[0]) << shift | Int(key[1])] = Int32(g) }
+        for g in 0..<groupKeys.count { fresh[Int(groupKeys[g, 0]) << shift | Int(groupKeys[g, 1])] = Int32(g) }
         grid = fresh; gridShift = shift; gridRows = rowsCap
         return true
     }
@@ -306,10 +307,10 @@ final class GroupTable {
                 switch v {
                 case .string(let s): dictionary.append(s)
                 case .null: dictionary.append(""); hasNull = true
-                default: return Vector.from(groupKeys.map { keyValues[k][Int($0[k])] }, type: t)
+                default: return Vector.from(groupKeys.column(k).map { keyValues[k][Int($0)] }, type: t)
                 }
             }
-            let codes = groupKeys.map { $0[k] }
+            let codes = groupKeys.column(k)
             let validity = hasNull ? codes.map { keyValues[k][Int($0)] != .null } : nil
             return Vector(type: t, data: .dict(codes: codes, dictionary: dictionary), validity: validity)
         }
@@ -318,7 +319,7 @@ final class GroupTable {
     /// The key columns of the groups, in group order.
     func keyColumns() -> [Vector] {
         keyTypes.enumerated().map { k, t in
-            Vector.from(groupKeys.map { keyValues[k][Int($0[k])] }, type: t)
+            Vector.from(groupKeys.column(k).map { keyValues[k][Int($0)] }, type: t)
         }
     }
 }
