@@ -48,6 +48,7 @@ final class CodecTests: XCTestCase {
             w.bytes.append(0xFF)
             var r = ByteReader(w.bytes)
             XCTAssertEqual(try BitPacking.unpackBools(&r, count: count), bools, "count \(count)")
+            XCTAssertEqual(BitPacking.countTrue(bools), bools.filter { $0 }.count, "count \(count)")
             XCTAssertEqual(r.remaining, 1, "count \(count)")
 
             let codes = (0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next() % 41) }

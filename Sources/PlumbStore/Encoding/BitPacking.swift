@@ -66,6 +66,16 @@ public enum BitPacking {
         }
     }
 
+    /// How many are true: eight at a time, as the bit count of a 64-bit word of 0/1 bytes.
+    public static func countTrue(_ v: [Bool]) -> Int {
+        v.withUnsafeBytes { b in
+            var n = 0, i = 0
+            while i + 8 <= b.count { n &+= b.loadUnaligned(fromByteOffset: i, as: UInt64.self).nonzeroBitCount; i += 8 }
+            while i < b.count { n &+= Int(b[i]); i += 1 }
+            return n
+        }
+    }
+
     /// For each byte value, its eight bits as eight bytes of 0 or 1 (least significant bit first).
     private static let bitBytes: [UInt64] = (0..<256).map { (b: Int) -> UInt64 in
         var word: UInt64 = 0

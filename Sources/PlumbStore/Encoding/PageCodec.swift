@@ -78,7 +78,7 @@ public enum PageCodec {
         var presentCount = rows
         if flags & hasValidity != 0 {
             let v = try BitPacking.unpackBools(&r, count: rows)
-            presentCount = v.reduce(0) { $0 + ($1 ? 1 : 0) }
+            presentCount = BitPacking.countTrue(v)
             validity = v
         }
         func spread<T>(_ dense: [T], _ fill: T) -> [T] {

@@ -192,7 +192,7 @@ extension PageCodec {
         var present = rows
         if flags & hasValidity != 0 {
             let v = try BitPacking.unpackBools(&r, count: rows)
-            present = v.reduce(0) { $0 + ($1 ? 1 : 0) }
+            present = BitPacking.countTrue(v)
             validity = v
         }
         return (r, rows, validity, present)
@@ -204,11 +204,13 @@ extension PageCodec {
         let last = dense.count - 1
         return [T](unsafeUninitializedCapacity: rows) { o, n in
             dense.withUnsafeBufferPointer { d in validity.withUnsafeBufferPointer { ok in
+                // Branch-free (nulls fall at random, a branch on each mispredicts): the value is
+                // always loaded and masked to 0 for a null row, and k advances by the row's bit.
                 var k = 0
-                for i in 0..<rows {                           // branch-free, as in `decode`
-                    let present = ok[i]
-                    o.initializeElement(at: i, to: present ? d[min(k, last)] : 0)
-                    k += present ? 1 : 0
+                for i in 0..<rows {
+                    let bit = Int(unsafeBitCast(ok[i], to: UInt8.self))
+                    o.initializeElement(at: i, to: d[min(k, last)] & T(truncatingIfNeeded: 0 &- bit))
+                    k &+= bit
                 }
             } }
             n = rows
