@@ -24,6 +24,7 @@ struct DigestCommand: ParsableCommand {
     @Option(help: "Sender address (or digest.from).") var from: String?
     @Option(help: "Recipient address; repeat for more (or digest.to).") var to: [String] = []
     @Option(help: "SMTP user name (or digest.smtp_user; password: PLUMB_SMTP_PASSWORD).") var smtpUser: String?
+    @Option(help: "PEM file of the CAs to trust for the SMTP server's certificate (or digest.smtp_ca_file).") var smtpCaFile: String?
     @Option(help: "POST it to this URL.") var webhook: String?
     @Option(help: "slack or json (default: digest.webhook_format, else json).") var webhookFormat: String?
     @Option(help: "Retries after a failed delivery (default: digest.retries, else 3).") var retries: Int?
@@ -50,7 +51,8 @@ struct DigestCommand: ParsableCommand {
             guard let sender else { fail("--smtp needs --from (or digest.from)") }
             guard !recipients.isEmpty else { fail("--smtp needs --to (or digest.to)") }
             let password = ProcessInfo.processInfo.environment["PLUMB_SMTP_PASSWORD"] ?? settings.smtp?.password
-            let s = SMTPSettings(url: smtp, from: sender, to: recipients, user: smtpUser ?? settings.smtp?.user, password: password)
+            let s = SMTPSettings(url: smtp, from: sender, to: recipients, user: smtpUser ?? settings.smtp?.user, password: password,
+                                 caFile: smtpCaFile ?? settings.smtp?.caFile)
             do { try s.validate() } catch { fail("\(error)") }
             targets.append(.smtp(s))
         }

@@ -1,5 +1,6 @@
 """Digest delivery through libcurl, against real local servers: an SMTP exchange with aiosmtpd
-(headers, both parts, AUTH without the password ever printed), servers that refuse or drop the
+(headers, both parts, AUTH without the password ever printed, STARTTLS and SMTPS with the
+server's certificate checked against a given CA file), servers that refuse or drop the
 connection mid-DATA (retries, then a clear error with the server's answer), webhooks (the JSON
 digest, a Slack message, an HTTP error), and the schedule in `plumb serve` across restarts (no
 double send, no gap, catch-up)."""
@@ -10,6 +11,7 @@ import json
 import os
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -144,6 +146,57 @@ def send_to_scripted(data, script, retries):
     finally:
         srv.close()
     return r, count, port
+
+
+class TLSInbox(Inbox):
+    """Records, with each message, whether its session ran over TLS."""
+    def __init__(self):
+        super().__init__()
+        self.tls = []
+
+    async def handle_DATA(self, server, session, envelope):
+        # STARTTLS sets the session's `ssl`; implicit TLS (SMTPS) shows on the transport.
+        self.tls.append(session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (the test's own CA) and a server context with it."""
+    tmp = tmp_path_factory.mktemp("tls")
+    key, crt = tmp / "key.pem", tmp / "crt.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", crt], check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(crt, key)
+    return crt, ctx
+
+
+@pytest.mark.parametrize("mode", ["starttls", "smtps"])
+def test_tls_delivery_checks_the_certificate_against_the_ca_file(data, certificate, mode):
+    crt, ctx = certificate
+    inbox, port = TLSInbox(), free_port()
+    if mode == "starttls":
+        c = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+        url = f"smtp://127.0.0.1:{port}"
+    else:
+        c = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=ctx)
+        url = f"smtps://127.0.0.1:{port}"
+    c.start()
+    try:
+        args = ["--smtp", url, "--from", "plumb@example.com", "--to", "a@example.com", "--retries", "0"]
+        untrusted = plumb_digest(data, *args)
+        assert untrusted.returncode == 1 and not inbox.messages, untrusted.stderr
+        assert "certificate" in untrusted.stderr.lower(), untrusted.stderr
+        trusted = plumb_digest(data, *args, "--smtp-ca-file", crt)
+        assert trusted.returncode == 0, trusted.stderr
+        missing = plumb_digest(data, *args, "--smtp-ca-file", crt.parent / "missing.pem")
+        assert missing.returncode != 0 and "missing.pem' cannot be read" in missing.stderr, missing.stderr
+    finally:
+        c.stop()
+    assert len(inbox.messages) == 1 and inbox.tls == [True]
+    msg = email.message_from_bytes(inbox.messages[0][2], policy=email.policy.default)
+    assert {p.get_content_type() for p in msg.iter_parts()} == {"text/plain", "text/html"}
 
 
 def test_refusing_server_gives_retries_then_its_answer(data):

@@ -47,6 +47,7 @@ public struct DigestDelivery: Sendable {
             try s.validate()
             t.set(CURLOPT_URL, s.url)
             t.set(CURLOPT_USE_SSL, s.url.hasPrefix("smtps:") || !s.isLoopback ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
+            if let ca = s.caFile { t.set(CURLOPT_CAINFO, ca) }
             if let u = s.user { t.set(CURLOPT_USERNAME, u) }
             if let p = s.password { t.set(CURLOPT_PASSWORD, p) }
             t.set(CURLOPT_MAIL_FROM, "<\(s.from)>")

@@ -40,9 +40,12 @@ public struct SMTPSettings: Sendable, Equatable {
     public var to: [String]
     public var user: String?
     public var password: String?
+    /// PEM file of the certificate authorities to trust for the server's TLS certificate (a
+    /// company's own CA); nil: the system's.
+    public var caFile: String?
 
-    public init(url: String, from: String, to: [String], user: String? = nil, password: String? = nil) {
-        self.url = url; self.from = from; self.to = to; self.user = user; self.password = password
+    public init(url: String, from: String, to: [String], user: String? = nil, password: String? = nil, caFile: String? = nil) {
+        self.url = url; self.from = from; self.to = to; self.user = user; self.password = password; self.caFile = caFile
     }
 
     /// Problems with the settings themselves (before any connection).
@@ -53,6 +56,9 @@ public struct SMTPSettings: Sendable, Equatable {
         guard from.contains("@") else { throw CurlTransfer.Failure(description: "the sender '\(from)' is not an email address") }
         guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else {
             throw CurlTransfer.Failure(description: "recipients must be email addresses (got: \(to.joined(separator: ", ")))")
+        }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw CurlTransfer.Failure(description: "the SMTP CA file '\(caFile)' cannot be read")
         }
     }
 

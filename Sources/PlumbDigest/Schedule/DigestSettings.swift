@@ -11,6 +11,7 @@ import PlumbCore
 /// timezone = "Europe/Berlin"
 /// smtp_url = "smtps://mail.example.com"
 /// smtp_user = "plumb"
+/// smtp_ca_file = "/etc/ssl/certs/corp-ca.pem"    # optional: the CAs to trust
 /// from = "plumb@example.com"
 /// to = ["cto@example.com", "finance@example.com"]
 /// webhook = "https://hooks.slack.com/services/T000/B000/XXXX"
@@ -32,7 +33,7 @@ public struct DigestSettings: Sendable, Equatable {
             && a.webhook?.url == b.webhook?.url && a.webhook?.format == b.webhook?.format && a.retries == b.retries
     }
 
-    public static let keys: Set<String> = ["period", "time", "timezone", "smtp_url", "smtp_user", "smtp_password", "from", "to",
+    public static let keys: Set<String> = ["period", "time", "timezone", "smtp_url", "smtp_user", "smtp_password", "smtp_ca_file", "from", "to",
                                            "webhook", "webhook_format", "retries", "retry_delay", "top"]
 
     public init() {}
@@ -77,7 +78,8 @@ public struct DigestSettings: Sendable, Equatable {
             guard let from = try string("from") else { throw PlumbConfig.Error("digest.smtp_url needs digest.from (the sender)") }
             guard !to.isEmpty else { throw PlumbConfig.Error("digest.smtp_url needs digest.to (the recipients)") }
             let password = try config.environment["PLUMB_SMTP_PASSWORD"] ?? string("smtp_password")
-            let s = SMTPSettings(url: url, from: from, to: to, user: try string("smtp_user"), password: password)
+            let s = SMTPSettings(url: url, from: from, to: to, user: try string("smtp_user"), password: password,
+                                 caFile: try string("smtp_ca_file"))
             do { try s.validate() } catch { throw PlumbConfig.Error("digest: \(error)") }
             smtp = s
         }
