@@ -1,6 +1,7 @@
 """`plumb digest`: every figure of a day's and a week's digest of the known data set checked
 against `plumb query` (and DuckDB for the quantiles) over the same period; time zones move the
-period; a period without traffic gives a short, correct digest; the JSON validates against
+period; a period without traffic gives a short, correct digest; anomalies and first appearances of
+models and keys on a hand-made data set agree with `plumb query`; the JSON validates against
 schemas/digest.schema.json; the HTML is well-formed and self-contained; the text and Markdown
 carry the same figures."""
 import json
@@ -229,3 +230,53 @@ def test_text_and_markdown_carry_the_figures(dataset, day, tmp_path):
     assert money in md and money in text
     assert "| " + day["by_provider"][0]["label"] in md and "---:|" in md
     assert "█" in text and f"{day['requests']['total']:,}" in text
+
+
+def test_anomalies_and_first_appearances(tmp_path):
+    """Spend far above its own trailing average (and at least $1) is an anomaly; a model or API
+    key never seen before the period is listed as new (not as an anomaly); both agree with
+    `plumb query` over the same spans."""
+    base = {"parent_span_id": None, "session_id": None, "latency_ms": 800.0, "ttft_ms": None, "upstream_ms": 790.0,
+            "provider": "openai", "model_requested": None, "operation": "chat", "endpoint": "/v1/chat/completions",
+            "method": "POST", "stream": False, "status": 200, "error_type": None, "finish_reason": "stop",
+            "input_tokens": 100, "output_tokens": 10, "cache_read_tokens": None, "cache_write_tokens": None,
+            "reasoning_tokens": None, "request_bytes": 500, "response_bytes": 400, "properties": {}}
+    lines = []
+
+    def span(day, minute, user, cost, model="gpt-4o", key="aaaaaaaaaaaaaaaa"):
+        n = len(lines)
+        ts = f"2026-09-{day:02d}T10:{minute:02d}:00.000000Z"
+        lines.append(json.dumps({**base, "span_id": f"{n + 1:032x}", "trace_id": f"{n + 1:032x}", "user_id": user,
+                                 "ts_start": ts, "ts_end": ts, "model": model, "cost_usd": cost, "api_key_hash": key}))
+
+    for day in range(1, 8):                              # the trailing week of 2026-09-08
+        span(day, 0, "steady", 1.0); span(day, 1, "steady", 1.0)
+        span(day, 2, "spiky", 1.0)
+        span(day, 3, "small", 0.01)
+    span(8, 0, "steady", 1.0); span(8, 1, "steady", 1.0)  # as usual
+    span(8, 2, "small", 0.5)                              # 50x its average, but under $1
+    for m in range(5):                                    # 10x its average, on a new model and key
+        span(8, 10 + m, "spiky", 2.0, model="brand-new-1", key="bbbbbbbbbbbbbbbb")
+    src = tmp_path / "s.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    data = tmp_path / "data"
+    subprocess.run([PLUMB, "import", "--data", data, src], check=True, capture_output=True)
+    d = json.loads(digest(data, "--date", "2026-09-08", "--timezone", "UTC").stdout)
+
+    window = "ts_start >= TIMESTAMP '2026-09-01 00:00:00' AND ts_start < TIMESTAMP '2026-09-08 00:00:00'"
+    spiky_before = one(data, f"SELECT sum(cost_usd) / 7 FROM spans WHERE {window} AND user_id = 'spiky'")[0]
+    period = "ts_start >= TIMESTAMP '2026-09-08 00:00:00' AND ts_start < TIMESTAMP '2026-09-09 00:00:00'"
+    spiky_now = one(data, f"SELECT sum(cost_usd) FROM spans WHERE {period} AND user_id = 'spiky'")[0]
+    assert close(spiky_before, 1.0) and close(spiky_now, 10.0)
+    assert [(a["dimension"], a["label"]) for a in d["anomalies"]] == [("user", "spiky")], d["anomalies"]
+    assert close(d["anomalies"][0]["spend_usd"], spiky_now) and close(d["anomalies"][0]["trailing_average_usd"], spiky_before)
+
+    first, n, spend = one(data, "SELECT min(ts_start), count(*), sum(cost_usd) FROM spans WHERE model = 'brand-new-1'")
+    for section, label in (("new_models", "brand-new-1"), ("new_api_keys", "bbbbbbbbbbbbbbbb")):
+        assert [x["label"] for x in d[section]] == [label], d[section]
+        assert d[section][0]["first_seen"].startswith(first.replace(" ", "T")[:19]) and d[section][0]["requests"] == n == 5
+        assert close(d[section][0]["spend_usd"], spend)
+
+    # The day after, the same model and key are no longer new.
+    later = json.loads(digest(data, "--date", "2026-09-09", "--timezone", "UTC").stdout)
+    assert later["new_models"] == [] and later["new_api_keys"] == []
