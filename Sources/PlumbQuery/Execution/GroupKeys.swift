@@ -20,7 +20,6 @@ struct GroupKeys {
     /// Key number `k` of group `g`.
     subscript(g: Int, k: Int) -> UInt32 { numbers[g * width + k] }
 
-    mutating func append(_ key: [UInt32]) { numbers += key }
     mutating func append(_ a: UInt32, _ b: UInt32) { numbers.append(a); numbers.append(b) }
     mutating func append(_ a: UInt32, _ b: UInt32, _ c: UInt32) { numbers.append(a); numbers.append(b); numbers.append(c) }
 

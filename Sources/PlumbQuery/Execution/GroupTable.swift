@@ -229,7 +229,7 @@ final class GroupTable {
                 if let g = tuples[key] { out[r] = g; continue }
                 let g = Int32(groupKeys.count)
                 tuples[key] = g
-                groupKeys.append(key)
+                groupKeys.append(flat: key)
                 out[r] = g
             }
         }

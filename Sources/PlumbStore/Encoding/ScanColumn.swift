@@ -44,10 +44,7 @@ extension StringCodec {
         let entries = try readStrings(&r, lengths: try IntCodec.decode(&r, count: k))
         let width = Int(try r.u8())
         let codes = try BitPacking.unpackUInt32(&r, count: count, width: width)
-        let limit = UInt32(entries.count)
-        var worst: UInt32 = 0
-        for c in codes { worst = max(worst, c) }
-        if !codes.isEmpty && worst >= limit { throw FormatError("dictionary code out of range") }
+        try checkCodes(codes, entryCount: entries.count)
         return (codes, entries.isEmpty ? [""] : entries)
     }
 }
@@ -64,7 +61,7 @@ extension PageCodec {
             if let selected, selected.contains(where: { $0 >= rows }) { throw FormatError("page has \(rows) rows, fewer than the footer's") }
             if selected == nil, case .dictionary(let packed, let entries) = strings.storage {
                 let codes = try packed.all()
-                if !codes.isEmpty, BitPacking.largest(codes) >= UInt32(entries.count) { throw FormatError("dictionary code out of range") }
+                try StringCodec.checkCodes(codes, entryCount: entries.count)
                 return .dictionary(codes: spread(codes, validity, rows), entries: entries, validity: validity)
             }
             if selected == nil, case .hex(let words, let length) = strings.storage {

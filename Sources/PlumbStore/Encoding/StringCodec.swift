@@ -149,6 +149,12 @@ public enum StringCodec {
         }
     }
 
+    /// Every code must name one of the dictionary's `entryCount` entries: a corrupt page fails
+    /// here, not later as an index out of range.
+    static func checkCodes(_ codes: [UInt32], entryCount: Int) throws {
+        if !codes.isEmpty && BitPacking.largest(codes) >= UInt32(entryCount) { throw FormatError("dictionary code out of range") }
+    }
+
     static func hex64(_ v: UInt64) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var b = [UInt8](repeating: 0, count: 16)

@@ -81,7 +81,7 @@ struct StringPage {
                 let p = presentIndex(row)
                 out[k] = dense?[p] ?? codes[p]
             }
-            if !out.isEmpty, BitPacking.largest(out) >= UInt32(entries.count) { throw FormatError("dictionary code out of range") }
+            try StringCodec.checkCodes(out, entryCount: entries.count)
             return .dictionary(codes: out, entries: entries, validity: valid)
         }
         var out = [String](); out.reserveCapacity(picked.count)
