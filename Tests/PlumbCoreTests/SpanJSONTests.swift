@@ -71,4 +71,23 @@ final class SpanJSONTests: XCTestCase {
         XCTAssertEqual(SpanID.timestampMillis(of: a), 1_000_000)
         XCTAssertEqual(Array(a.utf8)[12], UInt8(ascii: "7"))
     }
+
+    func testGeneratedSpanIDsAreUniqueUUIDv7() {
+        var ids = SpanID.Generator(), other = SpanID.Generator()
+        var seen = Set<String>()
+        for i in 0..<100_000 {
+            // Many ids in one millisecond, from two generators: all distinct.
+            let id = (i.isMultiple(of: 2) ? ids.next(atMicros: 1_700_000_000_000_000) : other.next(atMicros: 1_700_000_000_000_000))
+            XCTAssertTrue(seen.insert(id).inserted)
+            if i < 100 {
+                let bytes = Array(id.utf8)
+                XCTAssertEqual(bytes.count, 32)
+                XCTAssertTrue(bytes.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+                XCTAssertEqual(bytes[12], UInt8(ascii: "7"))                        // version 7
+                XCTAssertTrue("89ab".utf8.contains(bytes[16]))                      // variant 0b10
+                XCTAssertEqual(SpanID.timestampMillis(of: id), 1_700_000_000_000)
+            }
+        }
+        XCTAssertEqual(SpanID.make(millis: 0x0123_4567_89AB, random: 0xFFF, 0), "0123456789ab7fff8000000000000000")
+    }
 }

@@ -50,10 +50,10 @@ final class ProxyPartsTests: XCTestCase {
         let body = Array(#"{"model":"gpt-4o","stream":true,"messages":[]}"#.utf8)
         let r = RequestInspection(shape: .openai, operation: .chat, path: "/v1/chat/completions", body: body)
         XCTAssertTrue(r.injectedUsage && r.stream)
-        XCTAssertEqual(String(decoding: r.forwardBody, as: UTF8.self), #"{"stream_options":{"include_usage":true},"model":"gpt-4o","stream":true,"messages":[]}"#)
+        XCTAssertEqual(String(decoding: r.rewrittenBody!, as: UTF8.self), #"{"stream_options":{"include_usage":true},"model":"gpt-4o","stream":true,"messages":[]}"#)
         let merged = RequestInspection(shape: .openai, operation: .chat, path: "/v1/chat/completions",
                                        body: Array(#"{"stream":true,"stream_options":{"include_obfuscation":false}}"#.utf8))
-        XCTAssertEqual(try JSONParser.parse(merged.forwardBody)["stream_options"], .object(["include_obfuscation": .bool(false), "include_usage": .bool(true)]))
+        XCTAssertEqual(try JSONParser.parse(merged.rewrittenBody!)["stream_options"], .object(["include_obfuscation": .bool(false), "include_usage": .bool(true)]))
         let asked = RequestInspection(shape: .openai, operation: .chat, path: "/v1/chat/completions",
                                       body: Array(#"{"stream":true,"stream_options":{"include_usage":true}}"#.utf8))
         XCTAssertFalse(asked.injectedUsage)

@@ -203,3 +203,73 @@ def test_config_added_provider_default_provider_and_price_override(tmp_path, moc
     r = subprocess.run([str(PLUMB), "serve", "--config", str(config), "--data", str(bad / "d"), "--listen", "127.0.0.1:0"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and r.stderr.startswith("plumb: error:") and "needs both input and output" in r.stderr
+
+
+def read_responses(sock, count, timeout=10):
+    """`count` HTTP/1.1 responses with Content-Length bodies, in the order they arrive."""
+    sock.settimeout(timeout)
+    data, out = b"", []
+    while len(out) < count:
+        if b"\r\n\r\n" in data:
+            head, rest = data.split(b"\r\n\r\n", 1)
+            lines = head.decode().split("\r\n")
+            headers = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+            if headers.get("transfer-encoding") == "chunked":
+                raise AssertionError("expected Content-Length responses")
+            n = int(headers.get("content-length", "0"))
+            if int(lines[0].split(" ")[1]) == 100:     # an interim 100 Continue: no body
+                out.append((100, headers, b""))
+                data = rest
+                continue
+            if len(rest) >= n:
+                out.append((int(lines[0].split(" ")[1]), headers, rest[:n]))
+                data = rest[n:]
+                continue
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return out
+
+
+def test_pipelined_requests_are_answered_in_order(shared_plumb):
+    """Requests sent back to back on one connection are answered in the order sent, also when the
+    first is slow and one is Plumb's own endpoint; 'Connection: close' on the last ends it."""
+    host, port = shared_plumb.url.split("//")[1].split(":")
+    chat = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    def request(path, extra="", body=""):
+        return (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}"
+                f"Content-Length: {len(body)}\r\n\r\n{body}")
+    text = (request("/v1/chat/completions", "X-Mock-Latency-Ms: 300\r\nX-Mock-Seed: 1\r\n", chat)
+            + "GET /_plumb/health HTTP/1.1\r\nHost: x\r\n\r\n"
+            + request("/openai/_mock/echo?n=3", body='{"n":3}')
+            + request("/v1/chat/completions", "X-Mock-Seed: 4\r\nConnection: close\r\n", chat))
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(text.encode())
+        responses = read_responses(s, 4)
+        assert s.recv(1) == b""                       # closed after the last, as asked
+    assert [r[0] for r in responses] == [200, 200, 200, 200]
+    first, health, echoed, last = responses
+    assert json.loads(first[2])["id"].endswith("1") and "plumb-span-id" in first[1]
+    assert b"ok" in health[2].lower()
+    assert json.loads(echoed[2])["query"] == "n=3"
+    assert json.loads(last[2])["id"].endswith("4") and last[1].get("connection") == "close"
+    spans = [shared_plumb.span(r[1]["plumb-span-id"]) for r in (first, echoed, last)]
+    assert spans[0]["latency_ms"] >= 300 and spans[0]["ts_start"] <= spans[1]["ts_start"] <= spans[2]["ts_start"]
+
+
+def test_expect_100_continue_on_a_pipelined_request_waits_its_turn(shared_plumb):
+    """A request asking for 100 Continue behind a slow one gets its 100 only after the slow one's
+    response (never in the middle of it), then its own answer."""
+    host, port = shared_plumb.url.split("//")[1].split(":")
+    chat = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Mock-Latency-Ms: 200\r\n"
+                   f"Content-Length: {len(chat)}\r\n\r\n{chat}"
+                   f"POST /openai/_mock/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                   f"Content-Length: 7\r\n\r\n").encode())
+        got = read_responses(s, 2)
+        assert [r[0] for r in got] == [200, 100]
+        s.sendall(b'{"a":1}')
+        (status, _, body), = read_responses(s, 1)
+    assert status == 200 and json.loads(body)["body"] == '{"a":1}'

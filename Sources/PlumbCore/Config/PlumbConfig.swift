@@ -87,7 +87,9 @@ public struct PlumbConfig: Sendable {
 }
 
 extension String {
-    func trimmingSpaces() -> String {
+    /// Without leading and trailing spaces and tabs (HTTP's and TOML's whitespace).
+    public func trimmingSpaces() -> String {
+        guard let f = utf8.first, let l = utf8.last, f == 0x20 || f == 0x09 || l == 0x20 || l == 0x09 else { return self }
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

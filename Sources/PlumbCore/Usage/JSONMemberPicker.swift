@@ -11,6 +11,8 @@
 public struct JSONMemberPicker: Sendable {
     let wanted: Set<String>
     let anywhere: Set<String>
+    /// Every name of either set as bytes: a key becomes a String only when it is one of them.
+    let names: [[UInt8]]
     public var maxValueBytes = 1 << 20
 
     var stack: [UInt8] = []
@@ -28,6 +30,7 @@ public struct JSONMemberPicker: Sendable {
     public init(wanted: Set<String>, anywhere: Set<String> = []) {
         self.wanted = wanted
         self.anywhere = anywhere
+        names = wanted.union(anywhere).map { Array($0.utf8) }
     }
 
     public func value(_ name: String) -> JSONValue? {
@@ -82,7 +85,7 @@ public struct JSONMemberPicker: Sendable {
             if b == 0x5C { escaped = true; if stringIsKey { appendKey(b) }; return }
             if b == 0x22 {
                 inString = false
-                if stringIsKey { pendingKey = String(decoding: key, as: UTF8.self) }
+                if stringIsKey { pendingKey = names.contains(key) ? String(decoding: key, as: UTF8.self) : nil }
                 else if capture != nil && captureIsString && stack.count == captureDepth { endCapture(dropLast: false) }
                 return
             }

@@ -25,26 +25,40 @@ final class ProxyMetrics: @unchecked Sendable {
         }
     }
 
+    /// Everything kept for one provider and model: one dictionary probe per recorded call.
+    struct Series {
+        var requests: [Int64: Int] = [:]
+        var errors: [String: Int] = [:]
+        var duration = Histogram()
+        var ttft = Histogram()
+        /// input, output, cache_read, cache_write, reasoning; nil until a call reports the type.
+        var tokens: [Int64?] = [nil, nil, nil, nil, nil]
+        var costUSD: Double?
+
+        static let tokenTypes = ["input", "output", "cache_read", "cache_write", "reasoning"]
+
+        mutating func record(_ s: Span) {
+            requests[s.status, default: 0] += 1
+            if let e = s.errorType { errors[e, default: 0] += 1 }
+            duration.observe(s.latencyMs / 1000)
+            if let t = s.ttftMs { ttft.observe(t / 1000) }
+            add(s.inputTokens, 0); add(s.outputTokens, 1); add(s.cacheReadTokens, 2)
+            add(s.cacheWriteTokens, 3); add(s.reasoningTokens, 4)
+            if let c = s.costUSD { costUSD = (costUSD ?? 0) + c }
+        }
+
+        private mutating func add(_ v: Int64?, _ i: Int) {
+            if let v { tokens[i] = (tokens[i] ?? 0) + v }
+        }
+    }
+
     private let lock = NSLock()
-    private var requests: [Key: [Int64: Int]] = [:]
-    private var errors: [Key: [String: Int]] = [:]
-    private var duration: [Key: Histogram] = [:]
-    private var ttft: [Key: Histogram] = [:]
-    private var tokens: [Key: [String: Int64]] = [:]
-    private var costUSD: [Key: Double] = [:]
+    private var series: [Key: Series] = [:]
 
     func record(_ s: Span) {
         let key = Key(provider: s.provider, model: s.model ?? "")
         lock.lock(); defer { lock.unlock() }
-        requests[key, default: [:]][s.status, default: 0] += 1
-        if let e = s.errorType { errors[key, default: [:]][e, default: 0] += 1 }
-        duration[key, default: Histogram()].observe(s.latencyMs / 1000)
-        if let t = s.ttftMs { ttft[key, default: Histogram()].observe(t / 1000) }
-        for (name, v) in [("input", s.inputTokens), ("output", s.outputTokens), ("cache_read", s.cacheReadTokens),
-                          ("cache_write", s.cacheWriteTokens), ("reasoning", s.reasoningTokens)] {
-            if let v { tokens[key, default: [:]][name, default: 0] += v }
-        }
-        if let c = s.costUSD { costUSD[key, default: 0] += c }
+        series[key, default: Series()].record(s)
     }
 
     func exposition(store: StoreCountersView) -> String {
@@ -53,14 +67,16 @@ final class ProxyMetrics: @unchecked Sendable {
         func labels(_ k: Key, _ extra: String = "") -> String {
             "provider=\"\(escape(k.provider))\",model=\"\(escape(k.model))\"" + extra
         }
+        let keys = series.keys.sorted()
         out += "# HELP plumb_requests_total Requests through the proxy, by provider, model and HTTP status returned.\n# TYPE plumb_requests_total counter\n"
-        for k in requests.keys.sorted() { for (st, n) in requests[k]!.sorted(by: { $0.key < $1.key }) { out += "plumb_requests_total{\(labels(k, ",status=\"\(st)\""))} \(n)\n" } }
+        for k in keys { for (st, n) in series[k]!.requests.sorted(by: { $0.key < $1.key }) { out += "plumb_requests_total{\(labels(k, ",status=\"\(st)\""))} \(n)\n" } }
         out += "# HELP plumb_errors_total Failed requests, by provider, model and error type.\n# TYPE plumb_errors_total counter\n"
-        for k in errors.keys.sorted() { for (e, n) in errors[k]!.sorted(by: { $0.key < $1.key }) { out += "plumb_errors_total{\(labels(k, ",error_type=\"\(escape(e))\""))} \(n)\n" } }
-        func histogram(_ name: String, _ help: String, _ h: [Key: Histogram]) {
+        for k in keys { for (e, n) in series[k]!.errors.sorted(by: { $0.key < $1.key }) { out += "plumb_errors_total{\(labels(k, ",error_type=\"\(escape(e))\""))} \(n)\n" } }
+        func histogram(_ name: String, _ help: String, _ pick: (Series) -> Histogram) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
-            for k in h.keys.sorted() {
-                let v = h[k]!
+            for k in keys {
+                let v = pick(series[k]!)
+                guard v.count > 0 else { continue }
                 var cumulative = 0
                 for (i, b) in Histogram.bounds.enumerated() {
                     cumulative += v.counts[i]
@@ -70,12 +86,17 @@ final class ProxyMetrics: @unchecked Sendable {
                 out += "\(name)_sum{\(labels(k))} \(v.sum)\n\(name)_count{\(labels(k))} \(v.count)\n"
             }
         }
-        histogram("gen_ai_client_operation_duration_seconds", "Client-observed duration of calls through Plumb.", duration)
-        histogram("gen_ai_server_time_to_first_token_seconds", "Time to the first byte of a streamed response.", ttft)
+        histogram("gen_ai_client_operation_duration_seconds", "Client-observed duration of calls through Plumb.", \.duration)
+        histogram("gen_ai_server_time_to_first_token_seconds", "Time to the first byte of a streamed response.", \.ttft)
         out += "# HELP plumb_tokens_total Tokens by provider, model and type (input counts cached tokens; output counts reasoning).\n# TYPE plumb_tokens_total counter\n"
-        for k in tokens.keys.sorted() { for (t, n) in tokens[k]!.sorted(by: { $0.key < $1.key }) { out += "plumb_tokens_total{\(labels(k, ",type=\"\(t)\""))} \(n)\n" } }
+        for k in keys {
+            // Sorted by type name, as before.
+            for (t, n) in zip(Series.tokenTypes, series[k]!.tokens).sorted(by: { $0.0 < $1.0 }) {
+                if let n { out += "plumb_tokens_total{\(labels(k, ",type=\"\(t)\""))} \(n)\n" }
+            }
+        }
         out += "# HELP plumb_cost_usd_total Cost of priced calls in USD.\n# TYPE plumb_cost_usd_total counter\n"
-        for k in costUSD.keys.sorted() { out += "plumb_cost_usd_total{\(labels(k))} \(costUSD[k]!)\n" }
+        for k in keys { if let c = series[k]!.costUSD { out += "plumb_cost_usd_total{\(labels(k))} \(c)\n" } }
         out += "# HELP plumb_spans_written_total Spans accepted by the store.\n# TYPE plumb_spans_written_total counter\nplumb_spans_written_total \(store.appended)\n"
         out += "# HELP plumb_spans_dropped_total Spans the store could not take (queue full or store closed).\n# TYPE plumb_spans_dropped_total counter\nplumb_spans_dropped_total \(store.dropped)\n"
         out += "# HELP plumb_spans_published_seq Sequence number of the last span in a published segment (visible to queries).\n# TYPE plumb_spans_published_seq gauge\nplumb_spans_published_seq \(store.publishedSeq)\n"

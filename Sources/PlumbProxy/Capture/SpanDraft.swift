@@ -17,14 +17,14 @@ struct SpanDraft {
         self.storeBodies = storeBodies
     }
 
-    mutating func caller(_ h: CallerHeaders, fingerprint: KeyFingerprint) {
+    /// What the caller's headers say (the key's fingerprint is the connection's to compute).
+    mutating func caller(_ h: CallerHeaders) {
         span.sessionID = h.sessionID
         span.userID = h.userID
         span.properties = h.properties
         span.traceID = h.traceID
         span.parentSpanID = h.parentSpanID
         if h.omitBodies { storeBodies = false }
-        if let key = h.apiKey, !key.isEmpty { span.apiKeyHash = fingerprint.hash(key) }
     }
 
     /// The finished span: times from the monotonic clock, usage, cost and (unless omitted) bodies.

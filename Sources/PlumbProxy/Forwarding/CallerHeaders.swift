@@ -1,4 +1,3 @@
-import Foundation
 import NIOHTTP1
 import PlumbCore
 
@@ -41,7 +40,7 @@ struct CallerHeaders {
             switch name {
             case "authorization":
                 let v = value.hasPrefix("Bearer ") || value.hasPrefix("bearer ") ? String(value.dropFirst(7)) : value
-                apiKey = apiKey ?? v.trimmingCharacters(in: .whitespaces)
+                apiKey = apiKey ?? v.trimmingSpaces()
             case "x-api-key", "x-goog-api-key", "api-key":
                 apiKey = apiKey ?? value
             default: break
@@ -68,7 +67,7 @@ struct CallerHeaders {
 
     /// `traceparent: 00-<32 hex trace id>-<16 hex parent id>-<flags>` (W3C Trace Context).
     private mutating func traceparent(_ value: String) {
-        let parts = value.trimmingCharacters(in: .whitespaces).split(separator: "-")
+        let parts = value.trimmingSpaces().split(separator: "-")
         guard parts.count >= 4, parts[1].count == 32, parts[2].count == 16,
               parts[1].allSatisfy(\.isHexDigit), parts[2].allSatisfy(\.isHexDigit),
               parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else { return }

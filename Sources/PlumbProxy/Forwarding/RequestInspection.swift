@@ -6,17 +6,17 @@ import PlumbCore
 ///
 /// ```swift
 /// let inspection = RequestInspection(shape: .openai, operation: .chat, path: path, body: bytes)
-/// inspection.forwardBody   // bytes, or the body with stream_options.include_usage = true
+/// inspection.rewrittenBody   // nil (forward the bytes as they came), or the body with stream_options.include_usage = true
 /// ```
 struct RequestInspection {
     var modelRequested: String?
     var stream = false
     /// True when Plumb added `stream_options.include_usage` and must hide the usage chunk.
     var injectedUsage = false
-    var forwardBody: [UInt8]
+    /// The body to send instead of the caller's (only when usage was asked for).
+    var rewrittenBody: [UInt8]?
 
-    init(shape: APIShape, operation: Operation, path: String, body: [UInt8]) {
-        forwardBody = body
+    init<Body: Collection<UInt8>>(shape: APIShape, operation: Operation, path: String, body: Body) {
         switch shape {
         case .gemini:
             // The model is in the path: /v1beta/models/{model}:generateContent
@@ -30,13 +30,13 @@ struct RequestInspection {
             // Only three top-level members matter; the picker reads them without building the
             // whole document (a request can carry megabytes of messages or images).
             var picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options"])
-            picker.feed(body)
+            if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
             modelRequested = picker.value("model")?.stringValue
             stream = picker.value("stream")?.boolValue ?? false
             let options = picker.value("stream_options")
             if shape == .openai, stream, operation == .chat || operation == .completion,
                options?["include_usage"]?.boolValue != true {
-                forwardBody = Self.askingForUsage(body, hasOptions: options != nil)
+                rewrittenBody = Self.askingForUsage(Array(body), hasOptions: options != nil)
                 injectedUsage = true
             }
         case .passthrough:

@@ -22,10 +22,11 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     let onDone: (Bool) -> Void
 
     var upstream: Channel?
+    var upstreamHandler: UpstreamHandler?
     var reused = false, retried = false
     var observer: ResponseObserver?
     var status = 0
-    var headSent = false, done = false, wantsRead = false, upstreamKeepAlive = true
+    var headSent = false, done = false, upstreamKeepAlive = true
     var upstreamStart: UInt64 = 0, upstreamEndNanos: UInt64 = 0
     var firstByte: UInt64?
     var timeout: Scheduled<Void>?
@@ -66,10 +67,10 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
             return
         }
         handler.call = self
+        upstreamHandler = handler
         channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
         if requestBody.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(requestBody)), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        channel.read()
         armTimeout()
     }
 
@@ -129,14 +130,15 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         guard !done else { return }
         armTimeout()
         client.flush()
-        if client.channel.isWritable { upstream?.read() } else { wantsRead = true }
     }
+
+    /// Whether the upstream may be read again now: the client's socket takes more bytes.
+    var clientTakesMore: Bool { done || client.channel.isWritable }
 
     /// The client drained its buffer: read the upstream again.
     func clientWritable() {
-        guard wantsRead, !done else { return }
-        wantsRead = false
-        upstream?.read()
+        guard !done else { return }
+        upstreamHandler?.releaseRead()
     }
 
     func upstreamEnd() {
@@ -202,7 +204,8 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         timeout = nil
         guard let channel = upstream else { return }
         upstream = nil
-        if let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.call = nil }
+        upstreamHandler?.call = nil
+        upstreamHandler = nil
         if close { channel.close(promise: nil) } else { pool.release(channel, target) }
     }
 

@@ -5,44 +5,71 @@ import PlumbCore
 
 /// The client end of a connection: collects each request (up to `max_request_bytes`), answers
 /// `/_plumb/` itself, refuses what has no configured provider, and hands the rest to a
-/// `ProxyCall`. HTTP/1.1 keep-alive and pipelining (NIO's pipeline handler orders responses).
-final class ProxyConnectionHandler: ChannelInboundHandler {
+/// `ProxyCall`. HTTP/1.1 keep-alive and pipelining: requests are answered one at a time, in
+/// order; one that arrives while another is answered waits here.
+///
+/// Reads go on while a response is in progress (NIO's pipelining handler stops and restarts
+/// them around every response, which costs two `epoll_ctl` calls per request); they stop only
+/// while a complete request waits, so a pipelining client is held to what one read delivers.
+final class ProxyConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// A request as it arrived: head, the body up to the limit, and when its head came.
+    struct Request {
+        var head: HTTPRequestHead
+        var body = ByteBuffer()
+        var bodyBytes = 0
+        var tooLarge = false
+        var startNanos: UInt64
+        var startMicros: Int64
+        /// It asked for `100 Continue`, which waits until the responses before it are done.
+        var continueOwed = false
+    }
+
     let core: ProxyCore
-    var head: HTTPRequestHead?
-    var body = ByteBuffer()
-    var bodyBytes = 0
-    var tooLarge = false
-    var startNanos: UInt64 = 0
-    var startMicros: Int64 = 0
+    var receiving: Request?
+    var waiting = CircularBuffer<Request>()
+    /// A response is in progress (a call, an admin answer or a failure).
+    var busy = false
+    var draining = false
+    var readHeld = false
+    var closed = false
     var call: ProxyCall?
+    /// The last credential seen on this connection and its fingerprint (an HMAC per request
+    /// otherwise; a keep-alive connection nearly always carries one key).
+    var lastKey: (key: String, hash: String)?
+    var idGenerator = SpanID.Generator()
 
     init(core: ProxyCore) { self.core = core }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
-            startNanos = Monotonic.nanos()
-            startMicros = Timestamp.nowMicros()
-            head = h
-            if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                // Plumb reads the body itself before forwarding: tell the client to send it now.
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
+            var r = Request(head: h, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros())
+            if let expect = h.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+                // Plumb reads the body itself before forwarding: tell the client to send it now,
+                // or once the responses before this request are done.
+                if busy || !waiting.isEmpty { r.continueOwed = true } else { sendContinue(h, context: context) }
             }
-            body.clear()
-            bodyBytes = 0
-            tooLarge = false
+            receiving = r
         case .body(var chunk):
-            bodyBytes += chunk.readableBytes
-            if bodyBytes > core.settings.maxRequestBytes { tooLarge = true; body.clear() }
-            if !tooLarge { body.writeBuffer(&chunk) }
+            guard receiving != nil else { return }
+            receiving!.bodyBytes += chunk.readableBytes
+            if receiving!.bodyBytes > core.settings.maxRequestBytes { receiving!.tooLarge = true; receiving!.body = ByteBuffer() }
+            if !receiving!.tooLarge { receiving!.body.writeBuffer(&chunk) }
         case .end:
-            guard let h = head else { return }
-            head = nil
-            dispatch(h, context: context)
+            guard let r = receiving else { return }
+            receiving = nil
+            waiting.append(r)
+            next(context: context)
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if busy && !waiting.isEmpty && !closed { readHeld = true } else { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -51,30 +78,71 @@ final class ProxyConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closed = true
         call?.clientGone()
         call = nil
+        waiting.removeAll()
         context.fireChannelInactive()
     }
 
-    private func dispatch(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Starts the waiting requests in order while none is in progress (a failure answered at
+    /// once finishes within `start`, so this loops rather than recurses).
+    private func next(context: ChannelHandlerContext) {
+        guard !draining else { return }
+        draining = true
+        while !busy && !closed, let r = waiting.popFirst() {
+            busy = true
+            start(r, context: context)
+        }
+        draining = false
+        guard !busy && !closed else { return }
+        if receiving?.continueOwed == true, let h = receiving?.head {
+            receiving!.continueOwed = false
+            sendContinue(h, context: context)
+        }
+        if readHeld { readHeld = false; context.read() }
+    }
+
+    /// The response to the current request is complete.
+    private func finished(keepAlive: Bool, context: ChannelHandlerContext) {
+        busy = false
+        call = nil
+        guard keepAlive else {
+            closed = true
+            waiting.removeAll()
+            context.close(promise: nil)
+            return
+        }
+        next(context: context)
+    }
+
+    private func sendContinue(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
+    }
+
+    private func start(_ r: Request, context: ChannelHandlerContext) {
+        let h = r.head
         let keepAlive = h.isKeepAlive
         let (path, query) = Self.split(h.uri)
         let route = Route(path: path, registry: core.settings.registry)
         if case .admin(let adminPath) = route {
             let reply = AdminEndpoints(core: core).respond(path: adminPath, method: h.method, query: query,
-                                                           body: Array(body.readableBytesView),
+                                                           body: Array(r.body.readableBytesView),
                                                            authorization: h.headers.first(name: "authorization"), on: context.eventLoop)
-            reply.assumeIsolated().whenSuccess { r in
-                writeResponse(status: r.status, contentType: r.contentType, body: ByteBuffer(string: r.body), keepAlive: keepAlive, to: context)
-                if !keepAlive { context.close(promise: nil) }
+            reply.assumeIsolated().whenSuccess { [self] reply in
+                writeResponse(status: reply.status, contentType: reply.contentType, body: ByteBuffer(string: reply.body),
+                              keepAlive: keepAlive, to: context)
+                finished(keepAlive: keepAlive, context: context)
             }
             return
         }
-        var draft = SpanDraft(spanID: SpanID.generate(atMicros: startMicros), startMicros: startMicros, startNanos: startNanos,
+        var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         let caller = CallerHeaders(h.headers)
-        draft.caller(caller, fingerprint: core.fingerprint)
-        if draft.span.apiKeyHash == nil, let key = Self.queryKey(query) { draft.span.apiKeyHash = core.fingerprint.hash(key) }
+        draft.caller(caller)
+        if let key = caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
+            draft.span.apiKeyHash = fingerprint(key)
+        }
 
         guard case .forward(let provider, let upstreamPath) = route, let target = core.target(of: provider) else {
             if case .unknownProvider(let name) = route { draft.span.provider = name }
@@ -91,14 +159,14 @@ final class ProxyConnectionHandler: ChannelInboundHandler {
                 return answer(.unauthorized, draft: &draft, keepAlive: keepAlive, context: context)
             }
         }
-        if tooLarge {
-            draft.span.requestBytes = Int64(bodyBytes)
+        if r.tooLarge {
+            draft.span.requestBytes = Int64(r.bodyBytes)
             return answer(.tooLarge(limit: core.settings.maxRequestBytes), draft: &draft, keepAlive: keepAlive,
-                          context: context, requestBytes: bodyBytes)
+                          context: context, requestBytes: r.bodyBytes)
         }
-        let bytes = body.readableBytesView
+        let bytes = r.body.readableBytesView
         draft.requestBody.append(bytes)
-        let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: Array(bytes))
+        let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: bytes)
         draft.span.modelRequested = inspection.modelRequested
         draft.span.stream = inspection.stream
 
@@ -106,7 +174,7 @@ final class ProxyConnectionHandler: ChannelInboundHandler {
         headers.reserveCapacity(caller.forwarded.count + 2)
         headers.add(name: "Host", value: target.hostHeader)
         for (name, value) in caller.forwarded { headers.add(name: name, value: value) }
-        let forwardBody = inspection.injectedUsage ? ByteBuffer(bytes: inspection.forwardBody) : body
+        let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? r.body
         if forwardBody.readableBytes > 0 || h.method == .POST || h.method == .PUT || h.method == .PATCH {
             headers.add(name: "Content-Length", value: String(forwardBody.readableBytes))
         }
@@ -114,11 +182,18 @@ final class ProxyConnectionHandler: ChannelInboundHandler {
         let upstreamHead = HTTPRequestHead(version: .http1_1, method: h.method, uri: uri, headers: headers)
         let call = ProxyCall(core: core, client: context, target: target, provider: provider, inspection: inspection,
                              requestHead: upstreamHead, requestBody: forwardBody, keepAlive: keepAlive, draft: draft) { [weak self] keep in
-            self?.call = nil
-            if !keep { context.close(promise: nil) }
+            self?.finished(keepAlive: keep, context: context)
         }
         self.call = call
         call.start()
+    }
+
+    /// The key's fingerprint, computed once per key on this connection.
+    private func fingerprint(_ key: String) -> String {
+        if let last = lastKey, last.key == key { return last.hash }
+        let hash = core.fingerprint.hash(key)
+        lastKey = (key, hash)
+        return hash
     }
 
     /// A failure answered without calling upstream; still a span.
@@ -131,7 +206,7 @@ final class ProxyConnectionHandler: ChannelInboundHandler {
                                 errorType: failure.errorType, endNanos: Monotonic.nanos())
         if let requestBytes { span.requestBytes = Int64(requestBytes) }
         core.record(span)
-        if !keepAlive { context.close(promise: nil) }
+        finished(keepAlive: keepAlive, context: context)
     }
 
     static func split(_ target: String) -> (path: String, query: String?) {

@@ -28,7 +28,6 @@ final class UpstreamPool: @unchecked Sendable {
         let tls = self.tls
         return ClientBootstrap(group: eventLoop)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(ChannelOptions.autoRead, value: false)     // reads follow the client's pace
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -36,7 +35,8 @@ final class UpstreamPool: @unchecked Sendable {
                     if target.tls {
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: target.hostIsIPAddress ? nil : target.host))
                     }
-                    try sync.addHTTPClientHandlers()
+                    // Headers are the client's, as parsed, plus Host and Content-Length (see ProxyServer).
+                    try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try sync.addHandler(UpstreamHandler())
                 }
             }

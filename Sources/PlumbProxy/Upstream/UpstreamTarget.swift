@@ -29,7 +29,10 @@ struct UpstreamTarget: Hashable, Sendable {
             guard let p = Int(authority[authority.index(after: colon)...]) else { return nil }
             port = p
         }
-        guard !host.isEmpty, (1...65535).contains(port) else { return nil }
+        // A host name or IP literal only: it goes into the Host header unchecked.
+        guard !host.isEmpty, (1...65535).contains(port),
+              host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "@") })
+        else { return nil }
         self.tls = tls
         self.host = String(host)
         self.port = port

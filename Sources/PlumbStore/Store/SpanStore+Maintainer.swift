@@ -7,12 +7,15 @@ extension SpanStore {
     func maintainerLoop() {
         var next = Self.now() + options.maintenanceInterval
         while true {
-            cond.lock()
-            while !maintenanceWanted && !stopping && Self.now() < next {
-                _ = cond.wait(until: Date(timeIntervalSince1970: next))
+            var stop = false
+            while true {
+                cond.lock()
+                let due = maintenanceWanted || stopping || Self.now() >= next
+                stop = stopping
+                cond.unlock()
+                if due { break }
+                maintainerBell.wait(until: Date(timeIntervalSince1970: next))
             }
-            let stop = stopping
-            cond.unlock()
             if stop { break }
             do {
                 try Maintenance(store: self).run()

@@ -8,10 +8,10 @@ extension SpanStore {
     func publisherLoop() {
         while true {
             cond.lock()
-            while frozen.isEmpty && !walDone { cond.wait() }
             var item = frozen.first
             let finished = frozen.isEmpty && walDone
             cond.unlock()
+            if item == nil && !finished { publisherBell.wait(); continue }
             if var current = item {
                 item = nil
                 do {

@@ -72,6 +72,7 @@ extension SpanStore {
                 walDone = true
                 cond.broadcast()
                 cond.unlock()
+                publisherBell.ring()
                 return
             }
             cond.unlock()
@@ -97,7 +98,7 @@ extension SpanStore {
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
         memtable = recycled.popLast() ?? SpanRecords()
-        cond.broadcast()
         cond.unlock()
+        publisherBell.ring()
     }
 }

@@ -26,7 +26,11 @@ public final class SpanStore: @unchecked Sendable {
     private let writerLock: WriterLock
     let wal: WriteAheadLog.Writer
 
+    /// Guards the state below. Waited on by the WAL thread and by callers of flush, sync, close
+    /// and maintainNow; the publisher and the maintainer sleep on their own bells.
     let cond = NSCondition()
+    let publisherBell = Bell()
+    let maintainerBell = Bell()
     // Guarded by `cond`:
     var pending = SpanRecords()
     var pendingFirstSeq: UInt64
@@ -200,6 +204,8 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock()
         stopping = true
         cond.broadcast()
+        publisherBell.ring()
+        maintainerBell.ring()
         while !walDone || !publisherDone || !maintainerDone { cond.wait() }
         cond.unlock()
         writerLock.release()
@@ -211,7 +217,7 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         let target = maintenanceRuns + 1
         maintenanceWanted = true
-        cond.broadcast()
+        maintainerBell.ring()
         while maintenanceRuns < target && !maintainerDone { cond.wait() }
     }
 
