@@ -48,20 +48,31 @@ public struct JSONMemberPicker: Sendable {
     }
 
     /// What the usage parsers read from a whole (non-streamed) response body of any API shape.
-    public static func forUsage() -> JSONMemberPicker {
-        JSONMemberPicker(
-            wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata"],
-            anywhere: ["finish_reason", "finishReason"])
-    }
+    public static func forUsage() -> JSONMemberPicker { usageTemplate }
+
+    /// Made once: building the sets costs more than reading a small body.
+    private static let usageTemplate = JSONMemberPicker(
+        wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata"],
+        anywhere: ["finish_reason", "finishReason"])
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         var i = 0
         let n = bytes.count
         while i < n {
-            // Inside a string that is not being kept, skip ahead to the next quote or backslash.
-            if inString && !stringIsKey && capture == nil && !escaped {
-                while i < n, bytes[i] != 0x22, bytes[i] != 0x5C { i += 1 }
-                if i == n { break }
+            // Inside a string that is not being kept, skip ahead to the next quote or backslash;
+            // a key that ends in this chunk is matched where it lies, without copying it.
+            if inString && capture == nil && !escaped {
+                var j = i
+                while j < n, bytes[j] != 0x22, bytes[j] != 0x5C { j += 1 }
+                if !stringIsKey {
+                    i = j
+                    if i == n { break }
+                } else if j < n && bytes[j] == 0x22 && key.isEmpty {
+                    pendingKey = name(UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                    inString = false
+                    i = j + 1
+                    continue
+                }
             }
             step(bytes[i])
             i += 1
@@ -85,7 +96,7 @@ public struct JSONMemberPicker: Sendable {
             if b == 0x5C { escaped = true; if stringIsKey { appendKey(b) }; return }
             if b == 0x22 {
                 inString = false
-                if stringIsKey { pendingKey = names.contains(key) ? String(decoding: key, as: UTF8.self) : nil }
+                if stringIsKey { pendingKey = key.withUnsafeBytes { name($0) } }
                 else if capture != nil && captureIsString && stack.count == captureDepth { endCapture(dropLast: false) }
                 return
             }
@@ -121,6 +132,14 @@ public struct JSONMemberPicker: Sendable {
         default:
             if awaitingValue { startValue(b, string: false) }
         }
+    }
+
+    /// The key as a String when it is one of the names looked for.
+    private func name(_ key: UnsafeRawBufferPointer) -> String? {
+        for name in names where name.count == key.count && name.elementsEqual(key) {
+            return String(decoding: key, as: UTF8.self)
+        }
+        return nil
     }
 
     var isContainerCapture: Bool { capture?.first == 0x7B || capture?.first == 0x5B }

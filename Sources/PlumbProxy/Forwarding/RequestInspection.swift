@@ -29,7 +29,7 @@ struct RequestInspection {
             guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
             // Only three top-level members matter; the picker reads them without building the
             // whole document (a request can carry megabytes of messages or images).
-            var picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options"])
+            var picker = Self.picker
             if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
             modelRequested = picker.value("model")?.stringValue
             stream = picker.value("stream")?.boolValue ?? false
@@ -43,6 +43,8 @@ struct RequestInspection {
             break
         }
     }
+
+    private static let picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options"])
 
     /// The body with `"stream_options":{"include_usage":true}`: inserted after the opening brace
     /// when there are no stream options (the caller's bytes otherwise untouched), else re-written.
