@@ -60,7 +60,25 @@ enum MockText {
         return out
     }
 
-    static func count(_ text: String) -> Int { text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).count }
+    /// Words: runs between spaces, newlines and tabs (as Characters, so "\r\n" is no separator).
+    static func count(_ text: String) -> Int {
+        var text = text
+        if let n = text.withUTF8({ asciiCount($0) }) { return n }
+        return text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).count
+    }
+
+    /// The same count over bytes, for ASCII text without a carriage return (where bytes and
+    /// Characters split alike); nil otherwise. Splitting Characters was a third of the mock's CPU.
+    static func asciiCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var n = 0, inWord = false
+        for c in bytes {
+            if c >= 0x80 || c == 0x0D { return nil }
+            let separator = c == 0x20 || c == 0x0A || c == 0x09
+            if !separator && !inWord { n += 1 }
+            inWord = !separator
+        }
+        return n
+    }
 
     /// All text inside a JSON value (message contents, content blocks, parts, inputs).
     static func tokens(in value: JSONValue?) -> Int {

@@ -23,6 +23,8 @@ public final class DemoTraffic: @unchecked Sendable {
     let queue = NSCondition()
     var pending: [Call] = []
     let counts = LockedValue((sent: 0, failed: 0))
+    /// Left by each worker thread as it ends.
+    private let workersDone = DispatchGroup()
     let started = Date()
 
     public init(host: String, port: UInt16, rate: Double) {
@@ -100,7 +102,9 @@ public final class DemoTraffic: @unchecked Sendable {
     public func start() {
         running.set(true)
         for _ in 0..<workers {
+            workersDone.enter()
             Thread.detachNewThread { [self] in
+                defer { workersDone.leave() }
                 while let c = nextCall() {
                     let status = DemoClient.post(host: host, port: port, path: c.path, headers: c.headers, body: Array(c.body.utf8))
                     counts.update { $0.sent += 1; if (status ?? 599) >= 500 { $0.failed += 1 } }
@@ -131,9 +135,12 @@ public final class DemoTraffic: @unchecked Sendable {
         return pending.removeFirst()
     }
 
+    /// Stops queuing and waits (up to 30 s) for the calls already being made, so that every
+    /// call counted as sent reached `plumb serve` before it is stopped.
     public func stop() {
         running.set(false)
         queue.lock(); pending.removeAll(); queue.broadcast(); queue.unlock()
+        _ = workersDone.wait(timeout: .now() + 30)
     }
 
     /// Requests sent so far and how many of them failed.

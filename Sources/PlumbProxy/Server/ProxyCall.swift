@@ -105,12 +105,13 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         let sse = contentType.hasPrefix("text/event-stream")
         let filter = inspection.injectedUsage && sse
         observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
-        var headers = HTTPHeaders()
-        for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if CallerHeaders.hopByHop.contains(lower) && lower != "content-length" { continue }
-            if lower == "content-length" && filter { continue }      // the length changes: chunked instead
-            headers.add(name: name, value: value)
+        // The upstream's headers as they came, unless one must go (usually none does).
+        var headers = head.headers
+        if head.headers.contains(where: { CallerHeaders.dropsFromResponse($0.name, filtering: filter) }) {
+            headers = HTTPHeaders()
+            for (name, value) in head.headers where !CallerHeaders.dropsFromResponse(name, filtering: filter) {
+                headers.add(name: name, value: value)
+            }
         }
         headers.add(name: "Plumb-Span-Id", value: draft.span.spanID)
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }

@@ -21,8 +21,8 @@ final class UpstreamPool: @unchecked Sendable {
     /// may have been closed by the upstream meanwhile; the caller retries once on a new one).
     func acquire(_ target: UpstreamTarget, connectTimeout: TimeAmount) -> EventLoopFuture<(Channel, reused: Bool)> {
         eventLoop.assertInEventLoop()
-        while var list = idle[target], let channel = list.popLast() {
-            idle[target] = list
+        // Popped in place (a copy of the list would be copied again on write).
+        while let channel = idle[target]?.popLast() {
             if channel.isActive { return eventLoop.makeSucceededFuture((channel, true)) }
         }
         let tls = self.tls
