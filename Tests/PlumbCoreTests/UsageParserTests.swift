@@ -103,6 +103,22 @@ final class UsageParserTests: XCTestCase {
         }
     }
 
+    func testMemberPickerKeysWithEscapesAndAcrossChunks() {
+        // A long key with an escape, an escaped spelling of a wanted key (not the key), and keys cut
+        // by chunk ends: the byte-by-byte path and the in-place match agree.
+        let long = String(repeating: "k", count: 100_000)
+        let body = #"{"\#(long)\"x":1,"mo\u0064el":"escaped","model":"gpt-4o","us\"age":2,"usage":{"prompt_tokens":1}}"#
+        for chunk in [1, 7, 4096, body.utf8.count] {
+            var picker = JSONMemberPicker(wanted: ["model", "usage"])
+            let bytes = Array(body.utf8)
+            var i = 0
+            while i < bytes.count { picker.feed(bytes[i..<min(bytes.count, i + chunk)]); i += chunk }
+            XCTAssertEqual(picker.value("model"), .string("gpt-4o"), "chunk \(chunk)")
+            XCTAssertEqual(picker.value("usage"), .object(["prompt_tokens": .int(1)]), "chunk \(chunk)")
+            XCTAssertEqual(picker.picked.count, 2)
+        }
+    }
+
     func testMemberPickerScalarsArraysAndLimits() {
         var picker = JSONMemberPicker(wanted: ["a", "b", "c", "big"], anywhere: ["deep"])
         picker.maxValueBytes = 10

@@ -273,3 +273,20 @@ def test_expect_100_continue_on_a_pipelined_request_waits_its_turn(shared_plumb)
         s.sendall(b'{"a":1}')
         (status, _, body), = read_responses(s, 1)
     assert status == 200 and json.loads(body)["body"] == '{"a":1}'
+
+
+def test_malformed_pipelined_request_is_answered_after_the_ones_before_it(shared_plumb):
+    """Bytes that are not HTTP behind a slow, valid request: the valid one gets its own answer
+    first, then a 400 naming the problem, then the connection closes."""
+    host, port = shared_plumb.url.split("//")[1].split(":")
+    chat = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Mock-Latency-Ms: 300\r\nX-Mock-Seed: 7\r\n"
+                   f"Content-Length: {len(chat)}\r\n\r\n{chat}"
+                   "GARBAGE \x01\x02 NOT HTTP\r\n\r\n").encode())
+        got = read_responses(s, 2)
+        assert s.recv(1) == b""
+    assert [r[0] for r in got] == [200, 400]
+    assert json.loads(got[0][2])["id"].endswith("7")
+    assert json.loads(got[1][2])["error"]["code"] == "bad_request" and got[1][1].get("connection") == "close"
+    assert shared_plumb.span(got[0][1]["plumb-span-id"])["status"] == 200

@@ -60,8 +60,10 @@ public struct JSONMemberPicker: Sendable {
         let n = bytes.count
         while i < n {
             // Inside a string that is not being kept, skip ahead to the next quote or backslash;
-            // a key that ends in this chunk is matched where it lies, without copying it.
-            if inString && capture == nil && !escaped {
+            // a key that ends in this chunk is matched where it lies, without copying it. A key
+            // with an escape or cut by the chunk's end goes byte by byte (scanned once: a scan
+            // on every byte of it would be quadratic).
+            if inString && capture == nil && !escaped && (!stringIsKey || key.isEmpty) {
                 var j = i
                 while j < n, bytes[j] != 0x22, bytes[j] != 0x5C { j += 1 }
                 if !stringIsKey {
@@ -72,6 +74,10 @@ public struct JSONMemberPicker: Sendable {
                     inString = false
                     i = j + 1
                     continue
+                } else if j > i {
+                    for b in UnsafeRawBufferPointer(rebasing: bytes[i..<j]) { appendKey(b) }
+                    i = j
+                    if i == n { break }
                 }
             }
             step(bytes[i])

@@ -29,6 +29,9 @@ struct ProxyFailure: Error {
         ProxyFailure(status: .gatewayTimeout, errorType: "upstream_timeout",
                      message: "the upstream for provider '\(provider)' did not answer within \(formatSeconds(seconds)) (upstream_timeout)")
     }
+    static func badRequest(_ detail: String) -> ProxyFailure {
+        ProxyFailure(status: .badRequest, errorType: "bad_request", message: "malformed HTTP request: \(detail)")
+    }
     static let unauthorized = ProxyFailure(status: .unauthorized, errorType: "unauthorized",
                                            message: "this Plumb requires a client key (client_keys): send it as Plumb-Client-Key")
 

@@ -36,6 +36,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     var draining = false
     var readHeld = false
     var closed = false
+    /// The client sent bytes that are not HTTP: answered with 400 after the requests before them.
+    var malformed: HTTPParserError?
     var call: ProxyCall?
     /// The last credential seen on this connection and its fingerprint (an HMAC per request
     /// otherwise; a keep-alive connection nearly always carries one key).
@@ -72,6 +74,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         if busy && !waiting.isEmpty && !closed { readHeld = true } else { context.read() }
     }
 
+    /// A parse error: the requests before it are still answered, in order; then a 400 and the
+    /// connection closes (NIO's error handler would answer at once, ahead of pending responses).
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parseError = error as? HTTPParserError else { return context.fireErrorCaught(error) }
+        guard malformed == nil && !closed else { return }
+        malformed = parseError
+        receiving = nil
+        next(context: context)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { call?.clientWritable() }
         context.fireChannelWritabilityChanged()
@@ -96,6 +108,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         draining = false
         guard !busy && !closed else { return }
+        if let malformed {
+            closed = true
+            let failure = ProxyFailure.badRequest("\(malformed)")
+            ProxyFailure.write(failure, body: failure.body(), spanID: nil, keepAlive: false, to: context)
+            context.close(promise: nil)
+            return
+        }
         if receiving?.continueOwed == true, let h = receiving?.head {
             receiving!.continueOwed = false
             sendContinue(h, context: context)

@@ -37,10 +37,11 @@ public struct ProxyServer: Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        // Pipelining is ordered by ProxyConnectionHandler itself. Outbound
-                        // header validation is off: every header Plumb writes is either parsed
-                        // from a peer (which rejects CR, LF and NUL) or its own constant text.
-                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true,
+                        // Pipelining and malformed requests are handled by ProxyConnectionHandler
+                        // itself, in order. Outbound header validation is off: every header Plumb
+                        // writes is either parsed from a peer (which rejects CR, LF and NUL) or
+                        // its own constant text.
+                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
                                                              withOutboundHeaderValidation: false)
                         try sync.addHandler(ProxyConnectionHandler(core: core))
                     }
