@@ -97,6 +97,9 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(local.hostHeader, "127.0.0.1:11434"); XCTAssertTrue(local.hostIsIPAddress); XCTAssertEqual(local.pathPrefix, "")
         XCTAssertEqual(UpstreamTarget(baseURL: "http://[::1]:8080/x")?.host, "::1")
         XCTAssertNil(UpstreamTarget(baseURL: "ftp://x")); XCTAssertNil(UpstreamTarget(baseURL: "http://h:notaport"))
+        // The host goes into the Host header as it is: nothing but a name or an IP literal.
+        XCTAssertNil(UpstreamTarget(baseURL: "http://ho st:80")); XCTAssertNil(UpstreamTarget(baseURL: "http://a\r\nX-Evil: 1:80"))
+        XCTAssertNil(UpstreamTarget(baseURL: "http://user@host:80"))
         XCTAssertTrue(ProxyConnectionHandler.split("/v1/x?a=1") == ("/v1/x", "a=1"))
         XCTAssertTrue(ProxyConnectionHandler.split("http://evil.example/openai/v1?k=2") == ("/openai/v1", "k=2"))
         XCTAssertTrue(ProxyConnectionHandler.split("https://evil.example") == ("/", nil))

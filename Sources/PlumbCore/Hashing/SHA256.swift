@@ -66,6 +66,19 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `v` as 16 lowercase hex digits, most significant first.
+    public static func string(_ v: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { out in write(v, into: out, at: 0); return 16 }
+    }
+
+    /// Writes `v` as 16 lowercase hex digits at `offset` (no allocation: span ids are made per call).
+    @inline(__always) public static func write(_ v: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for i in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: v >> (60 - 4 * UInt64(i))) & 0xF
+            out[offset + i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+        }
+    }
+
     /// Lowercase or uppercase hex to bytes; nil on any other character or odd length.
     public static func decode(_ s: String) -> [UInt8]? {
         let u = Array(s.utf8)

@@ -47,8 +47,8 @@ public enum SpanID {
         let hi = (millis & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | (a & 0x0FFF)
         let lo = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 32) { out in
-            hex64(hi, into: out, at: 0)
-            hex64(lo, into: out, at: 16)
+            Hex.write(hi, into: out, at: 0)
+            Hex.write(lo, into: out, at: 16)
             return 32
         }
     }
@@ -58,12 +58,6 @@ public enum SpanID {
         return v
     }
 
-    @inline(__always) static func hex64(_ v: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        for i in 0..<16 {
-            let nibble = UInt8(truncatingIfNeeded: v >> (60 - 4 * UInt64(i))) & 0xF
-            out[offset + i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-        }
-    }
 }
 
 extension UInt64 {

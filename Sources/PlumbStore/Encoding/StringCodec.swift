@@ -114,7 +114,7 @@ public enum StringCodec {
             if less(i, lo) { lo = i }
             if less(hi, i) { hi = i }
         }
-        return .string(min: cols.map { hex64($0[lo]) }.joined(), max: cols.map { hex64($0[hi]) }.joined())
+        return .string(min: cols.map { Hex.string($0[lo]) }.joined(), max: cols.map { Hex.string($0[hi]) }.joined())
     }
 
     public static func decode(_ r: inout ByteReader, count: Int) throws -> [String] {
@@ -153,13 +153,5 @@ public enum StringCodec {
     /// here, not later as an index out of range.
     static func checkCodes(_ codes: [UInt32], entryCount: Int) throws {
         if !codes.isEmpty && BitPacking.largest(codes) >= UInt32(entryCount) { throw FormatError("dictionary code out of range") }
-    }
-
-    static func hex64(_ v: UInt64) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var b = [UInt8](repeating: 0, count: 16)
-        var x = v
-        for k in stride(from: 15, through: 0, by: -1) { b[k] = digits[Int(x & 0xF)]; x >>= 4 }
-        return String(decoding: b, as: UTF8.self)
     }
 }
