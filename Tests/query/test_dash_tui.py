@@ -69,7 +69,8 @@ def scalar(data, sql):
 
 def start(pane, data, board="overview", *args, env=""):
     pane.run(dash_command(data, board, *args, env=env))
-    return pane.wait(lambda t: " plumb " in t and "ms" in header(t) and "loading" not in t, what="the first frame")
+    return pane.wait(lambda t: " plumb " in t and "ms" in header(t) and "loading" not in t, what="the first frame",
+                     settle=0.3)
 
 
 def quit_and_check(pane, key="q", rc=0):
@@ -133,7 +134,7 @@ def test_filter_to_one_span_and_read_its_bodies(dataset, pane):
                                        "ORDER BY ts_start DESC, span_id LIMIT 1").stdout)[0]
     start(pane, data, "tail")
     filter_by(pane, f"span_id = '{row['span_id']}'")
-    t = pane.wait(lambda t: f"where span_id = '{row['span_id']}'" in header(t) and len(body(t)) <= 4, what="the filtered tail")
+    t = pane.wait(lambda t: f"where span_id = '{row['span_id']}'" in header(t) and len(body(t)) <= 4, what="the filtered tail", settle=0.3)
     assert row["span_id"][:16] in t
     pane.keys("Enter")
     t = pane.wait_for(f"Span {row['span_id']}")
@@ -158,7 +159,7 @@ def test_filter_applies_to_every_panel(dataset, pane):
     data, _, _ = dataset
     start(pane, data)
     filter_by(pane, "provider = 'anthropic'")
-    t = pane.wait(lambda t: "where provider = 'anthropic'" in header(t), what="the filter in the header")
+    t = pane.wait(lambda t: "where provider = 'anthropic'" in header(t), what="the filter in the header", settle=0.3)
     n = scalar(data, f"SELECT count(*) FROM spans WHERE {WINDOW} AND provider = 'anthropic'")
     assert shows_rate(t, n, 86400)
     assert "gpt-" not in t and "claude" in t       # top models: only Anthropic's
@@ -171,13 +172,13 @@ def test_time_range_and_dashboard_switch(dataset, pane):
     pane.keys("t")
     pane.wait_for("time range: 1 15m  2 1h  3 6h  4 24h  5 7d  6 30d")
     pane.keys("5")
-    t = pane.wait(lambda t: "last 7d" in header(t), what="the 7d range")
+    t = pane.wait(lambda t: "last 7d" in header(t), what="the 7d range", settle=0.3)
     n = scalar(data, "SELECT count(*) FROM spans WHERE ts_start >= TIMESTAMP '2026-10-24 00:00:00' AND ts_start <= TIMESTAMP '2026-10-31 00:00:00'")
     assert shows_rate(t, n, 604800), t
     pane.keys(":")
     pane.type("spe")
     pane.keys("Tab", "Enter")
-    t = pane.wait(lambda t: "Spend · last 7d" in header(t), what="the spend dashboard")
+    t = pane.wait(lambda t: "Spend · last 7d" in header(t), what="the spend dashboard", settle=0.3)
     assert "By provider" in t
     quit_and_check(pane)
 
@@ -186,7 +187,7 @@ def test_resize_to_80x24_below_and_back(dataset, pane):
     data, _, _ = dataset
     start(pane, data)
     pane.resize(80, 24)
-    t = pane.wait(lambda t: len(t.rstrip("\n").split("\n")) <= 24 and "Requests/s" in t and " plumb " in t, what="an 80x24 frame")
+    t = pane.wait(lambda t: len(t.rstrip("\n").split("\n")) <= 24 and "Requests/s" in t and " plumb " in t, what="an 80x24 frame", settle=0.3)
     assert all(len(l) <= 80 for l in t.split("\n")), t
     assert "Tab panel" in t.rstrip("\n").split("\n")[-1]
     pane.resize(60, 20)

@@ -38,12 +38,20 @@ class Pane:
     def lines(self):
         return self.text().split("\n")
 
-    def wait(self, predicate, timeout=30, what="the screen"):
+    def wait(self, predicate, timeout=30, what="the screen", settle=0.0):
+        """The screen once `predicate` holds on it. With `settle`, also once the screen has not
+        changed for that many seconds: tmux may show a big frame half drawn, as its bytes arrive."""
         end = time.time() + timeout
         while True:
             t = self.text()
             if predicate(t):
-                return t
+                if settle <= 0:
+                    return t
+                time.sleep(settle)
+                again = self.text()
+                if again == t:
+                    return t
+                continue
             if time.time() > end:
                 raise AssertionError(f"timed out waiting for {what}; screen:\n{t}")
             time.sleep(0.1)
