@@ -145,6 +145,27 @@ final class WALTests: XCTestCase {
         XCTAssertEqual(WriteAheadLog.files(in: dir).map(\.firstSeq), [216])
     }
 
+    func testTailReadsTheFramesAndNotWhatARecycledFileHoldsBeyondThem() throws {
+        var gen = TestSpans(seed: 16)
+        let spans = gen.spans(300, bodies: true)
+        let w = try writeBatches(spans, batch: 100, compression: .never)    // seq 1...300, 3 frames
+        w.finish()
+        let path = dir + "/" + WriteAheadLog.files(in: dir)[0].name
+        let frames = try FileSystem.readAll(path)
+        // An earlier life's 8 MB beyond the end marker, as a recycled file has.
+        let f = try FileDescriptor(path: path, flags: O_WRONLY)
+        try f.seekToEnd()
+        try f.write([UInt8](repeating: 0xA5, count: 8 << 20))
+        for after: UInt64 in [0, 150, 300] {
+            let tail = WriteAheadLog.tail(directory: dir, after: after)
+            XCTAssertFalse(tail.missedPublish)
+            XCTAssertEqual(tail.spans.count, 300 - Int(after))
+            XCTAssertTrue(zip(tail.spans, spans[Int(after)...]).allSatisfy { sameSpan($0, $1) }, "after \(after)")
+            XCTAssertLessThanOrEqual(tail.bytesRead, frames.count + WriteAheadLog.FrameFile.readAhead, "after \(after)")
+        }
+        XCTAssertEqual(try WriteAheadLog.replay(directory: dir, publishedSeq: 120).spans.map(\.seq), Array(121...300))
+    }
+
     /// Simulates commits whose costs follow a disk of `ioNanosPerByte` (plus a fixed latency) and
     /// LZ4 at 2 ns a byte shrinking records to 0.56; returns how many of `commits` were compressed.
     func compressedCommits(ioNanosPerByte: Double, commits: Int = 320) -> Int {

@@ -36,7 +36,7 @@ public final class DigestScheduler: @unchecked Sendable {
             while true {
                 runOnce(now: Timestamp.nowMicros())
                 stopped.lock()
-                if !stopping { stopped.wait(until: Date().addingTimeInterval(checkEvery)) }
+                if !stopping { _ = stopped.wait(until: Date().addingTimeInterval(checkEvery)) }
                 let done = stopping
                 stopped.unlock()
                 if done { return }

@@ -52,18 +52,20 @@ public final class FileDescriptor: @unchecked Sendable {
 
     /// Reads exactly `count` bytes at `offset`; throws on a short file.
     public func read(at offset: Int, count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw IOError(operation: "read", path: path, code: errno)
+        // Not zeroed first: every byte is read into, or the read throws.
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw IOError(operation: "read", path: path, code: errno)
+                }
+                if n == 0 { throw IOError(operation: "read (file shorter than expected)", path: path, code: EIO) }
+                done += n
             }
-            if n == 0 { throw IOError(operation: "read (file shorter than expected)", path: path, code: EIO) }
-            done += n
+            initialized = count
         }
-        return out
     }
 
     /// Reads up to `max` bytes from the current position (files and pipes alike); empty at the end.

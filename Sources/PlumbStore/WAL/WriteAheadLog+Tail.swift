@@ -10,6 +10,8 @@ extension WriteAheadLog {
         /// read, so the caller reads the catalog again (a gap left by a failed write is real and
         /// stays after a re-read).
         public var missedPublish = false
+        /// Bytes read from the log's files (their frames, not what recycled files hold beyond).
+        public var bytesRead = 0
     }
 
     /// Every span with a sequence number above `publishedSeq`, in sequence order.
@@ -17,21 +19,26 @@ extension WriteAheadLog {
         var out = Tail()
         var expected = publishedSeq + 1
         for entry in files(in: directory) {
-            guard let bytes = try? FileSystem.readAll(directory + "/" + entry.name) else {
-                out.missedPublish = true                       // released while we listed
+            // A file released while we listed (or cut short under us) is a publish we missed.
+            guard var file = try? FrameFile(path: directory + "/" + entry.name) else {
+                out.missedPublish = true
                 continue
             }
-            guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic else { continue }
-            var hr = ByteReader(bytes, from: 8)
+            guard let (header, _) = try? file.bytes(at: 0, count: headerSize), Array(header[0..<8]) == magic else { continue }
+            var hr = ByteReader(header, from: 8)
             guard (try? hr.u32()) == version else { continue }
-            _ = walkFrames(bytes, firstSeq: entry.firstSeq) { seq, batch in
-                let end = seq + UInt64(batch.count)
-                guard end > expected else { return }
-                if seq > expected { out.missedPublish = true }
-                let skip = Int(expected > seq ? expected - seq : 0)
-                out.spans.append(contentsOf: batch[skip...])
-                expected = end
+            let through = expected - 1
+            do {
+                _ = try walkFrames(&file, firstSeq: entry.firstSeq, through: through) { seq, batch in
+                    if seq > expected { out.missedPublish = true }
+                    let skip = Int(expected > seq ? expected - seq : 0)
+                    out.spans.append(contentsOf: batch[skip...])
+                    expected = seq + UInt64(batch.count)
+                }
+            } catch {
+                out.missedPublish = true                      // a read failed: look again
             }
+            out.bytesRead += file.bytesRead
         }
         return out
     }

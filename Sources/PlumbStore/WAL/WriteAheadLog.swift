@@ -178,16 +178,16 @@ public enum WriteAheadLog {
         out.nextSeq = publishedSeq + 1
         for entry in files(in: directory) {
             let path = directory + "/" + entry.name
-            let bytes = try FileSystem.readAll(path)
-            guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic else {
+            var file = try FrameFile(path: path)
+            guard let (header, _) = try file.bytes(at: 0, count: headerSize), Array(header[0..<8]) == magic else {
                 let aside = try setAside(path, directory: directory, name: entry.name)
-                out.problems.append("\(path): \(bytes.count < headerSize ? "torn header" : "not a WAL file"); moved to \(aside)")
+                out.problems.append("\(path): \(file.size < headerSize ? "torn header" : "not a WAL file"); moved to \(aside)")
                 continue
             }
-            var hr = ByteReader(bytes, from: 8)
+            var hr = ByteReader(header, from: 8)
             let v = try hr.u32()
             guard v == version else {
-                if bytes.count == headerSize {               // nothing in it to replay
+                if file.size == headerSize {               // nothing in it to replay
                     try FileSystem.remove(path)
                     try FileSystem.syncDirectory(directory)
                     continue
@@ -195,7 +195,7 @@ public enum WriteAheadLog {
                 throw FormatError("\(path): write-ahead log version \(v) holds unpublished spans; this build reads version \(version)")
             }
             out.nextSeq = max(out.nextSeq, entry.firstSeq)
-            let (goodEnd, problem) = walkFrames(bytes, firstSeq: entry.firstSeq) { seq, batch in
+            let (goodEnd, problem) = try walkFrames(&file, firstSeq: entry.firstSeq, through: publishedSeq) { seq, batch in
                 for (k, span) in batch.enumerated() where seq + UInt64(k) > publishedSeq { out.spans.append((seq + UInt64(k), span)) }
                 out.nextSeq = max(out.nextSeq, seq + UInt64(batch.count))
             }
@@ -207,36 +207,6 @@ public enum WriteAheadLog {
             }
         }
         return out
-    }
-
-    /// Visits the frames of one WAL file's bytes in order (first sequence number and spans), up to
-    /// the first torn, corrupt or out-of-sequence frame; returns where the good frames end and
-    /// what stopped the walk (nil: the file ended cleanly).
-    static func walkFrames(_ bytes: [UInt8], firstSeq: UInt64, _ visit: (UInt64, [Span]) -> Void) -> (goodEnd: Int, problem: String?) {
-        var r = ByteReader(bytes, from: headerSize)
-        var goodEnd = headerSize
-        var expected = firstSeq
-        while r.remaining > 0 {
-            let start = r.pos
-            guard r.remaining >= 8, let len = try? Int(r.u32()), let crc = try? r.u32() else { return (goodEnd, "torn frame header at offset \(start)") }
-            if len == 0 && crc == 0 { return (goodEnd, nil) }     // endMarker
-            guard len <= maxFrame, len <= r.remaining else { return (goodEnd, "torn frame at offset \(start)") }
-            let ok = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[r.pos..<r.pos + len])) } == crc
-            guard ok else { return (goodEnd, "checksum mismatch in frame at offset \(start)") }
-            do {
-                let (seq, batch) = try decodeFrame(bytes, from: r.pos, length: len)
-                if seq < firstSeq { return (goodEnd, nil) }   // left from the file's earlier life
-                guard seq == expected else { return (goodEnd, "sequence gap at offset \(start)") }
-                guard seq <= UInt64.max - UInt64(batch.count) else { return (goodEnd, "sequence overflow at offset \(start)") }
-                visit(seq, batch)
-                expected = seq + UInt64(batch.count)
-            } catch {
-                return (goodEnd, "undecodable frame at offset \(start): \(error)")
-            }
-            r.pos += len
-            goodEnd = r.pos
-        }
-        return (goodEnd, nil)
     }
 
     static func decodeFrame(_ bytes: [UInt8], from: Int, length: Int) throws -> (UInt64, [Span]) {
