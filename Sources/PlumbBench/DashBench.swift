@@ -14,11 +14,12 @@ import PlumbStore
 enum DashBench {
     static func run(_ args: [String]) -> Int32 {
         guard let dirPath = args.first else {
-            FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [NAME...]\n".utf8))
+            FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [--page-cache MB] [NAME...]\n".utf8))
             return 2
         }
         var frames = 20, width = 160, gap = 0.0, live = false
         var columnCacheMB: Int? = nil
+        var pageCacheMB = PageCache.defaultBudget >> 20          // as `plumb dash` keeps pages
         var now = Timestamp.nowMicros()
         var names: [String] = []
         var i = 1
@@ -30,12 +31,14 @@ enum DashBench {
             case "--now": now = (try? Timestamp.parse(args[i + 1])) ?? now; i += 2
             case "--live": live = true; i += 1
             case "--column-cache": columnCacheMB = Int(args[i + 1]); i += 2
+            case "--page-cache": pageCacheMB = Int(args[i + 1]) ?? pageCacheMB; i += 2
             default: names.append(args[i]); i += 1
             }
         }
         let boards: [Dashboard]
         do { boards = try ShippedDashboards.all(userDirectory: nil) } catch { print("error=\(error)"); return 1 }
         for board in boards where names.isEmpty || names.contains(board.name) {
+            PageCache.shared.enable(budget: pageCacheMB << 20)     // each dashboard starts empty
             var engine = QueryEngine(directory: DataDirectory(dirPath), now: now)
             if let mb = columnCacheMB { engine.columnCache = mb > 0 ? ColumnCache(budget: mb << 20) : ColumnCache(budget: 0) }
             let session = DashSession(boards: boards, board: board.name, engine: engine, range: nil, filter: nil)

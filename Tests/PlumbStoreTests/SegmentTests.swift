@@ -8,6 +8,14 @@ final class SegmentTests: XCTestCase {
     override func setUp() { dir = makeTempDirectory() }
     override func tearDown() { _ = try? FileManagerLite.removeTree(dir) }
 
+    /// `rows` test spans in a segment of 1,000-row groups.
+    func writeSegment(seed: UInt64, rows: Int) throws -> (spans: [Span], path: String, written: SegmentWriter.Written) {
+        var gen = TestSpans(seed: seed)
+        let spans = gen.spans(rows)
+        let path = dir + "/s\(seed).plseg"
+        return (spans, path, try SegmentWriter.write(columns: SpanColumns.columns(of: spans), to: path, rowGroupSize: 1_000))
+    }
+
     func testRoundTripOfEveryColumnType() throws {
         var gen = TestSpans(seed: 1)
         var spans = gen.spans(5_000)
@@ -24,11 +32,41 @@ final class SegmentTests: XCTestCase {
         XCTAssertTrue(refs.allSatisfy { $0 == nil })
     }
 
+    func testPageCacheKeepsCheckedPagesAndVerifyStillReadsTheFile() throws {
+        let (_, path, w) = try writeSegment(seed: 3, rows: 2_000)
+        let model = SegmentSchema.index(of: "model")!
+        let page = w.footer.rowGroups[1].pages[model]
+        /// Flips a byte of that page in place (the same inode, as an open reader sees it).
+        func flip() throws {
+            let f = try FileDescriptor(path: path, flags: O_RDWR)
+            var b = try f.read(at: page.offset + page.length / 2, count: 1)
+            b[0] ^= 0x5A
+            XCTAssertEqual(pwrite(f.fd, b, 1, off_t(page.offset + page.length / 2)), 1)
+        }
+        PageCache.shared.enable(budget: 16 << 20)
+        defer { PageCache.shared.enable(budget: 0) }
+        var reader: SegmentReader? = try SegmentReader(path: path)
+        let before = try reader!.read(rowGroup: 1, column: model)
+        XCTAssertGreaterThan(PageCache.shared.bytes, page.length)
+        // The kept page is served (its checksum was checked when it was read); verify's deep
+        // check reads the file and finds the flip.
+        try flip()
+        XCTAssertEqual(try reader!.read(rowGroup: 1, column: model).values, before.values, "the kept page")
+        XCTAssertThrowsError(try reader!.checkAllPages()) {
+            XCTAssertTrue("\($0)".contains("checksum mismatch in column model, row group 1"), "\($0)")
+        }
+        reader = nil
+        XCTAssertEqual(PageCache.shared.bytes, 0, "a reader's pages go with it")
+        // Off: every read checks the file.
+        PageCache.shared.enable(budget: 0)
+        let fresh = try SegmentReader(path: path)
+        XCTAssertThrowsError(try fresh.read(rowGroup: 1, column: model))
+        try flip()
+        XCTAssertEqual(try fresh.read(rowGroup: 1, column: model).values, before.values)
+    }
+
     func testZoneMapsBoundTheirRowGroups() throws {
-        var gen = TestSpans(seed: 2)
-        let spans = gen.spans(3_000)
-        let path = dir + "/z.plseg"
-        let w = try SegmentWriter.write(columns: SpanColumns.columns(of: spans), to: path, rowGroupSize: 1_000)
+        let (spans, _, w) = try writeSegment(seed: 2, rows: 3_000)
         let ts = SegmentSchema.index(of: "ts_start")!
         for (g, group) in w.footer.rowGroups.enumerated() {
             guard case .int(let lo, let hi) = group.pages[ts].zone.bounds else { return XCTFail("no ts zone") }

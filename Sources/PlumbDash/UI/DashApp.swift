@@ -1,4 +1,5 @@
 import PlumbCore
+import PlumbStore
 
 /// The live dashboard: a session on a curses screen, refreshed every `interval` seconds unless
 /// paused, redrawn after each key and each refresh.
@@ -15,6 +16,7 @@ public enum DashApp {
         guard let screen = CursesScreen.start(forceASCII: forceASCII) else { throw Unavailable() }
         defer { screen.stop() }
         session.unicode = screen.unicode
+        PageCache.shared.enable(budget: PageCache.defaultBudget)      // frame after frame reads the same pages
         let every = Int64(interval * 1_000_000)
         var (w, h) = screen.size
         screen.draw(session.render(width: w, height: h))

@@ -1,4 +1,4 @@
-import Foundation
+import PlumbCore
 
 /// Decoded columns of row groups, kept between the queries of one job that read the same
 /// columns again and again (a digest's dozen queries all read `ts_start` and `cost_usd` of the
@@ -11,42 +11,18 @@ import Foundation
 /// engine.columnCache = ColumnCache(budget: 256 << 20)
 /// ```
 public final class ColumnCache: @unchecked Sendable {
-    public let budget: Int
-    private let lock = NSLock()
-    private var entries: [String: (vector: Vector, bytes: Int, used: UInt64)] = [:]
-    private var clock: UInt64 = 0
-    public private(set) var bytes = 0
-    public private(set) var hits = 0
+    private let store: BudgetedCache<String, Vector>
+    public var budget: Int { store.budget }
+    public var bytes: Int { store.bytes }
+    public var hits: Int { store.hits }
     /// Whole columns decoded and kept.
-    public private(set) var kept = 0
+    public var kept: Int { store.kept }
 
-    public init(budget: Int) { self.budget = budget }
+    public init(budget: Int) { store = BudgetedCache(budget: budget) }
 
-    func vector(_ key: String) -> Vector? {
-        lock.lock(); defer { lock.unlock() }
-        guard let e = entries[key] else { return nil }
-        hits += 1
-        clock += 1
-        entries[key]!.used = clock
-        return e.vector
-    }
+    func vector(_ key: String) -> Vector? { store.value(key) }
 
-    func keep(_ key: String, _ v: Vector) {
-        let size = Self.bytes(v)
-        guard size <= budget / 4 else { return }
-        lock.lock(); defer { lock.unlock() }
-        clock += 1
-        kept += 1
-        if let old = entries.updateValue((v, size, clock), forKey: key) { bytes -= old.bytes }
-        bytes += size
-        if bytes > budget {
-            // Drop the oldest until a quarter of the budget is free (sorting once per round).
-            for (k, e) in entries.sorted(by: { $0.value.used < $1.value.used }) where bytes > budget * 3 / 4 {
-                entries[k] = nil
-                bytes -= e.bytes
-            }
-        }
-    }
+    func keep(_ key: String, _ v: Vector) { store.keep(key, v, size: Self.bytes(v)) }
 
     /// About what a vector holds in memory.
     static func bytes(_ v: Vector) -> Int {

@@ -77,22 +77,35 @@ public final class SegmentReader: Sendable {
 
     public var rowCount: Int { footer.rowCount }
 
+    deinit { PageCache.shared.forget(reader: ObjectIdentifier(self)) }
+
     public func read(rowGroup g: Int, column c: Int) throws -> ColumnVector {
         try decodeChecked(rowGroup: g, column: c) { try PageCodec.decode($0, type: footer.columns[c].type) }
     }
 
-    /// Reads one page, checks its CRC32C, decodes it with `decode` and checks the row count;
-    /// every failure is a `SegmentError` naming the column and row group.
-    func decodeChecked<T: RowCounted>(rowGroup g: Int, column c: Int, expectedRows: Int? = nil, _ decode: ([UInt8]) throws -> T) throws -> T {
+    /// One page's bytes, its CRC32C checked: from `PageCache` when it is on and has them (unless
+    /// `fromFile`), else read from the file (and kept).
+    func page(rowGroup g: Int, column c: Int, fromFile: Bool = false) throws -> [UInt8] {
         let page = footer.rowGroups[g].pages[c]
+        let key = PageCache.Key(reader: ObjectIdentifier(self), offset: page.offset)
+        if !fromFile, let kept = PageCache.shared.page(key) { return kept }
         let bytes: [UInt8]
         do { bytes = try file.read(at: page.offset, count: page.length) } catch {
             throw SegmentError(path: path, io: error)
         }
-        let name = footer.columns[c].name
         guard CRC32C.checksum(bytes) == page.crc else {
-            throw SegmentError(path: path, reason: "checksum mismatch in column \(name), row group \(g)")
+            throw SegmentError(path: path, reason: "checksum mismatch in column \(footer.columns[c].name), row group \(g)")
         }
+        if !fromFile { PageCache.shared.keep(key, bytes) }
+        return bytes
+    }
+
+    /// Reads one page (`page`), decodes it with `decode` and checks the row count; every
+    /// failure is a `SegmentError` naming the column and row group.
+    func decodeChecked<T: RowCounted>(rowGroup g: Int, column c: Int, expectedRows: Int? = nil, fromFile: Bool = false,
+                                      _ decode: ([UInt8]) throws -> T) throws -> T {
+        let bytes = try page(rowGroup: g, column: c, fromFile: fromFile)
+        let name = footer.columns[c].name
         do {
             let v = try decode(bytes)
             guard v.rowCount == expectedRows ?? footer.rowGroups[g].rowCount else {
@@ -128,7 +141,9 @@ public final class SegmentReader: Sendable {
     /// Decodes every page (checking every CRC): the deep check `plumb verify` runs.
     public func checkAllPages() throws {
         for g in footer.rowGroups.indices {
-            for c in footer.columns.indices { _ = try read(rowGroup: g, column: c) }
+            for c in footer.columns.indices {
+                _ = try decodeChecked(rowGroup: g, column: c, fromFile: true) { try PageCodec.decode($0, type: footer.columns[c].type) }
+            }
         }
     }
 }
