@@ -1,8 +1,10 @@
 import Foundation
 
-/// Loads items (row groups) on worker threads, a bounded window ahead of the consumer, and hands
-/// them over in order: decoding and filtering run in parallel while the caller aggregates. When the
-/// item the caller needs has not been started (workers busy further ahead), it loads it itself.
+/// Loads items (row groups) on `threads` threads, a bounded window ahead of the consumer, and
+/// hands them over in order: decoding and filtering run in parallel while the caller aggregates.
+/// The caller is one of the threads: `threads - 1` workers start, and a caller waiting for an item
+/// loads the next one not yet started (within the window) instead of idling. A worker per
+/// thread besides the caller put one runnable thread more than `threads` on the cores.
 ///
 /// ```swift
 /// let p = ScanPipeline(count: groups.count, threads: 2) { k in try load(groups[k]) }
@@ -24,8 +26,8 @@ final class ScanPipeline<T: Sendable>: @unchecked Sendable {
         self.count = count
         self.load = load
         window = max(2, threads * 2)
-        running = threads
-        for _ in 0..<threads {
+        running = max(threads - 1, 1)
+        for _ in 0..<running {
             let t = Thread { [self] in work() }
             t.stackSize = 1 << 20
             t.start()
@@ -57,13 +59,16 @@ final class ScanPipeline<T: Sendable>: @unchecked Sendable {
     func take(_ k: Int) throws -> T {
         cond.lock()
         while ready[k] == nil {
-            if next == k && !stopped {                 // nobody has it yet: load it here
+            // Not ready: load the next item nobody has started (k itself, or one ahead).
+            if !stopped && next < count && (next == k || next < consumed + window) {
+                let j = next
                 next += 1
                 cond.unlock()
-                let r = Result { try load(k) }
+                let r = Result { try load(j) }
                 cond.lock()
-                ready[k] = r
-                break
+                ready[j] = r
+                cond.broadcast()
+                continue
             }
             cond.wait()
         }
