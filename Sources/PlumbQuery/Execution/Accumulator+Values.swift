@@ -51,6 +51,12 @@ final class GroupValues {
 
     static func lessDouble(_ a: Double, _ b: Double) -> Bool { ValueOrder.compareDoubles(a, b) < 0 }
 
+    /// Puts doubles in `lessDouble`'s order: with `<` when there is no NaN (the specialized sort,
+    /// several times faster than one calling a comparison closure), else with `lessDouble`.
+    static func sort(_ values: inout [Double]) {
+        if values.contains(where: \.isNaN) { values.sort(by: lessDouble) } else { values.sort() }
+    }
+
     func grow(_ groupCount: Int) {
         if doubles.count < groupCount { doubles.append(contentsOf: repeatElement([], count: groupCount - doubles.count)) }
         if ints.count < groupCount { ints.append(contentsOf: repeatElement([], count: groupCount - ints.count)) }
@@ -64,7 +70,8 @@ final class GroupValues {
     func seal() {
         grow(max(doubles.count, ints.count))
         for g in doubles.indices where !doubles[g].isEmpty {
-            sortedDoubles[g] = Self.merged(sortedDoubles[g], doubles[g].sorted(by: Self.lessDouble), Self.lessDouble)
+            Self.sort(&doubles[g])
+            sortedDoubles[g] = Self.merged(sortedDoubles[g], doubles[g], Self.lessDouble)
             doubles[g] = []
         }
         for g in ints.indices where !ints[g].isEmpty {
@@ -101,13 +108,14 @@ final class GroupValues {
 
     /// The values of ranks `lo` and `hi` of a group (`hi` is `lo` or the next): by selection
     /// in place when nothing is sealed, else from the sealed run and the rest put in order.
-    func ranks<T>(_ lo: Int, _ hi: Int, _ rest: inout [T], sorted: [T], _ less: (T, T) -> Bool) -> (T, T) {
+    func ranks<T>(_ lo: Int, _ hi: Int, _ rest: inout [T], sorted: [T], _ less: (T, T) -> Bool,
+                  sort: (inout [T]) -> Void) -> (T, T) {
         if sorted.isEmpty {
             Selection.select(&rest, lo, less)
             let a = rest[lo]
             return (a, hi > lo ? Selection.minimum(rest, from: lo + 1, less) : a)
         }
-        rest.sort(by: less)
+        sort(&rest)
         let a = Self.rank(lo, sorted, rest, less)
         return (a, hi > lo ? Self.rank(hi, sorted, rest, less) : a)
     }
@@ -173,7 +181,7 @@ final class QuantileAccumulator: Accumulator {
             guard n > 0 else { b.append(.null); continue }
             let (lo, hi, frac) = positions(n)
             if values.isInt == true {
-                let (a, c) = values.ranks(lo, hi, &values.ints[g], sorted: values.sortedInts[g], <)
+                let (a, c) = values.ranks(lo, hi, &values.ints[g], sorted: values.sortedInts[g], <) { $0.sort() }
                 if c == a || frac == 0 {
                     b.append(type == .timestamp ? .timestamp(a) : (type == .bigint ? .int(a) : .double(Double(a))))
                 } else {
@@ -186,7 +194,8 @@ final class QuantileAccumulator: Accumulator {
                     }
                 }
             } else {
-                let (a, c) = values.ranks(lo, hi, &values.doubles[g], sorted: values.sortedDoubles[g], GroupValues.lessDouble)
+                let (a, c) = values.ranks(lo, hi, &values.doubles[g], sorted: values.sortedDoubles[g], GroupValues.lessDouble,
+                                             sort: GroupValues.sort)
                 b.append(.double(hi == lo ? a : a + frac * (c - a)))
             }
         }

@@ -6,8 +6,10 @@
 /// let (sums, counts, lo, hi) = GroupedSums.sums(groups, values, groupCount: 41, valid: nil)
 /// ```
 enum GroupedSums {
-    /// Lanes per group: four while the groups are few enough for 4× the memory to stay small.
-    static func lanes(_ groupCount: Int) -> Int { groupCount <= 1 << 16 ? 4 : 1 }
+    /// Lanes per group: four while the groups are few (models, providers), where consecutive rows
+    /// mostly hit the same group; with many (users), they rarely do, and one lane saves folding
+    /// and three quarters of the memory (top users by spend: 5,000 groups, 8% of the time folding).
+    static func lanes(_ groupCount: Int) -> Int { groupCount <= 256 ? 4 : 1 }
 
     /// Rows per group (only the `valid` ones when given).
     static func counts(_ groups: [Int32], groupCount: Int, valid: [Bool]?) -> [Int64] {
