@@ -25,6 +25,13 @@ extension WriteAheadLog {
             size = try file.size()
         }
 
+        /// The file's format version; nil when it is too short for a header or not a WAL file.
+        mutating func version() throws -> UInt32? {
+            guard let (header, _) = try bytes(at: 0, count: headerSize), Array(header[0..<8]) == magic else { return nil }
+            var r = ByteReader(header, from: 8)
+            return try r.u32()
+        }
+
         /// The `count` bytes at `offset`, as a buffer and the index in it where they start; nil
         /// when the file ends before them.
         mutating func bytes(at offset: Int, count: Int) throws -> (bytes: [UInt8], at: Int)? {
@@ -64,9 +71,7 @@ extension WriteAheadLog {
                 guard seq == expected else { return (pos, "sequence gap at offset \(pos)") }
                 guard seq <= UInt64.max - count else { return (pos, "sequence overflow at offset \(pos)") }
                 if count > 0 && seq + count - 1 > through {
-                    let (_, batch) = try decodeFrame(payload, from: p, length: len)
-                    guard batch.count == count else { throw FormatError("frame record count") }
-                    visit(seq, batch)
+                    visit(seq, try decodeFrame(payload, from: p, length: len).1)
                 }
                 expected = seq + count
             } catch {

@@ -24,16 +24,14 @@ extension WriteAheadLog {
                 out.missedPublish = true
                 continue
             }
-            guard let (header, _) = try? file.bytes(at: 0, count: headerSize), Array(header[0..<8]) == magic else { continue }
-            var hr = ByteReader(header, from: 8)
-            guard (try? hr.u32()) == version else { continue }
-            let through = expected - 1
             do {
-                _ = try walkFrames(&file, firstSeq: entry.firstSeq, through: through) { seq, batch in
-                    if seq > expected { out.missedPublish = true }
-                    let skip = Int(expected > seq ? expected - seq : 0)
-                    out.spans.append(contentsOf: batch[skip...])
-                    expected = seq + UInt64(batch.count)
+                if try file.version() == version {         // else not a WAL file of this build: skipped
+                    _ = try walkFrames(&file, firstSeq: entry.firstSeq, through: expected - 1) { seq, batch in
+                        if seq > expected { out.missedPublish = true }
+                        let skip = Int(expected > seq ? expected - seq : 0)
+                        out.spans.append(contentsOf: batch[skip...])
+                        expected = seq + UInt64(batch.count)
+                    }
                 }
             } catch {
                 out.missedPublish = true                      // a read failed: look again

@@ -179,13 +179,11 @@ public enum WriteAheadLog {
         for entry in files(in: directory) {
             let path = directory + "/" + entry.name
             var file = try FrameFile(path: path)
-            guard let (header, _) = try file.bytes(at: 0, count: headerSize), Array(header[0..<8]) == magic else {
+            guard let v = try file.version() else {
                 let aside = try setAside(path, directory: directory, name: entry.name)
                 out.problems.append("\(path): \(file.size < headerSize ? "torn header" : "not a WAL file"); moved to \(aside)")
                 continue
             }
-            var hr = ByteReader(header, from: 8)
-            let v = try hr.u32()
             guard v == version else {
                 if file.size == headerSize {               // nothing in it to replay
                     try FileSystem.remove(path)
