@@ -58,6 +58,26 @@ final class StoreTests: XCTestCase {
         XCTAssertTrue(try StoreVerifier.verify(dir).failures.isEmpty)
     }
 
+    func testABurstInSmallBlocksIsPublishedInOrderWithRowGroupsAcrossBlocks() throws {
+        // Blocks of 10 spans, row groups of 150 and segments of about 1,000: every row group is
+        // built from pieces of several blocks, moved whole or copied onto a tail.
+        var gen = TestSpans(seed: 25)
+        let spans = gen.spans(5_555, bodies: true)
+        let store = try SpanStore(directory: dir, options: options {
+            $0.blockRows = 10; $0.rowGroupSize = 150; $0.cutRows = 1_000
+        })
+        for s in spans { XCTAssertTrue(store.append(s)) }
+        try store.sync()
+        XCTAssertEqual(try readAll(includeBodies: false).map(\.spanID), spans.map(\.spanID))
+        // Again, from blocks the publisher handed back.
+        let more = gen.spans(2_345, from: 5_555)
+        for s in more { XCTAssertTrue(store.append(s)) }
+        try store.close()
+        XCTAssertEqual(try readAll(includeBodies: false).map(\.spanID), (spans + more).map(\.spanID))
+        assertSameSet(try readAll(), spans + more)
+        XCTAssertTrue(try StoreVerifier.verify(dir).failures.isEmpty)
+    }
+
     func testManyConcurrentProducers() throws {
         let store = try SpanStore(directory: dir, options: options { $0.cutRows = 5_000 })
         let producers = 8, each = 5_000

@@ -63,6 +63,14 @@ public struct ByteStrings: Sendable {
         return lo..<(range.isEmpty ? lo : ends[range.upperBound - 1])
     }
 
+    /// Room for `values` values of `bytes` bytes in all, so appending that much never reallocates.
+    public mutating func reserve(bytes: Int, values: Int) {
+        self.bytes.reserveCapacity(bytes)
+        ends.reserveCapacity(values)
+    }
+
+    public var byteCount: Int { bytes.count }
+
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)

@@ -17,13 +17,13 @@ extension SpanStore {
                 do {
                     try publish(current.records, maxSeq: current.maxSeq)
                     var records = current.records
-                    current.records = SpanRecords()
+                    current.records = Memtable()
                     cond.lock()
                     frozen.removeFirst()
                     cond.unlock()
-                    records.removeAll()     // now unique: emptied in place
+                    var blocks = records.removeBlocks()     // now the only reference: emptied in place by the pool
                     cond.lock()
-                    if recycled.count < 2 { recycled.append(records) }
+                    for i in blocks.indices { pool.put(&blocks[i]) }
                     publishFailures = 0; publishError = nil
                     publishedSeq = max(publishedSeq, current.maxSeq)
                     updateDurable()
@@ -50,7 +50,7 @@ extension SpanStore {
 
     /// Writes the segment and its bodies from the records, row groups built two at a time and
     /// written in order, then publishes both in one catalog transaction.
-    func publish(_ records: SpanRecords, maxSeq: UInt64) throws {
+    func publish(_ records: Memtable, maxSeq: UInt64) throws {
         // Body file ids are the publisher's alone; an id left unused by a failure is harmless.
         let bodyID = nextBodyFileID
         let bodyName = BodyFile.fileName(id: bodyID)
@@ -68,7 +68,9 @@ extension SpanStore {
                     defer { builders.put(b) }
                     do {
                         b.value.reset()
-                        try records.encoded.withValues { v in try b.value.add(v, rows: rows) }
+                        for piece in records.pieces(of: rows) {
+                            try records.blocks[piece.block].encoded.withValues { v in try b.value.add(v, rows: piece.rows) }
+                        }
                         var pages = b.value.dataPages()
                         b.value.bodies.finish()
                         try turns.step(k) {

@@ -7,67 +7,52 @@ extension SpanStore {
     func walLoop() {
         while true {
             cond.lock()
-            while pending.isEmpty && !stopping && !(publishWanted && !memtable.isEmpty)
+            while queue.isEmpty && !stopping && !(publishWanted && !memtable.isEmpty)
                     && !(!memtable.isEmpty && Self.now() >= memtableDeadline) {
                 let wake = memtable.isEmpty ? Self.now() + 1 : memtableDeadline
                 _ = cond.wait(until: Date(timeIntervalSince1970: wake))
             }
-            if options.walCommitDelay > 0 && !pending.isEmpty && pending.count < Self.walChunk / 16
+            if options.walCommitDelay > 0 && !queue.isEmpty && queue.count < Self.walChunk / 16
                 && !stopping && !publishWanted && !flushWanted {
                 _ = cond.wait(until: Date(timeIntervalSinceNow: options.walCommitDelay))
             }
             flushWanted = false
-            swap(&pending, &spare)
+            var blocks = queue.take(swappingOpenWith: &spare)
             let first = pendingFirstSeq
             pendingFirstSeq = nextSeq
             let stop = stopping
             let wantPublish = publishWanted
-            if !spare.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
+            if !blocks.isEmpty || !spare.isEmpty { cond.broadcast() }   // room in the queue for waiting importers
             cond.unlock()
 
-            // Group commits of at most `walChunk` spans keep the memtable, and so the publisher,
-            // fed steadily while a large backlog drains.
+            // Full blocks are one group commit each and move into the memtable whole; the open
+            // block is committed in chunks of at most `walChunk` spans (which keep the memtable,
+            // and so the publisher, fed steadily while a backlog drains) and copied.
+            var seq = first
+            for i in blocks.indices {
+                var block = SpanRecords()
+                swap(&block, &blocks[i])      // the memtable's alone, so it can be emptied in place later
+                commit(block, 0..<block.count, firstSeq: seq)
+                seq += UInt64(block.count)
+                memtable.append(block: block)
+                afterCommit(maxSeq: seq - 1)
+            }
             var chunkStart = 0
             while chunkStart < spare.count {
-                let chunkEnd = min(spare.count, chunkStart + Self.walChunk)
-                let chunk = chunkStart..<chunkEnd
-                let chunkFirst = first + UInt64(chunkStart)
-                var failure: Error?
-                do {
-                    if walNeedsNewFile { try wal.rotate(firstSeq: chunkFirst); walNeedsNewFile = false }
-                    try wal.append(spare, chunk, firstSeq: chunkFirst)
-                } catch {
-                    failure = error
-                    walNeedsNewFile = true
-                }
-                cond.lock()
-                let chunkLast = chunkFirst + UInt64(chunk.count) - 1
-                if let failure {
-                    // Not durable: the spans stay in the memtable and become durable when published.
-                    walError = failure; counters.walErrors += 1; counters.lastError = "write-ahead log: \(failure)"
-                    walGap = (walGap?.lowerBound ?? chunkFirst)...chunkLast
-                } else {
-                    walError = nil
-                    walWrittenSeq = chunkLast
-                }
-                updateDurable()
-                counters.walBatches += 1
-                counters.walCompressedBatches = wal.compressedCommits
-                cond.broadcast()
-                cond.unlock()
-                if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }
-                memtable.append(spare, chunk)
-                memtableMaxSeq = chunkFirst + UInt64(chunk.count) - 1
-                chunkStart = chunkEnd
-                if memtable.count >= options.cutRows || publisherIsIdle() { cut() }
+                let chunk = chunkStart..<min(spare.count, chunkStart + Self.walChunk)
+                let chunkFirst = seq + UInt64(chunkStart)
+                commit(spare, chunk, firstSeq: chunkFirst)
+                memtable.append(copying: spare, chunk) { takeBlock() }
+                chunkStart = chunk.upperBound
+                afterCommit(maxSeq: chunkFirst + UInt64(chunk.count) - 1)
             }
             spare.removeAll()
             if !memtable.isEmpty && (memtable.count >= options.cutRows || Self.now() >= memtableDeadline || wantPublish || stop) {
                 cut()
             }
             cond.lock()
-            if wantPublish && pending.isEmpty && memtable.isEmpty { publishWanted = false }
-            if stopping && pending.isEmpty && memtable.isEmpty {
+            if wantPublish && queue.isEmpty && memtable.isEmpty { publishWanted = false }
+            if stopping && queue.isEmpty && memtable.isEmpty {
                 wal.finish()
                 walDone = true
                 cond.broadcast()
@@ -77,6 +62,46 @@ extension SpanStore {
             }
             cond.unlock()
         }
+    }
+
+    /// Writes records `range` (not empty) to the WAL as one group commit and records the outcome.
+    /// After a failure the spans still go into the memtable, and are durable once published.
+    private func commit(_ records: SpanRecords, _ range: Range<Int>, firstSeq: UInt64) {
+        if memtable.isEmpty { memtableDeadline = Self.now() + options.cutInterval }
+        var failure: Error?
+        do {
+            if walNeedsNewFile { try wal.rotate(firstSeq: firstSeq); walNeedsNewFile = false }
+            try wal.append(records, range, firstSeq: firstSeq)
+        } catch {
+            failure = error
+            walNeedsNewFile = true
+        }
+        cond.lock()
+        let last = firstSeq + UInt64(range.count) - 1
+        if let failure {
+            walError = failure; counters.walErrors += 1; counters.lastError = "write-ahead log: \(failure)"
+            walGap = (walGap?.lowerBound ?? firstSeq)...last
+        } else {
+            walError = nil
+            walWrittenSeq = last
+        }
+        updateDurable()
+        counters.walBatches += 1
+        counters.walCompressedBatches = wal.compressedCommits
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// After spans up to `maxSeq` joined the memtable: cut it when it is large enough, or when
+    /// the publisher has nothing to do.
+    private func afterCommit(maxSeq: UInt64) {
+        memtableMaxSeq = maxSeq
+        if memtable.count >= options.cutRows || publisherIsIdle() { cut() }
+    }
+
+    private func takeBlock() -> SpanRecords {
+        cond.lock(); defer { cond.unlock() }
+        return pool.take()
     }
 
     /// Whether the publisher waits for work while the memtable holds half of `cutRows` and a row
@@ -97,8 +122,8 @@ extension SpanStore {
         }
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
-        memtable = recycled.popLast() ?? SpanRecords()
         cond.unlock()
+        memtable = Memtable(blockRows: options.blockRows)
         publisherBell.ring()
     }
 }

@@ -32,7 +32,9 @@ public final class SpanStore: @unchecked Sendable {
     let publisherBell = Bell()
     let maintainerBell = Bell()
     // Guarded by `cond`:
-    var pending = SpanRecords()
+    var queue: SpanQueue
+    /// Emptied blocks for the queue and the memtable; the publisher returns them here.
+    var pool = BlockPool()
     var pendingFirstSeq: UInt64
     var nextSeq: UInt64
     var durableSeq: UInt64
@@ -44,18 +46,16 @@ public final class SpanStore: @unchecked Sendable {
     var walDone = false
     var publisherDone = false
     var maintainerDone = false
-    var frozen: [(records: SpanRecords, maxSeq: UInt64)] = []
-    /// Emptied memtables with their capacity, handed back by the publisher for reuse.
-    var recycled: [SpanRecords] = []
-    /// The WAL thread's second queue buffer: swapped with `pending` so neither is reallocated.
-    var spare = SpanRecords()
+    var frozen: [(records: Memtable, maxSeq: UInt64)] = []
+    /// The WAL thread's: swapped with the queue's open block so neither is reallocated.
+    var spare = SpanRecords.block()
     var maintenanceWanted = false
     var maintenanceRuns = 0
     var walError: Error?
     var counters = StoreCounters()
 
     // Owned by the WAL thread:
-    var memtable = SpanRecords()
+    var memtable: Memtable
     var memtableMaxSeq: UInt64 = 0
     var memtableDeadline: Double = 0
     /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
@@ -76,6 +76,8 @@ public final class SpanStore: @unchecked Sendable {
     public init(directory: DataDirectory, options: StoreOptions = StoreOptions()) throws {
         self.directory = directory
         self.options = options
+        queue = SpanQueue(blockRows: options.blockRows)
+        memtable = Memtable(blockRows: options.blockRows)
         try directory.create()
         writerLock = try WriterLock(directory: directory)
         catalog = try Catalog(path: directory.catalog)
@@ -96,7 +98,7 @@ public final class SpanStore: @unchecked Sendable {
         pendingFirstSeq = replay.nextSeq
         wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq, compression: options.walCompression)
         if !replay.spans.isEmpty {
-            memtable = SpanRecords(replay.spans.lazy.map(\.span))
+            memtable = Memtable(SpanRecords(replay.spans.lazy.map(\.span)), blockRows: options.blockRows)
             memtableMaxSeq = replay.nextSeq - 1      // the batch stands for the lost ones too
             memtableDeadline = Self.now()
             recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
@@ -126,9 +128,9 @@ public final class SpanStore: @unchecked Sendable {
         let over = isOversized(span)
         let capped = over ? capped(span) : nil
         cond.lock(); defer { cond.unlock() }
-        guard !stopping, pending.count < options.maxPendingSpans else { counters.dropped += 1; return false }
-        if pending.isEmpty { cond.broadcast() }
-        if let capped { pending.append(capped) } else { pending.append(span) }
+        guard !stopping, queue.count < options.maxPendingSpans else { counters.dropped += 1; return false }
+        if queue.isEmpty { cond.broadcast() }
+        if let capped { queue.append(capped, pool: &pool) } else { queue.append(span, pool: &pool) }
         nextSeq += 1
         counters.appended += 1
         return true
@@ -140,12 +142,12 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         var i = 0
         while i < spans.count {
-            while pending.count >= options.maxPendingSpans && !stopping && walError == nil { cond.wait() }
+            while queue.count >= options.maxPendingSpans && !stopping && walError == nil { cond.wait() }
             if let walError { throw walError }
             guard !stopping else { throw StoreClosed() }
-            let n = min(spans.count - i, options.maxPendingSpans - pending.count)
-            if pending.isEmpty { cond.broadcast() }
-            for s in spans[i..<i + n] { pending.append(s) }
+            let n = min(spans.count - i, options.maxPendingSpans - queue.count)
+            if queue.isEmpty { cond.broadcast() }
+            for s in spans[i..<i + n] { queue.append(s, pool: &pool) }
             nextSeq += UInt64(n)
             counters.appended += n
             i += n
@@ -224,7 +226,7 @@ public final class SpanStore: @unchecked Sendable {
     public var stats: StoreCounters {
         cond.lock(); defer { cond.unlock() }
         var c = counters
-        c.pending = pending.count
+        c.pending = queue.count
         c.durableSeq = durableSeq
         c.publishedSeq = publishedSeq
         return c

@@ -14,6 +14,8 @@ public struct StoreOptions: Sendable {
     /// the WAL under load; compaction merges the results).
     public var cutRows: Int = 262_144
     public var rowGroupSize: Int = SegmentWriter.defaultRowGroupSize
+    /// Spans per block of the producers' queue and the memtable (`SpanQueue`); small in tests.
+    public var blockRows: Int = SpanRecords.blockRows
     /// Spans waiting for the WAL beyond this are dropped (and counted) rather than block a producer.
     public var maxPendingSpans: Int = 4_000_000
     public var compaction: Bool = true

@@ -32,4 +32,23 @@ public struct SpanRecords: Sendable {
     }
 
     public mutating func removeAll() { encoded.removeAll() }
+
+    // MARK: Blocks
+
+    /// The store queues and holds records in blocks of at most this many spans (one WAL group
+    /// commit, one row group) ...
+    public static let blockRows = 65_536
+    /// ... or about this many bytes: small enough for malloc's heap (blocks under its 32 MiB mmap
+    /// threshold are reused warm, not unmapped and faulted in afresh), large enough for bodies.
+    public static let blockBytes = 16 << 20
+
+    /// An empty block with room reserved for a full one, so filling it never copies it.
+    public static func block() -> SpanRecords {
+        var b = SpanRecords()
+        b.encoded.reserve(bytes: blockBytes + (1 << 20), values: blockRows)
+        return b
+    }
+
+    /// Whether a block has reached its size (`rows` spans, or `blockBytes`) and a new one should start.
+    @inline(__always) public func isFullBlock(rows: Int) -> Bool { encoded.count >= rows || encoded.byteCount >= Self.blockBytes }
 }

@@ -1,0 +1,65 @@
+/// The spans a `SpanStore` has written to the WAL and not yet cut for the publisher: blocks of
+/// records in sequence order. Full blocks from the queue are moved in whole; the queue's partly
+/// filled block is copied onto an open tail block (small when spans trickle in).
+///
+/// ```swift
+/// var memtable = Memtable(blockRows: 65_536)
+/// memtable.append(block: fullBlock)                           // moved, not copied
+/// memtable.append(copying: spare, 0..<spare.count) { pool.take() }
+/// for piece in memtable.pieces(of: 0..<65_536) { ... }        // a row group across blocks
+/// ```
+struct Memtable: Sendable {
+    private(set) var blocks: [SpanRecords] = []
+    private(set) var count = 0
+    /// Whether the last block takes copies (a block moved in is left as it is).
+    private var tailOpen = false
+    /// Spans an open tail block takes before the next one starts.
+    let blockRows: Int
+
+    init(blockRows: Int = SpanRecords.blockRows) { self.blockRows = blockRows }
+
+    /// Spans replayed from the WAL, in one block.
+    init(_ records: SpanRecords, blockRows: Int = SpanRecords.blockRows) {
+        self.blockRows = blockRows
+        if !records.isEmpty { blocks = [records]; count = records.count }
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(block: SpanRecords) {
+        guard !block.isEmpty else { return }
+        blocks.append(block)
+        count += block.count
+        tailOpen = false
+    }
+
+    /// Copies records `range` onto the open tail block, starting one from `newBlock` if needed.
+    mutating func append(copying records: SpanRecords, _ range: Range<Int>, newBlock: () -> SpanRecords) {
+        guard !range.isEmpty else { return }
+        if !tailOpen || blocks[blocks.count - 1].isFullBlock(rows: blockRows) {
+            blocks.append(newBlock())
+            tailOpen = true
+        }
+        blocks[blocks.count - 1].append(records, range)
+        count += range.count
+    }
+
+    /// Rows `range` (of all blocks in order) as (block, rows within it) pieces.
+    func pieces(of range: Range<Int>) -> [(block: Int, rows: Range<Int>)] {
+        var out: [(block: Int, rows: Range<Int>)] = []
+        var start = 0
+        for (i, b) in blocks.enumerated() {
+            let lo = max(range.lowerBound, start), hi = min(range.upperBound, start + b.count)
+            if lo < hi { out.append((i, (lo - start)..<(hi - start))) }
+            start += b.count
+            if start >= range.upperBound { break }
+        }
+        return out
+    }
+
+    /// Takes the blocks out, leaving the memtable empty.
+    mutating func removeBlocks() -> [SpanRecords] {
+        defer { blocks = []; count = 0; tailOpen = false }
+        return blocks
+    }
+}

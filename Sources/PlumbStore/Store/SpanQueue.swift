@@ -1,0 +1,66 @@
+import PlumbCore
+
+/// The producers' queue of a `SpanStore`: records in blocks (`SpanRecords.block()`). A producer
+/// appends to the open block; a full one joins `full` and a pooled block takes its place, so a
+/// burst of appends fills blocks of fixed size instead of growing (and copying, and faulting in)
+/// one ever larger buffer. The WAL thread takes the full blocks whole and moves them on into the
+/// memtable without copying them.
+///
+/// ```swift
+/// var queue = SpanQueue(blockRows: 65_536), pool = BlockPool()
+/// queue.append(span, pool: &pool)
+/// var spare = SpanRecords()
+/// let full = queue.take(swappingOpenWith: &spare)   // full blocks, then `spare`: in order
+/// ```
+struct SpanQueue {
+    private var full: [SpanRecords] = []
+    private var open = SpanRecords()
+    private(set) var count = 0
+    /// Spans a block holds (fewer when their records reach `SpanRecords.blockBytes`).
+    let blockRows: Int
+
+    init(blockRows: Int = SpanRecords.blockRows) { self.blockRows = blockRows }
+
+    var isEmpty: Bool { count == 0 }
+
+    @inline(__always) mutating func append(_ span: Span, pool: inout BlockPool) {
+        open.append(span)
+        count += 1
+        if open.isFullBlock(rows: blockRows) { roll(pool: &pool) }
+    }
+
+    private mutating func roll(pool: inout BlockPool) {
+        full.append(open)
+        open = pool.take()
+    }
+
+    /// Everything queued: the full blocks (returned, oldest first) and the open block (swapped
+    /// with `spare`, an empty block whose room the queue keeps using).
+    mutating func take(swappingOpenWith spare: inout SpanRecords) -> [SpanRecords] {
+        let taken = full
+        full.removeAll(keepingCapacity: true)
+        swap(&open, &spare)
+        count = 0
+        return taken
+    }
+}
+
+/// Emptied blocks kept for reuse, at most `limit` of them (about 17 MiB each when full).
+struct BlockPool {
+    private var blocks: [SpanRecords] = []
+    let limit: Int
+
+    init(limit: Int = 24) { self.limit = limit }
+
+    mutating func take() -> SpanRecords { blocks.popLast() ?? SpanRecords.block() }
+
+    /// Empties `block` in place (callers hand over the only reference) and keeps it if there is
+    /// room; `block` is left empty without room either way.
+    mutating func put(_ block: inout SpanRecords) {
+        if blocks.count < limit {
+            block.removeAll()
+            blocks.append(block)
+        }
+        block = SpanRecords()
+    }
+}

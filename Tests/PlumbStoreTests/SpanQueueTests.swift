@@ -1,0 +1,74 @@
+import XCTest
+import PlumbCore
+import PlumbTestSupport
+@testable import PlumbStore
+
+/// The producers' queue and the memtable hold records in blocks; these check that no span is
+/// lost, doubled or reordered on the way, and that row groups are cut across block boundaries.
+final class SpanQueueTests: XCTestCase {
+    func ids(_ records: SpanRecords) throws -> [String] {
+        try records.encoded.withValues { v in
+            try (0..<v.count).map { i in
+                var r = ByteReader(Array(v[i]))
+                return try SpanRecord.decode(&r).spanID
+            }
+        }
+    }
+
+    func testFullBlocksAreTakenWholeAndTheOpenOneIsSwapped() throws {
+        var gen = TestSpans(seed: 41)
+        let spans = gen.spans(10)
+        var queue = SpanQueue(blockRows: 3), pool = BlockPool()
+        for s in spans { queue.append(s, pool: &pool) }
+        XCTAssertEqual(queue.count, 10)
+        var spare = SpanRecords()
+        let full = queue.take(swappingOpenWith: &spare)
+        XCTAssertEqual(full.map(\.count), [3, 3, 3])
+        XCTAssertEqual(spare.count, 1)
+        XCTAssertTrue(queue.isEmpty)
+        XCTAssertEqual(try full.flatMap(ids) + ids(spare), spans.map(\.spanID))
+        // The queue goes on in the empty block it was handed.
+        queue.append(spans[0], pool: &pool)
+        var next = SpanRecords()
+        XCTAssertEqual(queue.take(swappingOpenWith: &next).count, 0)
+        XCTAssertEqual(try ids(next), [spans[0].spanID])
+    }
+
+    func testMemtablePiecesCrossBlocksInOrder() throws {
+        var gen = TestSpans(seed: 42)
+        let spans = gen.spans(11)
+        var pool = BlockPool()
+        var memtable = Memtable(blockRows: 4)
+        memtable.append(block: SpanRecords(spans[0..<3]))                    // moved in: rows 0-2
+        let partial = SpanRecords(spans[3..<9])
+        memtable.append(copying: partial, 0..<2) { pool.take() }            // a new tail: rows 3-4
+        memtable.append(copying: partial, 2..<6) { pool.take() }            // fills it to 4, then more
+        memtable.append(block: SpanRecords(spans[9..<11]))                  // rows 9-10
+        XCTAssertEqual(memtable.count, 11)
+        XCTAssertEqual(memtable.blocks.map(\.count), [3, 6, 2], "a tail takes copies until it is full")
+        let pieces = memtable.pieces(of: 2..<10)
+        XCTAssertEqual(pieces.map(\.block), [0, 1, 2])
+        XCTAssertEqual(pieces.map(\.rows), [2..<3, 0..<6, 0..<1])
+        var got: [String] = []
+        for p in pieces { got += try ids(memtable.blocks[p.block])[p.rows] }
+        XCTAssertEqual(got, spans[2..<10].map(\.spanID))
+        XCTAssertEqual(memtable.pieces(of: 11..<11).count, 0)
+    }
+
+    func testPooledBlocksComeBackEmptyWithTheirRoom() {
+        var gen = TestSpans(seed: 43)
+        var pool = BlockPool(limit: 1)
+        var block = pool.take()
+        let room = block.encoded.bytes.capacity
+        XCTAssertGreaterThanOrEqual(room, SpanRecords.blockBytes)
+        for s in gen.spans(5) { block.append(s) }
+        pool.put(&block)
+        XCTAssertEqual(block.count, 0)
+        var extra = SpanRecords(gen.spans(1))
+        pool.put(&extra)                    // over the limit: dropped
+        let again = pool.take()
+        XCTAssertEqual(again.count, 0)
+        XCTAssertEqual(again.encoded.bytes.capacity, room, "the same buffer, emptied in place")
+        XCTAssertGreaterThanOrEqual(pool.take().encoded.bytes.capacity, SpanRecords.blockBytes, "a new block when none is kept")
+    }
+}
