@@ -45,8 +45,12 @@ final class CountAccumulator: Accumulator {
     var counts: [Int64] = []
     init(star: Bool) { self.star = star }
 
-    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+    func grow(_ groupCount: Int) {
         if counts.count < groupCount { counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count)) }
+    }
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+        grow(groupCount)
         if !star, let arg, arg.isConstantNull { return }
         let valid = star ? nil : arg?.validity
         // Loops run on buffers: one exclusivity check per batch, not per row.
@@ -124,11 +128,15 @@ final class DoubleSumAccumulator: Accumulator {
     var sums: [Double] = [], counts: [Int64] = []
     init(average: Bool) { self.average = average }
 
-    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+    func grow(_ groupCount: Int) {
         if sums.count < groupCount {
             sums.append(contentsOf: repeatElement(0, count: groupCount - sums.count))
             counts.append(contentsOf: repeatElement(0, count: groupCount - counts.count))
         }
+    }
+
+    func update(_ groups: [Int32], groupCount: Int, _ arg: Vector?) {
+        grow(groupCount)
         guard let arg, !arg.isConstantNull else { return }
         if case .decimal(let d) = arg.data, addDecimals(groups, groupCount, d, arg.validity) { return }
         let x = Columns.doubles(arg)

@@ -18,7 +18,7 @@ final class GroupTable {
     private var nullID: [UInt32?]
     /// One key: group of each key number. Two keys: a dense grid over both key numbers while it
     /// stays small, else `pairs`. More: `tuples`.
-    private var single: [Int32] = []
+    var single: [Int32] = []
     private var grid: [Int32] = []
     private var gridShift = 0          // grid index = id0 << gridShift | id1
     private var gridRows = 0
@@ -28,7 +28,7 @@ final class GroupTable {
     private var triples: [UInt64: Int32] = [:]
     private var triplesOverflowed = false
     /// For each group, the per-column numbers of its key.
-    private(set) var groupKeys: GroupKeys
+    var groupKeys: GroupKeys
     let keyTypes: [SQLType]
 
     init(keyTypes: [SQLType]) {
@@ -56,7 +56,7 @@ final class GroupTable {
     /// The number of value `v` in key column `column`. Strings and integers have their own
     /// tables (the fast paths below use them directly), so a value gets one number whichever
     /// path sees it.
-    private func intern(_ column: Int, _ v: Value) -> UInt32 {
+    func intern(_ column: Int, _ v: Value) -> UInt32 {
         switch v {
         case .string(let s):
             index(column)
@@ -92,7 +92,7 @@ final class GroupTable {
     /// sorted dictionary (most users in each): the entries are matched against the previous
     /// dictionary by walking both in order, comparing strings, and only entries not in it are
     /// looked up by hash (an unsorted dictionary just finds fewer matches).
-    private func dictionaryIDs(_ column: Int, _ dict: [String]) -> [UInt32] {
+    func dictionaryIDs(_ column: Int, _ dict: [String]) -> [UInt32] {
         if mergeOnly && keyValues[column].isEmpty && lastDictionary[column] == nil {
             keyValues[column] = dict.map { .string($0) }
             let ids = (0..<UInt32(dict.count)).map { $0 }
@@ -169,7 +169,7 @@ final class GroupTable {
         switch keys.count {
         case 1:
             let a = ids[0]
-            if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
+            growSingle()
             var newKeys: [UInt32] = []
             var next = Int32(groupKeys.count)
             single.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in
@@ -236,12 +236,17 @@ final class GroupTable {
         return out
     }
 
+    /// `single` covers every key number of column 0 (-1: no group yet).
+    func growSingle() {
+        if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
+    }
+
     /// One dictionary-coded key: each entry's group found once (in row order, so groups are
     /// numbered as the general path numbers them), then one lookup per row.
     private func groups(_ codes: [UInt32], _ dict: [String], valid: [Bool]?) -> [Int32] {
         let ids = dictionaryIDs(0, dict)
         let nullKey = valid == nil ? 0 : intern(0, .null)
-        if single.count < keyValues[0].count { single.append(contentsOf: repeatElement(-1, count: keyValues[0].count - single.count)) }
+        growSingle()
         var entryGroup = [Int32](repeating: -1, count: dict.count)
         var nullGroup: Int32 = -1
         var out = [Int32](repeating: 0, count: codes.count)
