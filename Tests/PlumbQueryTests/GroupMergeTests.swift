@@ -41,6 +41,31 @@ final class GroupMergeTests: XCTestCase {
         XCTAssertEqual(merged([a, b]), ["x": 4, "y": 3, "z": 1, "NULL": 1])
     }
 
+    func testEntryGroupsNumberGroupsAsRowsDo() {
+        // `entryGroups` (a group per dictionary entry, for `AggregateState.consumeByEntry`) must
+        // give every row the group `groups` gives it, numbered in the same order, batch after
+        // batch: new entries, a repeated entry, NULL keys, entries that do not occur.
+        let batches = [
+            dict([2, 0, 2, 1], ["a", "b", "c"]),
+            dict([0, 3, 0, 1, 2], ["b", "d", "x", "x"], valid: [true, true, false, true, true]),
+            dict([1, 1, 0], ["e", "a", "zz"], valid: [false, true, true]),
+        ]
+        let byRow = GroupTable(keyTypes: [.varchar]), byEntry = GroupTable(keyTypes: [.varchar])
+        for v in batches {
+            guard case .dict(let codes, let d) = v.data else { return XCTFail("not a dictionary vector") }
+            let want = byRow.groups([v], rows: v.count)
+            var rows = [Int64](repeating: 0, count: d.count + 1)
+            for r in codes.indices { rows[v.validity?[r] ?? true ? Int(codes[r]) : d.count] += 1 }
+            let entry = byEntry.entryGroups(codes, d, valid: v.validity, rows: rows)
+            let got = codes.indices.map { r in entry[v.validity?[r] ?? true ? Int(codes[r]) : d.count] }
+            XCTAssertEqual(got, want)
+            XCTAssertEqual(byEntry.count, byRow.count)
+            for slot in rows.indices where rows[slot] == 0 { XCTAssertEqual(entry[slot], -1, "an entry that does not occur has no group") }
+        }
+        XCTAssertEqual(byEntry.count, 7)      // c a b x NULL d e, in first-row order ("zz" never occurs)
+        for g in 0..<byRow.count { XCTAssertEqual(byEntry.keyColumns()[0].value(at: g), byRow.keyColumns()[0].value(at: g)) }
+    }
+
     func testShiftingSortedDictionaries() {
         // Consecutive row groups with overlapping sorted dictionaries (entries come and go).
         var parts: [Vector] = []

@@ -48,33 +48,43 @@ extension AggregateState {
 enum EntrySums {
     static func run(_ codes: [UInt32], keyValid: [Bool]?, nullSlot: Int, slots: Int, values: [Int64]?, valid: [Bool]?)
         -> (rows: [Int64], sums: [Int64], counts: [Int64], lo: Int64, hi: Int64) {
-        var rows = [Int64](repeating: 0, count: slots)
-        var sums = [Int64](repeating: 0, count: values == nil ? 0 : slots), counts = sums
+        // With values, one counter per entry holds both counts: present values in the low 32
+        // bits, NULL values in the high ones (a batch has far fewer than 2^32 rows), so a row
+        // costs two read-modify-writes, not three.
+        var tally = [Int64](repeating: 0, count: slots)
+        var sums = [Int64](repeating: 0, count: values == nil ? 0 : slots)
         var lo: Int64 = 0, hi: Int64 = 0
         let allKeys = [Bool](), allValues = [Bool]()
-        rows.withUnsafeMutableBufferPointer { rw in sums.withUnsafeMutableBufferPointer { s in counts.withUnsafeMutableBufferPointer { c in
+        tally.withUnsafeMutableBufferPointer { t in sums.withUnsafeMutableBufferPointer { s in
         codes.withUnsafeBufferPointer { code in (keyValid ?? allKeys).withUnsafeBufferPointer { kv in
         (values ?? []).withUnsafeBufferPointer { x in (valid ?? allValues).withUnsafeBufferPointer { xv in
-            let checkKey = keyValid != nil
+            // Branch-free (NULLs fall at random; a branch on each would mispredict): a row's
+            // entry, value and count are picked with masks from its validity bits.
+            @inline(__always) func mask(_ b: Bool) -> Int { 0 &- Int(unsafeBitCast(b, to: UInt8.self)) }
+            @inline(__always) func slot(_ i: Int) -> Int {
+                guard !kv.isEmpty else { return Int(code[i]) }
+                let m = mask(kv[i])
+                return (Int(code[i]) & m) | (nullSlot & ~m)
+            }
             if x.isEmpty {
-                for i in 0..<code.count {
-                    let k = !checkKey || kv[i] ? Int(code[i]) : nullSlot
-                    rw[k] &+= 1
-                }
+                for i in 0..<code.count { t[slot(i)] &+= 1 }
             } else if xv.isEmpty {
                 for i in 0..<code.count {
-                    let k = !checkKey || kv[i] ? Int(code[i]) : nullSlot, v = x[i]
-                    rw[k] &+= 1; s[k] &+= v; c[k] &+= 1
+                    let k = slot(i), v = x[i]
+                    s[k] &+= v; t[k] &+= 1
                     lo = min(lo, v); hi = max(hi, v)
                 }
             } else {
                 for i in 0..<code.count {
-                    let k = !checkKey || kv[i] ? Int(code[i]) : nullSlot, ok = xv[i], v = ok ? x[i] : 0
-                    rw[k] &+= 1; s[k] &+= v; c[k] &+= ok ? 1 : 0
+                    let k = slot(i), m = Int64(mask(xv[i])), v = x[i] & m
+                    s[k] &+= v; t[k] &+= (1 & m) | ((1 << 32) & ~m)
                     lo = min(lo, v); hi = max(hi, v)
                 }
             }
-        } } } } } } }
+        } } } } } }
+        guard values != nil else { return (tally, [], [], lo, hi) }
+        let counts = tally.map { $0 & 0xFFFF_FFFF }
+        let rows = tally.map { ($0 >> 32) &+ ($0 & 0xFFFF_FFFF) }
         return (rows, sums, counts, lo, hi)
     }
 }

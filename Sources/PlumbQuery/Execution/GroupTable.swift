@@ -107,8 +107,11 @@ final class GroupTable {
         stringInterned[column] = [:]; keyValues[column] = []
         var j = 0
         let ids = dict.map { s -> UInt32 in
+            // Row groups' dictionaries are mostly the same entries: equality first (for short
+            // strings a compare of two words, inlined), ordering only where they differ.
+            if j < prev.count && prev[j] == s { j += 1; return prevIDs[j - 1] }
             while j < prev.count && prev[j] < s { j += 1 }
-            if j < prev.count && prev[j] == s { return prevIDs[j] }
+            if j < prev.count && prev[j] == s { j += 1; return prevIDs[j - 1] }
             if let id = table[s] { return id }
             let id = UInt32(values.count)
             values.append(.string(s))
