@@ -4,42 +4,73 @@
 /// that occurs is folded into its group, instead of numbering every row's group and adding per
 /// group in a second pass.
 extension AggregateState {
+    /// Whether the plan fits: one key, every aggregate `count(*)` or a sum or average of a DOUBLE.
+    var takesEntries: Bool {
+        plan.keys.count == 1 && accumulators.allSatisfy { a in (a as? CountAccumulator)?.star ?? (a is DoubleSumAccumulator) }
+    }
+
     /// Whether the batch was taken this way; false (nothing changed) when the plan or the
     /// values do not fit it.
-    func consumeByEntry(_ key: Vector, _ args: [Vector?], rows: Int) -> Bool {
-        guard case .dict(let codes, let dict) = key.data, dict.count <= 4 * max(rows, 1) else { return false }
+    func consumeByEntry(_ keys: [Vector], _ args: [Vector?], rows: Int) -> Bool {
+        guard takesEntries, let e = Self.entries(plan, keys, args, rows: rows) else { return false }
+        fold(e)
+        return true
+    }
+
+    /// A batch's rows, counts and sums per entry of its key's dictionary, for a plan that
+    /// `takesEntries`; nil when the values do not fit (a key that is not dictionary-coded, an
+    /// argument that is not decimal, a sum that could wrap). Reads only `plan`: any thread.
+    static func entries(_ plan: AggregatePlan, _ keys: [Vector], _ args: [Vector?], rows: Int) -> EntryPartial? {
+        guard keys.count == 1, case .dict(let codes, let dict) = keys[0].data, dict.count <= 4 * max(rows, 1) else { return nil }
         var decimal: DecimalValues?, decimalValid: [Bool]?
-        for (a, arg) in zip(accumulators, args) {
-            if let c = a as? CountAccumulator, c.star { continue }
-            guard a is DoubleSumAccumulator, let arg, case .decimal(let d) = arg.data else { return false }
+        for (spec, arg) in zip(plan.aggregates, args) where spec.function != .countStar {
+            guard let arg, case .decimal(let d) = arg.data else { return nil }
             // One decimal column, however many sums and averages of it.
-            if let decimal, decimal.scaled != d.scaled || decimal.exponent != d.exponent || decimalValid != arg.validity { return false }
+            if let decimal, decimal.scaled != d.scaled || decimal.exponent != d.exponent || decimalValid != arg.validity { return nil }
             decimal = d; decimalValid = arg.validity
         }
-        let slots = dict.count + 1
-        let t = EntrySums.run(codes, keyValid: key.validity, nullSlot: dict.count, slots: slots,
+        let t = EntrySums.run(codes, keyValid: keys[0].validity, nullSlot: dict.count, slots: dict.count + 1,
                               values: decimal?.scaled, valid: decimalValid)
         if decimal != nil {
             // As `DoubleSumAccumulator.addDecimals`: a sum that could have wrapped goes the double way.
             let limit = Int64.max / Int64(max(rows, 1))
-            guard t.hi < limit, t.lo > -limit else { return false }
+            guard t.hi < limit, t.lo > -limit else { return nil }
         }
-        let groups = table.entryGroups(codes, dict, valid: key.validity, rows: t.rows)
+        return EntryPartial(codes: codes, dictionary: dict, keyValid: keys[0].validity, rows: t.rows,
+                            sums: t.sums, counts: t.counts, power: decimal?.power)
+    }
+
+    /// Adds a batch's per-entry counts and sums: each entry that occurs into its group.
+    func fold(_ e: EntryPartial) {
+        let groups = table.entryGroups(e.codes, e.dictionary, valid: e.keyValid, rows: e.rows)
         let n = table.count
         for a in accumulators {
             if let c = a as? CountAccumulator {
                 c.grow(n)
-                for s in 0..<slots where groups[s] >= 0 { c.counts[Int(groups[s])] += t.rows[s] }
-            } else if let s = a as? DoubleSumAccumulator, let power = decimal?.power {
+                for s in groups.indices where groups[s] >= 0 { c.counts[Int(groups[s])] += e.rows[s] }
+            } else if let s = a as? DoubleSumAccumulator, let power = e.power {
                 s.grow(n)
-                for e in 0..<slots where groups[e] >= 0 && t.counts[e] > 0 {
-                    s.sums[Int(groups[e])] += Double(t.sums[e]) / power
-                    s.counts[Int(groups[e])] += t.counts[e]
+                for k in groups.indices where groups[k] >= 0 && e.counts[k] > 0 {
+                    s.sums[Int(groups[k])] += Double(e.sums[k]) / power
+                    s.counts[Int(groups[k])] += e.counts[k]
                 }
+            } else if let s = a as? DoubleSumAccumulator {
+                s.grow(n)
             }
         }
-        return true
     }
+}
+
+/// One batch of a GROUP BY on a dictionary-coded key, reduced to its dictionary's entries
+/// (`AggregateState.entries`); slot `dictionary.count` stands for NULL keys.
+struct EntryPartial: Sendable {
+    let codes: [UInt32]
+    let dictionary: [String]
+    let keyValid: [Bool]?
+    let rows: [Int64]
+    /// Per entry: the decimal argument's scaled sum and count of present values (none without one).
+    let sums: [Int64], counts: [Int64]
+    let power: Double?
 }
 
 /// Rows per dictionary entry and, for one integer column, wrapping sums and counts of its

@@ -30,7 +30,7 @@ final class AggregateState {
     func consume(_ b: Batch) throws {
         let keys = try plan.keys.map { try Evaluator.evaluate($0, b) }
         let args = try plan.aggregates.map { spec in try spec.argument.map { try Evaluator.evaluate($0, b) } }
-        if keys.count == 1 && consumeByEntry(keys[0], args, rows: b.count) { return }
+        if consumeByEntry(keys, args, rows: b.count) { return }
         let groups = table.groups(keys, rows: b.count)
         let n = table.count
         for (a, arg) in zip(accumulators, args) { try a.update(groups, groupCount: n, arg) }

@@ -76,6 +76,8 @@ public final class QueryExecutor {
     /// A row group's own aggregate state, built on a scan thread (nil: no row passed).
     struct Partial: @unchecked Sendable {
         var state: AggregateState?
+        /// Instead of a state, when the plan takes batches by dictionary entry and no cache keeps states.
+        var entries: EntryPartial? = nil
     }
 
     /// The aggregate computed per row group on the scan threads, each row group's state merged
@@ -111,6 +113,9 @@ public final class QueryExecutor {
         // Bodies are fetched on this thread only.
         let threads = scan.needsBodies ? 1 : threads
         nonisolated(unsafe) let prepare = sink.prepare
+        // Without a cache to keep row groups' states, a plan that takes batches by dictionary
+        // entry sends only its per-entry sums here (no state of its own to build and merge).
+        let byEntry = cache == nil && sink.state.takesEntries
         try scan.scan(threads: threads, reuse: cache.map { cache in { item in
             guard let key = scan.reuseKey(item), let run, let kept = cache.state(query, key, run: run) else { return false }
             reused.append((key, kept))
@@ -118,6 +123,11 @@ public final class QueryExecutor {
         } }, reduce: { _, batch in
             guard var b = batch else { return Partial(state: nil) }
             prepare(&b)
+            if byEntry {
+                let keys = try plan.keys.map { try Evaluator.evaluate($0, b) }
+                let args = try plan.aggregates.map { spec in try spec.argument.map { try Evaluator.evaluate($0, b) } }
+                if let e = AggregateState.entries(plan, keys, args, rows: b.count) { return Partial(state: nil, entries: e) }
+            }
             let own = AggregateState(plan: plan)
             own.table.mergeOnly = true
             try own.consume(b)
@@ -128,6 +138,7 @@ public final class QueryExecutor {
                 cache.keep(query, key, partial.state ?? AggregateState(plan: plan), run: run)
             }
             if let own = partial.state { try sink.state.merge(own) }
+            if let e = partial.entries { sink.state.fold(e) }
             return true
         }, unpublished: { try start(); return try sink.consume($0) })
         try start()
