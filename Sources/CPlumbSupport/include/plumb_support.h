@@ -21,4 +21,10 @@ int plumb_lower_thread_priority(int nice_value);
 /// SYNC_FILE_RANGE_WRITE); a later fsync then has less left to wait for. Returns 0 on success.
 int plumb_start_writeback(int fd, int64_t offset, int64_t length);
 
+/// Spreads `dense` (present values of `width` bytes, 4 or 8) to `rows` rows by `valid` (one
+/// 0/1 byte per row; NULL rows get 0) into `out`, as far as it can with AVX-512; returns the
+/// number of rows done (0 without AVX-512) and in `used` the values they took. It never reads
+/// past `ndense` values: the caller finishes the rest, and rows the values cannot fill, itself.
+size_t plumb_spread(const void *dense, size_t ndense, const _Bool *valid, size_t rows, void *out, int width, size_t *used);
+
 #endif
