@@ -52,6 +52,7 @@ public final class Catalog: @unchecked Sendable {
     public let db: SQLiteDatabase
 
     public init(path: String, readOnly: Bool = false) throws {
+        if !readOnly && !FileSystem.exists(path) { try Self.create(path) }
         db = try SQLiteDatabase(path: path, readOnly: readOnly)
         if !readOnly {
             try db.execute("PRAGMA journal_mode=WAL")
@@ -60,8 +61,27 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    /// A new catalog appears with its tables already in it: built under another name and
+    /// renamed into place, so a reader that finds the file (another process, the moment the
+    /// first writer starts) never finds it empty.
+    private static func create(_ path: String) throws {
+        let building = path + ".creating"
+        try? FileSystem.remove(building)
+        try? FileSystem.remove(building + "-journal")
+        do {
+            let db = try SQLiteDatabase(path: building)
+            try db.execute("PRAGMA synchronous=FULL")
+            try db.execute(schema)
+        }
+        try FileSystem.rename(building, path)
+        try FileSystem.syncDirectory(FileSystem.directory(of: path))
+    }
+
     private func migrate() throws {
-        try db.execute("""
+        try db.execute(Self.schema)
+    }
+
+    private static let schema = """
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS segments(
                 id INTEGER PRIMARY KEY, file TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL,
@@ -75,8 +95,7 @@ public final class Catalog: @unchecked Sendable {
                 ts_min INTEGER NOT NULL, ts_max INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'live');
             INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
             INSERT OR IGNORE INTO meta(key, value) VALUES ('published_seq', '0');
-            """)
-    }
+            """
 
     static let columns = "id, file, rows, bytes, ts_min, ts_max, sha256, prev_hash, chain_hash, wal_seq_max, created_at, state, replaced_by, level"
 
