@@ -44,15 +44,10 @@ static size_t spread32(const uint32_t *dense, size_t ndense, const bool *valid, 
     return i;
 }
 
-static int has_avx512 = -1;
-
 size_t plumb_spread(const void *dense, size_t ndense, const bool *valid, size_t rows, void *out, int width, size_t *used) {
     *used = 0;
-    if (has_avx512 < 0) {
-        __builtin_cpu_init();
-        has_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    if (!has_avx512) return 0;
+    // Reads the CPU model the runtime filled in at load time: no state of our own to race on.
+    if (!__builtin_cpu_supports("avx512f")) return 0;
     if (width == 8) return spread64((const uint64_t *)dense, ndense, valid, rows, (uint64_t *)out, used);
     if (width == 4) return spread32((const uint32_t *)dense, ndense, valid, rows, (uint32_t *)out, used);
     return 0;

@@ -70,5 +70,12 @@ final class SpanQueueTests: XCTestCase {
         XCTAssertEqual(again.count, 0)
         XCTAssertEqual(again.encoded.bytes.capacity, room, "the same buffer, emptied in place")
         XCTAssertGreaterThanOrEqual(pool.take().encoded.bytes.capacity, SpanRecords.blockBytes, "a new block when none is kept")
+        // A block grown far past its size (a 40 MiB body) is not kept.
+        var huge = gen.spans(1)[0]
+        huge.requestBody = String(repeating: "x", count: 40 << 20)
+        var grown = SpanRecords([huge])
+        XCTAssertGreaterThan(grown.encoded.bytes.capacity, 2 * SpanRecords.blockBytes + (1 << 20))
+        pool.put(&grown)
+        XCTAssertLessThan(pool.take().encoded.bytes.capacity, 2 * SpanRecords.blockBytes)
     }
 }

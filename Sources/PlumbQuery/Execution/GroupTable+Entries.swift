@@ -17,12 +17,10 @@ extension GroupTable {
             if g >= 0 { out[slot] = g } else { fresh.append(slot) }
         }
         guard !fresh.isEmpty else { return out }
-        // New groups (the first batches of a query): their first rows give their order. A row
-        // group's own table (`mergeOnly`) is only merged by key, so its order does not matter.
-        if !mergeOnly {
-            let first = Self.firstRows(codes, valid: valid, nullSlot: nullSlot)
-            fresh.sort { first[$0] < first[$1] }
-        }
+        // New groups (the first batches of a query, every batch of a row group's own table):
+        // their first rows give their order, so groups come out as the per-row path gives them.
+        let first = Self.firstRows(codes, valid: valid, nullSlot: nullSlot)
+        fresh.sort { first[$0] < first[$1] }
         var newKeys: [UInt32] = []
         var next = Int32(groupKeys.count)
         for slot in fresh {

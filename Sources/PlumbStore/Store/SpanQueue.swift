@@ -57,7 +57,8 @@ struct BlockPool {
     /// Empties `block` in place (callers hand over the only reference) and keeps it if there is
     /// room; `block` is left empty without room either way.
     mutating func put(_ block: inout SpanRecords) {
-        if blocks.count < limit {
+        // A block grown far past its size (a replayed WAL, a huge body) is not kept.
+        if blocks.count < limit && block.encoded.bytes.capacity <= 2 * SpanRecords.blockBytes + (1 << 20) {
             block.removeAll()
             blocks.append(block)
         }
