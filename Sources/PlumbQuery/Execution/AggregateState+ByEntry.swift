@@ -48,14 +48,12 @@ extension AggregateState {
             if let c = a as? CountAccumulator {
                 c.grow(n)
                 for s in groups.indices where groups[s] >= 0 { c.counts[Int(groups[s])] += e.rows[s] }
-            } else if let s = a as? DoubleSumAccumulator, let power = e.power {
+            } else if let s = a as? DoubleSumAccumulator, let power = e.power {    // a sum implies a decimal column
                 s.grow(n)
                 for k in groups.indices where groups[k] >= 0 && e.counts[k] > 0 {
                     s.sums[Int(groups[k])] += Double(e.sums[k]) / power
                     s.counts[Int(groups[k])] += e.counts[k]
                 }
-            } else if let s = a as? DoubleSumAccumulator {
-                s.grow(n)
             }
         }
     }

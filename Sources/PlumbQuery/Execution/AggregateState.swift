@@ -27,9 +27,14 @@ final class AggregateState {
     /// Whether states of this plan can be merged (DISTINCT aggregates keep sets; they cannot).
     static func mergeable(_ plan: AggregatePlan) -> Bool { !plan.aggregates.contains { $0.distinct } }
 
+    /// A batch's group keys and aggregate arguments as vectors.
+    static func evaluate(_ plan: AggregatePlan, _ b: Batch) throws -> (keys: [Vector], args: [Vector?]) {
+        (try plan.keys.map { try Evaluator.evaluate($0, b) },
+         try plan.aggregates.map { spec in try spec.argument.map { try Evaluator.evaluate($0, b) } })
+    }
+
     func consume(_ b: Batch) throws {
-        let keys = try plan.keys.map { try Evaluator.evaluate($0, b) }
-        let args = try plan.aggregates.map { spec in try spec.argument.map { try Evaluator.evaluate($0, b) } }
+        let (keys, args) = try Self.evaluate(plan, b)
         if consumeByEntry(keys, args, rows: b.count) { return }
         let groups = table.groups(keys, rows: b.count)
         let n = table.count

@@ -124,8 +124,7 @@ public final class QueryExecutor {
             guard var b = batch else { return Partial(state: nil) }
             prepare(&b)
             if byEntry {
-                let keys = try plan.keys.map { try Evaluator.evaluate($0, b) }
-                let args = try plan.aggregates.map { spec in try spec.argument.map { try Evaluator.evaluate($0, b) } }
+                let (keys, args) = try AggregateState.evaluate(plan, b)
                 if let e = AggregateState.entries(plan, keys, args, rows: b.count) { return Partial(state: nil, entries: e) }
             }
             let own = AggregateState(plan: plan)

@@ -100,7 +100,8 @@ public enum PageCodec {
         }
         let values: ColumnValues
         switch type {
-        case .int, .timestamp: values = .int(spread(try IntCodec.decode(&r, count: presentCount), 0))
+        // Integers through the scans' `spread` (eight rows a step with AVX-512).
+        case .int, .timestamp: values = .int(Self.spread(try IntCodec.decode(&r, count: presentCount), validity, rows))
         case .double: values = .double(spread(try DoubleCodec.decode(&r, count: presentCount), 0))
         case .bool:
             values = .bool(spread(try BitPacking.unpackBools(&r, count: presentCount), false))

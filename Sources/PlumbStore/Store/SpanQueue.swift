@@ -58,7 +58,7 @@ struct BlockPool {
     /// room; `block` is left empty without room either way.
     mutating func put(_ block: inout SpanRecords) {
         // A block grown far past its size (a replayed WAL, a huge body) is not kept.
-        if blocks.count < limit && block.encoded.bytes.capacity <= 2 * SpanRecords.blockBytes + (1 << 20) {
+        if blocks.count < limit && block.encoded.bytes.capacity <= 2 * SpanRecords.blockRoom {
             block.removeAll()
             blocks.append(block)
         }

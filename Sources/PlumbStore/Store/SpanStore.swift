@@ -114,7 +114,8 @@ public final class SpanStore: @unchecked Sendable {
         }
     }
 
-    static let walChunk = 65_536
+    /// Spans per group commit of the queue's open block: a full block's worth.
+    static let walChunk = SpanRecords.blockRows
 
     static func now() -> Double { Double(Timestamp.nowMicros()) / 1e6 }
 

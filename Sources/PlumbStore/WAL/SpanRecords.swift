@@ -42,10 +42,13 @@ public struct SpanRecords: Sendable {
     /// threshold are reused warm, not unmapped and faulted in afresh), large enough for bodies.
     public static let blockBytes = 16 << 20
 
+    /// Bytes reserved for a block: a full one and the record that filled it.
+    public static let blockRoom = blockBytes + (1 << 20)
+
     /// An empty block with room reserved for a full one, so filling it never copies it.
     public static func block() -> SpanRecords {
         var b = SpanRecords()
-        b.encoded.reserve(bytes: blockBytes + (1 << 20), values: blockRows)
+        b.encoded.reserve(bytes: blockRoom, values: blockRows)
         return b
     }
 
