@@ -10,14 +10,15 @@ import PlumbStore
 /// the frames after it. With `--now`, each frame is 2 s later than the one before; with
 /// `--live`, frames use the clock (run it while `plumb serve` writes) and `--gap` waits between
 /// them like the refresh interval. `--column-cache` sets the decoded-column cache's size (0:
-/// none; default: the dashboard's own). Figures only, no assertions.
+/// none; default: the dashboard's own). `--by-panel` also times each panel alone as a first
+/// frame would run it (fresh caches, `--frames` times, median). Figures only, no assertions.
 enum DashBench {
     static func run(_ args: [String]) -> Int32 {
         guard let dirPath = args.first else {
             FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [--page-cache MB] [NAME...]\n".utf8))
             return 2
         }
-        var frames = 20, width = 160, gap = 0.0, live = false
+        var frames = 20, width = 160, gap = 0.0, live = false, byPanel = false
         var columnCacheMB: Int? = nil
         var pageCacheMB = PageCache.defaultBudget >> 20          // as `plumb dash` keeps pages
         var now = Timestamp.nowMicros()
@@ -30,6 +31,7 @@ enum DashBench {
             case "--gap": gap = Double(args[i + 1]) ?? gap; i += 2
             case "--now": now = (try? Timestamp.parse(args[i + 1])) ?? now; i += 2
             case "--live": live = true; i += 1
+            case "--by-panel": byPanel = true; i += 1
             case "--column-cache": columnCacheMB = Int(args[i + 1]); i += 2
             case "--page-cache": pageCacheMB = Int(args[i + 1]) ?? pageCacheMB; i += 2
             default: names.append(args[i]); i += 1
@@ -60,7 +62,26 @@ enum DashBench {
             print(String(format: "dashboard=%@ range=%@ first_ms=%.1f median_ms=%.1f p99_ms=%.1f frames=%d kept_row_groups=%d hits=%d misses=%d rebuilds=%d",
                          board.name as NSString, session.range as NSString, first, sorted[sorted.count / 2], p99, sorted.count,
                          c?.count ?? 0, c?.hits ?? 0, c?.misses ?? 0, c?.rebuilds ?? 0))
+            if byPanel { panels(board, boards: boards, dirPath, now: live ? nil : now, columnCacheMB: columnCacheMB, runs: max(1, frames)) }
         }
         return 0
+    }
+
+    /// Each panel of `board` alone, as the first frame runs it: a fresh engine (empty caches;
+    /// pages stay cached, as they would after the first panel), median of `runs`.
+    static func panels(_ board: Dashboard, boards: [Dashboard], _ dirPath: String, now: Int64?, columnCacheMB: Int?, runs: Int) {
+        for (i, panel) in board.panels.enumerated() {
+            var times: [Double] = []
+            for _ in 0..<runs {
+                var engine = QueryEngine(directory: DataDirectory(dirPath), now: now ?? Timestamp.nowMicros())
+                if let mb = columnCacheMB { engine.columnCache = ColumnCache(budget: mb << 20) }
+                let session = DashSession(boards: boards, board: board.name, engine: engine, range: nil, filter: nil)
+                let frame = Frame(board: board, engine: session.engine, range: session.range, filter: nil, width: 160)
+                let t = DispatchTime.now().uptimeNanoseconds
+                _ = try? frame.result(panel)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+            }
+            print(String(format: "  panel=%d median_ms=%.1f min_ms=%.1f title=%@", i, times.sorted()[times.count / 2], times.min()!, panel.title as NSString))
+        }
     }
 }

@@ -96,16 +96,36 @@ final class MinuteTableTests: XCTestCase {
     func testP95MatchesSortedInterpolation() {
         var s: UInt64 = 99
         func next() -> Double { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return Double(s % 10_000) / 7 }
-        for n in [1, 2, 3, 5, 19, 20, 21, 40, 100, 333, 1_000] {
-            var values = (0..<n).map { _ in next() }
-            if n > 10 { values[3] = values[4] }                       // ties
-            let sorted = values.sorted()
-            let pos = 0.95 * Double(n - 1)
-            let lo = Int(pos.rounded(.down)), hi = min(n - 1, lo + 1)
-            let expected = sorted[lo] + (pos - Double(lo)) * (sorted[hi] - sorted[lo])
-            let got = values.withUnsafeMutableBufferPointer { MinuteTable.p95($0) }
-            XCTAssertEqual(got, expected, accuracy: 1e-9 * max(1, abs(expected)), "n = \(n)")
+        // Large n take the sampled pivot: also in order, reversed, all equal, with the sampled
+        // places the smallest (a low pivot, a long tail) and the largest (the pivot overshoots
+        // the rank and the plain selection takes over).
+        for n in [1, 2, 3, 5, 19, 20, 21, 40, 100, 333, 1_000, 4_096, 30_001] {
+            for shape in 0..<6 where n >= 256 || shape == 0 {
+                var values = (0..<n).map { _ in next() }
+                if n > 10 { values[3] = values[4] }                       // ties
+                switch shape {
+                case 1: values.sort()
+                case 2: values.sort(by: >)
+                case 3: values = [Double](repeating: 42, count: n)
+                case 4: for i in 0..<n where i % (n / 63) != 0 { values[i] = 10_000 + Double(i) }
+                case 5: for i in 0..<n where i % (n / 63) == 0 { values[i] = 10_000 + Double(i) }
+                default: break
+                }
+                check(values, "n = \(n), shape \(shape)")
+            }
         }
+    }
+
+    func check(_ input: [Double], _ label: String) {
+        var values = input
+        let n = values.count
+        let sorted = values.sorted()
+        let pos = 0.95 * Double(n - 1)
+        let lo = Int(pos.rounded(.down)), hi = min(n - 1, lo + 1)
+        let expected = sorted[lo] + (pos - Double(lo)) * (sorted[hi] - sorted[lo])
+        let got = values.withUnsafeMutableBufferPointer { MinuteTable.p95($0) }
+        XCTAssertEqual(got, expected, accuracy: 1e-9 * max(1, abs(expected)), label)
+        XCTAssertEqual(values.sorted(), sorted, "\(label): values lost")
     }
 }
 

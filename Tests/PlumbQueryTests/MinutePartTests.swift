@@ -33,12 +33,16 @@ final class MinutePartTests: XCTestCase {
         func next(_ n: UInt64) -> UInt64 { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return seed % n }
         let minute: Int64 = 60_000_000, first: Int64 = 29_000_000
         var parts: [MinutePart] = [], all: [Row] = []
-        for k in 0..<5 {
+        for k in 0..<6 {
             // Each part covers its own stretch of minutes, overlapping the next one, plus a few
             // late rows far back (and one part so spread out that only its minutes are kept).
+            // The last has one model per provider (its provider level is its model level) and
+            // all its rows in two minutes others hold too.
             let rows: [Row] = (0..<400).map { i in
-                let m = k == 4 ? Int64(next(5000)) * 37 : Int64(k * 30) + Int64(next(45)) - (i % 50 == 0 ? 20 : 0)
-                return Row(provider: ["openai", "anthropic", "groq"][Int(next(3))], model: next(2) == 0 ? "gpt" : "claude",
+                let m = k == 4 ? Int64(next(5000)) * 37 : k == 5 ? 40 + Int64(next(2)) : Int64(k * 30) + Int64(next(45)) - (i % 50 == 0 ? 20 : 0)
+                let provider = k == 5 ? ["openai", "groq"][Int(next(2))] : ["openai", "anthropic", "groq"][Int(next(3))]
+                let model = k == 5 ? (provider == "openai" ? "gpt" : "claude") : next(2) == 0 ? "gpt" : "claude"
+                return Row(provider: provider, model: model,
                            ts: (first + m) * minute + Int64(next(60_000_000)), latency: next(9) == 0 ? nil : Double(next(100_000)) / 10,
                            failed: next(4) == 0, cost: next(5) == 0 ? nil : Double(next(1000)) / 1000)
             }

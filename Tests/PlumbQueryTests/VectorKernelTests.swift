@@ -46,6 +46,32 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
+    /// `x IN (...)` on dictionary codes (decided once per entry) and on a constant agrees
+    /// with the same strings row by row, NULLs in the column and in the list included.
+    func testInListOnCodesAgreesWithStrings() throws {
+        let dictionary = ["upstream_timeout", "", "stream_reset", "client_closed"]
+        let codes: [UInt32] = [0, 1, 2, 3, 0, 2, 1, 3, 3]
+        let valid = [true, false, true, true, false, true, true, true, false]
+        let coded = Vector(type: .varchar, data: .dict(codes: codes, dictionary: dictionary), validity: valid)
+        let plain = Vector.from(codes.indices.map { valid[$0] ? .string(dictionary[Int(codes[$0])]) : .null }, type: .varchar)
+        let lists: [[Value]] = [["upstream_timeout", "stream_reset"].map(Value.string), [.string("nope")],
+                                [.string("client_closed"), .null], [.null]]
+        for list in lists {
+            let items = list.map { BoundExpr.constant($0, .varchar) }
+            for negated in [false, true] {
+                let batch = Batch(columns: [], count: codes.count)
+                let a = try Evaluator.inList(coded, items, negated: negated, batch)
+                let b = try Evaluator.inList(plain, items, negated: negated, batch)
+                XCTAssertEqual((0..<codes.count).map { a.value(at: $0) }, (0..<codes.count).map { b.value(at: $0) }, "\(list) negated \(negated)")
+                for v in [Value.string("stream_reset"), .string("x"), .null] {
+                    let c = try Evaluator.inList(.constant(v, type: .varchar, count: 3), items, negated: negated, batch)
+                    let d = try Evaluator.inList(Vector.from([v, v, v], type: .varchar), items, negated: negated, batch)
+                    XCTAssertEqual((0..<3).map { c.value(at: $0) }, (0..<3).map { d.value(at: $0) }, "\(v) IN \(list)")
+                }
+            }
+        }
+    }
+
     func testHexEqualityMatchesStringEquality() throws {
         let ids = ["0123456789abcdef0123456789abcdef", "ffffffffffffffff0000000000000000", "0123456789abcdef0123456789abcdee"]
         var words: [[Int64]] = [[], []]

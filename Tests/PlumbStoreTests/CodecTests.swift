@@ -186,6 +186,21 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// A string page of NULLs only scans as dictionary codes with no row present (so that
+    /// dictionary paths take it), and reads back as the NULLs it holds.
+    func testAPageOfNullStringsScansAsCodes() throws {
+        for rows in [1, 7, 1_000] {
+            let column = ColumnVector(.string([String](repeating: "", count: rows)), validity: [Bool](repeating: false, count: rows))
+            let page = PageCodec.encode(column, type: .string)
+            guard case .dictionary(let codes, let entries, let validity) = try PageCodec.decodeScan(page, type: .string) else {
+                return XCTFail("\(rows) NULLs did not scan as codes")
+            }
+            XCTAssertEqual(codes.count, rows); XCTAssertFalse(entries.isEmpty)
+            XCTAssertEqual(validity, [Bool](repeating: false, count: rows))
+            XCTAssertEqual(try PageCodec.decode(page, type: .string).validity, validity)
+        }
+    }
+
     /// Dictionary entries are made into strings without a check per entry only when every byte
     /// is ASCII: a non-ASCII entry keeps its exact bytes, and invalid UTF-8 is an error.
     func testDictionaryEntriesKeepTheirBytesAndInvalidUTF8IsRejected() throws {

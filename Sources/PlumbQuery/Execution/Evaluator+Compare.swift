@@ -162,12 +162,18 @@ extension Evaluator {
                 if nonNull.contains(where: { ValueOrder.compare(v, $0) == 0 }) { return .bool(!negated) }
                 return listHasNull ? .null : .bool(negated)
             }
+            if case .constant(let v, _) = x.data, x.validity == nil { return .constant(decide(v), type: .boolean, count: n) }
             if case .dict(let codes, let dict) = x.data {
+                // Decided once per entry; rows only look up their entry's answer.
                 let perEntry = dict.map { decide(.string($0)) }
-                var out = [Bool](repeating: false, count: n), valid = x.validity ?? [Bool](repeating: true, count: n)
-                for i in 0..<n {
-                    let r = perEntry[Int(codes[i])]
-                    if case .bool(let t) = r { out[i] = t } else { valid[i] = false }
+                let answer = perEntry.map { if case .bool(let t) = $0 { t } else { false } }
+                let known = perEntry.map { !$0.isNull }
+                let out = codes.map { answer[Int($0)] }
+                var valid = x.validity
+                if known.contains(false) {
+                    var v = valid ?? [Bool](repeating: true, count: n)
+                    for i in 0..<n where !known[Int(codes[i])] { v[i] = false }
+                    valid = v
                 }
                 return Vector(type: .boolean, data: .bool(out), validity: valid)
             }

@@ -19,7 +19,7 @@ struct MinutePart: Sendable {
         var requests: [Int32]
         var failed: [Int32]
         var failedCost: [Double]
-        /// nil where no request had a latency.
+        /// nil where no request had a latency, and at the part's first and last minute.
         var p95: [Double?]
         /// The latencies of cell c: `latencies[start[c]..<start[c + 1]]`.
         var start: [Int32]
@@ -36,15 +36,26 @@ struct MinutePart: Sendable {
         var latency: [Double]
         var latencyValid: [Bool]?
         var failed: [Bool]
-        var cost: [Double]
+        /// Read for failed rows only (most rows never need their cost as a double).
+        var costs: Vector
 
         init(_ batch: Batch) {
             let c = batch.columns
             provider = Columns.coded(c[0]); model = Columns.coded(c[1])
             ts = Columns.ints(c[2]); latency = Columns.doubles(c[3]); latencyValid = c[3].validity
-            let f = Columns.bools(c[4])
-            failed = c[4].validity.map { v in zip(f, v).map { $0 && $1 } } ?? f
-            cost = Columns.doubles(c[5], nullAs: 0)
+            failed = Columns.bools(c[4])
+            if let v = c[4].validity { for i in failed.indices where !v[i] { failed[i] = false } }
+            costs = c[5]
+        }
+
+        /// Row r's cost, 0 when NULL.
+        func cost(_ r: Int) -> Double {
+            guard costs.isValid(r) else { return 0 }
+            switch costs.data {
+            case .double(let v): return v[r]
+            case .decimal(let d): return d.double(r)
+            default: return costs.value(at: r).asDouble ?? 0
+            }
         }
     }
 
@@ -54,31 +65,34 @@ struct MinutePart: Sendable {
         let width = rows.model.dictionary.count
         var pairScope = [Int32](repeating: -1, count: rows.provider.dictionary.count * width)
         var names: [(provider: String, model: String)] = []
-        var scope = [Int32](repeating: 0, count: n)
+        var cells = [Int32](repeating: 0, count: n)
         for r in 0..<n {
             let pair = Int(rows.provider.codes[r]) * width + Int(rows.model.codes[r])
             if pairScope[pair] < 0 {
                 pairScope[pair] = Int32(names.count)
                 names.append((rows.provider.dictionary[Int(rows.provider.codes[r])], rows.model.dictionary[Int(rows.model.codes[r])]))
             }
-            scope[r] = pairScope[pair]
+            cells[r] = pairScope[pair]
         }
         // Columns: every minute from the first to the last, unless that is far more cells than
         // rows (a quiet store's row group spans weeks): then only the minutes present.
-        let minuteOf = rows.ts.map(MinuteTable.floorMinute)
-        let lo = minuteOf.min() ?? 0, hi = minuteOf.max() ?? -1
-        var column = [Int32](repeating: 0, count: n)
-        if n == 0 || Int(hi - lo + 1) * names.count <= max(4 * n, 4096) {
-            minutes = n == 0 ? [] : Array(lo...hi)
-            for r in 0..<n { column[r] = Int32(minuteOf[r] - lo) }
+        var first = Int64.max, last = Int64.min
+        for t in rows.ts { first = Swift.min(first, t); last = Swift.max(last, t) }
+        let lo = MinuteTable.floorMinute(first), hi = MinuteTable.floorMinute(last)
+        if n == 0 {
+            minutes = []
+        } else if Int(hi - lo + 1) * names.count <= Swift.max(4 * n, 4096) {
+            minutes = Array(lo...hi)
+            let columns = minutes.count
+            for r in 0..<n { cells[r] = cells[r] * Int32(columns) + Int32(MinuteTable.floorMinute(rows.ts[r]) - lo) }
         } else {
-            minutes = Array(Set(minuteOf)).sorted()
+            minutes = Array(Set(rows.ts.map(MinuteTable.floorMinute))).sorted()
             let index = Dictionary(uniqueKeysWithValues: minutes.enumerated().map { ($1, Int32($0)) })
-            for r in 0..<n { column[r] = index[minuteOf[r]]! }
+            let columns = minutes.count
+            for r in 0..<n { cells[r] = cells[r] * Int32(columns) + index[MinuteTable.floorMinute(rows.ts[r])]! }
         }
         let columns = minutes.count
-        let cells = scope.indices.map { Int32(Int(scope[$0]) * columns + Int(column[$0])) }
-        models = Self.level(names: names, cellCount: names.count * columns, cells: cells, rows)
+        models = Self.level(names: names, columns: columns, cells: cells, rows)
         // The provider level: each model cell's rows go to its provider's cell of the same minute.
         var providerNames: [(provider: String, model: String)] = []
         var providerOf: [Int32] = []
@@ -87,32 +101,59 @@ struct MinutePart: Sendable {
                 providerOf.append(Int32(providerNames.count)); providerNames.append((s.provider, ""))
             }
         }
-        let providerCells = scope.indices.map { Int32(Int(providerOf[Int(scope[$0])]) * columns + Int(column[$0])) }
-        providers = Self.level(names: providerNames, cellCount: providerNames.count * columns, cells: providerCells, rows)
+        if providerNames.count == names.count {
+            // One model per provider here: the same cells (scopes are met in the same order).
+            providers = models
+            providers.names = providerNames
+        } else {
+            for r in 0..<n {
+                let c = Int(cells[r])
+                cells[r] = providerOf[c / columns] * Int32(columns) + Int32(c % columns)
+            }
+            providers = Self.level(names: providerNames, columns: columns, cells: cells, rows)
+        }
     }
 
-    /// Counts per cell, and the latencies grouped by cell (a counting sort) with each cell's p95.
-    static func level(names: [(provider: String, model: String)], cellCount: Int, cells: [Int32], _ rows: Rows) -> Level {
+    /// Counts per cell, and the latencies grouped by cell (a counting sort) with the p95 of each
+    /// cell inside the part's stretch of time. The first and last minute's cells are left to
+    /// `MinuteTable.assemble`: the row groups before and after mostly hold some of those minutes
+    /// too (all of them, when a row group spans seconds), so a p95 here would be thrown away.
+    static func level(names: [(provider: String, model: String)], columns: Int, cells: [Int32], _ rows: Rows) -> Level {
+        let cellCount = names.count * columns
         var requests = [Int32](repeating: 0, count: cellCount), failed = requests
         var failedCost = [Double](repeating: 0, count: cellCount)
         var start = [Int32](repeating: 0, count: cellCount + 1)
-        let isFailed = rows.failed, cost = rows.cost, latency = rows.latency
-        let valid = rows.latencyValid ?? [Bool](repeating: true, count: cells.count)
-        for (r, c) in cells.enumerated() {
-            requests[Int(c)] += 1
-            if isFailed[r] { failed[Int(c)] += 1; failedCost[Int(c)] += cost[r] }
-            if valid[r] { start[Int(c) + 1] += 1 }
-        }
-        for c in 0..<cellCount { start[c + 1] += start[c] }
-        var latencies = [Double](repeating: 0, count: Int(start[cellCount]))
-        var next = start
-        for (r, c) in cells.enumerated() where valid[r] {
-            latencies[Int(next[Int(c)])] = latency[r]
-            next[Int(c)] += 1
+        let n = cells.count
+        var latencies: [Double] = []
+        rows.failed.withUnsafeBufferPointer { isFailed in
+            cells.withUnsafeBufferPointer { cells in
+                for r in 0..<n {
+                    let c = Int(cells[r])
+                    requests[c] &+= 1
+                    if isFailed[r] { failed[c] &+= 1; failedCost[c] += rows.cost(r) }
+                }
+                if let valid = rows.latencyValid {
+                    for r in 0..<n where valid[r] { start[Int(cells[r]) + 1] &+= 1 }
+                } else {
+                    for c in 0..<cellCount { start[c + 1] = requests[c] }
+                }
+                for c in 0..<cellCount { start[c + 1] &+= start[c] }
+                var next = start
+                latencies = [Double](unsafeUninitializedCapacity: Int(start[cellCount])) { out, count in
+                    rows.latency.withUnsafeBufferPointer { latency in
+                        for r in 0..<n where rows.latencyValid?[r] ?? true {
+                            let c = Int(cells[r])
+                            out[Int(next[c])] = latency[r]
+                            next[c] &+= 1
+                        }
+                    }
+                    count = Int(start[cellCount])
+                }
+            }
         }
         var p95 = [Double?](repeating: nil, count: cellCount)
         latencies.withUnsafeMutableBufferPointer { all in
-            for c in 0..<cellCount where start[c + 1] > start[c] {
+            for c in 0..<cellCount where start[c + 1] > start[c] && c % columns != 0 && c % columns != columns - 1 {
                 p95[c] = MinuteTable.p95(UnsafeMutableBufferPointer(rebasing: all[Int(start[c])..<Int(start[c + 1])]))
             }
         }

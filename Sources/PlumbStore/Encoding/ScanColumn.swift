@@ -60,6 +60,11 @@ extension PageCodec {
             let strings = try StringPage.decode(&r, count: present)
             guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after page values") }
             if let selected, selected.contains(where: { $0 >= rows }) { throw FormatError("page has \(rows) rows, fewer than the footer's") }
+            // A page of NULLs (an error column on a healthy day) comes out as codes, so that
+            // dictionary paths (IN, =, GROUP BY) take it, not a string per row.
+            if selected == nil, present == 0 {
+                return .dictionary(codes: [UInt32](repeating: 0, count: rows), entries: [""], validity: validity)
+            }
             if selected == nil, case .dictionary(let packed, let entries) = strings.storage {
                 let codes = try packed.all()
                 try StringCodec.checkCodes(codes, entryCount: entries.count)
@@ -123,7 +128,7 @@ extension PageCodec {
     /// The distinct keys of a `map` page, without decoding the values or building maps.
     public static func decodeMapKeys(_ page: [UInt8]) throws -> MapKeys {
         var (r, rows, _, present) = try open(page)
-        let (counts, total) = try MapCodec.entryCounts(&r, present)
+        let (_, total) = try MapCodec.entryCounts(&r, present)
         if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
             var used = [Bool](repeating: false, count: entries.count)
             for c in codes { used[Int(c)] = true }
