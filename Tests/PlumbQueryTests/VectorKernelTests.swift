@@ -72,6 +72,28 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
+    /// A total of doubles (one group, four running sums) equals the row-by-row sum to rounding,
+    /// counts only present rows, and keeps +0.0 when the values are -0.0 or NULL.
+    func testATotalOfDoublesMatchesTheRowByRowSum() {
+        var r = Rng(s: 23)
+        for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 1_001] {
+            for withNulls in [false, true] {
+                let x = (0..<n).map { _ in Double(r.next() % 1_000_000) / 7 - 50_000 }
+                let valid = withNulls ? (0..<n).map { _ in r.next() % 3 != 0 } : nil
+                let total = DoubleSumAccumulator(average: false)
+                total.update([Int32](repeating: 0, count: n), groupCount: 1, Vector(type: .double, data: .double(x), validity: valid))
+                let want = x.indices.filter { valid?[$0] ?? true }.reduce(0.0) { $0 + x[$1] }
+                let present = x.indices.filter { valid?[$0] ?? true }.count
+                XCTAssertEqual(total.counts[0], Int64(present), "n = \(n)")
+                XCTAssertEqual(total.sums[0], want, accuracy: 1e-9 * max(1, abs(want)), "n = \(n)")
+            }
+        }
+        let zeros = DoubleSumAccumulator(average: false)
+        zeros.update([0, 0, 0, 0, 0], groupCount: 1, Vector(type: .double, data: .double([-0.0, -0.0, 1, -0.0, -0.0]), validity: [true, true, false, true, true]))
+        XCTAssertEqual(zeros.sums[0].sign, .plus)
+        XCTAssertEqual(zeros.counts[0], 4)
+    }
+
     func testHexEqualityMatchesStringEquality() throws {
         let ids = ["0123456789abcdef0123456789abcdef", "ffffffffffffffff0000000000000000", "0123456789abcdef0123456789abcdee"]
         var words: [[Int64]] = [[], []]
