@@ -4,22 +4,24 @@ import PlumbDash
 import PlumbQuery
 import PlumbStore
 
-/// `plumb-bench dash DATA_DIR [--now TIME | --live] [--frames 20] [--gap SECONDS] [--width 160] [--column-cache MB] [NAME...]`:
+/// `plumb-bench dash DATA_DIR [--now TIME | --live] [--frames 20] [--gap SECONDS] [--width 160] [--threads N] [--column-cache MB] [--page-cache MB] [--by-panel] [NAME...]`:
 /// refreshes and draws each dashboard repeatedly in process, as `plumb dash` does (row groups'
 /// aggregates kept between frames), and prints the first frame's time and the median and p99 of
 /// the frames after it. With `--now`, each frame is 2 s later than the one before; with
 /// `--live`, frames use the clock (run it while `plumb serve` writes) and `--gap` waits between
 /// them like the refresh interval. `--column-cache` sets the decoded-column cache's size (0:
-/// none; default: the dashboard's own). `--by-panel` also times each panel alone as a first
+/// none; default: the dashboard's own); `--threads` each query's scan threads (default: the
+/// cores). `--by-panel` also times each panel alone as a first
 /// frame would run it (fresh caches, `--frames` times, median). Figures only, no assertions.
 enum DashBench {
     static func run(_ args: [String]) -> Int32 {
         guard let dirPath = args.first else {
-            FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [--page-cache MB] [NAME...]\n".utf8))
+            FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [--threads N] [--column-cache MB] [--page-cache MB] [--by-panel] [NAME...]\n".utf8))
             return 2
         }
         var frames = 20, width = 160, gap = 0.0, live = false, byPanel = false
         var columnCacheMB: Int? = nil
+        var threads: Int? = nil
         var pageCacheMB = PageCache.defaultBudget >> 20          // as `plumb dash` keeps pages
         var now = Timestamp.nowMicros()
         var names: [String] = []
@@ -33,6 +35,7 @@ enum DashBench {
             case "--live": live = true; i += 1
             case "--by-panel": byPanel = true; i += 1
             case "--column-cache": columnCacheMB = Int(args[i + 1]); i += 2
+            case "--threads": threads = Int(args[i + 1]); i += 2
             case "--page-cache": pageCacheMB = Int(args[i + 1]) ?? pageCacheMB; i += 2
             default: names.append(args[i]); i += 1
             }
@@ -42,6 +45,7 @@ enum DashBench {
         for board in boards where names.isEmpty || names.contains(board.name) {
             PageCache.shared.enable(budget: pageCacheMB << 20)     // each dashboard starts empty
             var engine = QueryEngine(directory: DataDirectory(dirPath), now: now)
+            if let threads { engine.threads = threads }
             if let mb = columnCacheMB { engine.columnCache = mb > 0 ? ColumnCache(budget: mb << 20) : ColumnCache(budget: 0) }
             let session = DashSession(boards: boards, board: board.name, engine: engine, range: nil, filter: nil)
             var times: [Double] = []

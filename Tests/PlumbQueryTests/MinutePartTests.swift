@@ -12,12 +12,21 @@ final class MinutePartTests: XCTestCase {
     struct Row { var provider: String; var model: String; var ts: Int64; var latency: Double?; var failed: Bool; var cost: Double? }
 
     func batch(_ rows: [Row]) -> Batch {
-        Batch(columns: [
+        // A failure is a 5xx, a 429, or an upstream error type whatever the status; a success
+        // may have a NULL status or a client's error type.
+        let outcomes: [(failed: Bool, status: Int64?, errorType: String?)] = [
+            (true, 503, nil), (true, 429, nil), (true, nil, "upstream_timeout"), (true, 499, "stream_reset"),
+            (false, 200, nil), (false, nil, nil), (false, 499, "client_closed"), (false, 404, "not_found")]
+        let picked = rows.enumerated().map { i, r in outcomes.filter { $0.failed == r.failed }[i % 4] }
+        let types = ["upstream_timeout", "stream_reset", "client_closed", "not_found"]
+        return Batch(columns: [
             Vector.from(rows.map { .string($0.provider) }, type: .varchar),
             Vector(type: .varchar, data: .dict(codes: rows.map { $0.model == "gpt" ? 0 : 1 }, dictionary: ["gpt", "claude"])),
             Vector(type: .timestamp, data: .int(rows.map(\.ts))),
             Vector(type: .double, data: .double(rows.map { $0.latency ?? 0 }), validity: rows.map { $0.latency != nil }),
-            Vector(type: .boolean, data: .bool(rows.map(\.failed))),
+            Vector(type: .bigint, data: .int(picked.map { $0.status ?? 0 }), validity: picked.map { $0.status != nil }),
+            Vector(type: .varchar, data: .dict(codes: picked.map { UInt32(types.firstIndex(of: $0.errorType ?? "") ?? 0) }, dictionary: types),
+                   validity: picked.map { $0.errorType != nil }),
             Vector(type: .double, data: .double(rows.map { $0.cost ?? 0 }), validity: rows.map { $0.cost != nil }),
         ], count: rows.count)
     }
@@ -111,6 +120,14 @@ final class MinutePartTests: XCTestCase {
             let since = now - 90 * 60_000_000
             let (wantModels, wantProviders) = try fresh.tables(since: since, until: now)
             let (gotModels, gotProviders) = try cached.tables(since: since, until: now)
+            // The failures counted natively are the SQL definition's, per provider.
+            let from = MinuteTable.floorMinute(since - 60 * 60_000_000) * 60_000_000
+            let sql = "SELECT provider, count_if(\(IncidentDetector.failed)) FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(now))' GROUP BY 1"
+            let byProvider = Dictionary(uniqueKeysWithValues: try fresh.engine.collect(sql).rows.map { ($0[0], $0[1]) })
+            XCTAssertGreaterThan(byProvider.values.filter { $0 != .int(0) }.count, 0, "no failures to count")
+            for (i, name) in wantProviders.names.enumerated() {
+                XCTAssertEqual(Value.int(wantProviders.buckets(scope: i).reduce(0) { $0 + $1.failed }), byProvider[.string(name.provider)], "round \(round) \(name.provider)")
+            }
             for (got, want) in [(gotModels, wantModels), (gotProviders, wantProviders)] {
                 let g = Dictionary(uniqueKeysWithValues: got.names.indices.map { ("\(got.names[$0])", got.buckets(scope: $0)) })
                 let w = Dictionary(uniqueKeysWithValues: want.names.indices.map { ("\(want.names[$0])", want.buckets(scope: $0)) })

@@ -18,7 +18,11 @@ public struct IncidentDetector: Sendable {
 
     /// A failed request: the provider's fault or its limits (5xx, 429, timeouts, resets); a
     /// client that went away is not one.
-    public static let failed = "(status >= 500 OR status = 429 OR error_type IN ('upstream_timeout', 'upstream_unreachable', 'stream_reset'))"
+    public static let failed = "(status >= 500 OR status = 429 OR error_type IN (\(failedErrorTypes.map { "'\($0)'" }.joined(separator: ", "))))"
+    /// The error types that are failures whatever the status (`MinutePart.Rows` tests them
+    /// natively, as `failed` does in SQL).
+    static let failedErrorTypes = ["upstream_timeout", "upstream_unreachable", "stream_reset"]
+    static func failedStatus(_ s: Int64) -> Bool { s >= 500 || s == 429 }
 
     static let minute = MinuteTable.minute
 
@@ -50,7 +54,7 @@ public struct IncidentDetector: Sendable {
         let from = first * Self.minute
         let minutes = max(1, Int(MinuteTable.floorMinute(until - 1) - first + 1))
         let sql = """
-            SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, \(Self.failed), cost_usd
+            SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, status, error_type, cost_usd
             FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'
             """
         let cache = engine.minuteParts

@@ -28,7 +28,10 @@ struct MinutePart: Sendable {
         func latencies(_ cell: Int) -> ArraySlice<Double> { latencies[Int(start[cell])..<Int(start[cell + 1])] }
     }
 
-    /// A batch of `SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, <failed>, cost_usd`.
+    /// A batch of `SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, status,
+    /// error_type, cost_usd`. `failed` is `IncidentDetector.failed` worked out here: a status
+    /// test per row and an error-type test per dictionary entry, with no vectors of booleans
+    /// built and combined for it.
     struct Rows {
         var provider: (codes: [UInt32], dictionary: [String])
         var model: (codes: [UInt32], dictionary: [String])
@@ -43,9 +46,30 @@ struct MinutePart: Sendable {
             let c = batch.columns
             provider = Columns.coded(c[0]); model = Columns.coded(c[1])
             ts = Columns.ints(c[2]); latency = Columns.doubles(c[3]); latencyValid = c[3].validity
-            failed = Columns.bools(c[4])
-            if let v = c[4].validity { for i in failed.indices where !v[i] { failed[i] = false } }
-            costs = c[5]
+            failed = Self.failures(status: c[4], errorType: c[5])
+            costs = c[6]
+        }
+
+        /// Whether each row failed (NULL status and error type: no).
+        static func failures(status: Vector, errorType: Vector) -> [Bool] {
+            let n = status.count
+            var out = [Bool](repeating: false, count: n)
+            if !status.isConstantNull {
+                let s = Columns.ints(status)
+                out.withUnsafeMutableBufferPointer { o in
+                    s.withUnsafeBufferPointer { s in
+                        for r in 0..<n { o[r] = IncidentDetector.failedStatus(s[r]) }
+                    }
+                    if let valid = status.validity { for r in 0..<n where !valid[r] { o[r] = false } }
+                }
+            }
+            guard !errorType.isConstantNull else { return out }
+            let (codes, dictionary) = Columns.coded(errorType)
+            let failing = dictionary.map { IncidentDetector.failedErrorTypes.contains($0) }
+            guard failing.contains(true) else { return out }
+            let valid = errorType.validity
+            for r in 0..<n where failing[Int(codes[r])] && (valid?[r] ?? true) { out[r] = true }
+            return out
         }
 
         /// Row r's cost, 0 when NULL.
@@ -124,32 +148,49 @@ struct MinutePart: Sendable {
         var failedCost = [Double](repeating: 0, count: cellCount)
         var start = [Int32](repeating: 0, count: cellCount + 1)
         let n = cells.count
-        var latencies: [Double] = []
-        rows.failed.withUnsafeBufferPointer { isFailed in
-            cells.withUnsafeBufferPointer { cells in
-                for r in 0..<n {
-                    let c = Int(cells[r])
-                    requests[c] &+= 1
-                    if isFailed[r] { failed[c] &+= 1; failedCost[c] += rows.cost(r) }
+        cells.withUnsafeBufferPointer { cells in
+            requests.withUnsafeMutableBufferPointer { requests in
+                failed.withUnsafeMutableBufferPointer { failed in
+                    rows.failed.withUnsafeBufferPointer { isFailed in
+                        for r in 0..<n {
+                            let c = Int(cells[r])
+                            requests[c] &+= 1
+                            if isFailed[r] { failed[c] &+= 1; failedCost[c] += rows.cost(r) }
+                        }
+                    }
                 }
+            }
+            start.withUnsafeMutableBufferPointer { start in
                 if let valid = rows.latencyValid {
                     for r in 0..<n where valid[r] { start[Int(cells[r]) + 1] &+= 1 }
                 } else {
                     for c in 0..<cellCount { start[c + 1] = requests[c] }
                 }
                 for c in 0..<cellCount { start[c + 1] &+= start[c] }
-                var next = start
-                latencies = [Double](unsafeUninitializedCapacity: Int(start[cellCount])) { out, count in
-                    rows.latency.withUnsafeBufferPointer { latency in
-                        for r in 0..<n where rows.latencyValid?[r] ?? true {
-                            let c = Int(cells[r])
-                            out[Int(next[c])] = latency[r]
-                            next[c] &+= 1
+            }
+        }
+        var next = start
+        var latencies = [Double](unsafeUninitializedCapacity: Int(start[cellCount])) { out, count in
+            cells.withUnsafeBufferPointer { cells in
+                rows.latency.withUnsafeBufferPointer { latency in
+                    next.withUnsafeMutableBufferPointer { next in
+                        if let valid = rows.latencyValid {
+                            for r in 0..<n where valid[r] {
+                                let c = Int(cells[r])
+                                out[Int(next[c])] = latency[r]
+                                next[c] &+= 1
+                            }
+                        } else {
+                            for r in 0..<n {
+                                let c = Int(cells[r])
+                                out[Int(next[c])] = latency[r]
+                                next[c] &+= 1
+                            }
                         }
                     }
-                    count = Int(start[cellCount])
                 }
             }
+            count = Int(start[cellCount])
         }
         var p95 = [Double?](repeating: nil, count: cellCount)
         latencies.withUnsafeMutableBufferPointer { all in
