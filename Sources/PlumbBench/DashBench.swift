@@ -66,23 +66,27 @@ enum DashBench {
             print(String(format: "dashboard=%@ range=%@ first_ms=%.1f median_ms=%.1f p99_ms=%.1f frames=%d kept_row_groups=%d hits=%d misses=%d rebuilds=%d",
                          board.name as NSString, session.range as NSString, first, sorted[sorted.count / 2], p99, sorted.count,
                          c?.count ?? 0, c?.hits ?? 0, c?.misses ?? 0, c?.rebuilds ?? 0))
-            if byPanel { panels(board, boards: boards, dirPath, now: live ? nil : now, columnCacheMB: columnCacheMB, runs: max(1, frames)) }
+            if byPanel {
+                panels(board, boards: boards, dirPath, now: live ? nil : now, threads: threads, columnCacheMB: columnCacheMB, width: width, runs: max(1, frames))
+            }
         }
         return 0
     }
 
     /// Each panel of `board` alone, as the first frame runs it: a fresh engine (empty caches;
     /// pages stay cached, as they would after the first panel), median of `runs`.
-    static func panels(_ board: Dashboard, boards: [Dashboard], _ dirPath: String, now: Int64?, columnCacheMB: Int?, runs: Int) {
+    static func panels(_ board: Dashboard, boards: [Dashboard], _ dirPath: String, now: Int64?, threads: Int?,
+                       columnCacheMB: Int?, width: Int, runs: Int) {
         for (i, panel) in board.panels.enumerated() {
             var times: [Double] = []
             for _ in 0..<runs {
                 var engine = QueryEngine(directory: DataDirectory(dirPath), now: now ?? Timestamp.nowMicros())
+                if let threads { engine.threads = threads }
                 if let mb = columnCacheMB { engine.columnCache = ColumnCache(budget: mb << 20) }
                 let session = DashSession(boards: boards, board: board.name, engine: engine, range: nil, filter: nil)
-                let frame = Frame(board: board, engine: session.engine, range: session.range, filter: nil, width: 160)
+                let frame = Frame(board: board, engine: session.engine, range: session.range, filter: nil, width: width)
                 let t = DispatchTime.now().uptimeNanoseconds
-                _ = try? frame.result(panel)
+                do { _ = try frame.result(panel) } catch { print("  panel=\(i) error=\(error)"); return }
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
             }
             print(String(format: "  panel=%d median_ms=%.1f min_ms=%.1f title=%@", i, times.sorted()[times.count / 2], times.min()!, panel.title as NSString))

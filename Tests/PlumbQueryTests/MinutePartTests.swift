@@ -58,6 +58,7 @@ final class MinutePartTests: XCTestCase {
             all += rows
             parts.append(MinutePart(MinutePart.Rows(batch(rows))))
         }
+        parts.append(MinutePart(MinutePart.Rows(batch([]))))       // an empty batch adds nothing
         let span = 200
         for (level, keyOf) in [(\MinutePart.models, { (r: Row) in r.provider + "/" + r.model }),
                                (\MinutePart.providers, { (r: Row) in r.provider + "/" })] {
@@ -125,6 +126,7 @@ final class MinutePartTests: XCTestCase {
             let sql = "SELECT provider, count_if(\(IncidentDetector.failed)) FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(now))' GROUP BY 1"
             let byProvider = Dictionary(uniqueKeysWithValues: try fresh.engine.collect(sql).rows.map { ($0[0], $0[1]) })
             XCTAssertGreaterThan(byProvider.values.filter { $0 != .int(0) }.count, 0, "no failures to count")
+            XCTAssertEqual(Set(wantProviders.names.map { Value.string($0.provider) }), Set(byProvider.keys), "round \(round)")
             for (i, name) in wantProviders.names.enumerated() {
                 XCTAssertEqual(Value.int(wantProviders.buckets(scope: i).reduce(0) { $0 + $1.failed }), byProvider[.string(name.provider)], "round \(round) \(name.provider)")
             }

@@ -90,6 +90,7 @@ final class VectorKernelTests: XCTestCase {
         }
         let zeros = DoubleSumAccumulator(average: false)
         zeros.update([0, 0, 0, 0, 0], groupCount: 1, Vector(type: .double, data: .double([-0.0, -0.0, 1, -0.0, -0.0]), validity: [true, true, false, true, true]))
+        XCTAssertEqual(zeros.sums[0], 0)
         XCTAssertEqual(zeros.sums[0].sign, .plus)
         XCTAssertEqual(zeros.counts[0], 4)
     }

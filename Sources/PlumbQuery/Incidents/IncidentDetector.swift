@@ -63,9 +63,9 @@ public struct IncidentDetector: Sendable {
         var parts: [MinutePart] = []
         // Row groups' parts are what is kept: their decoded columns would only push out the
         // columns other panels read again, and fresh memory for each costs page faults.
-        var engine = engine
-        engine.columnCache = nil
-        try engine.map(sql, wholeRowGroups: cache != nil, reuse: cache.map { cache in { key in
+        var scan = engine
+        scan.columnCache = nil
+        try scan.map(sql, wholeRowGroups: cache != nil, reuse: cache.map { cache in { key in
             guard let run, let kept = cache.part(key, run: run) else { return false }
             parts.append(kept)
             return true
@@ -77,7 +77,7 @@ public struct IncidentDetector: Sendable {
         let all = parts, jobs = ParallelJobs()
         let models = jobs.add { MinuteTable.assemble(all, level: \.models, firstMinute: first, minutes: minutes) }
         let providers = jobs.add { MinuteTable.assemble(all, level: \.providers, firstMinute: first, minutes: minutes) }
-        try jobs.run(lanes: 2)
+        try jobs.run(lanes: min(2, engine.threads))
         return (models.value, providers.value)
     }
 

@@ -100,7 +100,7 @@ struct MinutePart: Sendable {
         }
         // Columns: every minute from the first to the last, unless that is far more cells than
         // rows (a quiet store's row group spans weeks): then only the minutes present.
-        var first = Int64.max, last = Int64.min
+        var first = rows.ts.first ?? 0, last = first
         for t in rows.ts { first = Swift.min(first, t); last = Swift.max(last, t) }
         let lo = MinuteTable.floorMinute(first), hi = MinuteTable.floorMinute(last)
         if n == 0 {

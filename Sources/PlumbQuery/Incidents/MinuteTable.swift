@@ -40,8 +40,10 @@ struct MinuteTable {
     /// The values of rank `below` and `above` (`above` is `below` or the next one) in `v`,
     /// reordering it. A p95's ranks are near the top: with few values above them, the largest
     /// are moved to the end one by one (O(n) each); with many values, one partition around a
-    /// pivot sampled just below the rank leaves a tail of a few percent to select in (the idea
-    /// of Floyd and Rivest's SELECT, CACM 18(3), 1975), and its branch is well predicted.
+    /// pivot sampled below the rank (about the 84th percentile for a p95) leaves a sixth of the
+    /// values to select in (the idea of Floyd and Rivest's SELECT, CACM 18(3), 1975), and the
+    /// partition's branch is well predicted. A pivot above the rank (a misleading sample) only
+    /// costs that pass: the selection then runs over all the values.
     static func ranks(_ v: UnsafeMutableBufferPointer<Double>, _ below: Int, _ above: Int) -> (Double, Double) {
         let n = v.count
         if n - below <= 3 {
@@ -73,8 +75,10 @@ struct MinuteTable {
         return (v[below], next)
     }
 
-    /// A value a little below rank `k` of `v`: from 63 values sampled at even strides, the one
-    /// about 2.5 standard errors of the sample quantile lower. nil when the values are NaN.
+    /// A value below rank `k` of `v`: from 63 values sampled at even strides, the one about 2.5
+    /// standard errors of the sample quantile (and one sample) lower. nil when a sampled value
+    /// is NaN or the rank is too low to sample below (NaNs elsewhere sort as large in the
+    /// partition, as `<` leaves them).
     static func sampledPivot(_ v: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double? {
         let s = 63, stride = v.count / s
         var sample = (0..<s).map { v[$0 * stride] }
