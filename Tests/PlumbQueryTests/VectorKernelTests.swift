@@ -95,6 +95,29 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertEqual(zeros.counts[0], 4)
     }
 
+    /// Buckets of a column (one division per bucket met, rows in time order or not) are each
+    /// row's own `time_bucket`, NULL rows, negative times and month widths included.
+    func testBucketsOfAColumnAreEachRowsBucket() throws {
+        var r = Rng(s: 31)
+        let base: Int64 = 1_795_255_200_000_000
+        var sorted = (0..<3_000).map { _ in base + Int64(r.next() % 86_400_000_000) }
+        sorted.sort()
+        let shuffled = sorted.map { _ in base + Int64(r.next() % 86_400_000_000) - 43_200_000_000 }
+        let negative = sorted.map { -$0 / 1_000 }
+        let boundaries = (0..<3_000).map { base + Int64($0) * 30_000_000 }      // every other one starts a minute
+        let widths = [Interval(months: 0, days: 0, micros: 60_000_000), Interval(months: 0, days: 0, micros: 900_000_000),
+                      Interval(months: 0, days: 1, micros: 0), Interval(months: 0, days: 0, micros: 7), Interval(months: 1, days: 0, micros: 0)]
+        for ts in [sorted, shuffled, negative, boundaries] {
+            let valid = ts.indices.map { $0 % 11 != 3 }
+            for w in widths {
+                let got = try TimeMath.buckets(w, ts, valid: valid)
+                for i in ts.indices where valid[i] {
+                    XCTAssertEqual(got[i], try TimeMath.bucket(w, ts[i]), "\(w) row \(i)")
+                }
+            }
+        }
+    }
+
     func testHexEqualityMatchesStringEquality() throws {
         let ids = ["0123456789abcdef0123456789abcdef", "ffffffffffffffff0000000000000000", "0123456789abcdef0123456789abcdee"]
         var words: [[Int64]] = [[], []]

@@ -28,9 +28,7 @@ public enum ScalarFunction: String, Sendable, CaseIterable {
             }
         case .timeBucket:
             if args.count == 2, case .constant(.interval(let w), _) = args[0].data, case .int(let ts) = args[1].data {
-                var out = [Int64](repeating: 0, count: ts.count)
-                for i in ts.indices where args[1].isValid(i) { out[i] = try TimeMath.bucket(w, ts[i]) }
-                return Vector(type: .timestamp, data: .int(out), validity: args[1].validity)
+                return Vector(type: .timestamp, data: .int(try TimeMath.buckets(w, ts, valid: args[1].validity)), validity: args[1].validity)
             }
         case .coalesce where t == .varchar:
             if let v = Self.coalesceStrings(args, count: n) { return v }

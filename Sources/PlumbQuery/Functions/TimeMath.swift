@@ -144,6 +144,29 @@ public enum TimeMath {
         }
     }
 
+    /// `time_bucket(width, t)` of each valid row (0 in the others). Rows mostly come in time
+    /// order, so a fixed-width bucket, once found, answers the rows after it that fall inside
+    /// it without a division.
+    static func buckets(_ width: Interval, _ ts: [Int64], valid: [Bool]?) throws -> [Int64] {
+        var out = [Int64](repeating: 0, count: ts.count)
+        guard width.months == 0 else {
+            for i in ts.indices where valid?[i] ?? true { out[i] = try bucket(width, ts[i]) }
+            return out
+        }
+        var lo = Int64.max, hi = Int64.min          // the last bucket: [lo, hi)
+        for i in ts.indices where valid?[i] ?? true {
+            let t = ts[i]
+            if t >= lo && t < hi { out[i] = lo; continue }
+            let b = try bucket(width, t)
+            out[i] = b
+            // [b, b + w) is one bucket when t landed in it (not so only at overflowing extremes).
+            let w = width.days &* microsPerDay &+ width.micros
+            let (end, o) = b.addingReportingOverflow(w)
+            if b <= t && !o && t < end && (b &- originDays) % w == 0 { lo = b; hi = end } else { lo = .max; hi = .min }
+        }
+        return out
+    }
+
     /// `time_bucket(width, t[, origin])`.
     public static func bucket(_ width: Interval, _ t: Int64, origin: Int64? = nil) throws -> Int64 {
         if width.months != 0 {
