@@ -20,6 +20,9 @@ public final class PartialAggregateCache: @unchecked Sendable {
     private var runs: [String: Int] = [:]
     /// Per query, the kept states of a set of row groups merged into one.
     private var combinedStates: [String: (keys: Set<String>, state: AggregateState)] = [:]
+    /// Per query and segment, the kept states of some of its row groups merged into one; with
+    /// the run that last used it.
+    private var segmentStates: [String: [String: (keys: Set<String>, state: AggregateState, run: Int)]] = [:]
     /// Runs of any query so far, and when each query last ran: a query not run again within
     /// `forgetAfter` runs of others (its text changed, the dashboard closed) is dropped.
     private var clock = 0
@@ -39,7 +42,7 @@ public final class PartialAggregateCache: @unchecked Sendable {
         lastRun[query] = clock
         if clock % 64 == 0 {
             for (q, t) in lastRun where clock - t > forgetAfter {
-                lastRun[q] = nil; runs[q] = nil; entries[q] = nil; combinedStates[q] = nil
+                lastRun[q] = nil; runs[q] = nil; entries[q] = nil; combinedStates[q] = nil; segmentStates[q] = nil
             }
         }
         runs[query, default: 0] += 1
@@ -65,6 +68,7 @@ public final class PartialAggregateCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         entries[query] = entries[query]?.filter { $0.value.run == run }
         if entries[query]?.isEmpty == true { entries[query] = nil }
+        segmentStates[query] = segmentStates[query]?.filter { $0.value.run == run }
     }
 
     func combined(_ query: String) -> (keys: Set<String>, state: AggregateState)? {
@@ -76,6 +80,19 @@ public final class PartialAggregateCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         combinedStates[query] = (keys, state)
         rebuilds += 1
+    }
+
+    /// A segment's merged state, marked as used by `run`.
+    func segmentState(_ query: String, _ segment: String, run: Int) -> (keys: Set<String>, state: AggregateState)? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = segmentStates[query]?[segment] else { return nil }
+        segmentStates[query]![segment] = (e.keys, e.state, run)
+        return (e.keys, e.state)
+    }
+
+    func setSegmentState(_ query: String, _ segment: String, _ keys: Set<String>, _ state: AggregateState, run: Int) {
+        lock.lock(); defer { lock.unlock() }
+        segmentStates[query, default: [:]][segment] = (keys, state, run)
     }
 
     /// Row group states held.

@@ -92,20 +92,23 @@ public final class QueryExecutor {
         defer { if let run { cache?.end(query, run: run) } }
         var reused: [(key: String, state: AggregateState)] = []
         // The kept row groups, mostly the same from one run to the next, are kept merged as one
-        // combined state (rebuilt when one of its row groups is no longer needed); a copy of it
-        // starts this run's state, before any row arrives.
+        // combined state (rebuilt when one of its row groups is no longer needed, from segments'
+        // merged states); a copy of it starts this run's state, before any row arrives.
         var started = cache == nil
         func start() throws {
-            guard !started, let cache else { return }
+            guard !started, let cache, let run else { return }
             started = true
             let keys = Set(reused.map(\.key))
             var base = cache.combined(query)
-            if base == nil || !base!.keys.isSubset(of: keys) {
-                let combined = AggregateState(plan: plan)
-                for r in reused { try combined.merge(r.state) }
-                combined.seal()
-                base = (keys, combined)
-                cache.setCombined(query, keys, combined)
+            let bySegment = Self.bySegment(reused)
+            // Rebuilt also when many kept row groups are not in it (the first frames after a
+            // start, a burst of new row groups): each would be merged frame after frame.
+            if base == nil || !base!.keys.isSubset(of: keys) || keys.count - base!.keys.count > max(8, base!.keys.count / 4) {
+                base = (keys, try Self.combine(bySegment, plan: plan, query: query, cache: cache, run: run))
+                cache.setCombined(query, keys, base!.state)
+            } else {
+                // Keep the segments' states that still hold for the next rebuild.
+                for (segment, _) in bySegment { _ = cache.segmentState(query, segment, run: run) }
             }
             sink.state = base!.state.copy()
             for r in reused where !base!.keys.contains(r.key) { try sink.state.merge(r.state) }
