@@ -15,10 +15,11 @@ extension QueryExecutor {
     }
 
     /// The kept states merged into one (sealed, to be copied frame after frame). Each segment's
-    /// row groups are first merged into a state of their own, kept in `cache`: compaction
-    /// replaces whole segments and the range's start leaves row groups of the oldest only, so a
-    /// rebuild merges one state per segment and rebuilds only the segments that changed, where
-    /// merging every row group again cost a frame over 50 ms (189 row groups per panel).
+    /// row groups are first merged into a sealed state of their own, kept in `cache`:
+    /// compaction replaces whole segments and the range's start leaves row groups of the oldest
+    /// only, so a rebuild merges one state per segment and rebuilds only the segments that
+    /// changed, where merging every row group again (189 per panel) and putting every quantile
+    /// value in order again cost frames over 50 ms.
     ///
     /// ```swift
     /// let state = try QueryExecutor.combine(QueryExecutor.bySegment(reused), plan: plan, query: q, cache: cache, run: run)
@@ -33,6 +34,9 @@ extension QueryExecutor {
             if kept == nil || !kept!.keys.isSubset(of: keys) {
                 let state = AggregateState(plan: plan)
                 for m in members { try state.merge(m.state) }
+                // In order once: the combined state's own ordering then merges runs (the
+                // standard sort finds them) instead of sorting every value again.
+                state.seal()
                 kept = (keys, state)
                 cache.setSegmentState(query, segment, keys, state, run: run)
             }

@@ -101,9 +101,7 @@ public final class QueryExecutor {
             let keys = Set(reused.map(\.key))
             var base = cache.combined(query)
             let bySegment = Self.bySegment(reused)
-            // Rebuilt also when many kept row groups are not in it (the first frames after a
-            // start, a burst of new row groups): each would be merged frame after frame.
-            if base == nil || !base!.keys.isSubset(of: keys) || keys.count - base!.keys.count > max(8, base!.keys.count / 4) {
+            if base == nil || !base!.keys.isSubset(of: keys) {
                 base = (keys, try Self.combine(bySegment, plan: plan, query: query, cache: cache, run: run))
                 cache.setCombined(query, keys, base!.state)
             } else {
