@@ -58,8 +58,12 @@ done
 
 echo "== CPU of plumb dash at the default refresh (2 s), % of one core over ${measure}s after 20 s"
 for board in overview incidents spend providers tail; do
+  # A new session right after kill-server can meet the dying server ("server exited
+  # unexpectedly"): wait for its socket to go, and retry once.
   tmux -L plumb-dash-bench kill-server 2>/dev/null || true
-  tmux -L plumb-dash-bench new-session -d -x 160 -y 50 "LANG=C.UTF-8 $bin/plumb dash --data $data $board"
+  for _ in $(seq 20); do tmux -L plumb-dash-bench has-session 2>/dev/null || break; sleep 0.1; done
+  tmux -L plumb-dash-bench new-session -d -x 160 -y 50 "LANG=C.UTF-8 $bin/plumb dash --data $data $board" 2>/dev/null \
+    || { sleep 1; tmux -L plumb-dash-bench new-session -d -x 160 -y 50 "LANG=C.UTF-8 $bin/plumb dash --data $data $board"; }
   sleep 1
   pid=$(pgrep -f "^$bin/plumb dash --data $data $board" | head -1)
   [ -n "$pid" ] || { echo "dashboard=$board: plumb dash did not start"; continue; }
@@ -68,7 +72,7 @@ for board in overview incidents spend providers tail; do
   a=$(ticks); sleep "$measure"; b=$(ticks)
   hz=$(getconf CLK_TCK)
   awk -v a="$a" -v b="$b" -v hz="$hz" -v s="$measure" -v d="$board" 'BEGIN { printf "dashboard=%s cpu_pct=%.2f\n", d, (b - a) / hz / s * 100 }'
-  tmux -L plumb-dash-bench kill-server
+  tmux -L plumb-dash-bench kill-server 2>/dev/null || true
 done
 echo "== load: $($bin/plumb query --data "$data" --format csv "SELECT round(count(*) / 60.0) AS spans_per_s FROM spans WHERE ts_start >= now() - INTERVAL '70 seconds' AND ts_start < now() - INTERVAL '10 seconds'" | tail -1) spans/s landed over the last minute"
 kill "$wrk_pid" 2>/dev/null || true
