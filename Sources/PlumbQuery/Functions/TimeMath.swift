@@ -153,6 +153,8 @@ public enum TimeMath {
             for i in ts.indices where valid?[i] ?? true { out[i] = try bucket(width, ts[i]) }
             return out
         }
+        // The width in microseconds (`bucket` throws for a width out of range before it is used).
+        let w = width.days &* microsPerDay &+ width.micros
         var lo = Int64.max, hi = Int64.min          // the last bucket: [lo, hi)
         for i in ts.indices where valid?[i] ?? true {
             let t = ts[i]
@@ -160,7 +162,6 @@ public enum TimeMath {
             let b = try bucket(width, t)
             out[i] = b
             // [b, b + w) is one bucket when t landed in it (not so only at overflowing extremes).
-            let w = width.days &* microsPerDay &+ width.micros
             let (end, o) = b.addingReportingOverflow(w)
             if b <= t && !o && t < end && (b &- originDays) % w == 0 { lo = b; hi = end } else { lo = .max; hi = .min }
         }

@@ -42,10 +42,7 @@ extension MinuteTable {
             if s.next < 0, let p = levels[Int(s.part)].p95[Int(s.cell)] { table.setP95(cell, p); continue }
             scratch.removeAll(keepingCapacity: true)
             while true {
-                let l = Int(s.cell)
-                levels[Int(s.part)].latencies.withUnsafeBufferPointer { all in
-                    scratch += all[Int(levels[Int(s.part)].start[l])..<Int(levels[Int(s.part)].start[l + 1])]
-                }
+                scratch += levels[Int(s.part)].latencies(Int(s.cell))
                 guard s.next >= 0 else { break }
                 s = sources[Int(s.next)]
             }
