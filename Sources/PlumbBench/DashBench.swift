@@ -57,7 +57,7 @@ enum DashBench {
                 session.refresh(at: session.engine.now)
                 _ = session.render(width: width, height: 60)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
-                if k == 0 { first = ms } else { times.append(ms) }
+                if k == 0 { first = ms; if ProcessInfo.processInfo.environment["MEMSTAT"] != nil { print("column_cache_mb=\(Double(session.engine.columnCache?.bytes ?? 0) / 1048576) page_cache_mb=\(Double(PageCache.shared.bytes) / 1048576)") } } else { times.append(ms) }
             }
             let sorted = times.sorted()
             guard !sorted.isEmpty else { continue }

@@ -21,6 +21,10 @@ public struct QueryEngine: Sendable {
     public var columnCache: ColumnCache?
     /// Keeps row groups' minute counts between incident judgements (a live dashboard).
     public var minuteParts: MinutePartCache?
+    /// One view of the store that every query takes its snapshot from (a dashboard frame's
+    /// panels: the catalog read and the WAL tailed once a frame); nil: each query reads the
+    /// store afresh.
+    public var view: StoreView?
 
     /// One per core, up to 8.
     public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -53,9 +57,8 @@ public struct QueryEngine: Sendable {
         var totalSegments = 0
         let preds = ZonePredicate.derive(from: q.filter, columns: q.scanColumns)
         if q.hasFrom {
-            let reader = try StoreReader(directory: directory)
-            snapshot = try self.snapshot(of: reader, for: preds)
-            if q.explain { totalSegments = try reader.catalog.liveSegments().count }
+            snapshot = try self.snapshot(for: preds)
+            if q.explain { totalSegments = try view?.live.count ?? StoreReader(directory: directory).catalog.liveSegments().count }
         } else {
             snapshot = nil
         }
@@ -73,10 +76,23 @@ public struct QueryEngine: Sendable {
         return exec.stats
     }
 
+    /// Pins a new view of the store for the queries that follow (see `view`); nil when the
+    /// store cannot be read, so that each query reports why.
+    public mutating func takeView() {
+        view = try? StoreReader(directory: directory).view()
+    }
+
     /// The segments a query's time range overlaps, and the spans not yet in one.
-    func snapshot(of reader: StoreReader, for predicates: [ZonePredicate]) throws -> StoreSnapshot {
+    func snapshot(for predicates: [ZonePredicate]) throws -> StoreSnapshot {
         let range = ZonePredicate.timeRange(predicates)
-        return try reader.snapshot(from: range.from, to: range.to)
+        return try snapshot(from: range.from, to: range.to)
+    }
+
+    /// The segments overlapping `[from, to]` and the unpublished spans: from `view` while its
+    /// segments are still there, else read afresh.
+    func snapshot(from: Int64, to: Int64) throws -> StoreSnapshot {
+        if let view, let snap = try view.snapshot(from: from, to: to) { return snap }
+        return try StoreReader(directory: directory).snapshot(from: from, to: to)
     }
 
     /// An executor with this engine's threads and caches.
@@ -98,7 +114,7 @@ public struct QueryEngine: Sendable {
                                  _ transform: @escaping @Sendable (String?, Batch) throws -> T,
                                  consume: (String?, T) throws -> Void) throws {
         let q = try bind(sql)
-        let snapshot = try self.snapshot(of: StoreReader(directory: directory), for: ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
+        let snapshot = try self.snapshot(for: ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
         try executor(q, snapshot).map(wholeRowGroups: wholeRowGroups, reuse: reuse, transform, consume)
     }
 

@@ -88,6 +88,9 @@ public final class DashSession {
     public func refresh(at time: Int64? = nil) {
         engine.now = time ?? fixedNow ?? Timestamp.nowMicros()
         let started = Timestamp.nowMicros()
+        // Every panel (and a drill-down from this frame) sees the same store: one catalog
+        // read and one WAL tail a frame.
+        engine.takeView()
         let board = current, now = engine.now
         let recent = incidents.flatMap { k in
             k.board == self.board && k.range == range && k.filter == filter && now >= k.at && now - k.at < incidentsEvery ? k.results : nil
