@@ -201,6 +201,41 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// One key of a map page equals looking the key up in each row's map: keys and values
+    /// dictionary-coded or plain, NULL maps, empty maps, rows without the key, a key no row
+    /// has (all NULL), and key bytes that differ only in normalization.
+    func testOneKeyOfAMapPageIsEachRowsLookup() throws {
+        let composed = "t\u{E9}am", decomposed = "te\u{301}am"
+        var rng = SystemRandomNumberGenerator()
+        for (rows, keyCount, valueCount, nulls) in [(1, 1, 1, false), (9, 2, 3, true), (500, 3, 4, true), (700, 40, 600, false), (300, 5, 290, true)] {
+            let keys = (0..<keyCount).map { $0 == 1 ? composed : "k\($0)" } + ["team"]
+            var maps: [[String: String]] = [], validity: [Bool] = []
+            for _ in 0..<rows {
+                validity.append(!nulls || Int.random(in: 0..<5, using: &rng) > 0)
+                var m: [String: String] = [:]
+                for k in keys where Bool.random(using: &rng) { m[k] = "v\(Int.random(in: 0..<valueCount, using: &rng))" }
+                maps.append(validity.last! ? m : [:])
+            }
+            let page = PageCodec.encode(ColumnVector(.map(maps), validity: nulls ? validity : nil), type: .map)
+            for key in keys + [decomposed, "absent", ""] {
+                let column = try PageCodec.decodeMapKey(page, key: key)
+                let got: [String?]
+                switch column {
+                case .dictionary(let codes, let entries, let valid):
+                    got = codes.indices.map { valid?[$0] ?? true ? entries[Int(codes[$0])] : nil }
+                case .vector(let v):
+                    guard case .string(let strings) = v.values else { return XCTFail("not strings") }
+                    got = strings.indices.map { v.validity?[$0] ?? true ? strings[$0] : nil }
+                default: return XCTFail("unexpected column for \(key)")
+                }
+                // Byte equality: "team" spelled with a composed or decomposed é are different keys.
+                XCTAssertEqual(got.map { $0.map { Array($0.utf8) } }, maps.indices.map { i in
+                    (nulls && !validity[i]) ? nil : maps[i].first { Array($0.key.utf8) == Array(key.utf8) }.map { Array($0.value.utf8) }
+                }, "rows \(rows), key \(key)")
+            }
+        }
+    }
+
     /// Dictionary entries are made into strings without a check per entry only when every byte
     /// is ASCII: a non-ASCII entry keeps its exact bytes, and invalid UTF-8 is an error.
     func testDictionaryEntriesKeepTheirBytesAndInvalidUTF8IsRejected() throws {

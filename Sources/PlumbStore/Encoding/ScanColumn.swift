@@ -143,35 +143,38 @@ extension PageCodec {
     public static func decodeMapKey(_ page: [UInt8], key: String) throws -> ScanColumn {
         var (r, rows, validity, present) = try open(page)
         let (counts, total) = try MapCodec.entryCounts(&r, present)
-        // Keys: find which entries are `key`.
-        var isKey = [Bool](repeating: false, count: total)
+        // Keys: which entries are `key` (compared once per dictionary entry when coded).
+        let isKey: [Bool]
         if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
             let hit = entries.map { UTF8Bytes.equal($0, key) }
-            for i in 0..<total { isKey[i] = hit[Int(codes[i])] }
+            guard hit.contains(true) else {            // no row has the key: all NULL, values unread
+                return .dictionary(codes: [UInt32](repeating: 0, count: rows), entries: [""],
+                                   validity: [Bool](repeating: false, count: rows))
+            }
+            isKey = codes.map { hit[Int($0)] }
         } else {
-            let keys = try StringCodec.decode(&r, count: total)
-            for i in 0..<total { isKey[i] = UTF8Bytes.equal(keys[i], key) }
+            isKey = try StringCodec.decode(&r, count: total).map { UTF8Bytes.equal($0, key) }
         }
-        // For each present row, the entry index holding the key, if any.
-        var entryOf = [Int](repeating: -1, count: present)
-        var k = 0
-        for (row, c) in counts.enumerated() {
-            for j in k..<(k + Int(c)) where isKey[j] { entryOf[row] = j }
-            k += Int(c)
-        }
+        // One pass over the rows: a present row's entries are the next `counts[q]`; the last
+        // entry holding the key gives the row its value.
         var valid = [Bool](repeating: false, count: rows)
-        var rowOf = [Int](repeating: -1, count: present)      // present index → row
-        var p = 0
-        for row in 0..<rows where validity?[row] ?? true { rowOf[p] = row; p += 1 }
-        for q in 0..<present where entryOf[q] >= 0 { valid[rowOf[q]] = true }
+        func each(_ take: (Int, Int) -> Void) {
+            isKey.withUnsafeBufferPointer { hit in counts.withUnsafeBufferPointer { n in
+                var e = 0, q = 0
+                for row in 0..<rows where validity?[row] ?? true {
+                    let end = e + Int(n[q]); q += 1
+                    while e < end { if hit[e] { take(row, e) }; e += 1 }
+                }
+            } }
+        }
         if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
             var out = [UInt32](repeating: 0, count: rows)
-            for q in 0..<present where entryOf[q] >= 0 { out[rowOf[q]] = codes[entryOf[q]] }
+            each { row, e in out[row] = codes[e]; valid[row] = true }
             return .dictionary(codes: out, entries: entries, validity: valid)
         }
         let values = try StringCodec.decode(&r, count: total)
         var out = [String](repeating: "", count: rows)
-        for q in 0..<present where entryOf[q] >= 0 { out[rowOf[q]] = values[entryOf[q]] }
+        each { row, e in out[row] = values[e]; valid[row] = true }
         return .vector(ColumnVector(.string(out), validity: valid))
     }
 

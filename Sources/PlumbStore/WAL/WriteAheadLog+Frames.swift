@@ -17,8 +17,10 @@ extension WriteAheadLog {
         private var windowStart = 0
         /// Bytes read from the file so far.
         private(set) var bytesRead = 0
-        /// Bytes read at once: frames are group commits, mostly far smaller.
+        /// Bytes read at once: frames are group commits, mostly far smaller. A walk starts with a
+        /// small window (a reader's tail is often a few hundred spans) and doubles it as it goes.
         static let readAhead = 1 << 20
+        private var nextRead = 64 << 10
 
         init(path: String) throws {
             file = try FileDescriptor.openForReading(path)
@@ -39,7 +41,8 @@ extension WriteAheadLog {
             if offset >= windowStart && offset + count <= windowStart + window.count {
                 return (window, offset - windowStart)
             }
-            window = try file.read(at: offset, count: max(count, min(Self.readAhead, size - offset)))
+            window = try file.read(at: offset, count: max(count, min(nextRead, size - offset)))
+            nextRead = min(Self.readAhead, nextRead * 2)
             windowStart = offset
             bytesRead += window.count
             return (window, 0)
