@@ -59,6 +59,38 @@ final class QuerySnapshotTests: XCTestCase {
         XCTAssertEqual(try count(), 340)
     }
 
+    /// Queries of one pinned view (a dashboard frame's panels) agree with each other: spans
+    /// that land after it are seen only from the next view, and a view whose segments
+    /// compaction has since replaced is not used (its query reads the store afresh).
+    func testQueriesOfAPinnedViewSeeTheSameStore() throws {
+        var gen = TestSpans(seed: 8)
+        var o = StoreOptions(); o.cutInterval = 3600; o.maintenanceInterval = 3600
+        o.compactionTargetRows = 10_000; o.compactionMinSegments = 2
+        let store = try SpanStore(directory: dir, options: o)
+        for b in 0..<3 {
+            for s in gen.spans(100, from: b * 100) { store.append(s) }
+            try store.sync()
+        }
+        for s in gen.spans(40, from: 300) { store.append(s) }
+        try store.flush()                                    // 300 in segments, 40 in the WAL
+        var engine = QueryEngine(directory: dir)
+        engine.takeView()
+        XCTAssertEqual(engine.view?.live.count, 3)
+        XCTAssertEqual(engine.view?.unpublished.count, 40)
+        func count(_ e: QueryEngine) throws -> Value { try e.collect("SELECT count(*) FROM spans").rows[0][0] }
+        XCTAssertEqual(try count(engine), .int(340))
+        for s in gen.spans(60, from: 340) { store.append(s) }
+        try store.flush()
+        XCTAssertEqual(try count(engine), .int(340), "spans after the view wait for the next one")
+        XCTAssertEqual(try count(QueryEngine(directory: dir)), .int(400))
+        store.maintainNow()                                  // replaces the view's segment files
+        XCTAssertNil(try engine.view?.snapshot(), "a view naming deleted files is not used")
+        XCTAssertEqual(try count(engine), .int(400), "so the query reads the store afresh")
+        engine.takeView()
+        XCTAssertEqual(try count(engine), .int(400))
+        try store.close()
+    }
+
     func testASnapshotStaysWholeWhileCompactionReplacesItsFiles() throws {
         var gen = TestSpans(seed: 7)
         var o = StoreOptions(); o.maintenanceInterval = 3600; o.compactionTargetRows = 10_000; o.compactionMinSegments = 2
