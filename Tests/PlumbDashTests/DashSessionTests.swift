@@ -33,6 +33,21 @@ final class DashSessionTests: XCTestCase {
         }
     }
 
+    /// A frame keeps the decoded columns that two or more of its panels read, and only those.
+    func testAFrameKeepsTheColumnsItsPanelsShare() throws {
+        let boards = try ShippedDashboards.all(userDirectory: nil)
+        let engine = QueryEngine(directory: DataDirectory(makeTempDirectory()))
+        func shared(_ name: String, only: Set<Int>? = nil) -> Set<String> {
+            let board = boards.first { $0.name == name }!
+            return Frame(board: board, engine: engine, range: "24h", filter: nil, width: 100)
+                .sharedColumns(board.panels.indices.map { only?.contains($0) ?? true })
+        }
+        XCTAssertEqual(shared("spend"), ["ts_start", "cost_usd"])
+        XCTAssertEqual(shared("incidents"), ["ts_start", "provider", "status"])
+        XCTAssertEqual(shared("spend", only: [3]), [], "one panel to run shares nothing")
+        XCTAssertEqual(shared("spend", only: [3, 4]), ["ts_start", "cost_usd"])
+    }
+
     func testTooSmallSaysSo() throws {
         let s = try session()
         let lines = screen(s, 79, 30)

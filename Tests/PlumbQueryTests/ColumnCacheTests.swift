@@ -49,4 +49,22 @@ final class ColumnCacheTests: XCTestCase {
             }
         }
     }
+
+    /// With `keepOnly`, whole columns of other names are decoded and not kept; answers stay
+    /// those of queries without a cache.
+    func testOnlyTheNamedColumnsAreKept() throws {
+        var gen = TestSpans(seed: 6)
+        let store = try SpanStore(directory: dir, options: .manual(rowGroupSize: 300))
+        for s in gen.spans(1500, from: 0) where !s.provider.isEmpty { _ = store.append(s) }
+        try store.sync()
+        let plain = QueryEngine(directory: dir)
+        let rowGroups = try plain.collect(queries[0]).stats.rowGroups
+        for (names, perRowGroup) in [(Set<String>(), 0), (["provider"], 1), (["provider", "latency_ms"], 2)] as [(Set<String>, Int)] {
+            var cached = plain
+            cached.columnCache = ColumnCache(budget: 64 << 20)
+            cached.columnCache?.keepOnly(names)
+            XCTAssertEqual(try cached.collect(queries[0]).rows, try plain.collect(queries[0]).rows)
+            XCTAssertEqual(cached.columnCache?.kept, perRowGroup * rowGroups, "kept \(names)")
+        }
+    }
 }

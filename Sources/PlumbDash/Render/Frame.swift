@@ -52,6 +52,7 @@ public struct Frame: Sendable {
     /// `lanes` at a time.
     public func results(lanes: Int = 2, reuse: (Int) -> PanelResult? = { _ in nil }) throws -> [PanelResult] {
         let kept = board.panels.indices.map { reuse($0) }
+        engine.columnCache?.keepOnly(sharedColumns(kept.map { $0 == nil }))
         let jobs = ParallelJobs()
         let fresh = board.panels.indices.map { i in
             kept[i] == nil ? jobs.add { [self] () throws -> PanelResult in
@@ -60,6 +61,17 @@ public struct Frame: Sendable {
         }
         try jobs.run(lanes: lanes)
         return board.panels.indices.map { kept[$0] ?? fresh[$0]!.value }
+    }
+
+    /// The columns that two or more of the panels to run read (the decoded columns worth
+    /// keeping while the frame runs); a panel whose query does not bind reads none.
+    public func sharedColumns(_ run: [Bool]) -> Set<String> {
+        var readers: [String: Int] = [:]
+        for (i, p) in board.panels.enumerated() where run[i] && p.visual != .incidents {
+            guard let q = try? engine.bind(Template.expand(p.query, range: range, filter: filter)) else { continue }
+            for c in Set(q.scanColumns) { readers[c, default: 0] += 1 }
+        }
+        return Set(readers.filter { $0.value >= 2 }.keys)
     }
 
     /// The line above the panels: title, range, filter and the time of the frame.

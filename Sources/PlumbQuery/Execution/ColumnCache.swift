@@ -1,3 +1,4 @@
+import Foundation
 import PlumbCore
 
 /// Decoded columns of row groups, kept between the queries of one job that read the same
@@ -19,6 +20,22 @@ public final class ColumnCache: @unchecked Sendable {
     public var kept: Int { store.kept }
 
     public init(budget: Int) { store = BudgetedCache(budget: budget) }
+
+    private let lock = NSLock()
+    private var onlyColumns: Set<String>?
+
+    /// Keeps whole columns of these names only (nil: of every name): a dashboard frame names
+    /// the columns two or more of its panels read. A column one query reads is not read again
+    /// soon (its row groups' aggregates are kept), and keeping it costs fresh memory: page
+    /// faults, the larger part of a first frame's kernel time.
+    ///
+    /// ```swift
+    /// cache.keepOnly(["cost_usd", "ts_start"])
+    /// ```
+    public func keepOnly(_ names: Set<String>?) { lock.withLock { onlyColumns = names } }
+
+    /// Whether whole columns named `name` are kept.
+    func keeps(_ name: String) -> Bool { lock.withLock { onlyColumns?.contains(name) ?? true } }
 
     func vector(_ key: String) -> Vector? { store.value(key) }
 

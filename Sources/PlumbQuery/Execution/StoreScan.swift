@@ -206,6 +206,9 @@ public final class StoreScan: @unchecked Sendable {
         let key = item.key + "#" + columns[i]
         if let whole = cache.vector(key) { return only.map { whole.gather($0) } ?? whole }
         if let only, only.count * 4 < rows { return try decode(item.segment, item.group, i, rows, only: only) }
+        // Whole columns that no other query is expected to read are not kept; parts are (the
+        // range's edge row group is read again each frame).
+        if only == nil && !cache.keeps(columns[i]) { return try decode(item.segment, item.group, i, rows) }
         let whole = try decode(item.segment, item.group, i, rows)
         cache.keep(key, whole)
         return only.map { whole.gather($0) } ?? whole
