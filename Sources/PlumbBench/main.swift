@@ -6,7 +6,7 @@ import PlumbStore
 let args = CommandLine.arguments
 switch args.count >= 2 ? args[1] : "" {
 case "dash":
-    MemoryTuning.apply(arenas: 8)
+    MemoryTuning.apply(arenas: 1)        // as `plumb dash` runs
     exit(DashBench.run(Array(args.dropFirst(2))))
 case "query":
     MemoryTuning.apply(arenas: 8)

@@ -36,9 +36,12 @@ public struct IncidentDetector: Sendable {
     }
 
     public func detect(since: Int64, until: Int64) throws -> [Incident] {
-        let (models, providers) = try tables(since: since, until: until)
-        let providerLevel = judgeAll(providers, byModel: false, since: since, until: until)
-        let modelLevel = judgeAll(models, byModel: true, since: since, until: until).filter { m in
+        // Each level judged on the lane that assembled it.
+        let (models, providers) = try tables(since: since, until: until) { [self] table, byModel in
+            judgeAll(table, byModel: byModel, since: since, until: until)
+        }
+        let providerLevel = providers
+        let modelLevel = models.filter { m in
             !providerLevel.contains { $0.provider == m.provider && $0.start < m.end && m.start < $0.end }
         }
         return (providerLevel + modelLevel).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
@@ -50,6 +53,13 @@ public struct IncidentDetector: Sendable {
     /// `engine.minuteParts`, row groups' parts are kept, and a row group read before is not
     /// read again.
     func tables(since: Int64, until: Int64) throws -> (models: MinuteTable, providers: MinuteTable) {
+        try tables(since: since, until: until) { table, _ in table }
+    }
+
+    /// `tables`, each level handed to `then` (with whether it is the model level) on the lane
+    /// that assembled it.
+    func tables<T: Sendable>(since: Int64, until: Int64,
+                             then: @escaping @Sendable (MinuteTable, Bool) -> T) throws -> (models: T, providers: T) {
         let first = MinuteTable.floorMinute(since - Int64(settings.baselineMinutes) * Self.minute)
         let from = first * Self.minute
         let minutes = max(1, Int(MinuteTable.floorMinute(until - 1) - first + 1))
@@ -73,10 +83,10 @@ public struct IncidentDetector: Sendable {
             parts.append(part)
             if let key, let run { cache?.keep(key, part, run: run) }
         })
-        // The two levels on both cores: most of their work is p95s of edge minutes.
+        // The two levels on both cores, each assembled (mostly p95s of edge minutes) and handed on.
         let all = parts, jobs = ParallelJobs()
-        let models = jobs.add { MinuteTable.assemble(all, level: \.models, firstMinute: first, minutes: minutes) }
-        let providers = jobs.add { MinuteTable.assemble(all, level: \.providers, firstMinute: first, minutes: minutes) }
+        let models = jobs.add { then(MinuteTable.assemble(all, level: \.models, firstMinute: first, minutes: minutes), true) }
+        let providers = jobs.add { then(MinuteTable.assemble(all, level: \.providers, firstMinute: first, minutes: minutes), false) }
         try jobs.run(lanes: min(2, engine.threads))
         return (models.value, providers.value)
     }
