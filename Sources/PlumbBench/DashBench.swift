@@ -4,7 +4,7 @@ import PlumbDash
 import PlumbQuery
 import PlumbStore
 
-/// `plumb-bench dash DATA_DIR [--now TIME | --live] [--frames 20] [--gap SECONDS] [--width 160] [--threads N] [--column-cache MB] [--page-cache MB] [--by-panel] [NAME...]`:
+/// `plumb-bench dash DATA_DIR [--now TIME | --live] [--frames 20] [--gap SECONDS] [--width 160] [--threads N] [--column-cache MB] [--page-cache MB] [--by-panel] [--memory] [NAME...]`:
 /// refreshes and draws each dashboard repeatedly in process, as `plumb dash` does (row groups'
 /// aggregates kept between frames), and prints the first frame's time and the median and p99 of
 /// the frames after it. With `--now`, each frame is 2 s later than the one before; with
@@ -12,14 +12,15 @@ import PlumbStore
 /// them like the refresh interval. `--column-cache` sets the decoded-column cache's size (0:
 /// none; default: the dashboard's own); `--threads` each query's scan threads (default: the
 /// cores). `--by-panel` also times each panel alone as a first
-/// frame would run it (fresh caches, `--frames` times, median). Figures only, no assertions.
+/// frame would run it (fresh caches, `--frames` times, median). `--memory` prints what the
+/// decoded-column and page caches hold after the first frame. Figures only, no assertions.
 enum DashBench {
     static func run(_ args: [String]) -> Int32 {
         guard let dirPath = args.first else {
-            FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [--threads N] [--column-cache MB] [--page-cache MB] [--by-panel] [NAME...]\n".utf8))
+            FileHandle.standardError.write(Data("usage: plumb-bench dash DATA_DIR [--now TIME | --live] [--frames N] [--gap S] [--width W] [--threads N] [--column-cache MB] [--page-cache MB] [--by-panel] [--memory] [NAME...]\n".utf8))
             return 2
         }
-        var frames = 20, width = 160, gap = 0.0, live = false, byPanel = false
+        var frames = 20, width = 160, gap = 0.0, live = false, byPanel = false, memory = false
         var columnCacheMB: Int? = nil
         var threads: Int? = nil
         var pageCacheMB = PageCache.defaultBudget >> 20          // as `plumb dash` keeps pages
@@ -34,6 +35,7 @@ enum DashBench {
             case "--now": now = (try? Timestamp.parse(args[i + 1])) ?? now; i += 2
             case "--live": live = true; i += 1
             case "--by-panel": byPanel = true; i += 1
+            case "--memory": memory = true; i += 1
             case "--column-cache": columnCacheMB = Int(args[i + 1]); i += 2
             case "--threads": threads = Int(args[i + 1]); i += 2
             case "--page-cache": pageCacheMB = Int(args[i + 1]) ?? pageCacheMB; i += 2
@@ -57,7 +59,12 @@ enum DashBench {
                 session.refresh(at: session.engine.now)
                 _ = session.render(width: width, height: 60)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
-                if k == 0 { first = ms; if ProcessInfo.processInfo.environment["MEMSTAT"] != nil { print("column_cache_mb=\(Double(session.engine.columnCache?.bytes ?? 0) / 1048576) page_cache_mb=\(Double(PageCache.shared.bytes) / 1048576)") } } else { times.append(ms) }
+                if k == 0 { first = ms } else { times.append(ms) }
+                if k == 0 && memory {
+                    print(String(format: "dashboard=%@ after_first_frame column_cache_mb=%.1f columns_kept=%d page_cache_mb=%.1f", board.name as NSString,
+                                 Double(session.engine.columnCache?.bytes ?? 0) / 1048576, session.engine.columnCache?.kept ?? 0,
+                                 Double(PageCache.shared.bytes) / 1048576))
+                }
             }
             let sorted = times.sorted()
             guard !sorted.isEmpty else { continue }
