@@ -73,13 +73,23 @@ public struct Frame: Sendable {
     /// The columns that `sharedReaders` or more of the panels to run read: the decoded columns
     /// worth keeping while the frame runs. A panel whose query does not bind reads none.
     public func sharedColumns(_ run: [Bool]) -> Set<String> {
+        let queries = board.panels.indices.filter { run[$0] && board.panels[$0].visual != .incidents }
+            .map { Template.expand(board.panels[$0].query, range: range, filter: filter) }
+        if let known = Self.sharedByQueries.value(queries) { return known }
         var readers: [String: Int] = [:]
-        for (i, p) in board.panels.enumerated() where run[i] && p.visual != .incidents {
-            guard let q = try? engine.bind(Template.expand(p.query, range: range, filter: filter)) else { continue }
+        for sql in queries {
+            guard let q = try? engine.bind(sql) else { continue }
             for c in Set(q.scanColumns) { readers[c, default: 0] += 1 }
         }
-        return Set(readers.filter { $0.value >= Self.sharedReaders }.keys)
+        let shared = Set(readers.filter { $0.value >= Self.sharedReaders }.keys)
+        Self.sharedByQueries.keep(queries, shared, size: 1)
+        return shared
     }
+
+    /// `sharedColumns` by the panels' expanded queries: the columns a query reads do not change
+    /// from one refresh to the next, so a frame binds them once per dashboard, range and filter
+    /// (binding a dashboard's queries took a few percent of a refresh).
+    private static let sharedByQueries = BudgetedCache<[String], Set<String>>(budget: 256)
 
     /// The line above the panels: title, range, filter and the time of the frame.
     public var heading: String {

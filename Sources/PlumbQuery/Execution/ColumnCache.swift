@@ -25,9 +25,9 @@ public final class ColumnCache: @unchecked Sendable {
     private var onlyColumns: Set<String>?
 
     /// Keeps whole columns of these names only (nil: of every name): a dashboard frame names
-    /// the columns two or more of its panels read. A column one query reads is not read again
-    /// soon (its row groups' aggregates are kept), and keeping it costs fresh memory: page
-    /// faults, the larger part of a first frame's kernel time.
+    /// the columns enough of its panels read (`Frame.sharedColumns`). A column few queries read
+    /// is not worth keeping (its row groups' aggregates are kept), and keeping it costs fresh
+    /// memory: page faults, the larger part of a first frame's kernel time.
     ///
     /// ```swift
     /// cache.keepOnly(["cost_usd", "ts_start"])

@@ -37,14 +37,13 @@ public struct IncidentDetector: Sendable {
 
     public func detect(since: Int64, until: Int64) throws -> [Incident] {
         // Each level judged on the lane that assembled it.
-        let (models, providers) = try tables(since: since, until: until) { [self] table, byModel in
+        let (modelLevel, providerLevel) = try tables(since: since, until: until) { [self] table, byModel in
             judgeAll(table, byModel: byModel, since: since, until: until)
         }
-        let providerLevel = providers
-        let modelLevel = models.filter { m in
+        let modelOnly = modelLevel.filter { m in
             !providerLevel.contains { $0.provider == m.provider && $0.start < m.end && m.start < $0.end }
         }
-        return (providerLevel + modelLevel).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
+        return (providerLevel + modelOnly).sorted { ($0.start, $0.provider, $0.model ?? "") < ($1.start, $1.provider, $1.model ?? "") }
     }
 
     /// The minutes of every (provider, model) and of every provider over the window and its

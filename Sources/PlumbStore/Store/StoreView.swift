@@ -41,7 +41,8 @@ extension StoreReader {
     /// it read both again; a gap that stays across two reads of the same catalog is real.
     public func view() throws -> StoreView {
         var lastPublished: UInt64? = nil
-        for attempt in 0..<8 {
+        var attempt = 1
+        while true {
             let (live, published, cutoff) = try catalog.db.readTransaction {
                 (try catalog.liveSegments(), try catalog.publishedSeq(), try catalog.retentionCutoff())
             }
@@ -50,10 +51,9 @@ extension StoreReader {
             let tail = WriteAheadLog.tail(directory: directory.wal, after: published)
             let gapIsReal = tail.missedPublish && lastPublished == published
             lastPublished = published
-            if tail.missedPublish && !gapIsReal && attempt < 7 { continue }
+            if tail.missedPublish && !gapIsReal && attempt < 8 { attempt += 1; continue }
             return StoreView(directory: directory, live: live, retentionCutoff: cutoff, unpublished: tail.spans)
         }
-        return StoreView(directory: directory, live: [], retentionCutoff: .min, unpublished: [])
     }
 
     /// A snapshot of the segments overlapping `[from, to]` (ts_start, microseconds) and of the
