@@ -10,7 +10,7 @@ extension AggregateSpec {
     /// keep it once.
     func makeAccumulator(shared: inout [String: GroupValues]) -> Accumulator {
         if !distinct, [.median, .quantileCont, .quantileDisc, .approxQuantile].contains(function), let argument {
-            let key = "\(argument)"
+            let key = argument.key
             let feeds = shared[key] == nil
             let values = shared[key] ?? GroupValues()
             shared[key] = values

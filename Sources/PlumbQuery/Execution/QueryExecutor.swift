@@ -87,7 +87,7 @@ public final class QueryExecutor {
     func runPartials(_ scan: StoreScan, _ sink: AggregateSink, _ cache: PartialAggregateCache?) throws {
         let plan = sink.plan
         // The keys' and aggregates' bound form (constants such as now() folded in) is part of the key.
-        let query = cacheKey + "\u{0}\(plan.keys)\u{0}\(plan.aggregates)"
+        let query = cacheKey + "\u{0}" + BoundExpr.keys(plan.keys) + "\u{0}" + plan.aggregates.map(\.key).joined(separator: " ")
         let run = cache?.begin(query)
         defer { if let run { cache?.end(query, run: run) } }
         var reused: [(key: String, state: AggregateState)] = []

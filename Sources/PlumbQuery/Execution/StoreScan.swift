@@ -144,7 +144,7 @@ public final class StoreScan: @unchecked Sendable {
     /// retention are cut by the clock).
     func reuseKey(_ item: Item) -> String? {
         guard item.tsMin >= snapshot.retentionCutoff else { return nil }
-        return "\(item.key)|\(residualTerms(item.segment, item.group))"
+        return item.key + "|" + BoundExpr.keys(residualTerms(item.segment, item.group))
     }
 
     var filterReadsBodies: Bool {
