@@ -21,6 +21,9 @@ public struct QueryEngine: Sendable {
     public var columnCache: ColumnCache?
     /// Keeps row groups' minute counts between incident judgements (a live dashboard).
     public var minuteParts: MinutePartCache?
+    /// The minute rollups `plumb serve` writes beside the segments, read by the incident
+    /// detector in place of row groups (nil: always read the row groups).
+    public var minuteRollups: MinuteRollups?
     /// One view of the store that every query takes its snapshot from (a dashboard frame's
     /// panels: the catalog read and the WAL tailed once a frame); nil: each query reads the
     /// store afresh.
@@ -31,6 +34,7 @@ public struct QueryEngine: Sendable {
 
     public init(directory: DataDirectory, now: Int64 = Timestamp.nowMicros()) {
         self.directory = directory; self.now = now
+        minuteRollups = MinuteRollups(directory: directory)
     }
 
     /// The columns of a result and how the run went.

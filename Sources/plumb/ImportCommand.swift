@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlumbCore
+import PlumbQuery
 import PlumbStore
 
 struct ImportCommand: ParsableCommand {
@@ -49,6 +50,9 @@ struct ImportCommand: ParsableCommand {
         let rate = secs > 0 ? Int(Double(summary.imported) / secs) : summary.imported
         print("imported \(formatCount(summary.imported)) spans from \(formatCount(summary.lines)) lines"
               + " (\(formatCount(summary.skipped)) skipped) in \(String(format: "%.2f", secs)) s, \(formatCount(rate)) spans/s")
+        // The incident detector's minute rollups (which `plumb serve` keeps up to date), so that
+        // the first `plumb dash` or `plumb incidents` need not read every span of the window.
+        do { try MinuteRollupWriter(directory: dir).update() } catch { printError("plumb import: minute rollups not written: \(error)") }
         if summary.skipped > 0 { throw ExitCode(1) }
     }
 }

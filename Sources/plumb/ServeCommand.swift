@@ -3,6 +3,7 @@ import Foundation
 import PlumbCore
 import PlumbDigest
 import PlumbProxy
+import PlumbQuery
 import PlumbStore
 
 struct ServeCommand: AsyncParsableCommand {
@@ -41,6 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch { try? store.close(); fail("\(error)") }
         defer { scheduler?.stop() }
+        // The incident detector's minute rollups, beside the segments (dash, incidents, digests).
+        let rollups = MinuteRollupWriter(directory: dir)
+        rollups.start { printError("plumb serve: \($0)") }
+        defer { rollups.stop() }
         let server: ProxyServer
         do { server = try ProxyServer(settings: settings, store: store) } catch { fail("\(error)") }
         do {

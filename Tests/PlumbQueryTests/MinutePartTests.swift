@@ -11,7 +11,7 @@ import PlumbTestSupport
 final class MinutePartTests: XCTestCase {
     struct Row { var provider: String; var model: String; var ts: Int64; var latency: Double?; var failed: Bool; var cost: Double? }
 
-    func batch(_ rows: [Row]) -> Batch {
+    static func batch(_ rows: [Row]) -> Batch {
         // A failure is a 5xx, a 429, or an upstream error type whatever the status; a success
         // may have a NULL status or a client's error type.
         let outcomes: [(failed: Bool, status: Int64?, errorType: String?)] = [
@@ -56,9 +56,9 @@ final class MinutePartTests: XCTestCase {
                            failed: next(4) == 0, cost: next(5) == 0 ? nil : Double(next(1000)) / 1000)
             }
             all += rows
-            parts.append(MinutePart(MinutePart.Rows(batch(rows))))
+            parts.append(MinutePart(MinutePart.Rows(Self.batch(rows))))
         }
-        parts.append(MinutePart(MinutePart.Rows(batch([]))))       // an empty batch adds nothing
+        parts.append(MinutePart(MinutePart.Rows(Self.batch([]))))       // an empty batch adds nothing
         let span = 200
         for (level, keyOf) in [(\MinutePart.models, { (r: Row) in r.provider + "/" + r.model }),
                                (\MinutePart.providers, { (r: Row) in r.provider + "/" })] {

@@ -4,6 +4,8 @@ healthy traffic yields no incident at all."""
 import datetime as dt
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -110,3 +112,22 @@ def test_thresholds_come_from_the_config(days, tmp_path):
     bad.write_text("[incidents]\nerror_rat = 0.5\n")
     r = subprocess.run([PLUMB, "incidents", "--config", bad, "--data", data], capture_output=True, text=True)
     assert r.returncode == 1 and "unknown key incidents.error_rat" in r.stderr
+
+
+def test_minute_rollups_change_no_figure(days, tmp_path):
+    """`plumb import` leaves a minute rollup per live segment; judged as of a whole minute (when
+    they are read) or of a time inside one (when they are not), with or without them, the
+    incidents are the same to the last field."""
+    (data, _), _ = days
+    rollups = sorted(p.name for p in (data / "rollups").glob("*.minutes"))
+    con = sqlite3.connect(f"file:{data}/catalog.sqlite?mode=ro", uri=True)
+    live = sorted(h + ".minutes" for (h,) in con.execute("SELECT sha256 FROM segments WHERE state = 'live'"))
+    con.close()
+    assert rollups == live and rollups
+    bare = tmp_path / "bare"
+    shutil.copytree(data, bare, ignore=shutil.ignore_patterns("rollups"))
+    for now in (NOW, "2026-10-01T18:07:30Z"):
+        got, want = [subprocess.run([PLUMB, "incidents", "--data", d, "--since", "24h", "--now", now, "--format", "json"],
+                                    capture_output=True, text=True, check=True).stdout for d in (data, bare)]
+        assert got == want, now
+        assert now != NOW or json.loads(got)

@@ -50,7 +50,8 @@ public struct IncidentDetector: Sendable {
     /// trailing baseline (whole minutes), from one scan: each row group is reduced to a
     /// `MinutePart` on the scan threads, and the parts are added up here. With
     /// `engine.minuteParts`, row groups' parts are kept, and a row group read before is not
-    /// read again.
+    /// read again; with `engine.minuteRollups`, a row group whose segment has a rollup is not
+    /// read at all.
     func tables(since: Int64, until: Int64) throws -> (models: MinuteTable, providers: MinuteTable) {
         try tables(since: since, until: until) { table, _ in table }
     }
@@ -62,32 +63,63 @@ public struct IncidentDetector: Sendable {
         let first = MinuteTable.floorMinute(since - Int64(settings.baselineMinutes) * Self.minute)
         let from = first * Self.minute
         let minutes = max(1, Int(MinuteTable.floorMinute(until - 1) - first + 1))
+        let cache = engine.minuteParts, rollups = engine.minuteRollups
+        let run = cache?.begin()
+        defer { if let run { cache?.end(run: run) } }
+        // Whole row groups (their parts depend on the segment alone, so they can be kept or read
+        // from a rollup): for a live dashboard's judgements, and wherever the window's end leaves
+        // no rows of its last minute out (a whole minute, or now: no span starts later).
+        let whole = cache != nil || (rollups != nil && (until % Self.minute == 0 || until >= Timestamp.nowMicros()))
+        var parts: [MinutePart] = [], keys: [String?] = []
+        try Self.parts(engine, from: from, until: until, whole: whole, reuse: { key in
+            guard let part = run.flatMap({ cache?.part(key, run: $0) }) ?? rollups?.part(key) else { return false }
+            parts.append(part); keys.append(key)
+            if let run { cache?.keep(key, part, run: run) }
+            return true
+        }, consume: { key, part in
+            parts.append(part); keys.append(key)
+            if let key, let run { cache?.keep(key, part, run: run) }
+        })
+        // The two levels on both cores, each assembled (mostly p95s of edge minutes) and handed
+        // on; a level missing latencies a rollup left out has its row groups read, then again.
+        for attempt in 0..<2 {
+            let all = parts, jobs = ParallelJobs()
+            func level(byModel: Bool) -> ParallelJobs.Result<(Set<Int>, T?)> {
+                jobs.add {
+                    let table = MinuteTable.assemble(all, level: byModel ? \.models : \.providers, firstMinute: first, minutes: minutes)
+                    return (table.unresolved, table.unresolved.isEmpty || attempt > 0 ? then(table, byModel) : nil)
+                }
+            }
+            let models = level(byModel: true), providers = level(byModel: false)
+            try jobs.run(lanes: min(2, engine.threads))
+            let unresolved = models.value.0.union(providers.value.0)
+            if let m = models.value.1, let p = providers.value.1 { return (m, p) }
+            // Read those row groups afresh (full latencies) in place of their rollup parts.
+            let wanted = Set(unresolved.compactMap { keys[$0] })
+            rollups?.noteRereads(wanted.count)
+            var fresh: [String: MinutePart] = [:]
+            try Self.parts(engine, from: from, until: until, whole: true, reuse: { !wanted.contains($0) },
+                           consume: { key, part in if let key { fresh[key] = part } })
+            for (i, key) in keys.enumerated() { if let key, let part = fresh[key] { parts[i] = part } }
+            for (key, part) in fresh { if let run { cache?.keep(key, part, run: run) } }
+        }
+        preconditionFailure("a second assembly judges whatever it has")
+    }
+
+    /// The detector's columns over `[from, until)`, each row group (and the spans not yet in a
+    /// segment) reduced to a `MinutePart` on the scan threads and handed to `consume` in order,
+    /// with its key (nil: not a whole row group). `whole`: row groups are not cut to the window.
+    static func parts(_ engine: QueryEngine, from: Int64, until: Int64, whole: Bool, reuse: ((String) -> Bool)?,
+                      consume: (String?, MinutePart) throws -> Void) throws {
         let sql = """
             SELECT provider, coalesce(model, '(none)'), ts_start, latency_ms, status, error_type, cost_usd
             FROM spans WHERE ts_start >= '\(Timestamp.format(from))' AND ts_start < '\(Timestamp.format(until))'
             """
-        let cache = engine.minuteParts
-        let run = cache?.begin()
-        defer { if let run { cache?.end(run: run) } }
-        var parts: [MinutePart] = []
         // Row groups' parts are what is kept: their decoded columns would only push out the
         // columns other panels read again, and fresh memory for each costs page faults.
         var scan = engine
         scan.columnCache = nil
-        try scan.map(sql, wholeRowGroups: cache != nil, reuse: cache.map { cache in { key in
-            guard let run, let kept = cache.part(key, run: run) else { return false }
-            parts.append(kept)
-            return true
-        } }, { _, batch in MinutePart(MinutePart.Rows(batch)) }, consume: { key, part in
-            parts.append(part)
-            if let key, let run { cache?.keep(key, part, run: run) }
-        })
-        // The two levels on both cores, each assembled (mostly p95s of edge minutes) and handed on.
-        let all = parts, jobs = ParallelJobs()
-        let models = jobs.add { then(MinuteTable.assemble(all, level: \.models, firstMinute: first, minutes: minutes), true) }
-        let providers = jobs.add { then(MinuteTable.assemble(all, level: \.providers, firstMinute: first, minutes: minutes), false) }
-        try jobs.run(lanes: min(2, engine.threads))
-        return (models.value, providers.value)
+        try scan.map(sql, wholeRowGroups: whole, reuse: reuse, { _, batch in MinutePart(MinutePart.Rows(batch)) }, consume: consume)
     }
 
     /// Every scope of `grid` judged, in the order of their names.

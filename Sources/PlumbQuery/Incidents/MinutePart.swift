@@ -24,6 +24,8 @@ struct MinutePart: Sendable {
         /// The latencies of cell c: `latencies[start[c]..<start[c + 1]]`.
         var start: [Int32]
         var latencies: [Double]
+        /// Read from a minute rollup: a cell with its p95 has no latencies here.
+        var trimmed = false
 
         func latencies(_ cell: Int) -> ArraySlice<Double> { latencies[Int(start[cell])..<Int(start[cell + 1])] }
     }

@@ -2,7 +2,8 @@ extension MinuteTable {
     /// One level of the window [`firstMinute`, `firstMinute` + `minutes`) from the parts that
     /// cover it: counts added cell by cell. A cell's p95 is its part's when one part holds it
     /// and has it (a row group's inner minutes); otherwise (the minutes at row group edges,
-    /// late spans) the latencies of every part holding the cell are taken together.
+    /// late spans) the latencies of every part holding the cell are taken together. A trimmed
+    /// part (from a rollup) without the latencies such a cell needs is named in `unresolved`.
     static func assemble(_ parts: [MinutePart], level: KeyPath<MinutePart, MinutePart.Level>, firstMinute: Int64, minutes: Int) -> MinuteTable {
         var table = MinuteTable(names: [], firstMinute: firstMinute, minutes: minutes, requests: [], failed: [], failedCost: [])
         var number: [String: Int] = [:]
@@ -30,7 +31,7 @@ extension MinuteTable {
                     table.requests[cell] += l.requests[local]
                     table.failed[cell] += l.failed[local]
                     table.failedCost[cell] += l.failedCost[local]
-                    guard l.start[local + 1] > l.start[local] else { continue }
+                    guard l.start[local + 1] > l.start[local] || l.p95[local] != nil else { continue }
                     sources.append((Int32(k), Int32(local), head[cell]))
                     head[cell] = Int32(sources.count - 1)
                 }
@@ -41,12 +42,18 @@ extension MinuteTable {
             var s = sources[Int(head[cell])]
             if s.next < 0, let p = levels[Int(s.part)].p95[Int(s.cell)] { table.setP95(cell, p); continue }
             scratch.removeAll(keepingCapacity: true)
+            var complete = true
             while true {
-                scratch += levels[Int(s.part)].latencies(Int(s.cell))
+                let l = levels[Int(s.part)]
+                if l.trimmed && l.p95[Int(s.cell)] != nil && l.latencies(Int(s.cell)).isEmpty {
+                    // A rollup's cell kept only its p95, and another part holds the same minute.
+                    table.unresolved.insert(Int(s.part)); complete = false
+                }
+                scratch += l.latencies(Int(s.cell))
                 guard s.next >= 0 else { break }
                 s = sources[Int(s.next)]
             }
-            table.setP95(cell, scratch.withUnsafeMutableBufferPointer { p95($0) })
+            if complete { table.setP95(cell, scratch.withUnsafeMutableBufferPointer { p95($0) }) }
         }
         return table
     }

@@ -13,6 +13,9 @@ struct MinuteTable {
     var failedCost: [Double]
     var p95: [Double]
     var hasP95: [Bool]
+    /// Parts (by index) whose row groups must be read again for their latencies: the table is
+    /// not to be judged until they are (`MinuteTable.assemble`).
+    var unresolved: Set<Int> = []
 
     static let minute: Int64 = 60_000_000
 

@@ -109,7 +109,7 @@ public final class SpanStore: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             Thread.current.name = "plumb-maintain"
             // Compaction and retention can wait; a proxy's requests cannot.
-            _ = plumb_lower_thread_priority(10)
+            ThreadPriority.lower(by: 10)
             maintainerLoop()
         }
     }

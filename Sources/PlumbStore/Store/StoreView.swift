@@ -18,6 +18,11 @@ public struct StoreView: Sendable {
     /// Spans not yet in a segment (with their bodies), in arrival order.
     public let unpublished: [Span]
 
+    /// The same view without the spans not yet in a segment (for a reader of segments alone).
+    public var segmentsOnly: StoreView {
+        StoreView(directory: directory, live: live, retentionCutoff: retentionCutoff, unpublished: [])
+    }
+
     /// The segments overlapping `[from, to]` (ts_start, microseconds), opened, and every
     /// unpublished span; nil when a segment's file is gone (compaction replaced it after the
     /// view was taken), which a newer view will not name.
