@@ -24,6 +24,9 @@ public struct QueryEngine: Sendable {
     /// The minute rollups `plumb serve` writes beside the segments, read by the incident
     /// detector in place of row groups (nil: always read the row groups).
     public var minuteRollups: MinuteRollups?
+    /// The partial rollups `plumb serve` writes beside the segments: with a `cache`, a row
+    /// group's aggregate state is taken from them when the cache has none (nil: never).
+    public var partialRollups: PartialRollups?
     /// One view of the store that every query takes its snapshot from (a dashboard frame's
     /// panels: the catalog read and the WAL tailed once a frame); nil: each query reads the
     /// store afresh.
@@ -35,6 +38,7 @@ public struct QueryEngine: Sendable {
     public init(directory: DataDirectory, now: Int64 = Timestamp.nowMicros()) {
         self.directory = directory; self.now = now
         minuteRollups = MinuteRollups(directory: directory)
+        partialRollups = PartialRollups(directory: directory)
     }
 
     /// The columns of a result and how the run went.
@@ -104,6 +108,7 @@ public struct QueryEngine: Sendable {
         let exec = QueryExecutor(query: q, snapshot: snapshot, directory: directory)
         exec.threads = threads
         exec.cache = cache
+        exec.partialRollups = partialRollups
         exec.columnCache = columnCache
         return exec
     }

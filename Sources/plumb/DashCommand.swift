@@ -17,7 +17,7 @@ struct DashCommand: ParsableCommand {
     @Option(help: "Time range, e.g. 15m, 1h, 24h (default: the dashboard's).") var range: String?
     @Option(name: .customLong("where"), help: "Filter every panel by this WHERE expression.") var filter: String?
     @Option(help: "Frame width in columns for --once (default: the terminal's, else 120).") var width: Int?
-    @Option(help: "Extra dashboard files (default ./dashboards-tui if present).") var dashboards: String?
+    @OptionGroup var dashboards: DashboardsOption
     @Option(help: ArgumentHelp("Draw the frame as of this time (ISO 8601). Env: PLUMB_NOW.", valueName: "TIME")) var now: String?
     @Flag(help: "ASCII instead of block characters.") var ascii = false
     @Option(help: "Seconds between refreshes of the live dashboard (default 2).") var interval: Double = 2
@@ -25,7 +25,7 @@ struct DashCommand: ParsableCommand {
     func run() throws {
         let config = common.loadConfig()
         let dir = common.dataDirectory(config)
-        let userDir = dashboards ?? (FileManager.default.fileExists(atPath: "dashboards-tui") ? "dashboards-tui" : nil)
+        let userDir = dashboards.directory
         let boards: [Dashboard]
         do { boards = try ShippedDashboards.all(userDirectory: userDir) } catch { fail("\(error)") }
         guard let board = boards.first(where: { $0.name == dashboard }) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlumbCore
+import PlumbDash
 import PlumbQuery
 import PlumbStore
 
@@ -11,6 +12,7 @@ struct ImportCommand: ParsableCommand {
         discussion: "Bad lines are reported with their number and reason and skipped; every good line is stored. Exits 1 if any line was skipped.")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var dashboards: DashboardsOption
     @Argument(help: "The .jsonl file, or - for standard input (e.g. zcat spans.jsonl.gz | plumb import -).") var file: String
 
     @Option(help: ArgumentHelp("Every N spans, wait until they are durable and print 'durable through line L (N spans)' on stdout, so an interrupted import can resume after line L.", valueName: "N"))
@@ -50,9 +52,10 @@ struct ImportCommand: ParsableCommand {
         let rate = secs > 0 ? Int(Double(summary.imported) / secs) : summary.imported
         print("imported \(formatCount(summary.imported)) spans from \(formatCount(summary.lines)) lines"
               + " (\(formatCount(summary.skipped)) skipped) in \(String(format: "%.2f", secs)) s, \(formatCount(rate)) spans/s")
-        // The incident detector's minute rollups (which `plumb serve` keeps up to date), so that
-        // the first `plumb dash` or `plumb incidents` need not read every span of the window.
-        do { try MinuteRollupWriter(directory: dir).update() } catch { printError("plumb import: minute rollups not written: \(error)") }
+        // The rollups `plumb serve` keeps up to date, so that the first `plumb dash` or
+        // `plumb incidents` need not read every span of its range.
+        let queries = ShippedDashboards.rollupQueries(userDirectory: dashboards.directory)
+        do { try RollupWriter(directory: dir, queries: queries).update() } catch { printError("plumb import: rollups not written: \(error)") }
         if summary.skipped > 0 { throw ExitCode(1) }
     }
 }

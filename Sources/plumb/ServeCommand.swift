@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlumbCore
+import PlumbDash
 import PlumbDigest
 import PlumbProxy
 import PlumbQuery
@@ -17,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var dashboards: DashboardsOption
     @Option(help: "Address to listen on (default 127.0.0.1:8787; port 0 picks a free one). Env: PLUMB_LISTEN.") var listen: String?
 
     func run() async throws {
@@ -42,8 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch { try? store.close(); fail("\(error)") }
         defer { scheduler?.stop() }
-        // The incident detector's minute rollups, beside the segments (dash, incidents, digests).
-        let rollups = MinuteRollupWriter(directory: dir)
+        // Rollups beside the segments: the incident detector's minutes and the dashboards' panels'
+        // row group states, so that a cold dashboard need not read every span of its range.
+        let rollups = RollupWriter(directory: dir, queries: ShippedDashboards.rollupQueries(userDirectory: dashboards.directory))
         rollups.start { printError("plumb serve: \($0)") }
         defer { rollups.stop() }
         let server: ProxyServer

@@ -91,7 +91,7 @@ final class MinuteRollupTests: XCTestCase {
             try store.sync()
         }
         try add(2000); try add(1500); try add(900)
-        let writer = MinuteRollupWriter(directory: dir)
+        let writer = RollupWriter(directory: dir)
         XCTAssertEqual(try writer.update().written, 3)
         XCTAssertEqual(try writer.update().written, 0, "a rollup is written once")
         // Late spans after the rollups of their minutes were written: those row groups are read.
@@ -104,7 +104,7 @@ final class MinuteRollupTests: XCTestCase {
         try assertSameIncidents(dir, now: now)
         // Written once they had landed, the rollups keep those minutes' latencies.
         for r in live { try FileSystem.remove(MinuteRollups.file(dir.rollups, hash: r.sha256)) }
-        XCTAssertEqual(try MinuteRollupWriter(directory: dir).update().written, 4)
+        XCTAssertEqual(try RollupWriter(directory: dir).update().written, 4)
         try assertSameTables(dir, now: now, expectRereads: false)
 
         // A damaged rollup is not used, and a new writer writes it again.
@@ -113,7 +113,7 @@ final class MinuteRollupTests: XCTestCase {
         bytes[bytes.count - 3] ^= 0xFF
         try FileSystem.writeAtomically(damaged, bytes)
         try assertSameTables(dir, now: now, expectRereads: false)     // its row group is read as if it had none
-        XCTAssertEqual(try MinuteRollupWriter(directory: dir).update().written, 1)
+        XCTAssertEqual(try RollupWriter(directory: dir).update().written, 1)
 
         // Compaction: the replaced segments' rollups go, the new segment's comes.
         store.maintainNow()

@@ -24,6 +24,14 @@ final class AggregateState {
         accumulators = plan.aggregates.map { $0.makeAccumulator(shared: &shared) }
     }
 
+    /// A row group's own state, only ever merged into another (`GroupTable.mergeOnly`).
+    static func own(_ plan: AggregatePlan, _ b: Batch) throws -> AggregateState {
+        let own = AggregateState(plan: plan)
+        own.table.mergeOnly = true
+        try own.consume(b)
+        return own
+    }
+
     /// Whether states of this plan can be merged (DISTINCT aggregates keep sets; they cannot).
     static func mergeable(_ plan: AggregatePlan) -> Bool { !plan.aggregates.contains { $0.distinct } }
 

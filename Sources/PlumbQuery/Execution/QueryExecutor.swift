@@ -19,6 +19,8 @@ public final class QueryExecutor {
     /// query's text); nil: none kept.
     public var cache: PartialAggregateCache?
     public var cacheKey = ""
+    /// Where row groups' states written beside the segments are read when `cache` has none.
+    public var partialRollups: PartialRollups?
     /// Where decoded columns are kept between queries (nil: none).
     public var columnCache: ColumnCache?
 
@@ -73,6 +75,12 @@ public final class QueryExecutor {
         try sink.finish(emit)
     }
 
+    /// What a row group's state is kept under besides the row group: the query's text and the
+    /// keys' and aggregates' bound form (constants such as now() folded in).
+    static func partialKey(_ sql: String, _ plan: AggregatePlan) -> String {
+        sql + "\u{0}" + BoundExpr.keys(plan.keys) + "\u{0}" + plan.aggregates.map(\.key).joined(separator: " ")
+    }
+
     /// A row group's own aggregate state, built on a scan thread (nil: no row passed).
     struct Partial: @unchecked Sendable {
         var state: AggregateState?
@@ -86,9 +94,9 @@ public final class QueryExecutor {
     /// there for the next run where not.
     func runPartials(_ scan: StoreScan, _ sink: AggregateSink, _ cache: PartialAggregateCache?) throws {
         let plan = sink.plan
-        // The keys' and aggregates' bound form (constants such as now() folded in) is part of the key.
-        let query = cacheKey + "\u{0}" + BoundExpr.keys(plan.keys) + "\u{0}" + plan.aggregates.map(\.key).joined(separator: " ")
+        let query = Self.partialKey(cacheKey, plan)
         let run = cache?.begin(query)
+        let rollups = AggregateState.persistable(plan) ? partialRollups : nil
         defer { if let run { cache?.end(query, run: run) } }
         var reused: [(key: String, state: AggregateState)] = []
         // The kept row groups, mostly the same from one run to the next, are kept merged as one
@@ -118,8 +126,15 @@ public final class QueryExecutor {
         // entry sends only its per-entry sums here (no state of its own to build and merge).
         let byEntry = cache == nil && sink.state.takesEntries
         try scan.scan(threads: threads, reuse: cache.map { cache in { item in
-            guard let key = scan.reuseKey(item), let run, let kept = cache.state(query, key, run: run) else { return false }
-            reused.append((key, kept))
+            guard let key = scan.reuseKey(item), let run else { return false }
+            if let kept = cache.state(query, key, run: run) {
+                reused.append((key, kept))
+            } else if let stored = rollups?.state(query, key, plan: plan) {
+                reused.append((key, stored))
+                cache.keep(query, key, stored, run: run)
+            } else {
+                return false
+            }
             return true
         } }, reduce: { _, batch in
             guard var b = batch else { return Partial(state: nil) }
@@ -128,10 +143,7 @@ public final class QueryExecutor {
                 let (keys, args) = try AggregateState.evaluate(plan, b)
                 if let e = AggregateState.entries(plan, keys, args, rows: b.count) { return Partial(state: nil, entries: e) }
             }
-            let own = AggregateState(plan: plan)
-            own.table.mergeOnly = true
-            try own.consume(b)
-            return Partial(state: own)
+            return Partial(state: try AggregateState.own(plan, b))
         }, rowGroup: { item, partial in
             try start()
             if let cache, let run, let key = scan.reuseKey(item) {

@@ -13,7 +13,7 @@ import Glibc
 ///   bodies/              LZ4 body files
 ///   tmp/                 files being written; emptied when a writer opens
 ///   quarantine/          segments that failed their checksums, set aside by the writer
-///   rollups/             minute rollups of the live segments (derived; safe to delete)
+///   rollups/             minute and partial rollups of the live segments (derived; safe to delete)
 /// ```
 public struct DataDirectory: Sendable {
     public let path: String
@@ -29,7 +29,7 @@ public struct DataDirectory: Sendable {
     public var segments: String { path + "/segments" }
     public var bodies: String { path + "/bodies" }
     public var tmp: String { path + "/tmp" }
-    /// Derived data written beside the segments to speed up readers (minute rollups); any of
+    /// Derived data written beside the segments to speed up readers (rollups); any of
     /// it may be deleted at any time.
     public var rollups: String { path + "/rollups" }
     public var lock: String { path + "/LOCK" }
