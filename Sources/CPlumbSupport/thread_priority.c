@@ -11,3 +11,9 @@ int plumb_lower_thread_priority(int nice_value) {
 #else
 int plumb_lower_thread_priority(int nice_value) { (void)nice_value; return -1; }
 #endif
+
+// Whether this thread's segment reads skip the process's page cache (a background writer
+// reading each segment once must not push out what queries read again).
+static __thread int page_cache_bypass = 0;
+void plumb_set_page_cache_bypass(int on) { page_cache_bypass = on; }
+int plumb_page_cache_bypass(void) { return page_cache_bypass; }

@@ -65,6 +65,26 @@ final class SegmentTests: XCTestCase {
         XCTAssertEqual(try fresh.read(rowGroup: 1, column: model).values, before.values)
     }
 
+    func testReadsOnABypassingThreadNeitherTakeNorKeepPages() throws {
+        let (_, path, w) = try writeSegment(seed: 4, rows: 2_000)
+        let model = SegmentSchema.index(of: "model")!
+        PageCache.shared.enable(budget: 16 << 20)
+        defer { PageCache.shared.enable(budget: 0) }
+        let reader = try SegmentReader(path: path)
+        let want = try PageCache.bypassing { try reader.read(rowGroup: 0, column: model) }
+        XCTAssertEqual(PageCache.shared.bytes, 0, "kept while bypassing")
+        _ = try reader.read(rowGroup: 0, column: model)
+        XCTAssertGreaterThan(PageCache.shared.bytes, 0)
+        // A kept page is not taken while bypassing: the file is read (and the flip found).
+        let page = w.footer.rowGroups[0].pages[model]
+        let f = try FileDescriptor(path: path, flags: O_RDWR)
+        var b = try f.read(at: page.offset + page.length / 2, count: 1)
+        b[0] ^= 0x5A
+        XCTAssertEqual(pwrite(f.fd, b, 1, off_t(page.offset + page.length / 2)), 1)
+        XCTAssertThrowsError(try PageCache.bypassing { try reader.read(rowGroup: 0, column: model) })
+        XCTAssertEqual(try reader.read(rowGroup: 0, column: model).values, want.values, "the kept page, after")
+    }
+
     func testZoneMapsBoundTheirRowGroups() throws {
         let (spans, _, w) = try writeSegment(seed: 2, rows: 3_000)
         let ts = SegmentSchema.index(of: "ts_start")!

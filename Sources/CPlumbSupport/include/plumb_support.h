@@ -16,6 +16,8 @@ void plumb_tune_malloc(int arena_max, int mmap_threshold, int trim_threshold, in
 /// Lowers the calling thread's scheduling priority (Linux: per-thread nice value), so that
 /// background work yields the CPU to request handling. Returns 0 on success.
 int plumb_lower_thread_priority(int nice_value);
+void plumb_set_page_cache_bypass(int on);
+int plumb_page_cache_bypass(void);
 
 /// Starts writing a file range back to disk without waiting (Linux: sync_file_range with
 /// SYNC_FILE_RANGE_WRITE); a later fsync then has less left to wait for. Returns 0 on success.

@@ -83,8 +83,10 @@ public final class RollupWriter: @unchecked Sendable {
                     continue
                 }
                 guard written < limit else { return (written, removed) }
-                guard let bytes = try suffix == MinuteRollups.suffix ? minutes(record, view: view) : partials(record, view: view)
-                else { continue }
+                // Each segment is read once here: its pages would only push out those queries read again.
+                guard let bytes = try PageCache.bypassing({
+                    try suffix == MinuteRollups.suffix ? minutes(record, view: view) : partials(record, view: view)
+                }) else { continue }
                 // No fsync: a rollup lost or torn by a crash fails its checksums and is written again.
                 let tmp = path + ".tmp"
                 try FileDescriptor(path: tmp, flags: O_WRONLY | O_CREAT | O_TRUNC).write(bytes)

@@ -1,3 +1,4 @@
+import CPlumbSupport
 import Foundation
 import PlumbCore
 
@@ -36,9 +37,29 @@ public final class PageCache: @unchecked Sendable {
     /// Bytes kept now (0 when off).
     public var bytes: Int { lock.withLock { store?.bytes ?? 0 } }
 
-    func page(_ key: Key) -> [UInt8]? { lock.withLock { store }?.value(key) }
+    func page(_ key: Key) -> [UInt8]? {
+        guard plumb_page_cache_bypass() == 0 else { return nil }
+        return lock.withLock { store }?.value(key)
+    }
 
-    func keep(_ key: Key, _ bytes: [UInt8]) { lock.withLock { store }?.keep(key, bytes, size: bytes.count + 64) }
+    func keep(_ key: Key, _ bytes: [UInt8]) {
+        guard plumb_page_cache_bypass() == 0 else { return }
+        lock.withLock { store }?.keep(key, bytes, size: bytes.count + 64)
+    }
+
+    /// Runs `body` with this thread's segment reads neither taking nor keeping pages: for a
+    /// background reader of each segment once (`RollupWriter`), which would only push out the
+    /// pages queries read again.
+    ///
+    /// ```swift
+    /// try PageCache.bypassing { try writeRollups() }
+    /// ```
+    public static func bypassing<T>(_ body: () throws -> T) rethrows -> T {
+        let was = plumb_page_cache_bypass()
+        plumb_set_page_cache_bypass(1)
+        defer { plumb_set_page_cache_bypass(was) }
+        return try body()
+    }
 
     /// Drops a reader's pages (its file is closed).
     func forget(reader: ObjectIdentifier) {
