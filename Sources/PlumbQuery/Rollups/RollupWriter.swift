@@ -136,9 +136,11 @@ public final class RollupWriter: @unchecked Sendable {
     /// how a dashboard sees every row group but those at its range's start.
     func partials(_ record: SegmentRecord, view: StoreView) throws -> [UInt8]? {
         var entries = [(key: PartialRollups.queriesEntry, bytes: Array(queries.joined(separator: "\u{0}").utf8))]
-        guard let snapshot = try view.snapshot(from: record.tsMin, to: record.tsMax),
+        guard var snapshot = try view.snapshot(from: record.tsMin, to: record.tsMax),
               let reader = snapshot.segments.first(where: { $0.0.sha256 == record.sha256 })?.1,
               let ts = reader.footer.columnIndex("ts_start") else { return nil }     // compacted away meanwhile
+        // This segment alone: every query and row group below plans its scan over it.
+        snapshot.segments = snapshot.segments.filter { $0.record.sha256 == record.sha256 }
         for (g, group) in reader.footer.rowGroups.enumerated() {
             guard case .int(_, let last) = group.pages[ts].zone.bounds else { continue }
             let engine = QueryEngine(directory: directory, now: last + 1), later = QueryEngine(directory: directory, now: last + 2)
