@@ -54,8 +54,9 @@ struct ImportCommand: ParsableCommand {
               + " (\(formatCount(summary.skipped)) skipped) in \(String(format: "%.2f", secs)) s, \(formatCount(rate)) spans/s")
         // The rollups `plumb serve` keeps up to date, so that the first `plumb dash` or
         // `plumb incidents` need not read every span of its range.
-        let queries = ShippedDashboards.rollupQueries(userDirectory: dashboards.directory)
-        do { try RollupWriter(directory: dir, queries: queries).update() } catch { printError("plumb import: rollups not written: \(error)") }
+        let boards = ShippedDashboards.rollupQueries(userDirectory: dashboards.directory)
+        if let problem = boards.problem { printError("plumb import: \(problem); rollups are kept for the shipped dashboards only") }
+        do { try RollupWriter(directory: dir, queries: boards.queries).update() } catch { printError("plumb import: rollups not written: \(error)") }
         if summary.skipped > 0 { throw ExitCode(1) }
     }
 }

@@ -46,7 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
         defer { scheduler?.stop() }
         // Rollups beside the segments: the incident detector's minutes and the dashboards' panels'
         // row group states, so that a cold dashboard need not read every span of its range.
-        let rollups = RollupWriter(directory: dir, queries: ShippedDashboards.rollupQueries(userDirectory: dashboards.directory))
+        let boards = ShippedDashboards.rollupQueries(userDirectory: dashboards.directory)
+        if let problem = boards.problem { printError("plumb serve: \(problem); rollups are kept for the shipped dashboards only") }
+        let rollups = RollupWriter(directory: dir, queries: boards.queries)
         rollups.start { printError("plumb serve: \($0)") }
         defer { rollups.stop() }
         let server: ProxyServer

@@ -12,11 +12,17 @@ extension Dashboard {
 }
 
 extension ShippedDashboards {
-    /// Every dashboard's `rollupQueries`, each once: the shipped ones and those in `userDirectory`
-    /// (only the shipped ones when those do not load).
-    public static func rollupQueries(userDirectory: String?) -> [String] {
-        let boards = (try? all(userDirectory: userDirectory)) ?? (try? all(userDirectory: nil)) ?? []
+    /// Every dashboard's `rollupQueries`, each once: the shipped ones and those in
+    /// `userDirectory`. When those do not load, the shipped ones' only, with the reason (the
+    /// file, line and problem) for the caller to report.
+    public static func rollupQueries(userDirectory: String?) -> (queries: [String], problem: String?) {
+        var problem: String? = nil
+        let boards: [Dashboard]
+        do { boards = try all(userDirectory: userDirectory) } catch {
+            problem = "\(error)"
+            boards = (try? all(userDirectory: nil)) ?? []
+        }
         var seen = Set<String>()
-        return boards.flatMap(\.rollupQueries).filter { seen.insert($0).inserted }
+        return (boards.flatMap(\.rollupQueries).filter { seen.insert($0).inserted }, problem)
     }
 }
