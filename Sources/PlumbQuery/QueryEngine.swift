@@ -31,6 +31,8 @@ public struct QueryEngine: Sendable {
     /// panels: the catalog read and the WAL tailed once a frame); nil: each query reads the
     /// store afresh.
     public var view: StoreView?
+    /// Past it a query stops with `QueryDeadline.Exceeded` (nil: no limit; the HTTP endpoint sets one).
+    public var deadline: QueryDeadline?
 
     /// One per core, up to 8.
     public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -110,6 +112,7 @@ public struct QueryEngine: Sendable {
         exec.cache = cache
         exec.partialRollups = partialRollups
         exec.columnCache = columnCache
+        exec.deadline = deadline
         return exec
     }
 

@@ -17,6 +17,14 @@ public struct TOMLParser {
     private var root: [String: JSONValue] = [:]
     private var currentPath: [String] = []
     private var definedTables: Set<[String]> = []
+    /// Arrays and inline tables open around the value being read.
+    private var depth = 0
+
+    /// A config file is written by hand: nothing real nests this deep, and a hostile file must
+    /// not exhaust the stack (the readers of the tree recurse too).
+    static let maxDepth = 64
+    /// Dotted-key parts (`a.b.c`): tables are built by recursion over them.
+    static let maxKeyParts = 64
 
     private init(_ text: String) { s = Array(text.utf8) }
 
@@ -98,7 +106,11 @@ public struct TOMLParser {
                 parts.append(String(decoding: s[start..<i], as: UTF8.self))
             }
             skipSpaces()
-            if !atEnd, peek == UInt8(ascii: ".") { i += 1; continue }
+            if !atEnd, peek == UInt8(ascii: ".") {
+                guard parts.count < Self.maxKeyParts else { throw fail("key has more than \(Self.maxKeyParts) dotted parts") }
+                i += 1
+                continue
+            }
             return parts
         }
     }
@@ -160,7 +172,14 @@ public struct TOMLParser {
         throw fail("invalid value '\(raw)' (strings need quotes)")
     }
 
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("arrays and inline tables nested more than \(Self.maxDepth) deep") }
+    }
+
     private mutating func array() throws -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
         i += 1
         var items: [JSONValue] = []
         while true {
@@ -184,6 +203,8 @@ public struct TOMLParser {
     }
 
     private mutating func inlineTable() throws -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
         i += 1
         var table: [String: JSONValue] = [:]
         skipSpaces()

@@ -23,6 +23,8 @@ public final class QueryExecutor {
     public var partialRollups: PartialRollups?
     /// Where decoded columns are kept between queries (nil: none).
     public var columnCache: ColumnCache?
+    /// Past it the run stops with `QueryDeadline.Exceeded` (nil: no limit).
+    public var deadline: QueryDeadline?
 
     public init(query: BoundQuery, snapshot: StoreSnapshot?, directory: DataDirectory?) {
         self.query = query; self.snapshot = snapshot; self.directory = directory
@@ -61,6 +63,7 @@ public final class QueryExecutor {
             // The scan applies WHERE itself (reading the filter's columns first).
             let scan = StoreScan(snapshot: snapshot, columns: q.scanColumns, predicates: predicates, filter: q.filter, directory: directory)
             scan.columnCache = columnCache
+            scan.deadline = deadline
             if let aggregate = sink as? AggregateSink, AggregateState.mergeable(aggregate.plan), cache != nil || threads > 1 {
                 try runPartials(scan, aggregate, cache)
             } else if let sort = sink as? SortSink, q.limit != nil, !q.distinct, let first = q.order.first,

@@ -30,6 +30,7 @@ extension StoreScan {
         }
         for (item, best) in items {
             if let best, let t = bound(), descending ? best < t : best > t { break }
+            try deadline?.check()
             stats.rowsRead += item.segment.footer.rowGroups[item.group].rowCount
             if let batch = try load(item), try !visit(batch) { return }
         }

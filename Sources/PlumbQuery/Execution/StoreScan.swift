@@ -25,6 +25,8 @@ public final class StoreScan: @unchecked Sendable {
     /// The filter only chooses row groups (by zone maps); their rows are all kept (spans not
     /// yet in a segment are still filtered).
     var wholeRowGroups = false
+    /// Checked before each row group (nil: no limit).
+    var deadline: QueryDeadline?
     /// The filter's AND terms and the zone predicates they imply: a term whose predicate a row
     /// group's zone map proves true for every row is not evaluated there.
     let terms: [(term: BoundExpr, predicate: ZonePredicate?)]
@@ -95,6 +97,7 @@ public final class StoreScan: @unchecked Sendable {
         let items = try reuse.map { r in try planned.filter { try !r($0) } } ?? planned
         if threads <= 1 || items.count < 2 || filterReadsBodies {
             for item in items {
+                try deadline?.check()
                 stats.rowsRead += item.segment.footer.rowGroups[item.group].rowCount
                 if try !rowGroup(item, try reduce(item, try load(item))) { return }
             }
@@ -104,6 +107,7 @@ public final class StoreScan: @unchecked Sendable {
             }
             defer { pipeline.finish() }
             for k in items.indices {
+                try deadline?.check()
                 stats.rowsRead += items[k].segment.footer.rowGroups[items[k].group].rowCount
                 if try !rowGroup(items[k], try pipeline.take(k)) { return }
             }

@@ -9,10 +9,16 @@ extension ZonePredicate {
         return out
     }
 
-    /// The filter's top-level AND terms, each with the zone predicate it implies (if any).
+    /// The filter's top-level AND terms, each with the zone predicate equivalent to it (if any):
+    /// a row group whose zone map proves the predicate for every row skips the term. An IN list
+    /// of several values only implies its range (`x IN (1, 20)` is not `1 <= x <= 20`): it
+    /// prunes row groups (`derive`) but is always evaluated.
     public static func terms(of filter: BoundExpr?, columns: [String]) -> [(term: BoundExpr, predicate: ZonePredicate?)] {
         guard let filter else { return [] }
-        return conjuncts(filter).map { ($0, predicate($0, columns)) }
+        return conjuncts(filter).map { term in
+            if case .inList(_, let items, _) = term, Set(items.compactMap(\.constantValue)).count > 1 { return (term, nil) }
+            return (term, predicate(term, columns))
+        }
     }
 
     static func conjuncts(_ e: BoundExpr) -> [BoundExpr] {

@@ -1,11 +1,18 @@
 /// Expressions, loosest binding first: OR, AND, NOT, comparison (= <> < IS IN BETWEEN LIKE),
 /// `||`, + -, * / // %, unary minus, postfix (`::type`, `[key]`), primary.
 extension Parser {
-    mutating func expression() throws -> Expr { try orExpr() }
+    mutating func expression() throws -> Expr {
+        try enter()
+        defer { depth -= 1 }
+        return try orExpr()
+    }
 
     mutating func orExpr() throws -> Expr {
         var e = try andExpr()
+        let entered = depth
+        defer { depth = entered }
         while isKeyword(.or) {
+            try enter()
             let at = current.offset
             advance()
             e = .binary(op: .or, e, try andExpr(), at: at)
@@ -15,7 +22,10 @@ extension Parser {
 
     mutating func andExpr() throws -> Expr {
         var e = try notExpr()
+        let entered = depth
+        defer { depth = entered }
         while isKeyword(.and) {
+            try enter()
             let at = current.offset
             advance()
             e = .binary(op: .and, e, try notExpr(), at: at)
@@ -26,6 +36,8 @@ extension Parser {
     mutating func notExpr() throws -> Expr {
         if isKeyword(.not) {
             let at = current.offset
+            try enter()
+            defer { depth -= 1 }
             advance()
             return .unary(op: .not, try notExpr(), at: at)
         }
@@ -72,7 +84,10 @@ extension Parser {
 
     mutating func concat() throws -> Expr {
         var e = try additive()
+        let entered = depth
+        defer { depth = entered }
         while isSymbol("||") {
+            try enter()
             let at = current.offset
             advance()
             e = .binary(op: .concat, e, try additive(), at: at)
@@ -82,7 +97,10 @@ extension Parser {
 
     mutating func additive() throws -> Expr {
         var e = try multiplicative()
+        let entered = depth
+        defer { depth = entered }
         while isSymbol("+") || isSymbol("-") {
+            try enter()
             let at = current.offset
             let op: BinaryOp = isSymbol("+") ? .add : .subtract
             advance()
@@ -93,10 +111,13 @@ extension Parser {
 
     mutating func multiplicative() throws -> Expr {
         var e = try unary()
+        let entered = depth
+        defer { depth = entered }
         while true {
             let at = current.offset
             let op: BinaryOp
             if isSymbol("*") { op = .multiply } else if isSymbol("/") { op = .divide } else if isSymbol("//") { op = .intDivide } else if isSymbol("%") { op = .modulo } else { return e }
+            try enter()
             advance()
             e = .binary(op: op, e, try unary(), at: at)
         }
@@ -110,16 +131,25 @@ extension Parser {
                 advance()
                 return try postfix(.literal(.integer(v), at: at))
             }
+            try enter()
+            defer { depth -= 1 }
             return .unary(op: .negate, try unary(), at: at)
         }
-        if acceptSymbol("+") { return .unary(op: .plus, try unary(), at: at) }
+        if acceptSymbol("+") {
+            try enter()
+            defer { depth -= 1 }
+            return .unary(op: .plus, try unary(), at: at)
+        }
         return try postfix(try primary())
     }
 
     mutating func postfix(_ base: Expr) throws -> Expr {
         var e = base
+        let entered = depth
+        defer { depth = entered }
         while true {
             let at = current.offset
+            if isSymbol("::") || isSymbol("[") { try enter() }
             if acceptSymbol("::") {
                 let typeAt = current.offset
                 e = .cast(e, type: try typeName(), at: typeAt)

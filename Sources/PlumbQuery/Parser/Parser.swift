@@ -7,6 +7,13 @@
 public struct Parser {
     var tokens: [Token]
     var pos = 0
+    /// How deeply the expression being parsed nests (parentheses, calls, NOT, unary signs, and
+    /// each link of an operator chain): the parser, binder and evaluator recurse this deep.
+    var depth = 0
+
+    /// Past this, a query is refused rather than risk the thread's stack: every layer after the
+    /// parser recurses over the expression tree (DuckDB's own default limit is 1000).
+    public static let maxDepth = 250
 
     public static func parse(_ text: String) throws -> SelectStatement {
         var p = Parser(tokens: try Lexer.tokens(of: text))
@@ -48,6 +55,15 @@ public struct Parser {
 
     mutating func expectSymbol(_ s: String, _ context: String = "") throws {
         guard acceptSymbol(s) else { throw unexpected("expected \"\(s)\"\(context)") }
+    }
+
+    /// One level deeper; refused past `maxDepth` with the position where it went too deep.
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else {
+            throw QueryError("expression nested too deeply (more than \(Self.maxDepth) levels)", at: current.offset,
+                             hint: "write long lists with IN (...) rather than chains of OR, and drop redundant parentheses")
+        }
     }
 
     func unexpected(_ what: String) -> QueryError {
