@@ -26,6 +26,7 @@ struct ImportCommand: ParsableCommand {
         if let n = checkpointEvery, n <= 0 { fail("--checkpoint-every must be a positive number of spans") }
         do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
+        if let warning = store.permissionWarning { printError("plumb: warning: \(warning)") }
         let name = file == "-" ? "<stdin>" : file
         let started = Date()
         var bar = ProgressBar(label: "importing")

@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store: SpanStore
         do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
+        if let warning = store.permissionWarning { printError("plumb: warning: \(warning)") }
         PageCache.shared.enable(budget: PageCache.defaultBudget)          // for /_plumb/query and digests
         // Scheduled digests ([digest] with a time): sent from the catalog's record of what went out.
         var scheduler: DigestScheduler? = nil

@@ -44,8 +44,22 @@ public struct DataDirectory: Sendable {
         return "seg-" + String(repeating: "0", count: max(0, 10 - s.count)) + s + ".plseg"
     }
 
-    public func create() throws {
-        for d in [path, wal, segments, bodies, tmp] { try FileSystem.makeDirectory(d) }
+    /// Creates the directory and its folders owner-only (0700), and the catalog file 0600
+    /// before SQLite opens it: SQLite gives its -wal and -shm files the catalog's mode.
+    /// Returns one line of warning when folders that were already there let others in.
+    @discardableResult
+    public func create() throws -> String? {
+        var wide: [String] = []
+        for d in [path, wal, segments, bodies, tmp, rollups] {
+            if let mode = FileSystem.mode(d), mode & 0o077 != 0 {
+                let octal = String(mode, radix: 8)
+                wide.append("\(d) " + String(repeating: "0", count: max(0, 4 - octal.count)) + octal)
+            }
+            try FileSystem.makeDirectory(d)
+        }
+        if !FileSystem.exists(catalog) { try FileSystem.createFile(catalog, mode: 0o600) }
+        guard !wide.isEmpty else { return nil }
+        return "data directory \(path) can be read by other local users (mode \(wide.joined(separator: ", "))); it holds every prompt and completion: chmod -R go-rwx \(path)"
     }
 
     public var exists: Bool { FileSystem.exists(catalog) }
@@ -63,7 +77,7 @@ public final class WriterLock: @unchecked Sendable {
     }
 
     public init(directory: DataDirectory) throws {
-        fd = open(directory.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        fd = open(directory.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw IOError(operation: "open", path: directory.lock, code: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
@@ -82,3 +96,4 @@ public final class WriterLock: @unchecked Sendable {
 
     deinit { release() }
 }
+

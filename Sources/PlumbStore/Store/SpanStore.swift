@@ -72,13 +72,15 @@ public final class SpanStore: @unchecked Sendable {
     let rowGroupBuilders = RowGroupBuilders()
     /// Problems found while opening (torn WAL tail, orphaned files), for the caller to report.
     public private(set) var recoveryNotes: [String] = []
+    /// Set when folders of the data directory were already there with modes wider than 0700.
+    public private(set) var permissionWarning: String?
 
     public init(directory: DataDirectory, options: StoreOptions = StoreOptions()) throws {
         self.directory = directory
         self.options = options
         queue = SpanQueue(blockRows: options.blockRows)
         memtable = Memtable(blockRows: options.blockRows)
-        try directory.create()
+        permissionWarning = try directory.create()
         writerLock = try WriterLock(directory: directory)
         catalog = try Catalog(path: directory.catalog)
         maintenanceCatalog = try Catalog(path: directory.catalog)

@@ -20,7 +20,8 @@ public final class FileDescriptor: @unchecked Sendable {
     public let fd: Int32
     public let path: String
 
-    public init(path: String, flags: Int32, mode: mode_t = 0o644) throws {
+    /// Files are created owner-only: they hold prompts, completions and key fingerprints.
+    public init(path: String, flags: Int32, mode: mode_t = 0o600) throws {
         let fd = open(path, flags | O_CLOEXEC, mode)
         guard fd >= 0 else { throw IOError(operation: "open", path: path, code: errno) }
         self.fd = fd; self.path = path
@@ -131,13 +132,30 @@ public enum FileSystem {
 
     public static func isWritableDirectory(_ path: String) -> Bool { access(path, W_OK) == 0 }
 
+    /// Creates `path` and any missing parents, owner-only (0700, whatever the umask: it can
+    /// only take bits away). Existing directories are left as they are.
     public static func makeDirectory(_ path: String) throws {
         var prefix = ""
         for (i, comp) in path.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
             prefix = i == 0 ? String(comp) : prefix + "/" + comp
             if prefix.isEmpty || comp.isEmpty { continue }
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw IOError(operation: "mkdir", path: prefix, code: errno) }
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw IOError(operation: "mkdir", path: prefix, code: errno) }
         }
+    }
+
+    /// The permission bits of `path` (nil when it cannot be read).
+    public static func mode(_ path: String) -> mode_t? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return st.st_mode & 0o7777
+    }
+
+    /// Creates an empty file with `mode` unless one is there (so that a library that creates it
+    /// later, such as SQLite, keeps that mode and gives it to its companion files).
+    public static func createFile(_ path: String, mode: mode_t) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw IOError(operation: "create", path: path, code: errno) }
+        close(fd)
     }
 
     public static func rename(_ from: String, _ to: String) throws {
