@@ -9,6 +9,9 @@ import httpx2 as httpx
 from conftest import PLUMB
 
 
+SQL = {"Content-Type": "application/sql"}
+
+
 def cli(data, sql, fmt="json"):
     r = subprocess.run([PLUMB, "query", "--data", data, "--format", fmt, sql], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -49,24 +52,29 @@ def test_query_endpoint_returns_the_same_rows_as_the_cli(plumb):
             break
         time.sleep(0.1)
     assert [r["n"] for r in expected] == [3, 2]
-    r = httpx.post(f"{plumb.url}/_plumb/query", content=sql)
+    r = httpx.post(f"{plumb.url}/_plumb/query", content=sql, headers=SQL)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     assert r.json() == expected
     r = httpx.post(f"{plumb.url}/_plumb/query", json={"sql": sql})
     assert r.json() == expected
-    r = httpx.post(f"{plumb.url}/_plumb/query?format=csv", content=sql)
+    r = httpx.post(f"{plumb.url}/_plumb/query?format=csv", content=sql, headers=SQL)
     assert r.text.splitlines()[0] == "user_id,n,tokens" and len(r.text.splitlines()) == 3
-    r = httpx.get(f"{plumb.url}/_plumb/query", params={"sql": sql, "format": "jsonl"})
+    r = httpx.post(f"{plumb.url}/_plumb/query?format=jsonl", content=sql, headers=SQL)
     assert [json.loads(l) for l in r.text.splitlines()] == expected
+    # Queries read every stored prompt: a GET (an <img> tag) or a body a page may send another
+    # site without asking (a form, text/plain) is refused.
+    assert httpx.get(f"{plumb.url}/_plumb/query", params={"sql": sql}).status_code == 405
+    for t in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        assert httpx.post(f"{plumb.url}/_plumb/query", content=sql, headers={"Content-Type": t}).status_code == 415
 
 
 def test_query_endpoint_errors_point_at_the_problem(plumb):
-    r = httpx.post(f"{plumb.url}/_plumb/query", content="SELECT modle\nFROM spans")
+    r = httpx.post(f"{plumb.url}/_plumb/query", content="SELECT modle\nFROM spans", headers=SQL)
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["type"] == "query_error" and err["line"] == 1 and err["column"] == 8
     assert "did you mean \"model\"" in err["hint"] and "^" in err["detail"]
-    r = httpx.post(f"{plumb.url}/_plumb/query", content="")
+    r = httpx.post(f"{plumb.url}/_plumb/query", content="", headers=SQL)
     assert r.status_code == 400 and "no query" in r.json()["error"]["message"]
     r = httpx.post(f"{plumb.url}/_plumb/query", json={"query": "SELECT 1"})
     assert r.status_code == 400 and "sql" in r.json()["error"]["message"]

@@ -16,6 +16,8 @@ public struct PlumbConfig: Sendable {
         "listen", "data", "default_provider", "providers", "retention", "body_retention", "compaction",
         "admin_token", "client_keys", "max_request_bytes", "upstream_timeout", "pricing", "digest",
         "max_body_bytes", "store_bodies", "format", "now", "incidents",
+        "header_timeout", "body_timeout", "idle_timeout", "max_connections", "admin_hosts", "query_timeout",
+        "query_max_result_bytes", "rejected_spans_per_second",
     ]
 
     public let file: [String: JSONValue]

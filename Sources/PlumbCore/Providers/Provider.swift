@@ -9,9 +9,13 @@ public struct Provider: Sendable, Equatable {
     /// Scheme, host, optional port and optional path prefix, without a trailing slash.
     public var baseURL: String
     public var shape: APIShape
+    /// A built-in provider on this machine (ollama): only loopback clients may reach it, unless
+    /// the config file names it, since a network client could otherwise call any local service.
+    public var localOnly: Bool
 
-    public init(name: String, baseURL: String, shape: APIShape) {
+    public init(name: String, baseURL: String, shape: APIShape, localOnly: Bool = false) {
         self.name = name
+        self.localOnly = localOnly
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url
@@ -36,6 +40,6 @@ public struct Provider: Sendable, Equatable {
         Provider(name: "deepseek", baseURL: "https://api.deepseek.com", shape: .openai),
         Provider(name: "fireworks", baseURL: "https://api.fireworks.ai/inference", shape: .openai),
         Provider(name: "xai", baseURL: "https://api.x.ai", shape: .openai),
-        Provider(name: "ollama", baseURL: "http://127.0.0.1:11434", shape: .openai),
+        Provider(name: "ollama", baseURL: "http://127.0.0.1:11434", shape: .openai, localOnly: true),
     ]
 }

@@ -29,6 +29,12 @@ public struct ProviderRegistry: Sendable {
                 url = s
             }
             guard let url else { throw PlumbConfig.Error("providers.\(name): base_url is required for a provider that is not built in") }
+            // It becomes the request line and the Host header: a CR, LF, space or other control
+            // byte there would let the file write headers of its own.
+            if let bad = url.utf8.firstIndex(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "?") }) {
+                let offset = url.utf8.distance(from: url.utf8.startIndex, to: bad)
+                throw PlumbConfig.Error("providers.\(name).base_url has \(Self.describe(url.utf8[bad])) at byte \(offset + 1) (\(url.debugDescription)): a base URL is scheme, host, port and path in visible ASCII, without a query or fragment")
+            }
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.split(separator: "/").count >= 2 else {
                 throw PlumbConfig.Error("providers.\(name).base_url must be an http:// or https:// URL, got '\(url)'")
             }
@@ -50,6 +56,18 @@ public struct ProviderRegistry: Sendable {
 
     public subscript(name: Substring) -> Provider? { providers[String(name)] }
     public subscript(name: String) -> Provider? { providers[name] }
+
+    static func describe(_ byte: UInt8) -> String {
+        switch byte {
+        case 0x0D: "a carriage return (CR)"
+        case 0x0A: "a line feed (LF)"
+        case 0x20: "a space"
+        case 0x23: "'#'"
+        case 0x3F: "'?'"
+        case 0x7F...: "a non-ASCII byte"
+        default: "a control character"
+        }
+    }
 
     static func isValidName(_ s: String) -> Bool {
         !s.isEmpty && s != "v1" && s != "_plumb" && s.utf8.allSatisfy {

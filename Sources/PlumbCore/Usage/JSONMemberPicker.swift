@@ -16,6 +16,10 @@ public struct JSONMemberPicker: Sendable {
     public var maxValueBytes = 1 << 20
 
     var stack: [UInt8] = []
+    /// Levels opened past `maxDepth`: counted, not kept, so that a body of a billion `[` costs
+    /// a counter rather than a billion bytes (nothing is picked that deep).
+    var extraDepth = 0
+    static let maxDepth = 1024
     var inString = false, escaped = false, stringIsKey = false
     var expectingKey = false, awaitingValue = false
     var key: [UInt8] = []
@@ -119,10 +123,12 @@ public struct JSONMemberPicker: Sendable {
             awaitingValue = true
         case 0x7B, 0x5B:   // { [
             if awaitingValue { startValue(b, string: false) }
+            guard stack.count < Self.maxDepth else { extraDepth += 1; awaitingValue = false; return }
             stack.append(b)
             expectingKey = b == 0x7B
             pendingKey = nil
         case 0x7D, 0x5D:   // } ]
+            if extraDepth > 0 { extraDepth -= 1; awaitingValue = false; return }
             if capture != nil && !captureIsString && stack.count == captureDepth && capture!.count > 1 && !isContainerCapture {
                 endCapture(dropLast: true)       // a number, true, false or null ended by the bracket
             }
@@ -154,7 +160,7 @@ public struct JSONMemberPicker: Sendable {
 
     mutating func startValue(_ first: UInt8, string: Bool) {
         awaitingValue = false
-        guard capture == nil, let k = pendingKey else { return }
+        guard capture == nil, extraDepth == 0, let k = pendingKey else { return }
         pendingKey = nil
         let memberDepth = stack.first == 0x5B ? 2 : 1
         guard (stack.count == memberDepth && wanted.contains(k)) || anywhere.contains(k) else { return }

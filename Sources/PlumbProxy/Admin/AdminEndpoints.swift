@@ -5,29 +5,60 @@ import PlumbCore
 import PlumbStore
 
 /// What an admin endpoint answers.
-struct AdminReply {
+struct AdminReply: Sendable {
     var status: HTTPResponseStatus
     var contentType: String
     var body: String
 }
 
 /// Plumb's own endpoints under `/_plumb/`: `health`, `metrics` (Prometheus text), `spans/<id>`
-/// (one span as JSON, bodies included) and `query`. On loopback they are open; listening beyond
-/// it, each needs `Authorization: Bearer <admin_token>`.
+/// (one span as JSON, bodies included) and `query`. Each answers only to a `Host` naming this
+/// server; on loopback they are open otherwise, and beyond it each needs
+/// `Authorization: Bearer <admin_token>` (both checked from the head: `refusal`).
 struct AdminEndpoints {
     let core: ProxyCore
 
-    func respond(path: String, method: HTTPMethod, query: String?, body: [UInt8], authorization: String?,
-                 on loop: EventLoop) -> EventLoopFuture<AdminReply> {
-        if !core.settings.listen.isLoopback {
-            let token = core.settings.adminToken ?? ""
-            guard !token.isEmpty, ProxyCore.constantTimeEqual("Bearer " + token, authorization ?? "") else {
-                return loop.makeSucceededFuture(error(.unauthorized, "unauthorized", "/_plumb/ needs Authorization: Bearer <admin_token>"))
-            }
+    /// Whether a request may reach `/_plumb/` at all, from its head: its `Host` must name this
+    /// server (an IP literal, `localhost`, the listen host, or one of `admin_hosts`), so that a web
+    /// page whose name was rebound to this address cannot read spans or run queries; beyond
+    /// loopback it must also carry the admin token.
+    static func refusal(settings: ProxySettings, host: String?, authorization: String?) -> ProxyFailure? {
+        guard let host, isOwnName(host, settings: settings) else { return .forbiddenHost(host) }
+        if !settings.listen.isLoopback {
+            let token = settings.adminToken ?? ""
+            guard !token.isEmpty, ProxyCore.constantTimeEqual("Bearer " + token, authorization ?? "") else { return .adminUnauthorized }
         }
-        if path == "/query" || path == "/query/" {
-            let endpoint = QueryEndpoint(directory: core.store.directory)
-            return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { endpoint.answer(method: method, query: query, body: body) }
+        return nil
+    }
+
+    /// `host[:port]` or `[v6]:port` names this server. IP literals always do: rebinding needs a
+    /// name, and a browser sends the name it was given.
+    static func isOwnName(_ hostHeader: String, settings: ProxySettings) -> Bool {
+        let h = hostHeader.trimmingSpaces()
+        let name: Substring
+        if h.hasPrefix("[") {
+            guard let close = h.firstIndex(of: "]") else { return false }
+            name = h[h.index(after: h.startIndex)..<close]
+        } else {
+            name = h.prefix { $0 != ":" }
+        }
+        let lower = name.lowercased()
+        if lower.isEmpty { return false }
+        if LoopbackAddress.bytes(ofLiteral: lower) != nil { return true }
+        return lower == "localhost" || lower == settings.listen.host.lowercased() || settings.adminHosts.contains(lower)
+    }
+
+    /// `/query` streams its answer instead (`QueryResponseStream`).
+    static func isQuery(_ path: String) -> Bool { path == "/query" || path == "/query/" }
+
+    var queryEndpoint: QueryEndpoint {
+        QueryEndpoint(directory: core.store.directory, timeoutSeconds: core.settings.queryTimeout,
+                      maxResultBytes: core.settings.queryMaxResultBytes)
+    }
+
+    func respond(path: String, method: HTTPMethod, on loop: EventLoop) -> EventLoopFuture<AdminReply> {
+        guard method == .GET || method == .HEAD else {
+            return loop.makeSucceededFuture(error(.methodNotAllowed, "method_not_allowed", "/_plumb\(path) answers GET only"))
         }
         if path.hasPrefix("/spans/") {
             // Reading segments touches the disk: off the event loop.
@@ -56,7 +87,7 @@ struct AdminEndpoints {
 
     func span(_ id: String) -> AdminReply {
         guard id.count == 32, id.utf8.allSatisfy({ Hex.nibble($0) != nil }) else {
-            return error(.badRequest, "invalid_span_id", "a span id is 32 hex digits, got '\(id)'")
+            return error(.badRequest, "invalid_span_id", "a span id is 32 hex digits, got '\(ProxyFailure.shown(id))'")
         }
         if let s = core.recent.find(id.lowercased()) { return text(.ok, s.jsonLine(), type: "application/json") }
         // Older: look in the published segments around the time the id encodes (UUIDv7 milliseconds).

@@ -54,15 +54,49 @@ final class ProxyMetrics: @unchecked Sendable {
 
     private let lock = NSLock()
     private var series: [Key: Series] = [:]
+    /// Calls refused before routing (unknown provider, bad path, unauthorised), and those of
+    /// them not stored as spans because they came faster than the recording limit.
+    private var rejected = 0, rejectedUnrecorded = 0
 
-    func record(_ s: Span) {
-        let key = Key(provider: s.provider, model: s.model ?? "")
+    /// Label values come from callers (a model name in a body): each is cut to this many bytes,
+    /// and past `maxSeries` provider/model pairs a new model counts under `other`, so that
+    /// neither the page nor the memory behind it grows with what clients send.
+    static let maxLabelBytes = 100
+    let maxSeries: Int
+
+    init(maxSeries: Int = 1000) { self.maxSeries = maxSeries }
+
+    /// The provider label of a call: a configured provider, else `unknown` (the name a caller
+    /// put in the path is not a label).
+    func record(_ s: Span, routed: Bool = true) {
+        let provider = routed ? Self.label(s.provider) : "unknown"
+        var key = Key(provider: provider, model: Self.label(s.model ?? ""))
         lock.lock(); defer { lock.unlock() }
+        if series[key] == nil && series.count >= maxSeries { key.model = "other" }
         series[key, default: Series()].record(s)
     }
 
-    func exposition(store: StoreCountersView) -> String {
+    /// A refused call: counted; `recorded` says whether it was also stored as a span.
+    func rejectedCall(recorded: Bool) {
         lock.lock(); defer { lock.unlock() }
+        rejected += 1
+        if !recorded { rejectedUnrecorded += 1 }
+    }
+
+    static func label(_ value: String) -> String {
+        let bytes = value.utf8
+        guard bytes.count > maxLabelBytes else { return value }
+        // Cut before the character the limit falls in, if it falls inside one.
+        var end = bytes.index(bytes.startIndex, offsetBy: maxLabelBytes)
+        while end > bytes.startIndex, bytes[end] & 0xC0 == 0x80 { end = bytes.index(before: end) }
+        return String(decoding: bytes[..<end], as: UTF8.self) + "…"
+    }
+
+    /// The page is written from a copy: `record()` on every call waits only for the copy.
+    func exposition(store: StoreCountersView) -> String {
+        lock.lock()
+        let series = self.series, rejected = self.rejected, rejectedUnrecorded = self.rejectedUnrecorded
+        lock.unlock()
         var out = ""
         func labels(_ k: Key, _ extra: String = "") -> String {
             "provider=\"\(escape(k.provider))\",model=\"\(escape(k.model))\"" + extra
@@ -97,6 +131,8 @@ final class ProxyMetrics: @unchecked Sendable {
         }
         out += "# HELP plumb_cost_usd_total Cost of priced calls in USD.\n# TYPE plumb_cost_usd_total counter\n"
         for k in keys { if let c = series[k]!.costUSD { out += "plumb_cost_usd_total{\(labels(k))} \(c)\n" } }
+        out += "# HELP plumb_rejected_requests_total Requests Plumb refused before calling a provider (unknown provider, bad path, unauthorised, too large).\n# TYPE plumb_rejected_requests_total counter\nplumb_rejected_requests_total \(rejected)\n"
+        out += "# HELP plumb_rejected_unrecorded_total Refused requests not stored as spans (over the rate at which refusals are recorded).\n# TYPE plumb_rejected_unrecorded_total counter\nplumb_rejected_unrecorded_total \(rejectedUnrecorded)\n"
         out += "# HELP plumb_spans_written_total Spans accepted by the store.\n# TYPE plumb_spans_written_total counter\nplumb_spans_written_total \(store.appended)\n"
         out += "# HELP plumb_spans_dropped_total Spans the store could not take (queue full or store closed).\n# TYPE plumb_spans_dropped_total counter\nplumb_spans_dropped_total \(store.dropped)\n"
         out += "# HELP plumb_spans_published_seq Sequence number of the last span in a published segment (visible to queries).\n# TYPE plumb_spans_published_seq gauge\nplumb_spans_published_seq \(store.publishedSeq)\n"

@@ -23,6 +23,24 @@ struct CallerHeaders {
     var apiKey: String?
     var forwarded: [(String, String)] = []
 
+    /// Bounds on what a caller may attach to a span: they are stored with it, and indexed.
+    static let maxIDBytes = 256
+    static let maxProperties = 64
+    static let maxPropertyNameBytes = 64
+    static let maxPropertyValueBytes = 1024
+
+    /// The first attribution header over its bound, described for a 400; nil when all fit.
+    var oversized: String? {
+        if let s = userID, s.utf8.count > Self.maxIDBytes { return "Plumb-User-Id is over \(Self.maxIDBytes) bytes" }
+        if let s = sessionID, s.utf8.count > Self.maxIDBytes { return "Plumb-Session-Id is over \(Self.maxIDBytes) bytes" }
+        if properties.count > Self.maxProperties { return "more than \(Self.maxProperties) Plumb-Property-* headers" }
+        for (k, v) in properties {
+            if k.utf8.count > Self.maxPropertyNameBytes { return "a Plumb-Property-* name is over \(Self.maxPropertyNameBytes) bytes" }
+            if v.utf8.count > Self.maxPropertyValueBytes { return "Plumb-Property-\(k) is over \(Self.maxPropertyValueBytes) bytes" }
+        }
+        return nil
+    }
+
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "expect",

@@ -32,6 +32,36 @@ struct ProxyFailure: Error {
     static func badRequest(_ detail: String) -> ProxyFailure {
         ProxyFailure(status: .badRequest, errorType: "bad_request", message: "malformed HTTP request: \(detail)")
     }
+    static func invalidPath(_ path: String) -> ProxyFailure {
+        ProxyFailure(status: .badRequest, errorType: "invalid_path",
+                     message: "the path has a dot segment ('.' or '..', however encoded), which could leave the provider's base path: \(ProxyFailure.shown(path))")
+    }
+    static func localProvider(_ name: String) -> ProxyFailure {
+        ProxyFailure(status: .forbidden, errorType: "local_provider",
+                     message: "provider '\(name)' is a service on Plumb's own machine, open to loopback clients only; name it in the config file ([providers.\(name)]) to open it to the network")
+    }
+    static func tooManyHeaders(_ count: Int, limit: Int) -> ProxyFailure {
+        ProxyFailure(status: .requestHeaderFieldsTooLarge, errorType: "too_many_headers",
+                     message: "the request has \(count) header fields; Plumb takes at most \(limit)")
+    }
+    static func invalidHeader(_ detail: String) -> ProxyFailure {
+        ProxyFailure(status: .badRequest, errorType: "invalid_header", message: detail)
+    }
+    static let requestTimeout = ProxyFailure(status: .requestTimeout, errorType: "request_timeout",
+                                             message: "the request body stopped arriving (body_timeout)")
+    static func forbiddenHost(_ host: String?) -> ProxyFailure {
+        ProxyFailure(status: .forbidden, errorType: "forbidden_host",
+                     message: "/_plumb/ answers only to this server's own address, and Host is \(host.map { "'\(ProxyFailure.shown($0))'" } ?? "missing"): add the name to admin_hosts to allow it")
+    }
+    static let adminUnauthorized = ProxyFailure(status: .unauthorized, errorType: "unauthorized",
+                                                message: "/_plumb/ needs Authorization: Bearer <admin_token>")
+
+    /// A caller's text in a message: at most 200 characters, control characters escaped.
+    static func shown(_ text: String) -> String {
+        let cut = text.count > 200 ? String(text.prefix(200)) + "…" : text
+        return String(cut.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+    }
+
     static let unauthorized = ProxyFailure(status: .unauthorized, errorType: "unauthorized",
                                            message: "this Plumb requires a client key (client_keys): send it as Plumb-Client-Key")
 

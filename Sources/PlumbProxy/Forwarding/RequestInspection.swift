@@ -59,14 +59,19 @@ struct RequestInspection {
             out.append(contentsOf: body[(brace + 1)...])
             return out
         }
-        guard case .object(let o)? = try? JSONParser.parse(body) else { return body }
-        var copy = o
+        // Only the stream_options value is rewritten: the rest of the body (megabytes of
+        // messages, perhaps) is copied as it came, never parsed into a tree.
+        guard let range = JSONMemberRange.value(of: "stream_options", in: body) else { return body }
         var options: [String: JSONValue] = [:]
-        if case .object(let existing)? = o["stream_options"] { options = existing }
+        if case .object(let o)? = try? JSONParser.parse(Array(body[range])) { options = o }   // null: replaced
         options["include_usage"] = .bool(true)
-        copy["stream_options"] = .object(options)
         var w = JSONWriter()
-        w.value(.object(copy))
-        return w.bytes
+        w.value(.object(options))
+        var out = [UInt8]()
+        out.reserveCapacity(body.count + 24)
+        out.append(contentsOf: body[..<range.lowerBound])
+        out.append(contentsOf: w.bytes)
+        out.append(contentsOf: body[range.upperBound...])
+        return out
     }
 }

@@ -12,8 +12,16 @@ enum Route: Equatable {
     case forward(Provider, path: String)
     case admin(path: String)
     case unknownProvider(String)
+    /// A dot segment, however spelled: refused before any provider sees it.
+    case invalidPath
+
+    var isForward: Bool { if case .forward = self { true } else { false } }
 
     init(path: String, registry: ProviderRegistry) {
+        if Self.hasDotSegment(path) {
+            self = .invalidPath
+            return
+        }
         if path == "/_plumb" || path.hasPrefix("/_plumb/") {
             self = .admin(path: String(path.dropFirst("/_plumb".count)))
             return
@@ -29,11 +37,39 @@ enum Route: Equatable {
             return
         }
         let rest = trimmed.dropFirst(name.count)
-        // A dot segment must not climb out of the provider's base path.
-        if rest.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
-            self = .unknownProvider(String(name) + String(rest))
-            return
-        }
         self = .forward(provider, path: rest.isEmpty ? "/" : String(rest))
+    }
+
+    /// Whether some server on the way could read a segment of `path` as "this" or "the parent"
+    /// and so climb out of a provider's base path: `.` or `..` plain or percent-encoded (`%2e`,
+    /// `.%2E`), with a `;parameter` (`..;x`), or split by a backslash or an encoded slash or
+    /// backslash (`a%2f..`, `..\\x`). One decoding pass: servers decode once.
+    static func hasDotSegment(_ path: String) -> Bool {
+        var segment: [UInt8] = []
+        segment.reserveCapacity(16)
+        func isDot(_ s: [UInt8]) -> Bool {
+            let name = s.prefix { $0 != UInt8(ascii: ";") }
+            return !name.isEmpty && name.count <= 2 && name.allSatisfy { $0 == UInt8(ascii: ".") }
+        }
+        let bytes = Array(path.utf8)
+        var i = 0
+        while i <= bytes.count {
+            var b: UInt8 = UInt8(ascii: "/")
+            if i < bytes.count {
+                b = bytes[i]
+                if b == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = Hex.nibble(bytes[i + 1]), let lo = Hex.nibble(bytes[i + 2]) {
+                    b = hi << 4 | lo
+                    i += 2
+                }
+            }
+            if b == UInt8(ascii: "/") || b == UInt8(ascii: "\\") {
+                if isDot(segment) { return true }
+                segment.removeAll(keepingCapacity: true)
+            } else {
+                segment.append(b)
+            }
+            i += 1
+        }
+        return false
     }
 }

@@ -22,8 +22,13 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         }
         self.host = String(host)
         self.port = p
+        isLoopback = LoopbackAddress.isLoopback(host: self.host)
     }
 
-    public var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+    /// Only this machine can connect: an IP literal in 127.0.0.0/8 or ::1, or `localhost` when
+    /// it resolves to nothing else. Decided once, when the address is read.
+    public let isLoopback: Bool
+    /// Any address of the machine (`0.0.0.0`, `::`).
+    public var isWildcard: Bool { LoopbackAddress.bytes(ofLiteral: host).map { $0.allSatisfy { $0 == 0 } } ?? false }
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PlumbCore
+import PlumbQuery
 
 /// The client end of a connection: collects each request (up to `max_request_bytes`), answers
 /// `/_plumb/` itself, refuses what has no configured provider, and hands the rest to a
@@ -26,6 +28,24 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         var startMicros: Int64
         /// It asked for `100 Continue`, which waits until the responses before it are done.
         var continueOwed = false
+        /// Where it goes, decided from the head.
+        var route: Route
+        /// Refused from its head alone (or when its body went over the limit): answered in turn
+        /// without reading the rest of the body, and then the connection closes.
+        var refusal: ProxyFailure?
+        /// The refusal has a provider (it is labelled by it in the metrics).
+        var refusalRouted = false
+        /// Refused before its body was read: the connection cannot carry another request.
+        var bodyUnread = false
+    }
+
+    /// Which limit the connection's timer enforces now.
+    enum Wait: Equatable {
+        /// No request yet: the first head must be complete within `header_timeout`, a next one
+        /// on a kept-alive connection within `idle_timeout` of the last response.
+        case head(first: Bool)
+        /// A request's body is arriving: no gap over `body_timeout`.
+        case body
     }
 
     let core: ProxyCore
@@ -43,34 +63,139 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     /// otherwise; a keep-alive connection nearly always carries one key).
     var lastKey: (key: String, hash: String)?
     var idGenerator = SpanID.Generator()
+    /// The client connects from this machine's loopback (local-only providers are open to it).
+    var clientIsLoopback = false
+    /// Counted against `max_connections` (and so to be uncounted when it closes).
+    var counted = false
+    var started = false
+    /// Requests answered on this connection.
+    var served = 0
+    /// A refused request's body is being ignored (the connection closes after its answer).
+    var discarding = false
+    var timer: Scheduled<Void>?
+    var timerWait: Wait?
+    var timerArmed: UInt64 = 0
+    var lastBodyNanos: UInt64 = 0
+
+    static let maxHeaderFields = 256
 
     init(core: ProxyCore) { self.core = core }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { connectionStarted(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionStarted(context: context)
+        context.fireChannelActive()
+    }
+
+    /// Once per connection: counted against `max_connections` (closed at once past it), the
+    /// client's address judged, the first head's timer started.
+    private func connectionStarted(context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
+        guard core.connectionOpened() else {
+            closed = true
+            context.close(promise: nil)
+            return
+        }
+        counted = true
+        clientIsLoopback = LoopbackAddress.isLoopback(context.channel.remoteAddress)
+        rearm(context: context)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
-            var r = Request(head: h, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros())
+            guard !discarding else { return }     // after a refusal nothing more is read
+            let (path, _) = Self.split(h.uri)
+            var r = Request(head: h, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros(),
+                            route: Route(path: path, registry: core.settings.registry))
+            if let (failure, routed) = refusal(of: r) {
+                r.refusal = failure
+                r.refusalRouted = routed
+                // Without a body the request is complete: answered in turn, the connection kept.
+                if Self.hasBody(h) { refuse(r, context: context) } else { receiving = r }
+                return
+            }
             if let expect = h.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
-                // Plumb reads the body itself before forwarding: tell the client to send it now,
-                // or once the responses before this request are done.
+                // Plumb reads the body itself before forwarding: tell the client to send it now
+                // (its head passed every check), or once the responses before this request are done.
                 if busy || !waiting.isEmpty { r.continueOwed = true } else { sendContinue(h, context: context) }
             }
             receiving = r
+            lastBodyNanos = Monotonic.nanos()
+            rearm(context: context)
         case .body(var chunk):
-            guard receiving != nil else { return }
+            guard receiving != nil, !discarding else { return }
+            lastBodyNanos = Monotonic.nanos()
             receiving!.bodyBytes += chunk.readableBytes
-            if receiving!.bodyBytes > core.settings.maxRequestBytes { receiving!.tooLarge = true; receiving!.body = ByteBuffer() }
-            if !receiving!.tooLarge { receiving!.body.writeBuffer(&chunk) }
+            if receiving!.bodyBytes > core.settings.maxRequestBytes {
+                // Over the limit (a chunked body, or more than its Content-Length said): answered
+                // now, the rest never read.
+                var r = receiving!
+                receiving = nil
+                r.body = ByteBuffer()
+                r.tooLarge = true
+                r.refusal = .tooLarge(limit: core.settings.maxRequestBytes)
+                r.refusalRouted = r.route.isForward
+                refuse(r, context: context)
+                return
+            }
+            receiving!.body.writeBuffer(&chunk)
         case .end:
+            if discarding { return }
             guard let r = receiving else { return }
             receiving = nil
             waiting.append(r)
             next(context: context)
+            rearm(context: context)
         }
     }
 
+    /// Queues a refused request to be answered in turn; nothing more is read from the
+    /// connection, which closes after the answer (its body, if any, is left unread).
+    private func refuse(_ r: Request, context: ChannelHandlerContext) {
+        var r = r
+        r.bodyUnread = true
+        receiving = nil
+        discarding = true
+        waiting.append(r)
+        next(context: context)
+        rearm(context: context)
+    }
+
+    /// What the head alone says is wrong with a request, if anything: checked before any of its
+    /// body is read or `100 Continue` is sent. `routed`: the refusal names a configured provider.
+    private func refusal(of r: Request) -> (ProxyFailure, routed: Bool)? {
+        let h = r.head
+        if h.headers.count > Self.maxHeaderFields { return (.tooManyHeaders(h.headers.count, limit: Self.maxHeaderFields), false) }
+        switch r.route {
+        case .invalidPath: return (.invalidPath(Self.split(h.uri).path), false)
+        case .unknownProvider(let name): return (.unknownProvider(ProxyFailure.shown(name)), false)
+        case .admin:
+            if let f = AdminEndpoints.refusal(settings: core.settings, host: h.headers.first(name: "host"),
+                                              authorization: h.headers.first(name: "authorization")) { return (f, false) }
+            // Admin requests are small (a query): the body limit is theirs too.
+        case .forward(let provider, _):
+            if provider.localOnly && !clientIsLoopback { return (.localProvider(provider.name), true) }
+            if !core.settings.clientKeys.isEmpty && !core.settings.listen.isLoopback {
+                let presented = h.headers.first(name: "plumb-client-key") ?? ""
+                guard core.settings.clientKeys.contains(where: { ProxyCore.constantTimeEqual($0, presented) }) else {
+                    return (.unauthorized, true)
+                }
+            }
+        }
+        if let length = h.headers.first(name: "content-length").flatMap({ Int($0.trimmingSpaces()) }), length > core.settings.maxRequestBytes {
+            return (.tooLarge(limit: core.settings.maxRequestBytes), r.route.isForward)
+        }
+        return nil
+    }
+
     func read(context: ChannelHandlerContext) {
+        // Once closed (a refused body lingering) reads go on, and are dropped, until the close.
         if busy && !waiting.isEmpty && !closed { readHeld = true } else { context.read() }
     }
 
@@ -91,6 +216,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
+        timer?.cancel()
+        timer = nil
+        if counted { counted = false; core.connectionClosed() }
         call?.clientGone()
         call = nil
         waiting.removeAll()
@@ -126,13 +254,69 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     private func finished(keepAlive: Bool, context: ChannelHandlerContext) {
         busy = false
         call = nil
+        served += 1
         guard keepAlive else {
             closed = true
             waiting.removeAll()
+            timer?.cancel()
             context.close(promise: nil)
             return
         }
         next(context: context)
+        rearm(context: context)
+    }
+
+    // MARK: Client timeouts
+
+    /// Points the one timer at what the connection waits for now: a head, a body, or nothing
+    /// (a response in progress: the upstream's timeout governs, and a client that does not read
+    /// holds back the upstream, not memory).
+    private func rearm(context: ChannelHandlerContext) {
+        guard !closed else { return }
+        let want: Wait?
+        if busy || !waiting.isEmpty || discarding { want = nil }
+        else if receiving != nil { want = .body }
+        else { want = .head(first: served == 0) }
+        guard want != timerWait else { return }
+        timer?.cancel()
+        timer = nil
+        timerWait = want
+        guard let want else { return }
+        timerArmed = Monotonic.nanos()
+        schedule(in: seconds(for: want), context: context)
+    }
+
+    private func seconds(for wait: Wait) -> Double {
+        switch wait {
+        case .head(let first): first ? core.settings.headerTimeout : core.settings.idleTimeout
+        case .body: core.settings.bodyTimeout
+        }
+    }
+
+    private func schedule(in seconds: Double, context: ChannelHandlerContext) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [self] in
+            timerFired(context: context)
+        }
+    }
+
+    /// A body's timer measures from its last chunk (a chunk costs a clock read, not a new timer).
+    private func timerFired(context: ChannelHandlerContext) {
+        guard !closed, let wait = timerWait else { return }
+        let limit = UInt64(seconds(for: wait) * 1e9)
+        let since = wait == .body ? lastBodyNanos : timerArmed
+        let elapsed = Monotonic.nanos() &- since
+        if elapsed < limit {
+            schedule(in: Double(limit - elapsed) / 1e9, context: context)
+            return
+        }
+        closed = true
+        timerWait = nil
+        if wait == .body {
+            let failure = ProxyFailure.requestTimeout
+            ProxyFailure.write(failure, body: failure.body(), spanID: nil, keepAlive: false, to: context)
+        }
+        receiving = nil
+        context.close(promise: nil)
     }
 
     private func sendContinue(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -141,13 +325,17 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     private func start(_ r: Request, context: ChannelHandlerContext) {
         let h = r.head
-        let keepAlive = h.isKeepAlive
+        // A refused request's body was not read: the connection cannot carry another.
+        let keepAlive = h.isKeepAlive && !r.bodyUnread
         let (path, query) = Self.split(h.uri)
-        let route = Route(path: path, registry: core.settings.registry)
+        if let failure = r.refusal {
+            return refuse(failure, routed: r.refusalRouted, request: r, path: path, keepAlive: keepAlive, context: context)
+        }
+        let route = r.route
         if case .admin(let adminPath) = route {
-            let reply = AdminEndpoints(core: core).respond(path: adminPath, method: h.method, query: query,
-                                                           body: Array(r.body.readableBytesView),
-                                                           authorization: h.headers.first(name: "authorization"), on: context.eventLoop)
+            let admin = AdminEndpoints(core: core)
+            if AdminEndpoints.isQuery(adminPath) { return startQuery(admin.queryEndpoint, r, query: query, keepAlive: keepAlive, context: context) }
+            let reply = admin.respond(path: adminPath, method: h.method, on: context.eventLoop)
             reply.assumeIsolated().whenSuccess { [self] reply in
                 writeResponse(status: reply.status, contentType: reply.contentType, body: ByteBuffer(string: reply.body),
                               keepAlive: keepAlive, to: context)
@@ -155,34 +343,23 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             }
             return
         }
+        guard case .forward(let provider, let upstreamPath) = route, let target = core.target(of: provider) else {
+            return refuse(.unknownProvider(""), routed: false, request: r, path: path, keepAlive: keepAlive, context: context)
+        }
+        let caller = CallerHeaders(h.headers)
+        if let problem = caller.oversized {
+            return refuse(.invalidHeader(problem), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+        }
         var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
-        let caller = CallerHeaders(h.headers)
         draft.caller(caller)
         if let key = caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
             draft.span.apiKeyHash = fingerprint(key)
-        }
-
-        guard case .forward(let provider, let upstreamPath) = route, let target = core.target(of: provider) else {
-            if case .unknownProvider(let name) = route { draft.span.provider = name }
-            draft.span.endpoint = path
-            return answer(.unknownProvider(draft.span.provider), draft: &draft, keepAlive: keepAlive, context: context)
         }
         draft.span.provider = provider.name
         draft.span.endpoint = upstreamPath
         let operation = Operation(shape: provider.shape, method: h.method.rawValue, path: upstreamPath)
         draft.span.operation = operation.rawValue
-        if !core.settings.clientKeys.isEmpty && !core.settings.listen.isLoopback {
-            let presented = h.headers.first(name: "plumb-client-key") ?? ""
-            guard core.settings.clientKeys.contains(where: { ProxyCore.constantTimeEqual($0, presented) }) else {
-                return answer(.unauthorized, draft: &draft, keepAlive: keepAlive, context: context)
-            }
-        }
-        if r.tooLarge {
-            draft.span.requestBytes = Int64(r.bodyBytes)
-            return answer(.tooLarge(limit: core.settings.maxRequestBytes), draft: &draft, keepAlive: keepAlive,
-                          context: context, requestBytes: r.bodyBytes)
-        }
         let bytes = r.body.readableBytesView
         draft.requestBody.append(bytes)
         let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: bytes)
@@ -207,6 +384,26 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         call.start()
     }
 
+    /// `POST /_plumb/query`: run on the thread pool, its result streamed back in pieces
+    /// (`QueryResponseStream`); the connection takes its next request once the result is sent.
+    private func startQuery(_ endpoint: QueryEndpoint, _ r: Request, query: String?, keepAlive: Bool, context: ChannelHandlerContext) {
+        if let refusal = endpoint.refusal(method: r.head.method, contentType: r.head.headers.first(name: "content-type")) {
+            writeResponse(status: refusal.status, contentType: refusal.contentType, body: ByteBuffer(string: refusal.body),
+                          keepAlive: keepAlive, to: context)
+            return finished(keepAlive: keepAlive, context: context)
+        }
+        let stream = QueryResponseStream(context: context, keepAlive: keepAlive, deadline: QueryDeadline(seconds: endpoint.timeoutSeconds)) { [self] keep in
+            finished(keepAlive: keep, context: context)
+        }
+        let body = Array(r.body.readableBytesView)
+        NIOThreadPool.singleton.submit { state in
+            guard case .active = state else {
+                return stream.finish(.reply(AdminEndpoints.failure(.serviceUnavailable, "shutting_down", "Plumb is stopping")))
+            }
+            stream.finish(endpoint.answer(query: query, body: body, output: stream.output))
+        }
+    }
+
     /// The key's fingerprint, computed once per key on this connection.
     private func fingerprint(_ key: String) -> String {
         if let last = lastKey, last.key == key { return last.hash }
@@ -215,17 +412,46 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         return hash
     }
 
-    /// A failure answered without calling upstream; still a span.
-    private func answer(_ failure: ProxyFailure, draft: inout SpanDraft, keepAlive: Bool, context: ChannelHandlerContext,
-                        requestBytes: Int? = nil) {
+    /// A request refused without calling upstream: answered, and still a span (without the
+    /// caller's own attribution; see `ProxyCore.recordRefused`).
+    private func refuse(_ failure: ProxyFailure, routed: Bool, request r: Request, path: String, keepAlive: Bool,
+                        context: ChannelHandlerContext) {
+        var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
+                              method: r.head.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
+        switch r.route {
+        case .forward(let provider, let upstreamPath):
+            draft.span.provider = provider.name
+            draft.span.endpoint = upstreamPath
+            draft.span.operation = Operation(shape: provider.shape, method: r.head.method.rawValue, path: upstreamPath).rawValue
+        case .unknownProvider(let name):
+            draft.span.provider = name
+            draft.span.endpoint = path
+        case .admin, .invalidPath:
+            draft.span.endpoint = path
+        }
         let body = failure.body()
         draft.responseBody.append(body.readableBytesView)
         ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, to: context)
         var span = draft.finish(usage: CallUsage(), prices: core.settings.prices, status: Int(failure.status.code),
                                 errorType: failure.errorType, endNanos: Monotonic.nanos())
-        if let requestBytes { span.requestBytes = Int64(requestBytes) }
-        core.record(span)
-        finished(keepAlive: keepAlive, context: context)
+        span.requestBytes = Int64(r.head.headers.first(name: "content-length").flatMap { Int($0.trimmingSpaces()) } ?? r.bodyBytes)
+        if case .admin = r.route {} else { core.recordRefused(span, routed: routed) }
+        guard r.bodyUnread else { return finished(keepAlive: keepAlive, context: context) }
+        // The client may still be sending the body: closing with unread bytes would reset the
+        // connection, and it might never read the answer. Close our side, take (and drop) what
+        // it sends for a moment, then close.
+        busy = false
+        closed = true
+        waiting.removeAll()
+        timer?.cancel()
+        context.close(mode: .output, promise: nil)
+        context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
+    }
+
+    /// Whether a body follows the head (a length above 0, or chunked).
+    static func hasBody(_ h: HTTPRequestHead) -> Bool {
+        if let length = h.headers.first(name: "content-length").flatMap({ Int($0.trimmingSpaces()) }), length > 0 { return true }
+        return h.headers.contains(name: "transfer-encoding")
     }
 
     static func split(_ target: String) -> (path: String, query: String?) {

@@ -14,6 +14,7 @@ final class ProxyCore: @unchecked Sendable {
     let fingerprint: KeyFingerprint
     let metrics = ProxyMetrics()
     let recent = RecentSpans()
+    private let refusals: RefusalRecorder
     /// Immutable after init: one pool per event loop of the group.
     private let pools: [ObjectIdentifier: UpstreamPool]
     private let targets: [String: UpstreamTarget]
@@ -22,6 +23,7 @@ final class ProxyCore: @unchecked Sendable {
         self.settings = settings
         self.store = store
         self.fingerprint = fingerprint
+        refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
         let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tls: tls) }
@@ -55,6 +57,36 @@ final class ProxyCore: @unchecked Sendable {
         recent.add(span)
         metrics.record(span)
     }
+
+    /// A call refused before any provider saw it (unknown provider, bad path, unauthorised, too
+    /// large): stored without what the caller claims about itself (user, session, properties,
+    /// trace, key), with its strings cut short, and no more than `rejected_spans_per_second`,
+    /// so that an unauthenticated client can neither fake usage rows nor fill the disk.
+    func recordRefused(_ span: Span, routed: Bool) {
+        let recorded = refusals.admit()
+        metrics.rejectedCall(recorded: recorded)
+        metrics.record(span, routed: routed)
+        guard recorded else { return }
+        var s = span
+        s.userID = nil; s.sessionID = nil; s.properties = [:]; s.traceID = nil; s.parentSpanID = nil; s.apiKeyHash = nil
+        s.requestBody = nil
+        s.endpoint = ProxyMetrics.label(String(s.endpoint.prefix(256)))
+        s.provider = ProxyMetrics.label(s.provider)
+        s.modelRequested = nil; s.model = nil
+        _ = store.append(s)
+        recent.add(s)
+    }
+
+    private let connectionLock = NSLock()
+    private var connections = 0
+    /// A client connection opened: false when `max_connections` are open already (it is closed).
+    func connectionOpened() -> Bool {
+        connectionLock.lock(); defer { connectionLock.unlock() }
+        guard connections < settings.maxConnections else { return false }
+        connections += 1
+        return true
+    }
+    func connectionClosed() { connectionLock.lock(); connections -= 1; connectionLock.unlock() }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)

@@ -19,6 +19,23 @@ public struct ProxySettings: Sendable {
     /// Bodies are stored up to this many bytes each way; the rest is cut (and marked truncated).
     public var maxStoredBodyBytes: Int
     public var storeBodies: Bool
+    /// Client connections: the request head must be complete within `headerTimeout` of its
+    /// first byte (or of the connection, or the last response); a body must keep arriving (no gap
+    /// over `bodyTimeout`); a kept-alive connection with no request is closed after `idleTimeout`.
+    public var headerTimeout: Double = 10
+    public var bodyTimeout: Double = 30
+    public var idleTimeout: Double = 60
+    /// Client connections open at once; more are closed as they are accepted.
+    public var maxConnections = 8192
+    /// Host names (besides IP literals, `localhost` and the listen host) that `/_plumb/` answers
+    /// to: a browser page on another name (DNS rebinding) is refused.
+    public var adminHosts: [String] = []
+    /// `/_plumb/query`: the longest a query may run, and the most bytes of result it may send.
+    public var queryTimeout: Double = 30
+    public var queryMaxResultBytes = 64 << 20
+    /// Refused calls (unknown provider, bad path, unauthorised) stored as spans per second at
+    /// most; the rest are only counted, so that refusals cannot fill the disk.
+    public var rejectedSpansPerSecond = 50
 
     public static let defaultListen = "127.0.0.1:8787"
 
@@ -48,22 +65,53 @@ public struct ProxySettings: Sendable {
         }
         var keys: [String] = []
         if let env = config.environment[PlumbConfig.environmentName("client_keys")], !env.isEmpty {
-            keys = env.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        } else if let v = config.file["client_keys"] {
-            guard case .array(let a) = v, let strings = Optional(a.compactMap(\.stringValue)), strings.count == a.count else {
-                throw PlumbConfig.Error("config key 'client_keys' must be a list of strings")
-            }
-            keys = strings
+            keys = env.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+        } else if config.file["client_keys"] != nil {
+            keys = try config.stringList("client_keys")
+        }
+        // An empty key would match a request that sends none.
+        if let empty = keys.firstIndex(where: { $0.isEmpty }) {
+            throw PlumbConfig.Error("config key 'client_keys': key \(empty + 1) is empty (an empty key would let in requests that send none)")
         }
         self.init(listen: address, registry: registry, prices: prices, adminToken: token, clientKeys: keys,
                   maxRequestBytes: try config.positiveInt("max_request_bytes") ?? 32 << 20,
                   upstreamTimeoutSeconds: try config.duration("upstream_timeout").map { Double($0 ?? 600_000_000) / 1e6 } ?? 600,
                   maxStoredBodyBytes: try config.positiveInt("max_body_bytes") ?? 1 << 20,
                   storeBodies: try config.bool("store_bodies") ?? true)
+        if let t = try config.seconds("header_timeout") { headerTimeout = t }
+        if let t = try config.seconds("body_timeout") { bodyTimeout = t }
+        if let t = try config.seconds("idle_timeout") { idleTimeout = t }
+        if let t = try config.seconds("query_timeout") { queryTimeout = t }
+        if let n = try config.positiveInt("max_connections") { maxConnections = n }
+        if let n = try config.positiveInt("query_max_result_bytes") { queryMaxResultBytes = n }
+        if let n = try config.positiveInt("rejected_spans_per_second") { rejectedSpansPerSecond = n }
+        if config.file["admin_hosts"] != nil || config.environment[PlumbConfig.environmentName("admin_hosts")] != nil {
+            adminHosts = try config.stringList("admin_hosts").map { $0.lowercased() }
+        }
     }
 }
 
 extension PlumbConfig {
+    /// A list of strings from the file, or comma-separated from `PLUMB_<KEY>`.
+    func stringList(_ key: String) throws -> [String] {
+        if let env = environment[Self.environmentName(key)], !env.isEmpty {
+            return env.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        }
+        guard let v = file[key] else { return [] }
+        guard case .array(let a) = v, case let strings = a.compactMap(\.stringValue), strings.count == a.count else {
+            throw PlumbConfig.Error("config key '\(key)' must be a list of strings")
+        }
+        return strings
+    }
+
+    /// A positive duration in seconds (`header_timeout = "10s"`); `0` is refused: a limit that
+    /// is off is how a server gets tied up.
+    func seconds(_ key: String) throws -> Double? {
+        guard let v = try duration(key) else { return nil }
+        guard let micros = v else { throw PlumbConfig.Error("config key '\(key)' must be a duration above 0, such as 10s") }
+        return Double(micros) / 1e6
+    }
+
     /// A positive integer key (`max_request_bytes = 1048576`).
     func positiveInt(_ key: String) throws -> Int? {
         guard let s = try string(key) else { return nil }
