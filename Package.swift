@@ -9,14 +9,18 @@ let package = Package(
         .executable(name: "plumb", targets: ["plumb"]),
         .executable(name: "plumb-bench", targets: ["PlumbBench"]),
         .executable(name: "plumb-mock", targets: ["plumb-mock"]),
+        .executable(name: "plumb-fuzz", targets: ["plumb-fuzz"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Exact versions: Package.resolved cannot be committed here, and `plumb --version` names
+        // them (Sources/plumb/VersionText.swift; a test checks both against the resolved graph).
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // plumb-mock only (not in the plumb binary's graph).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // System library shims (Debian -dev packages; see tools/bootstrap.sh).
@@ -66,6 +70,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "tools/mock-upstream"
+        ),
+
+        // Fuzz targets for every parser of untrusted bytes (tools/fuzz/README.md): libFuzzer with
+        // `--sanitize=fuzzer -Xswiftc -DPLUMB_FUZZ`, or replaying the corpus in an ordinary build.
+        .executableTarget(
+            name: "plumb-fuzz",
+            dependencies: [
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "tools/fuzz",
+            exclude: ["corpus", "README.md", "run.sh"]
         ),
 
         .target(name: "PlumbTestSupport", dependencies: ["PlumbCore", "PlumbStore"], path: "Tests/PlumbTestSupport"),

@@ -18,3 +18,5 @@ static inline CURLcode plumb_curl_setopt_debug(CURL *c, int (*f)(CURL *, curl_in
     return curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, f);
 }
 static inline CURLcode plumb_curl_getinfo_long(CURL *c, CURLINFO i, long *v) { return curl_easy_getinfo(c, i, v); }
+// CURLVERSION_NOW is a macro Swift does not import.
+static inline curl_version_info_data *plumb_curl_version_info(void) { return curl_version_info(CURLVERSION_NOW); }

@@ -11,7 +11,7 @@ struct Plumb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plumb",
         abstract: "Observability-first logging proxy and trace store for LLM traffic.",
-        version: "0.1.0",
+        version: VersionText.text,
         subcommands: [
             ServeCommand.self, QueryCommand.self, TailCommand.self, DashCommand.self, IncidentsCommand.self,
             DigestCommand.self, DemoCommand.self, ImportCommand.self, VerifyCommand.self,

@@ -1,0 +1,148 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+@testable import PlumbCore
+@testable import PlumbProxy
+@testable import PlumbQuery
+@testable import PlumbStore
+
+/// SQL as `plumb query`, `POST /_plumb/query`, `--where` and the dashboards' `/` filter read it:
+/// lexed, parsed, bound and, when it reads no table, evaluated (casts, arithmetic, functions).
+enum SQLTarget: FuzzTarget {
+    static let name = "sql"
+    static let summary = "query text: lexer, parser, binder, and the evaluator on constant queries"
+    static func run(_ bytes: [UInt8]) {
+        let sql = String(decoding: bytes, as: UTF8.self)
+        guard let bound = try? Binder(now: 1_795_255_200_000_000).bind(try Parser.parse(sql)), !bound.hasFrom else { return }
+        var engine = QueryEngine(directory: DataDirectory("/nonexistent/plumb-fuzz"), now: 1_795_255_200_000_000)
+        engine.deadline = QueryDeadline(seconds: 2)
+        _ = try? engine.collect(sql)
+    }
+}
+
+/// A config file, as `plumb serve` loads it.
+enum TOMLTarget: FuzzTarget {
+    static let name = "toml"
+    static let summary = "config files: TOML, then every key plumb serve reads"
+    static func run(_ bytes: [UInt8]) {
+        guard let config = try? PlumbConfig(toml: String(decoding: bytes, as: UTF8.self), path: "fuzz.toml", environment: [:]) else { return }
+        _ = try? ProxySettings(config: config, listen: nil, prices: PriceCatalog())
+        _ = try? PriceCatalog().overridden(by: config)
+    }
+}
+
+/// JSON from outside: an import line (`plumb import`), a whole response body's usage, a tree.
+enum JSONTarget: FuzzTarget {
+    static let name = "json"
+    static let summary = "JSON: the parser, span import lines, the member picker and range finder"
+    static func run(_ bytes: [UInt8]) {
+        _ = try? JSONParser.parse(bytes)
+        _ = bytes.withUnsafeBufferPointer { try? Span(jsonBytes: $0) }
+        var picker = JSONMemberPicker.forUsage()
+        picker.feed(bytes)
+        _ = picker.document
+        if let r = JSONMemberRange.value(of: "stream_options", in: bytes) { precondition(r.upperBound <= bytes.count) }
+        _ = RequestInspection.askingForUsage(bytes, hasOptions: true)
+    }
+}
+
+/// An upstream's response on its way to the client: byte 0 picks the API shape, event stream or
+/// not, and usage filtering; byte 1 the chunk size the rest arrives in.
+enum ResponseTarget: FuzzTarget {
+    static let name = "response"
+    static let summary = "upstream responses: SSE scanner, usage parsers, usage-chunk filter"
+    static func run(_ bytes: [UInt8]) {
+        guard bytes.count >= 2 else { return }
+        let shapes: [APIShape] = [.openai, .anthropic, .gemini, .passthrough]
+        let shape = shapes[Int(bytes[0] & 3)]
+        var observer = ResponseObserver(shape: shape, sse: bytes[0] & 4 != 0, filterUsage: bytes[0] & 8 != 0, bodyCap: 4096)
+        let step = max(1, Int(bytes[1]))
+        var i = 2
+        while i < bytes.count {
+            let end = min(bytes.count, i + step)
+            _ = observer.pass(ByteBuffer(bytes: bytes[i..<end]))
+            i = end
+        }
+        _ = observer.finish()
+        let usage = observer.usage
+        if let model = usage.model { _ = PriceCatalog.builtIn.price(provider: "openai", model: model)?.cost(of: usage) }
+    }
+}
+
+/// Bytes from a client: NIO's HTTP/1 parser, then everything Plumb reads from a request head
+/// (route, dot segments, caller headers, key, Host) and body (model, stream, usage rewrite).
+enum RequestTarget: FuzzTarget {
+    static let name = "request"
+    static let summary = "client requests: HTTP/1 head and body through Plumb's routing and inspection"
+    static let registry = try! ProviderRegistry(overrides: [:], defaultProvider: "openai")
+    static let settings = ProxySettings(listen: try! ListenAddress("127.0.0.1:8787"), registry: registry)
+
+    final class Collector: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let h): head = h; body = []; RequestTarget.inspect(head: h)
+            case .body(let b): if body.count < 1 << 20 { body += b.readableBytesView }
+            case .end: if let head { RequestTarget.inspect(head: head, body: body) }
+            }
+        }
+        func errorCaught(context: ChannelHandlerContext, error: Error) {}
+    }
+
+    static func run(_ bytes: [UInt8]) {
+        let channel = EmbeddedChannel()
+        try? channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        try? channel.pipeline.syncOperations.addHandler(Collector())
+        _ = try? channel.writeInbound(ByteBuffer(bytes: bytes))
+        _ = try? channel.finish()
+    }
+
+    static func inspect(head h: HTTPRequestHead) {
+        let (path, query) = ProxyConnectionHandler.split(h.uri)
+        _ = Route(path: path, registry: registry)
+        _ = ProxyConnectionHandler.queryKey(query)
+        _ = ProxyConnectionHandler.hasBody(h)
+        _ = CallerHeaders(h.headers).oversized
+        _ = AdminEndpoints.refusal(settings: settings, host: h.headers.first(name: "host"), authorization: h.headers.first(name: "authorization"))
+        _ = QueryEndpoint.parameters(query)
+    }
+
+    static func inspect(head h: HTTPRequestHead, body: [UInt8]) {
+        let (path, _) = ProxyConnectionHandler.split(h.uri)
+        for shape in [APIShape.openai, .anthropic, .gemini] {
+            let operation = Operation(shape: shape, method: h.method.rawValue, path: path)
+            _ = RequestInspection(shape: shape, operation: operation, path: path, body: body)
+        }
+    }
+}
+
+/// A segment file as a reader finds it on disk (damaged, truncated or forged).
+enum SegmentTarget: FuzzTarget {
+    static let name = "segment"
+    static let summary = "segment files: footer, column index, pages, encodings, checksums"
+    static let path = "/dev/shm/plumb-fuzz-\(getpid()).plseg"
+    static func run(_ bytes: [UInt8]) {
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+        defer { unlink(path) }
+        guard let reader = try? SegmentReader(path: path) else { return }
+        try? reader.checkAllPages()
+        _ = try? reader.allColumns()
+    }
+}
+
+/// A write-ahead log file as replay finds it after a crash (torn, damaged or forged).
+enum WALTarget: FuzzTarget {
+    static let name = "wal"
+    static let summary = "write-ahead log files: frames, compression, span records"
+    static let directory = "/dev/shm/plumb-fuzz-wal-\(getpid())"
+    static func run(_ bytes: [UInt8]) {
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        guard FileManager.default.createFile(atPath: directory + "/" + WriteAheadLog.fileName(firstSeq: 1), contents: Data(bytes)) else { return }
+        _ = try? WriteAheadLog.replay(directory: directory, publishedSeq: 0)
+    }
+}
