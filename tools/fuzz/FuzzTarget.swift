@@ -16,7 +16,7 @@ protocol FuzzTarget {
 }
 
 enum FuzzTargets {
-    static let all: [any FuzzTarget.Type] = [
+    nonisolated(unsafe) static let all: [any FuzzTarget.Type] = [
         SQLTarget.self, TOMLTarget.self, JSONTarget.self, ResponseTarget.self, RequestTarget.self, SegmentTarget.self, WALTarget.self,
     ]
 

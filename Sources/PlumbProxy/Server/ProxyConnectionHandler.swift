@@ -72,9 +72,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     var served = 0
     /// A refused request's body is being ignored (the connection closes after its answer).
     var discarding = false
-    var timer: Scheduled<Void>?
-    var timerWait: Wait?
-    var timerArmed: UInt64 = 0
+    /// What the connection waits for from the client now, and since when (the sweeper checks).
+    var waitingFor: Wait?
+    var waitingSince: UInt64 = 0
     var lastBodyNanos: UInt64 = 0
 
     static let maxHeaderFields = 256
@@ -102,6 +102,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         counted = true
         clientIsLoopback = LoopbackAddress.isLoopback(context.channel.remoteAddress)
+        core.sweeper(for: context.eventLoop).add(self, context)
         rearm(context: context)
     }
 
@@ -132,14 +133,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             guard receiving != nil, !discarding else { return }
             lastBodyNanos = Monotonic.nanos()
             receiving!.bodyBytes += chunk.readableBytes
-            if receiving!.bodyBytes > core.settings.maxRequestBytes {
+            if receiving!.bodyBytes > bodyLimit(receiving!.route) {
                 // Over the limit (a chunked body, or more than its Content-Length said): answered
                 // now, the rest never read.
                 var r = receiving!
                 receiving = nil
                 r.body = ByteBuffer()
                 r.tooLarge = true
-                r.refusal = .tooLarge(limit: core.settings.maxRequestBytes)
+                r.refusal = .tooLarge(limit: bodyLimit(r.route))
                 r.refusalRouted = r.route.isForward
                 refuse(r, context: context)
                 return
@@ -188,10 +189,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                 }
             }
         }
-        if let length = h.headers.first(name: "content-length").flatMap({ Int($0.trimmingSpaces()) }), length > core.settings.maxRequestBytes {
-            return (.tooLarge(limit: core.settings.maxRequestBytes), r.route.isForward)
+        if let length = h.headers.first(name: "content-length").flatMap({ Int($0.trimmingSpaces()) }), length > bodyLimit(r.route) {
+            return (.tooLarge(limit: bodyLimit(r.route)), r.route.isForward)
         }
         return nil
+    }
+
+    /// `max_request_bytes`, or for Plumb's own endpoints what a query can need (SQL, or JSON around it).
+    private func bodyLimit(_ route: Route) -> Int {
+        if case .admin = route { return min(core.settings.maxRequestBytes, 2 * QueryEndpoint.maxSQLBytes) }
+        return core.settings.maxRequestBytes
     }
 
     func read(context: ChannelHandlerContext) {
@@ -216,9 +223,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
-        timer?.cancel()
-        timer = nil
-        if counted { counted = false; core.connectionClosed() }
+        if counted { counted = false; core.connectionClosed(); core.sweeper(for: context.eventLoop).remove(self) }
         call?.clientGone()
         call = nil
         waiting.removeAll()
@@ -258,7 +263,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         guard keepAlive else {
             closed = true
             waiting.removeAll()
-            timer?.cancel()
             context.close(promise: nil)
             return
         }
@@ -268,22 +272,18 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Client timeouts
 
-    /// Points the one timer at what the connection waits for now: a head, a body, or nothing
-    /// (a response in progress: the upstream's timeout governs, and a client that does not read
-    /// holds back the upstream, not memory).
+    /// Notes what the connection waits for now: a head, a body, or nothing (a response in
+    /// progress: the upstream's timeout governs, and a client that does not read holds back the
+    /// upstream, not memory). The per-loop `ConnectionSweeper` enforces it.
     private func rearm(context: ChannelHandlerContext) {
         guard !closed else { return }
         let want: Wait?
         if busy || !waiting.isEmpty || discarding { want = nil }
         else if receiving != nil { want = .body }
         else { want = .head(first: served == 0) }
-        guard want != timerWait else { return }
-        timer?.cancel()
-        timer = nil
-        timerWait = want
-        guard let want else { return }
-        timerArmed = Monotonic.nanos()
-        schedule(in: seconds(for: want), context: context)
+        guard want != waitingFor else { return }
+        waitingFor = want
+        waitingSince = Monotonic.nanos()
     }
 
     private func seconds(for wait: Wait) -> Double {
@@ -293,24 +293,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func schedule(in seconds: Double, context: ChannelHandlerContext) {
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [self] in
-            timerFired(context: context)
-        }
-    }
-
-    /// A body's timer measures from its last chunk (a chunk costs a clock read, not a new timer).
-    private func timerFired(context: ChannelHandlerContext) {
-        guard !closed, let wait = timerWait else { return }
-        let limit = UInt64(seconds(for: wait) * 1e9)
-        let since = wait == .body ? lastBodyNanos : timerArmed
-        let elapsed = Monotonic.nanos() &- since
-        if elapsed < limit {
-            schedule(in: Double(limit - elapsed) / 1e9, context: context)
-            return
-        }
+    /// The sweeper's check: a head overdue (from when the connection began waiting for it) or a
+    /// body stalled (from its last chunk) closes the connection; a stalled body is told why (408).
+    func checkTimeout(now: UInt64, context: ChannelHandlerContext) {
+        guard !closed, let wait = waitingFor else { return }
+        let since = wait == .body ? max(lastBodyNanos, waitingSince) : waitingSince
+        guard now &- since >= UInt64(seconds(for: wait) * 1e9) else { return }
         closed = true
-        timerWait = nil
+        waitingFor = nil
         if wait == .body {
             let failure = ProxyFailure.requestTimeout
             ProxyFailure.write(failure, body: failure.body(), spanID: nil, keepAlive: false, to: context)
@@ -443,7 +433,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         busy = false
         closed = true
         waiting.removeAll()
-        timer?.cancel()
         context.close(mode: .output, promise: nil)
         context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
     }

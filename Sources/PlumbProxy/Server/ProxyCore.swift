@@ -17,6 +17,8 @@ final class ProxyCore: @unchecked Sendable {
     private let refusals: RefusalRecorder
     /// Immutable after init: one pool per event loop of the group.
     private let pools: [ObjectIdentifier: UpstreamPool]
+    /// Immutable after init: one per event loop, for the client connections' timeouts.
+    private let sweepers: [ObjectIdentifier: ConnectionSweeper]
     private let targets: [String: UpstreamTarget]
 
     init(settings: ProxySettings, store: SpanStore, fingerprint: KeyFingerprint, group: EventLoopGroup) throws {
@@ -28,6 +30,9 @@ final class ProxyCore: @unchecked Sendable {
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tls: tls) }
         self.pools = pools
+        var sweepers: [ObjectIdentifier: ConnectionSweeper] = [:]
+        for loop in group.makeIterator() { sweepers[ObjectIdentifier(loop)] = ConnectionSweeper(eventLoop: loop) }
+        self.sweepers = sweepers
         var targets: [String: UpstreamTarget] = [:]
         for (name, p) in settings.registry.providers {
             guard let t = UpstreamTarget(baseURL: p.baseURL) else { throw ProxySetupError("provider \(name): cannot use base_url '\(p.baseURL)'") }
@@ -38,10 +43,13 @@ final class ProxyCore: @unchecked Sendable {
 
     func pool(for loop: EventLoop) -> UpstreamPool { pools[ObjectIdentifier(loop)]! }
 
+    func sweeper(for loop: EventLoop) -> ConnectionSweeper { sweepers[ObjectIdentifier(loop)]! }
+
     func target(of provider: Provider) -> UpstreamTarget? { targets[provider.name] }
 
     func closePools() {
         for p in pools.values { p.eventLoop.execute { p.closeAll() } }
+        for s in sweepers.values { s.stop() }
     }
 
     private let activeLock = NSLock()
