@@ -146,3 +146,25 @@ enum WALTarget: FuzzTarget {
         _ = try? WriteAheadLog.replay(directory: directory, publishedSeq: 0)
     }
 }
+
+/// One column page's payload as the decoders see it once its CRC32C has passed (a page whose
+/// checksum was forged, or written by a buggy writer): byte 0 picks the column type.
+enum PageTarget: FuzzTarget {
+    static let name = "page"
+    static let summary = "segment pages past their checksum: int, double, bool, string and map codecs"
+    static func run(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let types = ColumnType.allCases
+        _ = try? PageCodec.decode(Array(bytes.dropFirst()), type: types[Int(first) % types.count])
+    }
+}
+
+/// One WAL frame's payload as replay decodes it once its CRC32C has passed: sequence, count,
+/// codec (LZ4 with a stated size) and the span records.
+enum FrameTarget: FuzzTarget {
+    static let name = "frame"
+    static let summary = "WAL frames past their checksum: LZ4 and span records"
+    static func run(_ bytes: [UInt8]) {
+        _ = try? WriteAheadLog.decodeFrame(bytes, from: 0, length: bytes.count)
+    }
+}
