@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { rollups.stop() }
         let server: ProxyServer
         do { server = try ProxyServer(settings: settings, store: store) } catch { fail("\(error)") }
+        for note in server.notes { printError("plumb serve: \(note)") }
         do {
             try await server.run { port in
                 let host = settings.listen.host.contains(":") ? "[\(settings.listen.host)]" : settings.listen.host

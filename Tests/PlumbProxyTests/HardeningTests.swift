@@ -11,7 +11,8 @@ final class HardeningTests: XCTestCase {
 
     func testDotSegmentsHoweverSpelledAreRefused() {
         for path in ["/openai/../x", "/v1/../../x", "/openai/%2e%2e/x", "/openai/.%2E/x", "/openai/%2E%2E/x", "/openai/..;/x",
-                     "/openai/..\\x", "/openai/a/%2f../x", "/openai/a%5c..%5cx", "/openai/./x", "/openai/..", "/v1/%2e"] {
+                     "/openai/..\\x", "/openai/a/%2f../x", "/openai/a%5c..%5cx", "/openai/./x", "/openai/..", "/v1/%2e",
+                     "/openai/v1/..#", "/openai/..%09/x", "/openai/%c0%ae%c0%ae/x", "/openai/a%00b", "/openai/a%0d%0ab"] {
             XCTAssertEqual(Route(path: path, registry: registry), .invalidPath, path)
         }
         for path in ["/openai/v1/chat/completions", "/openai/v1/...x", "/openai/a..b/c", "/openai/.well-known/x",
@@ -19,6 +20,19 @@ final class HardeningTests: XCTestCase {
                      "/openai/%252e%252e/x"] {
             XCTAssertNotEqual(Route(path: path, registry: registry), .invalidPath, path)
         }
+    }
+
+    func testModelNamesAreKeptToABound() {
+        XCTAssertEqual(SpanDraft.bounded(String(repeating: "m", count: 5000)).utf8.count, SpanDraft.maxModelBytes)
+        XCTAssertEqual(SpanDraft.bounded("gpt-4o"), "gpt-4o")
+        XCTAssertEqual("aé".prefix(utf8Bytes: 2), "a", "never half a character")
+    }
+
+    func testTheOpenFileLimitIsRaisedAndLeavesRoomForConnections() {
+        let files = FileLimit.raise()
+        XCTAssertGreaterThanOrEqual(files, 1024)
+        XCTAssertEqual(FileLimit.connections(forLimit: 1024), 384)
+        XCTAssertEqual(FileLimit.connections(forLimit: 100), 16)
     }
 
     func testLoopbackIsDecidedByTheAddressNotItsSpelling() throws {
@@ -143,6 +157,15 @@ final class HardeningTests: XCTestCase {
         XCTAssertNotNil(CallerHeaders(HTTPHeaders((0..<65).map { ("Plumb-Property-P\($0)", "v") })).oversized)
         XCTAssertNotNil(CallerHeaders(HTTPHeaders([("Plumb-Property-" + String(repeating: "n", count: 65), "v")])).oversized)
         XCTAssertNotNil(CallerHeaders(HTTPHeaders([("Plumb-Property-Team", String(repeating: "v", count: 1025))])).oversized)
+    }
+
+    func testPlumbHeadersWinOverTheirHeliconeAliases() {
+        for order in [[("Helicone-User-Id", "h"), ("Plumb-User-Id", "p")], [("Plumb-User-Id", "p"), ("Helicone-User-Id", "h")]] {
+            let c = CallerHeaders(HTTPHeaders(order + [("Helicone-Property-Team", "h"), ("Plumb-Property-Team", "p"), ("Helicone-Session-Id", "s")]))
+            XCTAssertEqual(c.userID, "p")
+            XCTAssertEqual(c.properties["team"], "p")
+            XCTAssertEqual(c.sessionID, "s", "an alias alone still counts")
+        }
     }
 
     func testUsageIsAskedForWithoutParsingTheWholeBody() {

@@ -17,7 +17,7 @@ public struct PlumbConfig: Sendable {
         "admin_token", "client_keys", "max_request_bytes", "upstream_timeout", "pricing", "digest",
         "max_body_bytes", "store_bodies", "format", "now", "incidents",
         "header_timeout", "body_timeout", "idle_timeout", "max_connections", "admin_hosts", "query_timeout",
-        "query_max_result_bytes", "rejected_spans_per_second",
+        "query_max_result_bytes", "rejected_spans_per_second", "request_buffer_bytes",
     ]
 
     public let file: [String: JSONValue]

@@ -65,6 +65,15 @@ struct AdminEndpoints {
             let id = String(path.dropFirst("/spans/".count))
             return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { [self] in span(id) }
         }
+        if path == "/metrics" || path == "/metrics/" {
+            // A page of a thousand series takes a while to write: off the event loop, and the
+            // same page for a second (a scraper's burst costs one).
+            return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { [self] in
+                let s = core.store.stats
+                let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors, publishedSeq: s.publishedSeq)
+                return text(.ok, core.metrics.page(store: view), type: "text/plain; version=0.0.4; charset=utf-8")
+            }
+        }
         return loop.makeSucceededFuture(reply(path))
     }
 
@@ -76,10 +85,6 @@ struct AdminEndpoints {
             return text(healthy ? .ok : .serviceUnavailable,
                         #"{"status":"\#(healthy ? "ok" : "degraded")","spans_appended":\#(stats.appended),"spans_dropped":\#(stats.dropped),"pending":\#(stats.pending)}"#,
                         type: "application/json")
-        case "/metrics":
-            let s = core.store.stats
-            let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors, publishedSeq: s.publishedSeq)
-            return text(.ok, core.metrics.exposition(store: view), type: "text/plain; version=0.0.4; charset=utf-8")
         default:
             return error(.notFound, "not_found", "no such Plumb endpoint: /_plumb\(path) (have: health, metrics, query, spans/<id>)")
         }

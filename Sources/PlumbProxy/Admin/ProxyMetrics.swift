@@ -60,11 +60,24 @@ final class ProxyMetrics: @unchecked Sendable {
 
     /// Label values come from callers (a model name in a body): each is cut to this many bytes,
     /// and past `maxSeries` provider/model pairs a new model counts under `other`, so that
-    /// neither the page nor the memory behind it grows with what clients send.
+    /// neither the page (about 4 KB a series) nor the memory behind it grows with what clients send.
     static let maxLabelBytes = 100
     let maxSeries: Int
 
-    init(maxSeries: Int = 1000) { self.maxSeries = maxSeries }
+    init(maxSeries: Int = 256) { self.maxSeries = maxSeries }
+
+    private let pageLock = NSLock()
+    private var cachedPage: (madeAt: UInt64, text: String)?
+
+    /// The exposition, made at most once a second (later asks within it get the same page).
+    func page(store: StoreCountersView) -> String {
+        pageLock.lock(); defer { pageLock.unlock() }
+        let now = Monotonic.nanos()
+        if let c = cachedPage, now &- c.madeAt < 1_000_000_000 { return c.text }
+        let text = exposition(store: store)
+        cachedPage = (now, text)
+        return text
+    }
 
     /// The provider label of a call: a configured provider, else `unknown` (the name a caller
     /// put in the path is not a label).
@@ -84,12 +97,7 @@ final class ProxyMetrics: @unchecked Sendable {
     }
 
     static func label(_ value: String) -> String {
-        let bytes = value.utf8
-        guard bytes.count > maxLabelBytes else { return value }
-        // Cut before the character the limit falls in, if it falls inside one.
-        var end = bytes.index(bytes.startIndex, offsetBy: maxLabelBytes)
-        while end > bytes.startIndex, bytes[end] & 0xC0 == 0x80 { end = bytes.index(before: end) }
-        return String(decoding: bytes[..<end], as: UTF8.self) + "…"
+        value.utf8.count > maxLabelBytes ? value.prefix(utf8Bytes: maxLabelBytes) + "…" : value
     }
 
     /// The page is written from a copy: `record()` on every call waits only for the copy.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PlumbCore
 import PlumbQuery
 
 /// Carries a query's result from the thread it runs on to the client's connection: pieces go
@@ -21,6 +22,9 @@ final class QueryResponseStream: @unchecked Sendable {   // `started` is touched
     }
 
     struct ClientGone: Error {}
+    /// The client took nothing for `stallSeconds`: the query gives its thread back.
+    struct ClientStalled: Error {}
+    static let stallSeconds: Double = 10
 
     private let loop: EventLoop
     private let channel: Channel
@@ -40,10 +44,13 @@ final class QueryResponseStream: @unchecked Sendable {   // `started` is touched
     var output: QueryEndpoint.Output { QueryEndpoint.Output(send: { [self] piece, type in try send(piece, type) }) }
 
     private func send(_ piece: [UInt8], _ contentType: String) throws {
-        // A client that does not read holds the query here (until query_timeout), not its result in memory.
+        // A client that does not read holds the query here, not its result in memory; and not
+        // for long: past `stallSeconds` (or query_timeout) the result is cut.
+        let waitStart = Monotonic.nanos()
         while !channel.isWritable {
             guard channel.isActive else { throw ClientGone() }
             try deadline.check()
+            guard Monotonic.nanos() &- waitStart < UInt64(Self.stallSeconds * 1e9) else { throw ClientStalled() }
             usleep(1_000)
         }
         guard channel.isActive else { throw ClientGone() }

@@ -27,7 +27,10 @@ final class RecentSpans: @unchecked Sendable {
     /// What a span holds in memory, near enough: its bodies and strings plus a fixed part.
     static func size(of s: Span) -> Int {
         var n = 512 + (s.requestBody?.utf8.count ?? 0) + (s.responseBody?.utf8.count ?? 0)
-        n += s.endpoint.utf8.count + (s.userID?.utf8.count ?? 0) + (s.sessionID?.utf8.count ?? 0)
+        for text in [s.endpoint, s.provider, s.operation, s.method] { n += text.utf8.count }
+        for text in [s.userID, s.sessionID, s.modelRequested, s.model, s.errorType, s.finishReason, s.traceID, s.parentSpanID, s.apiKeyHash] {
+            n += text?.utf8.count ?? 0
+        }
         for (k, v) in s.properties { n += k.utf8.count + v.utf8.count + 32 }
         return n
     }

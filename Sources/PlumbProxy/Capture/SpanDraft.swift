@@ -27,13 +27,20 @@ struct SpanDraft {
         if h.omitBodies { storeBodies = false }
     }
 
+    /// Real model names are short (a fine-tune's is under 100 bytes); longer is cut, not kept whole.
+    static let maxModelBytes = 256
+
+    static func bounded(_ name: String) -> String { name.prefix(utf8Bytes: maxModelBytes) }
+
     /// The finished span: times from the monotonic clock, usage, cost and (unless omitted) bodies.
     mutating func finish(usage: CallUsage, prices: PriceCatalog, status: Int, errorType: String?, endNanos: UInt64) -> Span {
         span.status = Int64(status)
         span.errorType = errorType
         span.latencyMs = Monotonic.millis(from: startNanos, to: endNanos)
         span.tsEnd = span.tsStart + Int64(span.latencyMs * 1000)
-        span.model = usage.model ?? span.modelRequested
+        // Model names come from the caller's body and the upstream's answer: kept to a bound.
+        span.modelRequested = span.modelRequested.map(Self.bounded)
+        span.model = (usage.model ?? span.modelRequested).map(Self.bounded)
         span.finishReason = usage.finishReason
         span.inputTokens = usage.inputTokens
         span.outputTokens = usage.outputTokens

@@ -58,10 +58,17 @@ struct CallerHeaders {
     static let hopByHopLengths = Set(hopByHop.map(\.utf8.count))
 
     init(_ headers: HTTPHeaders) {
+        // Helicone's aliases are read after the loop: a Plumb-* header says the same and wins.
+        var aliases: [(name: String, raw: String, value: String)] = []
+        defer { for a in aliases { read(a.name.dropFirst("helicone-".count), a.raw, a.value, replacing: false) } }
         for (rawName, value) in headers {
             let name = rawName.lowercased()
-            if name.hasPrefix("plumb-") || name.hasPrefix("helicone-") {
-                read(name.drop { $0 != "-" }.dropFirst(), rawName, value)
+            if name.hasPrefix("plumb-") {
+                read(name.dropFirst("plumb-".count), rawName, value, replacing: true)
+                continue
+            }
+            if name.hasPrefix("helicone-") {
+                aliases.append((name, rawName, value))
                 continue
             }
             if name == "traceparent" { traceparent(value); continue }
@@ -79,17 +86,17 @@ struct CallerHeaders {
     }
 
     /// `rest` is the header name after `plumb-`/`helicone-`, lower case; `raw` keeps the caller's case.
-    private mutating func read(_ rest: Substring, _ raw: String, _ value: String) {
+    private mutating func read(_ rest: Substring, _ raw: String, _ value: String, replacing: Bool) {
         switch rest {
-        case "session-id": sessionID = value
-        case "user-id": userID = value
+        case "session-id": if replacing || sessionID == nil { sessionID = value }
+        case "user-id": if replacing || userID == nil { userID = value }
         case "omit-bodies": omitBodies = ["true", "1", "yes", "on"].contains(value.lowercased())
         default:
             if rest.hasPrefix("property-") {
                 // The property name as the caller spelled it (after the prefix), lower-cased so
                 // that HTTP's case-insensitivity cannot split one property in two.
                 let key = raw.split(separator: "-", maxSplits: 2).last.map { String($0).lowercased() } ?? ""
-                if !key.isEmpty { properties[key] = value }
+                if !key.isEmpty && (replacing || properties[key] == nil) { properties[key] = value }
             }
         }
     }

@@ -47,8 +47,10 @@ struct ProxyFailure: Error {
     static func invalidHeader(_ detail: String) -> ProxyFailure {
         ProxyFailure(status: .badRequest, errorType: "invalid_header", message: detail)
     }
+    static let serverBusy = ProxyFailure(status: .serviceUnavailable, errorType: "server_busy",
+                                         message: "Plumb holds as many request bodies as it may (request_buffer_bytes); try again shortly")
     static let requestTimeout = ProxyFailure(status: .requestTimeout, errorType: "request_timeout",
-                                             message: "the request body stopped arriving (body_timeout)")
+                                             message: "the request body stopped arriving, or came slower than 1 KiB/s (body_timeout)")
     static func forbiddenHost(_ host: String?) -> ProxyFailure {
         ProxyFailure(status: .forbidden, errorType: "forbidden_host",
                      message: "/_plumb/ answers only to this server's own address, and Host is \(host.map { "'\(ProxyFailure.shown($0))'" } ?? "missing"): add the name to admin_hosts to allow it")

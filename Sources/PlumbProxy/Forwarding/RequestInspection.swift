@@ -8,13 +8,16 @@ import PlumbCore
 /// let inspection = RequestInspection(shape: .openai, operation: .chat, path: path, body: bytes)
 /// inspection.rewrittenBody   // nil (forward the bytes as they came), or the body with stream_options.include_usage = true
 /// ```
-struct RequestInspection {
+struct RequestInspection: Sendable {
     var modelRequested: String?
     var stream = false
     /// True when Plumb added `stream_options.include_usage` and must hide the usage chunk.
     var injectedUsage = false
     /// The body to send instead of the caller's (only when usage was asked for).
     var rewrittenBody: [UInt8]?
+
+    /// Nothing read (a passthrough body, or an inspection that could not run).
+    init() {}
 
     init<Body: Collection<UInt8>>(shape: APIShape, operation: Operation, path: String, body: Body) {
         switch shape {

@@ -43,8 +43,16 @@ enum Route: Equatable {
     /// Whether some server on the way could read a segment of `path` as "this" or "the parent"
     /// and so climb out of a provider's base path: `.` or `..` plain or percent-encoded (`%2e`,
     /// `.%2E`), with a `;parameter` (`..;x`), or split by a backslash or an encoded slash or
-    /// backslash (`a%2f..`, `..\\x`). One decoding pass: servers decode once.
+    /// backslash (`a%2f..`, `..\\x`). Also refused, as no API path has them and servers differ on
+    /// what they mean: a fragment (`#`), control characters however encoded (`..%09`), and the
+    /// overlong UTF-8 lead bytes C0/C1 (`%c0%ae` was read as `.` by some). One decoding pass:
+    /// servers decode once.
     static func hasDotSegment(_ path: String) -> Bool {
+        // Most paths have none of these bytes: one pass, no allocation.
+        guard path.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "\\")
+                                          || $0 == UInt8(ascii: "#") || $0 < 0x20 || $0 == 0x7F }) else {
+            return false
+        }
         var segment: [UInt8] = []
         segment.reserveCapacity(16)
         func isDot(_ s: [UInt8]) -> Bool {
@@ -57,10 +65,12 @@ enum Route: Equatable {
             var b: UInt8 = UInt8(ascii: "/")
             if i < bytes.count {
                 b = bytes[i]
+                if b == UInt8(ascii: "#") { return true }
                 if b == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = Hex.nibble(bytes[i + 1]), let lo = Hex.nibble(bytes[i + 2]) {
                     b = hi << 4 | lo
                     i += 2
                 }
+                if b < 0x20 || b == 0x7F || b == 0xC0 || b == 0xC1 { return true }
             }
             if b == UInt8(ascii: "/") || b == UInt8(ascii: "\\") {
                 if isDot(segment) { return true }

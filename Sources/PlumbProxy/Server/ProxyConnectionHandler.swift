@@ -37,6 +37,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         var refusalRouted = false
         /// Refused before its body was read: the connection cannot carry another request.
         var bodyUnread = false
+        /// Bytes of the body taken from the server's body budget (given back when it is done).
+        var heldBytes = 0
+        /// What its headers say (read once, with the head's checks).
+        var caller: CallerHeaders?
     }
 
     /// Which limit the connection's timer enforces now.
@@ -76,6 +80,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     var waitingFor: Wait?
     var waitingSince: UInt64 = 0
     var lastBodyNanos: UInt64 = 0
+    /// The budget bytes of the request being answered (given back when it finishes).
+    var currentHeldBytes = 0
+    /// Below this average, a body is cut once `body_timeout` has passed since its head.
+    static let minimumBodyBytesPerSecond = 1024
 
     static let maxHeaderFields = 256
 
@@ -114,11 +122,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             let (path, _) = Self.split(h.uri)
             var r = Request(head: h, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros(),
                             route: Route(path: path, registry: core.settings.registry))
-            if let (failure, routed) = refusal(of: r) {
+            if let (failure, routed) = refusal(of: &r) {
                 r.refusal = failure
                 r.refusalRouted = routed
                 // Without a body the request is complete: answered in turn, the connection kept.
-                if Self.hasBody(h) { refuse(r, context: context) } else { receiving = r }
+                if Self.hasBody(h) || failure.status == .requestHeaderFieldsTooLarge { refuse(r, context: context) } else { receiving = r }
                 return
             }
             if let expect = h.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
@@ -138,6 +146,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                 // now, the rest never read.
                 var r = receiving!
                 receiving = nil
+                core.releaseBody(r.heldBytes)
+                r.heldBytes = 0
                 r.body = ByteBuffer()
                 r.tooLarge = true
                 r.refusal = .tooLarge(limit: bodyLimit(r.route))
@@ -145,6 +155,18 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                 refuse(r, context: context)
                 return
             }
+            guard core.holdBody(chunk.readableBytes) else {
+                var r = receiving!
+                receiving = nil
+                core.releaseBody(r.heldBytes)
+                r.heldBytes = 0
+                r.body = ByteBuffer()
+                r.refusal = .serverBusy
+                r.refusalRouted = r.route.isForward
+                refuse(r, context: context)
+                return
+            }
+            receiving!.heldBytes += chunk.readableBytes
             receiving!.body.writeBuffer(&chunk)
         case .end:
             if discarding { return }
@@ -170,9 +192,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     /// What the head alone says is wrong with a request, if anything: checked before any of its
     /// body is read or `100 Continue` is sent. `routed`: the refusal names a configured provider.
-    private func refusal(of r: Request) -> (ProxyFailure, routed: Bool)? {
+    private func refusal(of r: inout Request) -> (ProxyFailure, routed: Bool)? {
         let h = r.head
         if h.headers.count > Self.maxHeaderFields { return (.tooManyHeaders(h.headers.count, limit: Self.maxHeaderFields), false) }
+        if h.uri.utf8.contains(UInt8(ascii: "#")) { return (.invalidPath(h.uri), false) }
         switch r.route {
         case .invalidPath: return (.invalidPath(Self.split(h.uri).path), false)
         case .unknownProvider(let name): return (.unknownProvider(ProxyFailure.shown(name)), false)
@@ -182,6 +205,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             // Admin requests are small (a query): the body limit is theirs too.
         case .forward(let provider, _):
             if provider.localOnly && !clientIsLoopback { return (.localProvider(provider.name), true) }
+            let caller = CallerHeaders(h.headers)
+            if let problem = caller.oversized { return (.invalidHeader(problem), true) }
+            r.caller = caller
             if !core.settings.clientKeys.isEmpty && !core.settings.listen.isLoopback {
                 let presented = h.headers.first(name: "plumb-client-key") ?? ""
                 guard core.settings.clientKeys.contains(where: { ProxyCore.constantTimeEqual($0, presented) }) else {
@@ -203,7 +229,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     func read(context: ChannelHandlerContext) {
         // Once closed (a refused body lingering) reads go on, and are dropped, until the close.
-        if busy && !waiting.isEmpty && !closed { readHeld = true } else { context.read() }
+        if !closed && (busy && !waiting.isEmpty || !context.channel.isWritable) { readHeld = true } else { context.read() }
     }
 
     /// A parse error: the requests before it are still answered, in order; then a 400 and the
@@ -216,13 +242,21 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         next(context: context)
     }
 
+    /// A client that sends requests without reading the answers (pipelined metrics pages, say)
+    /// is not read while its answers back up: their memory is bounded by the write buffer.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { call?.clientWritable() }
+        if context.channel.isWritable {
+            call?.clientWritable()
+            if readHeld && !(busy && !waiting.isEmpty) { readHeld = false; context.read() }
+        }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
+        core.releaseBody(currentHeldBytes + (receiving?.heldBytes ?? 0) + waiting.reduce(0) { $0 + $1.heldBytes })
+        currentHeldBytes = 0
+        receiving = nil
         if counted { counted = false; core.connectionClosed(); core.sweeper(for: context.eventLoop).remove(self) }
         call?.clientGone()
         call = nil
@@ -245,29 +279,44 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             closed = true
             let failure = ProxyFailure.badRequest("\(malformed)")
             ProxyFailure.write(failure, body: failure.body(), spanID: nil, keepAlive: false, to: context)
-            context.close(promise: nil)
+            closeAfterWrites(context: context)
             return
         }
         if receiving?.continueOwed == true, let h = receiving?.head {
             receiving!.continueOwed = false
             sendContinue(h, context: context)
         }
-        if readHeld { readHeld = false; context.read() }
+        if readHeld && context.channel.isWritable { readHeld = false; context.read() }
     }
 
     /// The response to the current request is complete.
     private func finished(keepAlive: Bool, context: ChannelHandlerContext) {
+        core.releaseBody(currentHeldBytes)
+        currentHeldBytes = 0
         busy = false
         call = nil
         served += 1
         guard keepAlive else {
             closed = true
             waiting.removeAll()
-            context.close(promise: nil)
+            closeAfterWrites(context: context)
             return
         }
         next(context: context)
         rearm(context: context)
+    }
+
+    /// Closes once what was written has gone to the socket: a close with writes still queued
+    /// (a large answer to a slow reader) would drop them and cut the response. An empty write
+    /// from the HTTP encoder's place completes after every write before it.
+    private func closeAfterWrites(context: ChannelHandlerContext, mode: CloseMode = .all) {
+        guard let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) else {
+            return context.close(mode: mode, promise: nil)
+        }
+        encoder.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(mode: mode, promise: nil) }
+        // A client that never reads does not hold the connection past idle_timeout.
+        let limit = TimeAmount.nanoseconds(Int64(core.settings.idleTimeout * 1e9))
+        context.eventLoop.assumeIsolated().scheduleTask(in: limit) { if context.channel.isActive { context.close(promise: nil) } }
     }
 
     // MARK: Client timeouts
@@ -297,8 +346,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     /// body stalled (from its last chunk) closes the connection; a stalled body is told why (408).
     func checkTimeout(now: UInt64, context: ChannelHandlerContext) {
         guard !closed, let wait = waitingFor else { return }
+        let limit = UInt64(seconds(for: wait) * 1e9)
         let since = wait == .body ? max(lastBodyNanos, waitingSince) : waitingSince
-        guard now &- since >= UInt64(seconds(for: wait) * 1e9) else { return }
+        // A body that trickles in (a byte every few seconds) is as good as stalled.
+        let trickling = wait == .body && now &- waitingSince > limit
+            && UInt64(receiving?.bodyBytes ?? 0) * 1_000_000_000 < UInt64(Self.minimumBodyBytesPerSecond) * (now &- waitingSince)
+        guard now &- since >= limit || trickling else { return }
         closed = true
         waitingFor = nil
         if wait == .body {
@@ -306,7 +359,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             ProxyFailure.write(failure, body: failure.body(), spanID: nil, keepAlive: false, to: context)
         }
         receiving = nil
-        context.close(promise: nil)
+        closeAfterWrites(context: context)
     }
 
     private func sendContinue(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -314,6 +367,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     }
 
     private func start(_ r: Request, context: ChannelHandlerContext) {
+        currentHeldBytes = r.heldBytes
         let h = r.head
         // A refused request's body was not read: the connection cannot carry another.
         let keepAlive = h.isKeepAlive && !r.bodyUnread
@@ -336,10 +390,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         guard case .forward(let provider, let upstreamPath) = route, let target = core.target(of: provider) else {
             return refuse(.unknownProvider(""), routed: false, request: r, path: path, keepAlive: keepAlive, context: context)
         }
-        let caller = CallerHeaders(h.headers)
-        if let problem = caller.oversized {
-            return refuse(.invalidHeader(problem), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
-        }
+        let caller = r.caller ?? CallerHeaders(h.headers)
         var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         draft.caller(caller)
@@ -350,24 +401,56 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         draft.span.endpoint = upstreamPath
         let operation = Operation(shape: provider.shape, method: h.method.rawValue, path: upstreamPath)
         draft.span.operation = operation.rawValue
-        let bytes = r.body.readableBytesView
-        draft.requestBody.append(bytes)
-        let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: bytes)
+        draft.requestBody.append(r.body.readableBytesView)
+        let forward = Forward(request: r, provider: provider, target: target, upstreamPath: upstreamPath, query: query,
+                              caller: caller, keepAlive: keepAlive)
+        guard r.body.readableBytes > Self.inlineInspectionBytes, provider.shape == .openai || provider.shape == .anthropic else {
+            let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: r.body.readableBytesView)
+            return send(forward, inspection: inspection, draft: draft, context: context)
+        }
+        // A large body is read on the thread pool: scanning megabytes here would hold up every
+        // other connection of this event loop.
+        let body = r.body, shape = provider.shape
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
+            RequestInspection(shape: shape, operation: operation, path: upstreamPath, body: body.readableBytesView)
+        }.assumeIsolated().whenComplete { [self] result in
+            guard !closed else { return }
+            send(forward, inspection: (try? result.get()) ?? RequestInspection(), draft: draft, context: context)
+        }
+    }
+
+    /// Bodies up to this size are inspected on the event loop (a few hundred microseconds).
+    static let inlineInspectionBytes = 256 << 10
+
+    /// A request on its way upstream, between its checks and its inspection.
+    struct Forward {
+        let request: Request
+        let provider: Provider
+        let target: UpstreamTarget
+        let upstreamPath: String
+        let query: String?
+        let caller: CallerHeaders
+        let keepAlive: Bool
+    }
+
+    /// Builds the upstream request (headers, the body or its rewrite) and starts the call.
+    private func send(_ f: Forward, inspection: RequestInspection, draft: SpanDraft, context: ChannelHandlerContext) {
+        var draft = draft
         draft.span.modelRequested = inspection.modelRequested
         draft.span.stream = inspection.stream
-
+        let h = f.request.head
         var headers = HTTPHeaders()
-        headers.reserveCapacity(caller.forwarded.count + 2)
-        headers.add(name: "Host", value: target.hostHeader)
-        for (name, value) in caller.forwarded { headers.add(name: name, value: value) }
-        let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? r.body
+        headers.reserveCapacity(f.caller.forwarded.count + 2)
+        headers.add(name: "Host", value: f.target.hostHeader)
+        for (name, value) in f.caller.forwarded { headers.add(name: name, value: value) }
+        let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? f.request.body
         if forwardBody.readableBytes > 0 || h.method == .POST || h.method == .PUT || h.method == .PATCH {
             headers.add(name: "Content-Length", value: String(forwardBody.readableBytes))
         }
-        let uri = target.pathPrefix + upstreamPath + (query.map { "?" + $0 } ?? "")
+        let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
         let upstreamHead = HTTPRequestHead(version: .http1_1, method: h.method, uri: uri, headers: headers)
-        let call = ProxyCall(core: core, client: context, target: target, provider: provider, inspection: inspection,
-                             requestHead: upstreamHead, requestBody: forwardBody, keepAlive: keepAlive, draft: draft) { [weak self] keep in
+        let call = ProxyCall(core: core, client: context, target: f.target, provider: f.provider, inspection: inspection,
+                             requestHead: upstreamHead, requestBody: forwardBody, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
             self?.finished(keepAlive: keep, context: context)
         }
         self.call = call
@@ -382,11 +465,20 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                           keepAlive: keepAlive, to: context)
             return finished(keepAlive: keepAlive, context: context)
         }
+        guard core.queryStarted() else {
+            let busy = AdminEndpoints.failure(.serviceUnavailable, "too_many_queries",
+                                              "\(ProxyCore.maxQueries) queries are running or waiting; try again shortly")
+            writeResponse(status: busy.status, contentType: busy.contentType, body: ByteBuffer(string: busy.body),
+                          extra: [("Retry-After", "1")], keepAlive: keepAlive, to: context)
+            return finished(keepAlive: keepAlive, context: context)
+        }
+        let core = self.core
         let stream = QueryResponseStream(context: context, keepAlive: keepAlive, deadline: QueryDeadline(seconds: endpoint.timeoutSeconds)) { [self] keep in
             finished(keepAlive: keep, context: context)
         }
         let body = Array(r.body.readableBytesView)
-        NIOThreadPool.singleton.submit { state in
+        core.queryPool.submit { state in
+            defer { core.queryEnded() }
             guard case .active = state else {
                 return stream.finish(.reply(AdminEndpoints.failure(.serviceUnavailable, "shutting_down", "Plumb is stopping")))
             }
@@ -433,7 +525,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         busy = false
         closed = true
         waiting.removeAll()
-        context.close(mode: .output, promise: nil)
+        closeAfterWrites(context: context, mode: .output)
         context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
     }
 

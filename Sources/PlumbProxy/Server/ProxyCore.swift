@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import NIOSSL
 import PlumbCore
 import PlumbStore
@@ -15,6 +16,12 @@ final class ProxyCore: @unchecked Sendable {
     let metrics = ProxyMetrics()
     let recent = RecentSpans()
     private let refusals: RefusalRecorder
+    /// `/_plumb/query` runs here, apart from span lookups, metrics pages and body inspection
+    /// (NIOThreadPool.singleton), so that slow queries cannot hold those up.
+    let queryPool = NIOThreadPool(numberOfThreads: 2)
+    /// Queries running or waiting for a thread, at most `maxQueries` (then 503).
+    private var queries = 0
+    static let maxQueries = 8
     /// Immutable after init: one pool per event loop of the group.
     private let pools: [ObjectIdentifier: UpstreamPool]
     /// Immutable after init: one per event loop, for the client connections' timeouts.
@@ -26,6 +33,7 @@ final class ProxyCore: @unchecked Sendable {
         self.store = store
         self.fingerprint = fingerprint
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
+        queryPool.start()
         let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tls: tls) }
@@ -50,6 +58,7 @@ final class ProxyCore: @unchecked Sendable {
     func closePools() {
         for p in pools.values { p.eventLoop.execute { p.closeAll() } }
         for s in sweepers.values { s.stop() }
+        queryPool.shutdownGracefully { _ in }
     }
 
     private let activeLock = NSLock()
@@ -78,11 +87,33 @@ final class ProxyCore: @unchecked Sendable {
         var s = span
         s.userID = nil; s.sessionID = nil; s.properties = [:]; s.traceID = nil; s.parentSpanID = nil; s.apiKeyHash = nil
         s.requestBody = nil
-        s.endpoint = ProxyMetrics.label(String(s.endpoint.prefix(256)))
+        s.endpoint = s.endpoint.prefix(utf8Bytes: 256)
         s.provider = ProxyMetrics.label(s.provider)
         s.modelRequested = nil; s.model = nil
         _ = store.append(s)
         recent.add(s)
+    }
+
+    /// A query may start (false: `maxQueries` are running or waiting already).
+    func queryStarted() -> Bool {
+        connectionLock.lock(); defer { connectionLock.unlock() }
+        guard queries < Self.maxQueries else { return false }
+        queries += 1
+        return true
+    }
+    func queryEnded() { connectionLock.lock(); queries -= 1; connectionLock.unlock() }
+
+    private var heldBodyBytes = 0
+    /// Takes `bytes` of the request-body budget; false (nothing taken) when it would go past it.
+    func holdBody(_ bytes: Int) -> Bool {
+        connectionLock.lock(); defer { connectionLock.unlock() }
+        guard heldBodyBytes + bytes <= settings.requestBufferBytes else { return false }
+        heldBodyBytes += bytes
+        return true
+    }
+    func releaseBody(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        connectionLock.lock(); heldBodyBytes -= bytes; connectionLock.unlock()
     }
 
     private let connectionLock = NSLock()

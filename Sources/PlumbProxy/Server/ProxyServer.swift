@@ -17,10 +17,21 @@ import PlumbStore
 public struct ProxyServer: Sendable {
     let core: ProxyCore
     let group: EventLoopGroup
+    /// What the server changed from its settings, for the operator (one line each).
+    public let notes: [String]
 
     public init(settings: ProxySettings, store: SpanStore) throws {
         let fingerprint = try KeyFingerprint(dataDirectory: store.directory.path)
         group = MultiThreadedEventLoopGroup.singleton
+        var settings = settings
+        var notes: [String] = []
+        let files = FileLimit.raise()
+        let room = FileLimit.connections(forLimit: files)
+        if settings.maxConnections > room {
+            notes.append("max_connections lowered from \(settings.maxConnections) to \(room): the open-file limit is \(files) (raise it with ulimit -n)")
+            settings.maxConnections = room
+        }
+        self.notes = notes
         core = try ProxyCore(settings: settings, store: store, fingerprint: fingerprint, group: group)
     }
 
@@ -50,7 +61,7 @@ public struct ProxyServer: Sendable {
         } catch {
             throw ProxySetupError("cannot listen on \(listen): \(error)")
         }
-        await onListening(channel.localAddress?.port ?? listen.port)
+        // Handlers first: a SIGTERM sent as soon as the address is printed must stop the server cleanly.
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -58,6 +69,7 @@ public struct ProxyServer: Sendable {
             source.resume()
             return source
         }
+        await onListening(channel.localAddress?.port ?? listen.port)
         try? await channel.closeFuture.get()
         for s in signals { s.cancel() }
         // Calls in flight get a moment to finish and record their spans.

@@ -27,6 +27,9 @@ public struct ProxySettings: Sendable {
     public var idleTimeout: Double = 60
     /// Client connections open at once; more are closed as they are accepted.
     public var maxConnections = 8192
+    /// Request bodies held in memory at once, over every connection (received, waiting, or
+    /// being forwarded); a body that would go past it is refused with 503 `server_busy`.
+    public var requestBufferBytes = 256 << 20
     /// Host names (besides IP literals, `localhost` and the listen host) that `/_plumb/` answers
     /// to: a browser page on another name (DNS rebinding) is refused.
     public var adminHosts: [String] = []
@@ -83,6 +86,7 @@ public struct ProxySettings: Sendable {
         if let t = try config.seconds("idle_timeout") { idleTimeout = t }
         if let t = try config.seconds("query_timeout") { queryTimeout = t }
         if let n = try config.positiveInt("max_connections") { maxConnections = n }
+        if let n = try config.positiveInt("request_buffer_bytes") { requestBufferBytes = n }
         if let n = try config.positiveInt("query_max_result_bytes") { queryMaxResultBytes = n }
         if let n = try config.positiveInt("rejected_spans_per_second") { rejectedSpansPerSecond = n }
         if config.file["admin_hosts"] != nil || config.environment[PlumbConfig.environmentName("admin_hosts")] != nil {
@@ -116,7 +120,7 @@ extension PlumbConfig {
     func positiveInt(_ key: String) throws -> Int? {
         guard let s = try string(key) else { return nil }
         guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v > 0 else {
-            throw PlumbConfig.Error("config key '\(key)' must be a positive whole number of bytes, got '\(s)'")
+            throw PlumbConfig.Error("config key '\(key)' must be a positive whole number, got '\(s)'")
         }
         return v
     }

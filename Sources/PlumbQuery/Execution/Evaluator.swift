@@ -27,11 +27,21 @@ public enum Evaluator {
             if case .constant(let c, _) = v.data { return .constant(.bool(c.isNull != negated), type: .boolean, count: b.count) }
             guard let valid = v.validity else { return .constant(.bool(negated), type: .boolean, count: b.count) }
             return Vector(type: .boolean, data: .bool(negated ? valid : valid.map { !$0 }))
-        case .inList(let x, let list, let negated): return try inList(try evaluate(x, b), list, negated: negated, b)
-        case .like(let x, let p, let ci, let negated): return try like(try evaluate(x, b), try evaluate(p, b), ci, negated)
-        case .caseWhen(let branches, let otherwise, let t): return try caseWhen(branches, otherwise, t, b)
-        case .cast(let x, let t): return try Cast.vector(try evaluate(x, b), to: t)
-        case .function(let f, let args, let t): return try f.evaluate(try args.map { try evaluate($0, b) }, type: t, count: b.count)
+        case .inList(let x, let list, let negated):
+            try b.deadline?.check()
+            return try inList(try evaluate(x, b), list, negated: negated, b)
+        case .like(let x, let p, let ci, let negated):
+            try b.deadline?.check()
+            return try like(try evaluate(x, b), try evaluate(p, b), ci, negated)
+        case .caseWhen(let branches, let otherwise, let t):
+            try b.deadline?.check()
+            return try caseWhen(branches, otherwise, t, b)
+        case .cast(let x, let t):
+            try b.deadline?.check()
+            return try Cast.vector(try evaluate(x, b), to: t)
+        case .function(let f, let args, let t):
+            try b.deadline?.check()
+            return try f.evaluate(try args.map { try evaluate($0, b) }, type: t, count: b.count)
         case .mapExtract(let m, let k): return mapExtract(try evaluate(m, b), try evaluate(k, b))
         }
     }

@@ -124,7 +124,9 @@ public final class StoreScan: @unchecked Sendable {
             let chunk = Array(live[start..<min(live.count, start + 65_536)])
             start += chunk.count
             stats.rowsRead += chunk.count
+            try deadline?.check()
             var batch = unpublishedBatch(chunk)
+            batch.deadline = deadline
             if let filter { batch = batch.gather(Evaluator.selected(try Evaluator.evaluate(filter, batch))) }
             if batch.count > 0, try !visit(batch) { return false }
         }
@@ -172,6 +174,7 @@ public final class StoreScan: @unchecked Sendable {
             if keep!.isEmpty { return nil }
         }
         var batch = Batch(columns: columns.map { _ in Vector.constant(.null, type: .null, count: rows) }, count: rows)
+        batch.deadline = deadline
         if !residual.isEmpty {
             for i in filterColumns { batch.columns[i] = try read(item, i, rows) }
             if filterReadsBodies { batch.bodyRefs = try bodyRefs(seg, rowGroup: g, rows: rows); bodies?.fill(&batch) }

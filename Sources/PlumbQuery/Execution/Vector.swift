@@ -197,12 +197,16 @@ public struct Batch: Sendable {
     public var count: Int
     /// Where each row's bodies are, while the body columns are still unread (see `BodyFetch`).
     public var bodyRefs: [BodyRef?]?
+    /// The query's deadline, checked as the costly parts of an expression are evaluated (one row
+    /// group can take seconds: a hundred functions over every body).
+    public var deadline: QueryDeadline?
 
     public init(columns: [Vector], count: Int) { self.columns = columns; self.count = count }
 
     public func gather(_ indices: [Int]) -> Batch {
         var b = Batch(columns: columns.map { $0.count == count ? $0.gather(indices) : $0 }, count: indices.count)
         b.bodyRefs = bodyRefs.map { refs in indices.map { refs[$0] } }
+        b.deadline = deadline
         return b
     }
 }

@@ -24,6 +24,11 @@ public struct SpanImporter {
 
     let store: SpanStore
     let batchSize = 8192
+    /// A batch is also handed over once its lines add up to this (a few long bodies).
+    let batchBytes = 64 << 20
+    /// A longer line is reported and skipped without being kept (a span's bodies are cut far
+    /// below this when recorded; a file can say anything).
+    public var maxLineBytes = 64 << 20
 
     public init(store: SpanStore) { self.store = store }
 
@@ -44,8 +49,11 @@ public struct SpanImporter {
         var carry: [UInt8] = []
         var offset = 0
         let chunkSize = 4 << 20
+        var pendingBytes = 0
+        var skippingLongLine = false
         func handle(_ line: UnsafeBufferPointer<UInt8>) {
             summary.lines += 1
+            pendingBytes += line.count
             var end = line.count
             if end > 0 && line[end - 1] == 0x0D { end -= 1 }   // CRLF
             let body = UnsafeBufferPointer(rebasing: line[0..<end])
@@ -60,28 +68,38 @@ public struct SpanImporter {
                 onError(summary.lines, "\(error)")
             }
         }
+        func skipLongLine() {
+            summary.lines += 1
+            summary.skipped += 1
+            onError(summary.lines, "line is over \(maxLineBytes) bytes; skipped")
+        }
         while true {
             let more = try file.readNext(max: chunkSize)
             if more.isEmpty { break }
+            // What is carried over holds no newline: only the new bytes are scanned.
+            let scanFrom = carry.count
             var chunk = carry
             chunk.append(contentsOf: more)
             offset += more.count
             var start = 0
             chunk.withUnsafeBufferPointer { buf in
-                var i = 0
+                var i = scanFrom
                 while i < buf.count {
                     if buf[i] == 0x0A {
-                        handle(UnsafeBufferPointer(rebasing: buf[start..<i]))
+                        if skippingLongLine || i - start > maxLineBytes { skippingLongLine = false; skipLongLine() }
+                        else { handle(UnsafeBufferPointer(rebasing: buf[start..<i])) }
                         start = i + 1
                     }
                     i += 1
                 }
             }
-            carry = Array(chunk[start...])
-            if batch.count >= batchSize {
+            carry = skippingLongLine ? [] : Array(chunk[start...])
+            if carry.count > maxLineBytes { skippingLongLine = true; carry = [] }
+            if batch.count >= batchSize || pendingBytes >= batchBytes {
                 try store.appendWaiting(batch)
                 summary.imported += batch.count
                 batch.removeAll(keepingCapacity: true)
+                pendingBytes = 0
                 progress?(Progress(bytesRead: offset, totalBytes: total, imported: summary.imported))
             }
             if let every = checkpointEvery, summary.imported - lastCheckpoint >= every {
@@ -90,6 +108,7 @@ public struct SpanImporter {
                 onCheckpoint?(summary.lines, summary.imported)
             }
         }
+        if skippingLongLine || carry.count > maxLineBytes { skippingLongLine = false; carry = []; skipLongLine() }
         if !carry.isEmpty { carry.withUnsafeBufferPointer { handle($0) } }
         try store.appendWaiting(batch)
         summary.imported += batch.count

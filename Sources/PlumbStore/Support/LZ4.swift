@@ -24,14 +24,15 @@ public enum LZ4 {
         guard input.count > 0 else { return 0 }
         precondition(input.count <= Int(LZ4_MAX_INPUT_SIZE), "LZ4 input over \(LZ4_MAX_INPUT_SIZE) bytes")
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: bound))
-        let n = out.withUnsafeMutableBytes { o in
-            LZ4_compress_fast(input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                              (o.baseAddress! + start).assumingMemoryBound(to: CChar.self), Int32(input.count), Int32(bound), acceleration)
+        // Compressed into a buffer of its own, never zeroed: zero-filling the bound onto `out`
+        // element by element was most of a large frame's cost in unoptimised builds.
+        let packed = [UInt8](unsafeUninitializedCapacity: bound) { o, initialized in
+            initialized = Int(LZ4_compress_fast(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                                UnsafeMutableRawPointer(o.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                                Int32(input.count), Int32(bound), acceleration))
         }
-        out.removeLast(bound - Int(n))
-        return Int(n)
+        out.append(contentsOf: packed)
+        return packed.count
     }
 
     public static func compress(_ input: [UInt8], acceleration: Int32 = 1) -> [UInt8] {
