@@ -87,10 +87,10 @@ final class HardeningTests: XCTestCase {
     func testAdminAnswersOnlyToItsOwnNames() throws {
         var s = ProxySettings(listen: try ListenAddress("127.0.0.1:8787"), registry: registry)
         s.adminHosts = ["plumb.internal"]
-        for host in ["127.0.0.1:8787", "localhost:8787", "LOCALHOST", "[::1]:8787", "10.1.2.3", "plumb.internal:80"] {
+        for host in ["127.0.0.1:8787", "localhost:8787", "LOCALHOST", "[::1]:8787", "127.0.0.2", "plumb.internal:80"] {
             XCTAssertNil(AdminEndpoints.refusal(settings: s, host: host, authorization: nil), host)
         }
-        for host in ["evil.example:8787", "127.0.0.1.evil.example", "", "[::1", "plumb.internal.evil"] {
+        for host in ["evil.example:8787", "127.0.0.1.evil.example", "", "[::1", "plumb.internal.evil", "10.1.2.3"] {
             XCTAssertEqual(AdminEndpoints.refusal(settings: s, host: host, authorization: nil)?.errorType, "forbidden_host", host)
         }
         XCTAssertEqual(AdminEndpoints.refusal(settings: s, host: nil, authorization: nil)?.errorType, "forbidden_host")
@@ -98,6 +98,10 @@ final class HardeningTests: XCTestCase {
         open.adminHosts = []
         XCTAssertEqual(AdminEndpoints.refusal(settings: open, host: "10.1.2.3", authorization: nil)?.errorType, "unauthorized")
         XCTAssertNil(AdminEndpoints.refusal(settings: open, host: "10.1.2.3", authorization: "Bearer t"))
+        let one = ProxySettings(listen: try ListenAddress("10.1.2.3:8787"), registry: registry, adminToken: "t")
+        XCTAssertNil(AdminEndpoints.refusal(settings: one, host: "10.1.2.3:8787", authorization: "Bearer t"))
+        XCTAssertEqual(AdminEndpoints.refusal(settings: one, host: "10.9.9.9", authorization: "Bearer t")?.errorType, "forbidden_host")
+        XCTAssertEqual(AdminEndpoints.refusal(settings: one, host: "localhost", authorization: "Bearer t")?.errorType, "forbidden_host")
     }
 
     func testQueriesOnlyByPostWithAJSONOrSQLBody() {

@@ -31,8 +31,10 @@ struct AdminEndpoints {
         return nil
     }
 
-    /// `host[:port]` or `[v6]:port` names this server. IP literals always do: rebinding needs a
-    /// name, and a browser sends the name it was given.
+    /// `host[:port]` or `[v6]:port` names this server: the listen host; an IP address the listener
+    /// takes (any, for `0.0.0.0`/`::`; a loopback one, for a loopback listener); `localhost` on a
+    /// loopback or wildcard listener; or a name in `admin_hosts`. A rebinding page always sends a
+    /// name of its own, never one of these.
     static func isOwnName(_ hostHeader: String, settings: ProxySettings) -> Bool {
         let h = hostHeader.trimmingSpaces()
         let name: Substring
@@ -43,9 +45,15 @@ struct AdminEndpoints {
             name = h.prefix { $0 != ":" }
         }
         let lower = name.lowercased()
+        let listen = settings.listen
         if lower.isEmpty { return false }
-        if LoopbackAddress.bytes(ofLiteral: lower) != nil { return true }
-        return lower == "localhost" || lower == settings.listen.host.lowercased() || settings.adminHosts.contains(lower)
+        if lower == listen.host.lowercased() || settings.adminHosts.contains(lower) { return true }
+        if let ip = LoopbackAddress.bytes(ofLiteral: lower) {
+            if listen.isWildcard { return true }
+            if listen.isLoopback { return LoopbackAddress.isLoopback(bytes: ip) }
+            return LoopbackAddress.bytes(ofLiteral: listen.host) == ip
+        }
+        return lower == "localhost" && (listen.isLoopback || listen.isWildcard)
     }
 
     /// `/query` streams its answer instead (`QueryResponseStream`).
