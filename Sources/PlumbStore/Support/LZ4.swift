@@ -43,6 +43,11 @@ public enum LZ4 {
         if originalSize == 0 { return [] }
         guard input.count > 0 else { throw Error(description: "LZ4 block is empty") }
         guard originalSize <= Int(Int32.max), input.count <= Int(Int32.max) else { throw Error(description: "LZ4 block too large") }
+        // An LZ4 block expands at most about 255 times (a run's length costs a byte per 255):
+        // a stated size past that is a forged header, not a reason to allocate gigabytes.
+        guard originalSize <= input.count &* 256 &+ 64 else {
+            throw Error(description: "LZ4 block of \(input.count) bytes cannot hold \(originalSize)")
+        }
         var out = [UInt8](repeating: 0, count: originalSize)
         let n = out.withUnsafeMutableBytes { o in
             LZ4_decompress_safe(input.baseAddress!.assumingMemoryBound(to: CChar.self),
