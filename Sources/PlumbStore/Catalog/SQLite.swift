@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CSQLite
 
 /// A thin wrapper over the system libsqlite3: one connection, prepared statements, typed errors.
@@ -22,7 +25,12 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        // SQLite creates a new database 0644 less the umask, and its -wal and -shm files with the
+        // database's mode: a umask of 077 while it opens makes all three owner-only. (Every other
+        // file Plumb creates has its mode set explicitly, so the brief umask cannot loosen one.)
+        let umaskBefore = readOnly ? nil : umask(0o077)
         let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        if let umaskBefore { umask(umaskBefore) }
         guard rc == SQLITE_OK else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)

@@ -44,8 +44,8 @@ public struct DataDirectory: Sendable {
         return "seg-" + String(repeating: "0", count: max(0, 10 - s.count)) + s + ".plseg"
     }
 
-    /// Creates the directory and its folders owner-only (0700), and the catalog file 0600
-    /// before SQLite opens it: SQLite gives its -wal and -shm files the catalog's mode.
+    /// Creates the directory and its folders owner-only (0700; the catalog is made 0600 by
+    /// `SQLiteDatabase`, and SQLite gives its -wal and -shm files the catalog's mode).
     /// Returns one line of warning when folders that were already there let others in.
     @discardableResult
     public func create() throws -> String? {
@@ -57,7 +57,6 @@ public struct DataDirectory: Sendable {
             }
             try FileSystem.makeDirectory(d)
         }
-        if !FileSystem.exists(catalog) { try FileSystem.createFile(catalog, mode: 0o600) }
         guard !wide.isEmpty else { return nil }
         return "data directory \(path) can be read by other local users (mode \(wide.joined(separator: ", "))); it holds every prompt and completion: chmod -R go-rwx \(path)"
     }

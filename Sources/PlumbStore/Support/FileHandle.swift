@@ -150,14 +150,6 @@ public enum FileSystem {
         return st.st_mode & 0o7777
     }
 
-    /// Creates an empty file with `mode` unless one is there (so that a library that creates it
-    /// later, such as SQLite, keeps that mode and gives it to its companion files).
-    public static func createFile(_ path: String, mode: mode_t) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw IOError(operation: "create", path: path, code: errno) }
-        close(fd)
-    }
-
     public static func rename(_ from: String, _ to: String) throws {
         guard Glibc.rename(from, to) == 0 else { throw IOError(operation: "rename", path: "\(from) -> \(to)", code: errno) }
     }
