@@ -103,7 +103,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     private func connectionStarted(context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
-        guard core.connectionOpened() else {
+        guard core.connections.take() else {
             closed = true
             context.close(promise: nil)
             return
@@ -146,7 +146,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                 // now, the rest never read.
                 var r = receiving!
                 receiving = nil
-                core.releaseBody(r.heldBytes)
+                core.bodyBytes.give(r.heldBytes)
                 r.heldBytes = 0
                 r.body = ByteBuffer()
                 r.tooLarge = true
@@ -155,10 +155,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                 refuse(r, context: context)
                 return
             }
-            guard core.holdBody(chunk.readableBytes) else {
+            guard core.bodyBytes.take(chunk.readableBytes) else {
                 var r = receiving!
                 receiving = nil
-                core.releaseBody(r.heldBytes)
+                core.bodyBytes.give(r.heldBytes)
                 r.heldBytes = 0
                 r.body = ByteBuffer()
                 r.refusal = .serverBusy
@@ -254,10 +254,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
-        core.releaseBody(currentHeldBytes + (receiving?.heldBytes ?? 0) + waiting.reduce(0) { $0 + $1.heldBytes })
+        core.bodyBytes.give(currentHeldBytes + (receiving?.heldBytes ?? 0) + waiting.reduce(0) { $0 + $1.heldBytes })
         currentHeldBytes = 0
         receiving = nil
-        if counted { counted = false; core.connectionClosed(); core.sweeper(for: context.eventLoop).remove(self) }
+        if counted { counted = false; core.connections.give(); core.sweeper(for: context.eventLoop).remove(self) }
         call?.clientGone()
         call = nil
         waiting.removeAll()
@@ -291,7 +291,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     /// The response to the current request is complete.
     private func finished(keepAlive: Bool, context: ChannelHandlerContext) {
-        core.releaseBody(currentHeldBytes)
+        core.bodyBytes.give(currentHeldBytes)
         currentHeldBytes = 0
         busy = false
         call = nil
@@ -465,7 +465,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                           keepAlive: keepAlive, to: context)
             return finished(keepAlive: keepAlive, context: context)
         }
-        guard core.queryStarted() else {
+        guard core.queries.take() else {
             let busy = AdminEndpoints.failure(.serviceUnavailable, "too_many_queries",
                                               "\(ProxyCore.maxQueries) queries are running or waiting; try again shortly")
             writeResponse(status: busy.status, contentType: busy.contentType, body: ByteBuffer(string: busy.body),
@@ -478,7 +478,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         let body = Array(r.body.readableBytesView)
         core.queryPool.submit { state in
-            defer { core.queryEnded() }
+            defer { core.queries.give() }
             guard case .active = state else {
                 return stream.finish(.reply(AdminEndpoints.failure(.serviceUnavailable, "shutting_down", "Plumb is stopping")))
             }

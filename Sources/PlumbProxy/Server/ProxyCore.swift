@@ -20,8 +20,11 @@ final class ProxyCore: @unchecked Sendable {
     /// (NIOThreadPool.singleton), so that slow queries cannot hold those up.
     let queryPool = NIOThreadPool(numberOfThreads: 2)
     /// Queries running or waiting for a thread, at most `maxQueries` (then 503).
-    private var queries = 0
+    let queries = Allowance(limit: ProxyCore.maxQueries)
     static let maxQueries = 8
+    /// Client connections open (`max_connections`) and request-body bytes held (`request_buffer_bytes`).
+    let connections: Allowance
+    let bodyBytes: Allowance
     /// Immutable after init: one pool per event loop of the group.
     private let pools: [ObjectIdentifier: UpstreamPool]
     /// Immutable after init: one per event loop, for the client connections' timeouts.
@@ -33,6 +36,8 @@ final class ProxyCore: @unchecked Sendable {
         self.store = store
         self.fingerprint = fingerprint
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
+        connections = Allowance(limit: settings.maxConnections)
+        bodyBytes = Allowance(limit: settings.requestBufferBytes)
         queryPool.start()
         let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
@@ -93,39 +98,6 @@ final class ProxyCore: @unchecked Sendable {
         _ = store.append(s)
         recent.add(s)
     }
-
-    /// A query may start (false: `maxQueries` are running or waiting already).
-    func queryStarted() -> Bool {
-        connectionLock.lock(); defer { connectionLock.unlock() }
-        guard queries < Self.maxQueries else { return false }
-        queries += 1
-        return true
-    }
-    func queryEnded() { connectionLock.lock(); queries -= 1; connectionLock.unlock() }
-
-    private var heldBodyBytes = 0
-    /// Takes `bytes` of the request-body budget; false (nothing taken) when it would go past it.
-    func holdBody(_ bytes: Int) -> Bool {
-        connectionLock.lock(); defer { connectionLock.unlock() }
-        guard heldBodyBytes + bytes <= settings.requestBufferBytes else { return false }
-        heldBodyBytes += bytes
-        return true
-    }
-    func releaseBody(_ bytes: Int) {
-        guard bytes > 0 else { return }
-        connectionLock.lock(); heldBodyBytes -= bytes; connectionLock.unlock()
-    }
-
-    private let connectionLock = NSLock()
-    private var connections = 0
-    /// A client connection opened: false when `max_connections` are open already (it is closed).
-    func connectionOpened() -> Bool {
-        connectionLock.lock(); defer { connectionLock.unlock() }
-        guard connections < settings.maxConnections else { return false }
-        connections += 1
-        return true
-    }
-    func connectionClosed() { connectionLock.lock(); connections -= 1; connectionLock.unlock() }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
