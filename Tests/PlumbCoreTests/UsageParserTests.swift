@@ -22,6 +22,18 @@ final class UsageParserTests: XCTestCase {
         }
     }
 
+    func testMemberPickerKeepsABoundedStackOnEndlessNesting() {
+        var picker = JSONMemberPicker.forUsage()
+        picker.feed(Array(#"{"model":"m","x":"#.utf8))
+        let open = [UInt8](repeating: UInt8(ascii: "["), count: 1 << 20)
+        picker.feed(open)
+        XCTAssertEqual(picker.stack.count, JSONMemberPicker.maxDepth, "levels past the bound are counted, not kept")
+        picker.feed([UInt8](repeating: UInt8(ascii: "]"), count: 1 << 20))
+        picker.feed(Array(#","usage":{"prompt_tokens":3}}"#.utf8))
+        XCTAssertEqual(picker.value("model")?.stringValue, "m")
+        XCTAssertEqual(picker.value("usage")?["prompt_tokens"], .int(3), "members after the deep part are still read")
+    }
+
     func testSSEScannerBoundsOversizedEvents() {
         var s = SSEScanner(maxEventBytes: 100)
         let big = Array(("data: " + String(repeating: "x", count: 300)).utf8)

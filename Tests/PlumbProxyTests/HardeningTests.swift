@@ -147,6 +147,19 @@ final class HardeningTests: XCTestCase {
         XCTAssertNil(r.find("h"), "a span over the whole budget is not kept")
     }
 
+    func testAnAllowanceNeverGoesPastItsLimit() {
+        let queries = Allowance(limit: ProxyCore.maxQueries)
+        XCTAssertEqual((0..<20).filter { _ in queries.take() }.count, 8, "the ninth query is refused")
+        queries.give()
+        XCTAssertTrue(queries.take(), "a finished one frees its slot")
+        let bytes = Allowance(limit: 100)
+        XCTAssertTrue(bytes.take(60))
+        XCTAssertFalse(bytes.take(41), "nothing taken past the budget")
+        XCTAssertTrue(bytes.take(40))
+        bytes.give(100)
+        XCTAssertTrue(bytes.take(100))
+    }
+
     func testRefusalsAreRecordedAtABoundedRate() {
         let r = RefusalRecorder(perSecond: 20)
         let admitted = (0..<1000).filter { _ in r.admit() }.count

@@ -35,3 +35,18 @@ final class ImportLimitsTests: XCTestCase {
         try store.close()
     }
 }
+
+/// A compressed block's stated size is believed only as far as LZ4 can expand (about 255 times):
+/// a forged page, frame or body header cannot make a reader allocate gigabytes.
+final class LZ4LimitsTests: XCTestCase {
+    func testAForgedSizeIsRefusedBeforeAnyAllocation() throws {
+        let data = [UInt8](repeating: 7, count: 100_000)
+        let packed = LZ4.compress(data)
+        XCTAssertEqual(try LZ4.decompress(packed, originalSize: data.count), data, "a real block, at its real ratio")
+        XCTAssertThrowsError(try LZ4.decompress(Array(packed.prefix(8)), originalSize: 1 << 30)) {
+            XCTAssertTrue("\($0)".contains("cannot hold"), "\($0)")
+        }
+        let zeros = [UInt8](repeating: 0, count: 16 << 20)      // the best ratio LZ4 reaches
+        XCTAssertEqual(try LZ4.decompress(LZ4.compress(zeros), originalSize: zeros.count).count, zeros.count)
+    }
+}

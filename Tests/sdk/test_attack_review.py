@@ -130,3 +130,12 @@ def test_model_names_of_a_megabyte_are_cut(tmp_path, mock):
         r = http_request(p, "GET", f"/_plumb/spans/{ids[-1]}", timeout=10)
         span = r.json()
         assert len(span["model_requested"].encode()) == 256 and len(span["model"].encode()) == 256, span.get("model_requested", "")[:40]
+
+
+def test_sigterm_right_after_the_listening_line_stops_cleanly(tmp_path, mock):
+    """The signal handlers are in place before `listening on` is printed: a supervisor that
+    stops the server as soon as it reports ready gets a clean stop (exit 0, store closed)."""
+    from conftest import start_attack, stop_and_verify
+    for k in range(5):
+        p = start_attack(tmp_path, mock)
+        stop_and_verify(p)

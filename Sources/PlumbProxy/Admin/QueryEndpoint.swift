@@ -102,8 +102,15 @@ struct QueryEndpoint: Sendable {
             total += text.utf8.count
             if total > cap { failure = ResultTooLarge(); return }
             guard let output, piece.count >= output.pieceBytes else { return }
+            // A batch's text can be megabytes: it goes out a piece at a time, each sent only
+            // when the client has taken the one before.
             do {
-                try output.send(piece, type)
+                var start = 0
+                while start < piece.count {
+                    let end = min(piece.count, start + output.pieceBytes)
+                    try output.send(Array(piece[start..<end]), type)
+                    start = end
+                }
                 streamed = true
                 piece.removeAll(keepingCapacity: true)
             } catch { failure = error }

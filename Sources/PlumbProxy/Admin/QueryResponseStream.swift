@@ -6,7 +6,7 @@ import PlumbQuery
 
 /// Carries a query's result from the thread it runs on to the client's connection: pieces go
 /// out as chunks as the query makes them, and the query waits while the client is not reading,
-/// so a result of gigabytes holds one piece in memory. A result that fits in one piece is sent
+/// so a result of gigabytes holds one batch's text in memory, not the result. A result that fits in one piece is sent
 /// whole, with its length; one that fails after its first piece went out is cut short (no final
 /// chunk), so that no client mistakes it for the whole result.
 ///
