@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // OTLP's protobuf encoding (the message types are generated once, tools/gen_otlp.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
         // plumb-mock only (not in the plumb binary's graph).
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
@@ -29,19 +31,24 @@ let package = Package(
         .systemLibrary(name: "CNCursesW", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Our own C: the SSE4.2 CRC-32C instruction, which Swift cannot emit directly.
         .target(name: "CPlumbSupport"),
 
         // schemas/pricing.json (a symlink under Resources/) is compiled into the binary.
-        .target(name: "PlumbCore", dependencies: ["CCrypto"], resources: [.embedInCode("Resources/pricing.json")]),
+        .target(name: "PlumbCore", dependencies: ["CCrypto", "CCurl", "CZlib"], resources: [.embedInCode("Resources/pricing.json")]),
         .target(name: "PlumbStore", dependencies: ["PlumbCore", "CLZ4", "CSQLite", "CCrypto", "CPlumbSupport"],
                 swiftSettings: hotPathSettings),
         .target(name: "PlumbQuery", dependencies: ["PlumbCore", "PlumbStore"], swiftSettings: hotPathSettings),
+        // Exporters: every stored span to OTLP/HTTP and ClickHouse, from a durable cursor.
+        .target(name: "PlumbExport", dependencies: [
+            "PlumbCore", "PlumbStore", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], resources: [.embedInCode("Resources/clickhouse.sql")]),
         .target(
             name: "PlumbProxy",
             dependencies: [
-                "PlumbCore", "PlumbStore", "PlumbQuery",
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbExport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -54,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbDash", "PlumbDigest",
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbDash", "PlumbDigest", "PlumbExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,6 +99,9 @@ let package = Package(
         .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbProxy", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "PlumbQueryTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbTestSupport"]),
         .testTarget(name: "PlumbDashTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDash", "PlumbTestSupport"]),
+        .testTarget(name: "PlumbExportTests", dependencies: [
+            "PlumbCore", "PlumbStore", "PlumbExport", "PlumbTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .testTarget(name: "PlumbDigestTests", dependencies: ["PlumbCore", "PlumbDigest"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
     ]

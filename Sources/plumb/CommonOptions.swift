@@ -38,6 +38,7 @@ struct CommonOptions: ParsableArguments {
             if let r = try config.duration("retention") { o.retentionMicros = r }
             if let r = try config.duration("body_retention") { o.bodyRetentionMicros = r }
             if let c = try config.bool("compaction") { o.compaction = c }
+            if let lag = try config.duration("export_max_lag") { o.exportMaxLagMicros = lag }
         } catch { fail("\(error)") }
         return o
     }

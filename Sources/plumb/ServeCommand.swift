@@ -3,6 +3,7 @@ import Foundation
 import PlumbCore
 import PlumbDash
 import PlumbDigest
+import PlumbExport
 import PlumbProxy
 import PlumbQuery
 import PlumbStore
@@ -52,8 +53,20 @@ struct ServeCommand: AsyncParsableCommand {
         let rollups = RollupWriter(directory: dir, queries: boards.queries)
         rollups.start { printError("plumb serve: \($0)") }
         defer { rollups.stop() }
+        // Exporters ([export.otlp], [export.clickhouse]): each on its own thread, reading the
+        // store from its cursor in the catalog; the proxy never waits on them.
+        let exporters: [Exporter]
+        do {
+            exporters = try Exporters.make(ExportConfig(config: config), directory: dir, registry: settings.registry,
+                                           version: VersionText.plumb) { printError("plumb serve: \($0)") }
+        } catch { try? store.close(); fail("\(error)") }
+        for e in exporters {
+            e.storeState = { let s = store.stats; return (s.unpublished, s.newestTs) }
+            e.start()
+        }
+        defer { for e in exporters { e.stop() } }
         let server: ProxyServer
-        do { server = try ProxyServer(settings: settings, store: store) } catch { fail("\(error)") }
+        do { server = try ProxyServer(settings: settings, store: store, exporters: exporters) } catch { fail("\(error)") }
         for note in server.notes { printError("plumb serve: \(note)") }
         do {
             try await server.run { port in

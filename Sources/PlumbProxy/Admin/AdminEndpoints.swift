@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PlumbCore
+import PlumbExport
 import PlumbStore
 
 /// What an admin endpoint answers.
@@ -78,7 +79,8 @@ struct AdminEndpoints {
             // same page for a second (a scraper's burst costs one).
             return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { [self] in
                 let s = core.store.stats
-                let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors, publishedSeq: s.publishedSeq)
+                let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors,
+                                             publishedSeq: s.publishedSeq, exporters: core.exporters.map(\.stats))
                 return text(.ok, core.metrics.page(store: view), type: "text/plain; version=0.0.4; charset=utf-8")
             }
         }
@@ -90,12 +92,35 @@ struct AdminEndpoints {
         case "/health", "/health/":
             let stats = core.store.stats
             let healthy = stats.lastError == nil || stats.walErrors == 0 && stats.publishErrors == 0
-            return text(healthy ? .ok : .serviceUnavailable,
-                        #"{"status":"\#(healthy ? "ok" : "degraded")","spans_appended":\#(stats.appended),"spans_dropped":\#(stats.dropped),"pending":\#(stats.pending)}"#,
-                        type: "application/json")
+            // An exporter that cannot deliver does not make the proxy unhealthy (a load balancer
+            // would take it out of rotation for a collector's outage); it shows under "exporters".
+            var body = #"{"status":"\#(healthy ? "ok" : "degraded")","spans_appended":\#(stats.appended),"spans_dropped":\#(stats.dropped),"pending":\#(stats.pending)"#
+            if !core.exporters.isEmpty { body += #","exporters":"# + Self.exportersJSON(core.exporters.map(\.stats)) }
+            return text(healthy ? .ok : .serviceUnavailable, body + "}", type: "application/json")
         default:
             return error(.notFound, "not_found", "no such Plumb endpoint: /_plumb\(path) (have: health, metrics, query, spans/<id>)")
         }
+    }
+
+    /// `{"otlp":{"spans_exported":…,"lag_seconds":…,…},…}` for `/_plumb/health`.
+    static func exportersJSON(_ stats: [ExportStats]) -> String {
+        var w = JSONWriter()
+        w.raw("{")
+        for (i, e) in stats.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(e.name)
+            w.raw(#":{"state":"#); w.string(e.retrying ? "retrying" : "ok")
+            w.raw(#","spans_exported":"#); w.int(e.spansExported)
+            w.raw(#","batches_failed":"#); w.int(e.batchesFailed)
+            w.raw(#","batches_skipped":"#); w.int(e.batchesSkipped)
+            w.raw(#","spans_lost":"#); w.int(e.spansLost)
+            w.raw(#","lag_seconds":"#); w.double((e.lagSeconds * 1000).rounded() / 1000)
+            w.raw(#","lag_spans":"#); w.int(e.lagSpans)
+            w.raw(#","last_error":"#); if let m = e.lastError { w.string(m) } else { w.null() }
+            w.raw("}")
+        }
+        w.raw("}")
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     func span(_ id: String) -> AdminReply {

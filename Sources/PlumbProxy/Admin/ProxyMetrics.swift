@@ -1,5 +1,6 @@
 import Foundation
 import PlumbCore
+import PlumbExport
 
 /// Counters and histograms for `/_plumb/metrics`, in the Prometheus text format (0.0.4). Duration
 /// and time-to-first-token use the OpenTelemetry GenAI metric names
@@ -145,6 +146,7 @@ final class ProxyMetrics: @unchecked Sendable {
         out += "# HELP plumb_spans_dropped_total Spans the store could not take (queue full or store closed).\n# TYPE plumb_spans_dropped_total counter\nplumb_spans_dropped_total \(store.dropped)\n"
         out += "# HELP plumb_spans_published_seq Sequence number of the last span in a published segment (visible to queries).\n# TYPE plumb_spans_published_seq gauge\nplumb_spans_published_seq \(store.publishedSeq)\n"
         out += "# HELP plumb_store_errors_total Write-ahead log and publish errors.\n# TYPE plumb_store_errors_total counter\nplumb_store_errors_total \(store.errors)\n"
+        out += Self.exportExposition(store.exporters)
         return out
     }
 
@@ -157,4 +159,5 @@ final class ProxyMetrics: @unchecked Sendable {
 struct StoreCountersView {
     var appended = 0, dropped = 0, errors = 0
     var publishedSeq: UInt64 = 0
+    var exporters: [ExportStats] = []
 }

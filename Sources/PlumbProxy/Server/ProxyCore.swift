@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PlumbCore
+import PlumbExport
 import PlumbStore
 
 /// The proxy's shared state: settings, the store, the key fingerprint, metrics, recent spans and
@@ -13,6 +14,8 @@ final class ProxyCore: @unchecked Sendable {
     let settings: ProxySettings
     let store: SpanStore
     let fingerprint: KeyFingerprint
+    /// Shown on `/_plumb/metrics` and `/_plumb/health`; they run on their own threads.
+    let exporters: [Exporter]
     let metrics = ProxyMetrics()
     let recent = RecentSpans()
     private let refusals: RefusalRecorder
@@ -31,8 +34,9 @@ final class ProxyCore: @unchecked Sendable {
     private let sweepers: [ObjectIdentifier: ConnectionSweeper]
     private let targets: [String: UpstreamTarget]
 
-    init(settings: ProxySettings, store: SpanStore, fingerprint: KeyFingerprint, group: EventLoopGroup) throws {
+    init(settings: ProxySettings, store: SpanStore, fingerprint: KeyFingerprint, group: EventLoopGroup, exporters: [Exporter] = []) throws {
         self.settings = settings
+        self.exporters = exporters
         self.store = store
         self.fingerprint = fingerprint
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PlumbCore
+import PlumbExport
 import PlumbStore
 
 /// `plumb serve`: the HTTP server in front of the providers, recording every call in the store.
@@ -20,7 +21,7 @@ public struct ProxyServer: Sendable {
     /// What the server changed from its settings, for the operator (one line each).
     public let notes: [String]
 
-    public init(settings: ProxySettings, store: SpanStore) throws {
+    public init(settings: ProxySettings, store: SpanStore, exporters: [Exporter] = []) throws {
         let fingerprint = try KeyFingerprint(dataDirectory: store.directory.path)
         group = MultiThreadedEventLoopGroup.singleton
         var settings = settings
@@ -32,7 +33,7 @@ public struct ProxyServer: Sendable {
             settings.maxConnections = room
         }
         self.notes = notes
-        core = try ProxyCore(settings: settings, store: store, fingerprint: fingerprint, group: group)
+        core = try ProxyCore(settings: settings, store: store, fingerprint: fingerprint, group: group, exporters: exporters)
     }
 
     /// Serves until SIGINT or SIGTERM; `onListening` gets the bound port (for `--listen HOST:0`).

@@ -138,6 +138,15 @@ public final class SegmentReader: Sendable {
         return out
     }
 
+    /// One row group's columns in `SegmentSchema.columns` order (for readers that go a row
+    /// group at a time, such as the exporters).
+    public func allColumns(rowGroup g: Int) throws -> [ColumnVector] {
+        try SegmentSchema.columns.map { want in
+            guard let c = footer.columnIndex(want.name) else { throw SegmentError(path: path, reason: "missing column \(want.name)") }
+            return try read(rowGroup: g, column: c)
+        }
+    }
+
     /// Decodes every page (checking every CRC): the deep check `plumb verify` runs.
     public func checkAllPages() throws {
         for g in footer.rowGroups.indices {

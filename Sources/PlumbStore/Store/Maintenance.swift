@@ -7,8 +7,21 @@ struct Maintenance {
     let store: SpanStore
 
     func run() throws {
-        try applyRetention(now: Timestamp.nowMicros())
+        let now = Timestamp.nowMicros()
+        try applyRetention(now: now)
         if store.options.compaction { while try compactOnce() {} }
+    }
+
+    /// Whether a segment is free to rewrite or delete: every active exporter has sent it (a
+    /// level-0 segment below the export floor), or it is a rewrite of such segments (level > 0).
+    func exported(_ s: SegmentRecord, floor: Int64?) -> Bool {
+        guard let floor, s.level == 0 else { return true }
+        return s.id < floor
+    }
+
+    /// The export floor (`Catalog.exportFloor`) as of `now`.
+    func exportFloor(now: Int64) throws -> Int64? {
+        try store.maintenanceCatalog.exportFloor(now: now, maxLag: store.options.exportMaxLagMicros)
     }
 
     private var publisher: SegmentPublisher {
@@ -20,7 +33,8 @@ struct Maintenance {
     /// rewritten again until enough peers of its level exist), time-sorted; false when idle.
     func compactOnce() throws -> Bool {
         let target = store.options.compactionTargetRows
-        let small = try store.maintenanceCatalog.liveSegments().filter { $0.rows < Int64(target / 2) }
+        let floor = try exportFloor(now: Timestamp.nowMicros())
+        let small = try store.maintenanceCatalog.liveSegments().filter { $0.rows < Int64(target / 2) && exported($0, floor: floor) }
         let levels = Dictionary(grouping: small, by: \.level)
         guard let (_, peers) = levels.sorted(by: { $0.key < $1.key })
             .first(where: { $0.value.count >= store.options.compactionMinSegments }) else { return false }
@@ -43,7 +57,8 @@ struct Maintenance {
         if store.options.retentionMicros == nil { try catalog.setRetentionCutoff(.min) }   // retention off: hide nothing
         if let keep = store.options.retentionMicros {
             let cutoff = now - keep
-            let live = try catalog.liveSegments()
+            let floor = try exportFloor(now: now)
+            let live = try catalog.liveSegments().filter { exported($0, floor: floor) }
             let expired = live.filter { $0.tsMax < cutoff }
             if !expired.isEmpty {
                 try catalog.expire(segments: expired.map(\.id))
@@ -59,7 +74,10 @@ struct Maintenance {
         }
         let bodyKeep = [store.options.bodyRetentionMicros, store.options.retentionMicros].compactMap { $0 }.min()
         if let bodyKeep {
-            let cutoff = now - bodyKeep
+            // Bodies of segments an exporter has still to send stay (body files are cut with
+            // level-0 segments, so their times line up).
+            let unsent = try exportFloor(now: now).flatMap { try catalog.liveLevelZeroSegments(from: $0, limit: 1).first?.tsMin }
+            let cutoff = min(now - bodyKeep, unsent ?? .max)
             let old = try catalog.bodyFiles().filter { $0.state == "live" && $0.tsMax < cutoff }
             if !old.isEmpty {
                 try catalog.expire(bodyFiles: old.map(\.id))

@@ -136,6 +136,7 @@ public final class SpanStore: @unchecked Sendable {
         if let capped { queue.append(capped, pool: &pool) } else { queue.append(span, pool: &pool) }
         nextSeq += 1
         counters.appended += 1
+        if span.tsStart > counters.newestTs { counters.newestTs = span.tsStart }
         return true
     }
 
@@ -150,7 +151,10 @@ public final class SpanStore: @unchecked Sendable {
             guard !stopping else { throw StoreClosed() }
             let n = min(spans.count - i, options.maxPendingSpans - queue.count)
             if queue.isEmpty { cond.broadcast() }
-            for s in spans[i..<i + n] { queue.append(s, pool: &pool) }
+            for s in spans[i..<i + n] {
+                queue.append(s, pool: &pool)
+                if s.tsStart > counters.newestTs { counters.newestTs = s.tsStart }
+            }
             nextSeq += UInt64(n)
             counters.appended += n
             i += n
@@ -232,6 +236,7 @@ public final class SpanStore: @unchecked Sendable {
         c.pending = queue.count
         c.durableSeq = durableSeq
         c.publishedSeq = publishedSeq
+        c.unpublished = nextSeq > publishedSeq + 1 ? Int64(nextSeq - 1 - publishedSeq) : 0
         return c
     }
 
@@ -265,5 +270,9 @@ public struct StoreCounters: Sendable {
     public var quarantined = 0
     public var durableSeq: UInt64 = 0
     public var publishedSeq: UInt64 = 0
+    /// Spans taken and not yet in a published segment.
+    public var unpublished: Int64 = 0
+    /// The newest ts_start taken (microseconds), for exporters' lag.
+    public var newestTs: Int64 = 0
     public var lastError: String?
 }

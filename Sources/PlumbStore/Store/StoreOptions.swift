@@ -29,6 +29,10 @@ public struct StoreOptions: Sendable {
     /// Bodies larger than this are not stored (WAL frames and body blocks stay far below their
     /// 1 GiB limits); the span is kept with its byte counts.
     public var maxBodyBytes: Int = 64 << 20
+    /// Compaction and retention leave alone the segments an active exporter has not sent
+    /// (catalog `export_cursors`), unless its oldest unsent segment is older than this; nil
+    /// waits forever. Config key `export_max_lag`.
+    public var exportMaxLagMicros: Int64? = 86_400_000_000
     /// How often compaction and retention run, in seconds.
     public var maintenanceInterval: Double = 10
 

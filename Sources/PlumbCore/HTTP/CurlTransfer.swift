@@ -4,23 +4,24 @@ import Foundation
 /// One libcurl easy transfer: an upload body (SMTP DATA, an HTTP POST), the response body, and
 /// the server's own words when it fails (the last response line it sent), for errors that say
 /// what the server answered. Credentials are set as options and never appear in messages.
-final class CurlTransfer {
-    let handle: UnsafeMutableRawPointer
-    var upload: [UInt8] = []
+public final class CurlTransfer {
+    public let handle: UnsafeMutableRawPointer
+    public var upload: [UInt8] = []
     var uploaded = 0
-    var received: [UInt8] = []
+    public var received: [UInt8] = []
     /// Lines the server sent (SMTP replies, HTTP status and headers), newest last.
-    var serverLines: [String] = []
+    public var serverLines: [String] = []
     var lists: [UnsafeMutablePointer<curl_slist>] = []
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
     }
 
     static let initialised: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
 
-    init() throws {
+    public init() throws {
         guard Self.initialised, let h = curl_easy_init() else { throw Failure(description: "libcurl could not start") }
         handle = h
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -32,16 +33,16 @@ final class CurlTransfer {
         errorBuffer.deallocate()
     }
 
-    func set(_ o: CURLoption, _ v: Int) { _ = plumb_curl_setopt_long(handle, o, v) }
-    func set(_ o: CURLoption, _ v: String) { _ = v.withCString { plumb_curl_setopt_string(handle, o, $0) } }   // libcurl copies strings
-    func set(_ o: CURLoption, list: [String]) {
+    public func set(_ o: CURLoption, _ v: Int) { _ = plumb_curl_setopt_long(handle, o, v) }
+    public func set(_ o: CURLoption, _ v: String) { _ = v.withCString { plumb_curl_setopt_string(handle, o, $0) } }   // libcurl copies strings
+    public func set(_ o: CURLoption, list: [String]) {
         var l: UnsafeMutablePointer<curl_slist>? = nil
         for s in list { l = curl_slist_append(l, s) }
         if let l { lists.append(l); _ = plumb_curl_setopt_slist(handle, o, l) }
     }
 
     /// Runs the transfer; on failure, an error naming what failed and what the server said.
-    func perform(what: String) throws {
+    public func perform(what: String) throws {
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = plumb_curl_setopt_pointer(handle, CURLOPT_READDATA, me)
         _ = plumb_curl_setopt_read(handle) { buffer, size, count, context in
@@ -83,7 +84,7 @@ final class CurlTransfer {
         }
     }
 
-    var responseCode: Int {
+    public var responseCode: Int {
         var c = 0
         _ = plumb_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &c)
         return c
