@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # openssl: the digest delivery tests make a self-signed certificate for their TLS mail server.
-apt_packages=(liblz4-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libncurses-dev pkg-config tmux curl python3-venv openssl)
+apt_packages=(liblz4-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libncurses-dev zlib1g-dev pkg-config tmux curl python3-venv openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

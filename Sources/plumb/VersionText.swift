@@ -14,12 +14,13 @@ enum VersionText {
         ("swift-argument-parser", "1.8.2"),
         ("swift-nio", "2.101.3"),
         ("swift-nio-ssl", "2.37.6"),
+        ("swift-protobuf", "1.39.0"),
         ("swift-atomics", "1.3.0"),
         ("swift-collections", "1.6.0"),
     ]
 
     static var text: String {
-        let libraries: [LinkedLibrary] = [.lz4, .sqlite, .libcrypto, .curl, .ncursesw]
+        let libraries: [LinkedLibrary] = [.lz4, .sqlite, .libcrypto, .curl, .zlib, .ncursesw]
         return """
             plumb \(plumb)
             Swift packages: \(swiftPackages.map { "\($0.name) \($0.version)" }.joined(separator: ", "))

@@ -30,9 +30,9 @@ def test_version_lists_the_resolved_packages_and_system_libraries():
     text = version_text()
     line = next(l for l in text.splitlines() if l.startswith("Swift packages: "))
     listed = dict(item.rsplit(" ", 1) for item in line[len("Swift packages: "):].split(", "))
-    assert set(listed) >= {"swift-argument-parser", "swift-nio", "swift-nio-ssl", "swift-atomics", "swift-collections"}
+    assert set(listed) >= {"swift-argument-parser", "swift-nio", "swift-nio-ssl", "swift-protobuf", "swift-atomics", "swift-collections"}
     for name, version in listed.items():
         assert pins.get(name) == version, (name, version, pins.get(name))
     libs = next(l for l in text.splitlines() if l.startswith("System libraries: "))
-    for lib in ("liblz4 ", "libsqlite3 ", "libcrypto ", "libcurl ", "ncursesw "):
+    for lib in ("liblz4 ", "libsqlite3 ", "libcrypto ", "libcurl ", "zlib ", "ncursesw "):
         assert lib in libs, libs

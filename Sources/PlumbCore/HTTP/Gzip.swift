@@ -61,3 +61,8 @@ public enum Gzip {
         }
     }
 }
+
+extension LinkedLibrary {
+    /// gzip for exporters' request bodies.
+    public static var zlib: LinkedLibrary { LinkedLibrary(name: "zlib", version: String(cString: zlibVersion())) }
+}

@@ -132,50 +132,29 @@ public final class Exporter: @unchecked Sendable {
         }
     }
 
-    /// Sends one batch until it is acknowledged or skipped; false when asked to stop first.
+    /// Sends one batch until it is acknowledged or skipped, then saves the cursor past it;
+    /// false when asked to stop first.
     private func deliver(_ next: SpanFeed.Next) -> Bool {
-        var attempt = 0
-        var rejections = 0
-        var outage = false
-        while !isStopping {
-            let outcome = sink.send(next.batch)
-            switch outcome {
-            case .accepted:
-                do { try catalog.saveExportCursor(sink.name, next.cursor) } catch {
-                    // Not saved: the batch goes again after a restart (receivers deduplicate).
-                    say("cannot save the cursor: \(error)")
-                }
-                if outage { say("receiver back after \(attempt) failed attempts") }
-                update {
-                    $0.spansExported += Int64(next.batch.spans.count); $0.batchesExported += 1
-                    $0.lastError = nil; $0.retrying = false
-                }
-                return true
-            case .retry(let after, let reason):
-                if !outage { say("\(next.batch.label) not delivered: \(reason); retrying") }
-                outage = true
-                update { $0.batchesFailed += 1; $0.lastError = reason; $0.retrying = true }
-                guard pause(policy.delay(attempt: attempt, retryAfter: after)) else { return false }
-                attempt += 1
-            case .rejected(let reason):
-                rejections += 1
-                if rejections == 1 { say("\(next.batch.label) rejected: \(reason)") }
-                update { $0.batchesFailed += 1; $0.lastError = reason; $0.retrying = true }
-                if rejections >= policy.maxRejections {
-                    say("\(next.batch.label) skipped after \(rejections) rejections")
-                    var skipped = next.cursor
-                    skipped.spansAcked -= Int64(next.batch.spans.count)
-                    try? catalog.saveExportCursor(sink.name, skipped)
-                    update {
-                        $0.batchesSkipped += 1; $0.spansSkipped += Int64(next.batch.spans.count); $0.retrying = false
-                    }
-                    return true
-                }
-                guard pause(policy.delay(attempt: attempt, retryAfter: nil)) else { return false }
-                attempt += 1
-            }
+        let delivery = Delivery(sink: sink, policy: policy, maxRetries: nil, pause: pause, say: say) { reason in
+            self.update { $0.batchesFailed += 1; $0.lastError = reason; $0.retrying = true }
         }
-        return false
+        var cursor = next.cursor
+        switch delivery.send(next.batch) {
+        case .stopped, .gaveUp: return false
+        case .accepted:
+            update {
+                $0.spansExported += Int64(next.batch.spans.count); $0.batchesExported += 1
+                $0.lastError = nil; $0.retrying = false
+            }
+        case .skipped:
+            cursor.spansAcked -= Int64(next.batch.spans.count)
+            update { $0.batchesSkipped += 1; $0.spansSkipped += Int64(next.batch.spans.count); $0.retrying = false }
+        }
+        do { try catalog.saveExportCursor(sink.name, cursor) } catch {
+            // Not saved: the batch goes again after a restart (receivers deduplicate).
+            say("cannot save the cursor: \(error)")
+        }
+        return true
     }
 
     /// Updates the lag figures; returns how long (µs) the oldest unsent segment has waited.
