@@ -10,6 +10,7 @@ extension QueryEngine {
     /// try engine.propertyKeys(from: dayStart, to: dayEnd)   // ["env", "feature", "team"]
     /// ```
     public func propertyKeys(from: Int64, to: Int64) throws -> [String] {
+        if let clickhouse { return try clickhouse.propertyKeys(from: from, to: to) }
         let snapshot = try self.snapshot(from: from, to: to - 1)
         var keys = Set<String>()
         for (record, seg) in snapshot.segments where record.tsMax >= from && record.tsMin < to {

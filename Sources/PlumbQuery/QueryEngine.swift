@@ -33,6 +33,9 @@ public struct QueryEngine: Sendable {
     public var view: StoreView?
     /// Past it a query stops with `QueryDeadline.Exceeded` (nil: no limit; the HTTP endpoint sets one).
     public var deadline: QueryDeadline?
+    /// When set, queries run over the fleet store in ClickHouse instead of the data directory
+    /// (`--source clickhouse`); the caches and rollups above are not used.
+    public var clickhouse: ClickHouseSource?
 
     /// One per core, up to 8.
     public static let defaultThreads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
@@ -63,6 +66,7 @@ public struct QueryEngine: Sendable {
     /// `begin` gets the header first. EXPLAIN emits one VARCHAR column of plan lines.
     public func run(_ sql: String, begin: (Header) throws -> Void, emit: @escaping (Batch) throws -> Void) throws -> ScanStats {
         let q = try bind(sql)
+        if let clickhouse { return try clickhouse.run(q, begin: begin, emit: emit) }
         let snapshot: StoreSnapshot?
         var totalSegments = 0
         let preds = ZonePredicate.derive(from: q.filter, columns: q.scanColumns)
@@ -89,6 +93,7 @@ public struct QueryEngine: Sendable {
     /// Pins a new view of the store for the queries that follow (see `view`); nil when the
     /// store cannot be read, so that each query reports why.
     public mutating func takeView() {
+        guard clickhouse == nil else { return }
         view = try? StoreReader(directory: directory).view()
     }
 
@@ -126,6 +131,10 @@ public struct QueryEngine: Sendable {
                                  _ transform: @escaping @Sendable (String?, Batch) throws -> T,
                                  consume: (String?, T) throws -> Void) throws {
         let q = try bind(sql)
+        if let clickhouse {
+            for batch in try clickhouse.run(q) { try consume(nil, try transform(nil, batch)) }
+            return
+        }
         let snapshot = try self.snapshot(for: ZonePredicate.derive(from: q.filter, columns: q.scanColumns))
         try executor(q, snapshot).map(wholeRowGroups: wholeRowGroups, reuse: reuse, transform, consume)
     }

@@ -12,6 +12,7 @@ struct DashCommand: ParsableCommand {
         discussion: "Dashboards: overview, incidents, spend, providers, tail, and any .toml file in --dashboards (format: dashboards-tui/README.md).")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var sourceOption: SourceOption
     @Argument(help: "Dashboard name (default overview).") var dashboard: String = "overview"
     @Flag(help: "Print one frame as text and exit.") var once = false
     @Option(help: "Time range, e.g. 15m, 1h, 24h (default: the dashboard's).") var range: String?
@@ -32,6 +33,7 @@ struct DashCommand: ParsableCommand {
             fail("no dashboard '\(dashboard)' (have: \(boards.map(\.name).joined(separator: ", ")))")
         }
         var engine = QueryEngine(directory: dir)
+        sourceOption.apply(to: &engine, config: config)
         do { if let t = try config.string("now", cli: now) { engine.now = try Timestamp.parse(t) } } catch { fail("--now: \(error)") }
         let r = range ?? board.range
         guard PlumbConfig.parseDuration(r).map({ $0 > 0 }) == true else { fail("--range: invalid duration '\(r)' (use e.g. 15m, 1h, 24h)") }

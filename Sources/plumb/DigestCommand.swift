@@ -15,6 +15,7 @@ struct DigestCommand: ParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var sourceOption: SourceOption
     @Option(help: "day or week (default: digest.period, else day).") var period: String?
     @Option(help: "A day in the period, YYYY-MM-DD (default: the last complete period).") var date: String?
     @Option(help: "IANA time zone the days are in (default: digest.timezone, else UTC).") var timezone: String?
@@ -38,6 +39,7 @@ struct DigestCommand: ParsableCommand {
         do { settings = try DigestSettings(config: config) } catch { fail("\(error)") }
         guard let fmt = DigestFormat(rawValue: format) else { fail("--format must be text, markdown, html or json (got '\(format)')") }
         var engine = QueryEngine(directory: dir)
+        sourceOption.apply(to: &engine, config: config)
         do { if let t = try config.string("now", cli: now) { engine.now = try Timestamp.parse(t) } } catch { fail("--now: \(error)") }
         let kindName = period ?? settings.kind.rawValue
         guard let kind = DigestPeriod.Kind(rawValue: kindName) else { fail("--period must be day or week (got '\(kindName)')") }

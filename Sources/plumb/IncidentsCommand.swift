@@ -10,6 +10,7 @@ struct IncidentsCommand: ParsableCommand {
         discussion: "Thresholds come from [incidents] in the config (schemas/config.md). Each incident's query column lists its spans: plumb query \"$(query)\".")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var sourceOption: SourceOption
     @Option(help: "How far back (default 24h): e.g. 90m, 24h, 7d.") var since: String = "24h"
     @Option(help: "table, csv, json or jsonl (default table). Env: PLUMB_FORMAT; config key: format.") var format: String?
     @Option(help: ArgumentHelp("Judge as of this time (ISO 8601) instead of now. Env: PLUMB_NOW.", valueName: "TIME"))
@@ -20,6 +21,7 @@ struct IncidentsCommand: ParsableCommand {
         let dir = common.dataDirectory(config)
         guard let span = PlumbConfig.parseDuration(since), span > 0 else { fail("--since: invalid duration '\(since)' (use e.g. 90m, 24h, 7d)") }
         var engine = QueryEngine(directory: dir)
+        sourceOption.apply(to: &engine, config: config)
         let fmt: ResultFormat
         let settings: IncidentSettings
         do {

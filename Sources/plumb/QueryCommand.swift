@@ -15,6 +15,7 @@ struct QueryCommand: ParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var sourceOption: SourceOption
     @Option(help: "table, csv, json or jsonl (default table). Env: PLUMB_FORMAT; config key: format.") var format: String?
     @Option(help: ArgumentHelp("Evaluate now() as this time (ISO 8601), for reproducible reports. Env: PLUMB_NOW.", valueName: "TIME"))
     var now: String?
@@ -32,6 +33,7 @@ struct QueryCommand: ParsableCommand {
             fmt = f
         } catch { fail("\(error)") }
         var engine = QueryEngine(directory: dir)
+        sourceOption.apply(to: &engine, config: config)
         do {
             if let t = try config.string("now", cli: now) { engine.now = try Timestamp.parse(t) }
         } catch { fail("--now: \(error)") }

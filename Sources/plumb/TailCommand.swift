@@ -11,6 +11,7 @@ struct TailCommand: ParsableCommand {
         discussion: "Example: plumb tail --where \"status >= 500 OR latency_ms > 10000\"")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var sourceOption: SourceOption
     @Option(name: .customLong("where"), help: "Only spans matching this WHERE expression of the query dialect.") var filter: String?
     @Option(help: "Also show spans that ended this long ago (default 0: only new ones), e.g. 5m.") var since: String = "0"
     @Option(help: "Seconds between polls (default 0.5).") var interval: Double = 0.5
@@ -20,7 +21,8 @@ struct TailCommand: ParsableCommand {
         let dir = common.dataDirectory(config)
         guard let back = PlumbConfig.parseDuration(since) else { fail("--since: invalid duration '\(since)' (use e.g. 30s, 5m, 1h)") }
         guard interval >= 0.05, interval <= 60 else { fail("--interval must be between 0.05 and 60 seconds") }
-        let engine = QueryEngine(directory: dir)
+        var engine = QueryEngine(directory: dir)
+        sourceOption.apply(to: &engine, config: config)
         var tail: SpanTail
         do { tail = try SpanTail(engine: engine, filter: filter, from: Timestamp.nowMicros() - back) } catch let e as QueryError {
             printError("plumb: --where: " + e.render(filter ?? ""))

@@ -100,3 +100,56 @@ def plumb_query(data, sql, fmt="json", now=NOW, check=True):
     if check and r.returncode != 0:
         raise AssertionError(f"plumb query failed ({r.returncode}): {r.stderr}\n{sql}")
     return r
+
+
+# --- the fleet store: ClickHouse's engine (chdb) behind tools/fleet/clickhouse_front.py ---------
+
+CH_USER, CH_PASSWORD = "plumb", "fleet-secret"
+
+
+def start_clickhouse(path):
+    """(process, url) of a ClickHouse HTTP front over chdb, data kept in `path`."""
+    import re
+    proc = subprocess.Popen([sys.executable, ROOT / "tools" / "fleet" / "clickhouse_front.py", "--port", "0",
+                             "--path", path, "--user", CH_USER, "--password", CH_PASSWORD],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    m = re.search(r"listening on (\S+):(\d+)", line)
+    if not m:
+        proc.kill()
+        raise RuntimeError(f"clickhouse_front did not start: {line} {proc.stderr.read()}")
+    return proc, f"http://127.0.0.1:{m.group(2)}"
+
+
+def clickhouse_config(path, url, database="plumb", extra=""):
+    path.write_text(f'[export.clickhouse]\nurl = "{url}"\ndatabase = "{database}"\nuser = "{CH_USER}"\n'
+                    f'include_bodies = true\nttl = "3650d"\nbody_ttl = "3650d"\n{extra}')
+    return path
+
+
+CH_ENV = {**os.environ, "PLUMB_CLICKHOUSE_PASSWORD": CH_PASSWORD}
+
+
+@pytest.fixture(scope="session")
+def fleet(dataset, tmp_path_factory):
+    """(config path, url) of a ClickHouse holding the differential data set, exported by
+    `plumb export` twice (the second time adds nothing: span ids deduplicate)."""
+    data, _, _ = dataset
+    tmp = tmp_path_factory.mktemp("fleet")
+    proc, url = start_clickhouse(tmp / "chdb")
+    config = clickhouse_config(tmp / "plumb.toml", url)
+    for _ in range(2):
+        r = subprocess.run([PLUMB, "export", "--config", config, "--data", data, "--since", "2026-09-01", "--to", "clickhouse"],
+                           capture_output=True, text=True, env=CH_ENV, timeout=600)
+        assert r.returncode == 0, r.stderr
+    yield config, url
+    proc.terminate()
+    proc.wait(30)
+
+
+def plumb_query_clickhouse(config, sql, fmt="json", now=NOW):
+    r = subprocess.run([PLUMB, "query", "--config", config, "--source", "clickhouse", "--format", fmt, "--now", now, sql],
+                       capture_output=True, text=True, env=CH_ENV)
+    if r.returncode != 0:
+        raise AssertionError(f"plumb query --source clickhouse failed ({r.returncode}): {r.stderr}\n{sql}")
+    return r

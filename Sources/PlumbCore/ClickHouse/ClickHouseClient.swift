@@ -22,7 +22,8 @@ public final class ClickHouseClient: @unchecked Sendable {
     /// Returns the answer's body.
     @discardableResult
     public func query(_ sql: String, data: [UInt8]? = nil, gzip: Bool = false, settings: [(String, String)] = []) throws -> [UInt8] {
-        var params = [("database", connection.database)] + settings
+        // Every name Plumb sends is qualified with the database, which may not exist yet.
+        var params = settings
         var body: [UInt8]
         if let data {
             params.insert(("query", sql), at: 0)
