@@ -109,16 +109,9 @@ CH_USER, CH_PASSWORD = "plumb", "fleet-secret"
 
 def start_clickhouse(path):
     """(process, url) of a ClickHouse HTTP front over chdb, data kept in `path`."""
-    import re
-    proc = subprocess.Popen([sys.executable, ROOT / "tools" / "fleet" / "clickhouse_front.py", "--port", "0",
-                             "--path", path, "--user", CH_USER, "--password", CH_PASSWORD],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    m = re.search(r"listening on (\S+):(\d+)", line)
-    if not m:
-        proc.kill()
-        raise RuntimeError(f"clickhouse_front did not start: {line} {proc.stderr.read()}")
-    return proc, f"http://127.0.0.1:{m.group(2)}"
+    sys.path.insert(0, str(ROOT / "tools" / "fleet"))
+    import fleet_processes
+    return fleet_processes.start_clickhouse(path, CH_USER, CH_PASSWORD)
 
 
 def clickhouse_config(path, url, database="plumb", extra=""):

@@ -47,6 +47,9 @@ public final class Exporter: @unchecked Sendable {
     }
 
     public func start() {
+        // The lag is known from the first moment (a health check right after a restart must not
+        // read an empty backlog).
+        if let c = try? catalog.exportCursor(sink.name) { _ = try? refreshLag(c) }
         cond.lock(); running = true; cond.unlock()
         Thread.detachNewThread { [self] in
             Thread.current.name = "plumb-export-\(sink.name)"

@@ -1,0 +1,206 @@
+"""ClickHouse as the fleet store, end to end: `plumb serve` exporting to ClickHouse's real engine
+(chdb 26.9 behind its HTTP interface, tools/fleet/clickhouse_front.py), two proxies into one
+ClickHouse, and the fleet read back with `--source clickhouse`."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import PLUMB, ROOT, start_plumb, stop
+
+sys.path.insert(0, str(ROOT / "tools" / "fleet"))
+import fleet_processes  # noqa: E402
+
+USER, PASSWORD = "plumb", "fleet-secret"
+ENV = {"PLUMB_CLICKHOUSE_PASSWORD": PASSWORD}
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}
+
+
+@pytest.fixture()
+def clickhouse(tmp_path):
+    proc, url = fleet_processes.start_clickhouse(tmp_path / "chdb", USER, PASSWORD)
+    yield url
+    fleet_processes.stop(proc)
+
+
+def ch_config(url, instance, bodies=True):
+    return (f'[export.clickhouse]\nurl = "{url}"\ndatabase = "fleet"\nuser = "{USER}"\ninstance = "{instance}"\n'
+            f'include_bodies = {"true" if bodies else "false"}\n')
+
+
+def call(p, path="/v1/chat/completions", body=None, headers=None):
+    req = urllib.request.Request(p.url + path, data=json.dumps(body or CHAT).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
+            return r.headers.get("plumb-span-id"), r.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        return e.headers.get("plumb-span-id"), e.code
+
+
+def health(p):
+    with urllib.request.urlopen(p.url + "/_plumb/health") as r:
+        return json.loads(r.read())
+
+
+def wait(what, cond, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def query(args, sql):
+    r = subprocess.run([PLUMB, "query", *args, "--format", "json", sql], capture_output=True, text=True,
+                       env={**os.environ, **ENV}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def traffic(p, n, seed):
+    """n calls: chat, streams, Anthropic and Gemini, some failing (500, 429)."""
+    ids = []
+    for i in range(n):
+        k = (i + seed) % 6
+        if k == 0:
+            ids.append(call(p, headers={"X-Mock-Fault": "500"})[0])
+        elif k == 1:
+            ids.append(call(p, headers={"X-Mock-Fault": "429"})[0])
+        elif k == 2:
+            ids.append(call(p, body={**CHAT, "stream": True}, headers={"Plumb-User-Id": f"u{i % 3}"})[0])
+        elif k == 3:
+            ids.append(call(p, "/anthropic/v1/messages", {"model": "claude-sonnet-4-20250514", "max_tokens": 50,
+                                                          "messages": [{"role": "user", "content": "hi"}]})[0])
+        elif k == 4:
+            ids.append(call(p, "/gemini/v1beta/models/gemini-2.0-flash:generateContent",
+                            {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})[0])
+        else:
+            ids.append(call(p, headers={"Plumb-Property-Team": "search" if i % 2 else "ads"})[0])
+    return ids
+
+
+def test_two_proxies_one_clickhouse_count_every_span_once(tmp_path, mock, clickhouse):
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    a_dir.mkdir(); b_dir.mkdir()
+    a = start_plumb(a_dir, mock, ch_config(clickhouse, "gw-a"), env=ENV)
+    b = start_plumb(b_dir, mock, ch_config(clickhouse, "gw-b"), env=ENV)
+    try:
+        ids_a, ids_b = traffic(a, 60, 0), traffic(b, 45, 3)
+        for p, n in ((a, len(ids_a)), (b, len(ids_b))):
+            wait("export", lambda: health(p)["exporters"]["clickhouse"]["spans_exported"] == n
+                 and health(p)["exporters"]["clickhouse"]["lag_spans"] == 0)
+        fleet = ["--config", a.config, "--source", "clickhouse"]
+        got = query(fleet, "SELECT count(*) AS n, count(DISTINCT span_id) AS d FROM spans")
+        assert got == [{"n": 105, "d": 105}]
+        per = query(fleet, "SELECT status, count(*) AS n FROM spans GROUP BY status ORDER BY status")
+        local = {}
+        for p in (a, b):
+            for r in query(["--data", p.data], "SELECT status, count(*) AS n FROM spans GROUP BY status ORDER BY status"):
+                local[r["status"]] = local.get(r["status"], 0) + r["n"]
+        assert {r["status"]: r["n"] for r in per} == local and local.get(500) and local.get(429)
+        ids = {r["span_id"] for r in query(fleet, "SELECT span_id FROM spans")}
+        assert ids == set(ids_a) | set(ids_b)
+        # Bodies came along, and the fleet's span equals the local one.
+        s = query(fleet, f"SELECT * FROM spans WHERE span_id = '{ids_a[2]}'")[0]
+        s_local = query(["--data", a.data], f"SELECT * FROM spans WHERE span_id = '{ids_a[2]}'")[0]
+        assert s == s_local
+        body = query(fleet, f"SELECT request_body FROM spans WHERE span_id = '{ids_a[2]}'")[0]["request_body"]
+        assert json.loads(body)["stream"] is True
+
+        # The digest over the fleet is the two local digests added up, figure by figure.
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        def digest(args):
+            r = subprocess.run([PLUMB, "digest", *args, "--date", today, "--format", "json"], capture_output=True,
+                               text=True, env={**os.environ, **ENV}, timeout=120)
+            assert r.returncode == 0, r.stderr
+            return json.loads(r.stdout)
+        f, da, db = digest(fleet), digest(["--data", a.data]), digest(["--data", b.data])
+        assert f["requests"]["total"] == da["requests"]["total"] + db["requests"]["total"] == 105
+        assert f["requests"]["failed"] == da["requests"]["failed"] + db["requests"]["failed"] > 0
+        assert f["spend"]["total_usd"] == pytest.approx(da["spend"]["total_usd"] + db["spend"]["total_usd"], rel=1e-9)
+        for k in f["tokens"]:
+            assert f["tokens"][k] == da["tokens"][k] + db["tokens"][k], k
+        def merged(rows_a, rows_b):
+            out = {}
+            for r in rows_a + rows_b:
+                m = out.setdefault(r["label"], {"spend_usd": 0.0, "requests": 0, "input_tokens": 0, "output_tokens": 0})
+                for k in m:
+                    m[k] += r[k] or 0
+            return out
+        for section in ("by_provider", "by_model"):
+            want = merged(da[section], db[section])
+            got_rows = {r["label"]: r for r in f[section]}
+            assert set(got_rows) == set(want), section
+            for label, m in want.items():
+                for k, v in m.items():
+                    assert got_rows[label][k] == pytest.approx(v, rel=1e-9), (section, label, k)
+    finally:
+        stop(a.proc)
+        stop(b.proc)
+
+
+def test_a_changed_table_is_an_error_never_altered(tmp_path, mock, clickhouse):
+    # A table someone made with another type for one column.
+    for sql in ["CREATE DATABASE IF NOT EXISTS fleet",
+                "CREATE TABLE fleet.spans (span_id String, ts_start DateTime64(6, 'UTC'), cost_usd Float32) "
+                "ENGINE = MergeTree ORDER BY span_id"]:
+        req = urllib.request.Request(clickhouse + "/", data=sql.encode(), method="POST",
+                                     headers={"X-ClickHouse-User": USER, "X-ClickHouse-Key": PASSWORD})
+        urllib.request.urlopen(req, timeout=30).read()
+    p = start_plumb(tmp_path, mock, ch_config(clickhouse, "gw", bodies=False), env=ENV)
+    try:
+        call(p)
+        wait("the error", lambda: (health(p)["exporters"]["clickhouse"]["last_error"] or "").find("does not match") >= 0, timeout=30)
+        err = health(p)["exporters"]["clickhouse"]["last_error"]
+        assert "cost_usd is Float32, Plumb writes Nullable(Float64)" in err and "trace_id is missing" in err
+        assert call(p)[1] == 200, "the proxy goes on"
+    finally:
+        stop(p.proc)
+
+
+def test_wrong_password_is_retried_not_skipped(tmp_path, mock, clickhouse):
+    p = start_plumb(tmp_path, mock, ch_config(clickhouse, "gw"), env={"PLUMB_CLICKHOUSE_PASSWORD": "wrong"})
+    try:
+        sid, _ = call(p)
+        wait("the error", lambda: "Authentication failed" in (health(p)["exporters"]["clickhouse"]["last_error"] or ""), timeout=30)
+        h = health(p)["exporters"]["clickhouse"]
+        assert h["spans_exported"] == 0 and h["batches_skipped"] == 0
+    finally:
+        stop(p.proc)
+    # With the right password the same data directory sends the span.
+    p = start_plumb(tmp_path, mock, ch_config(clickhouse, "gw"), env=ENV, data=p.data)
+    try:
+        wait("export", lambda: health(p)["exporters"]["clickhouse"]["spans_exported"] == 1)
+        got = query(["--config", p.config, "--source", "clickhouse"], "SELECT span_id FROM spans")
+        assert got == [{"span_id": sid}]
+    finally:
+        stop(p.proc)
+
+
+def test_kill_9_mid_export_then_restart_no_duplicate_visible(tmp_path, mock, clickhouse):
+    import signal
+    extra = ch_config(clickhouse, "gw") + "max_batch_spans = 10\n"
+    p = start_plumb(tmp_path, mock, extra, env=ENV)
+    sent = [call(p)[0] for _ in range(150)]
+    p.proc.send_signal(signal.SIGKILL)
+    p.proc.wait()
+    stored = query(["--data", p.data], "SELECT count(*) AS n FROM spans")[0]["n"]
+    assert stored >= 140, "spans answered before the kill are durable"
+    p = start_plumb(tmp_path, mock, extra, env=ENV, data=p.data)
+    try:
+        assert health(p)["exporters"]["clickhouse"]["lag_spans"] > 0, "the backlog shows at once"
+        wait("export", lambda: health(p)["exporters"]["clickhouse"]["lag_spans"] == 0, timeout=60)
+        fleet = ["--config", p.config, "--source", "clickhouse"]
+        assert query(fleet, "SELECT count(*) AS n, count(DISTINCT span_id) AS d FROM spans") == [{"n": stored, "d": stored}]
+        local = {r["span_id"] for r in query(["--data", p.data], "SELECT span_id FROM spans")}
+        assert {r["span_id"] for r in query(fleet, "SELECT span_id FROM spans")} == local <= set(sent)
+    finally:
+        stop(p.proc)
