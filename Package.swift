@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "plumb-fuzz",
             dependencies: [
-                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbTestSupport",
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbExport", "PlumbTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 @testable import PlumbCore
+@testable import PlumbExport
 @testable import PlumbProxy
 @testable import PlumbQuery
 @testable import PlumbStore
@@ -29,6 +30,7 @@ enum TOMLTarget: FuzzTarget {
         guard let config = try? PlumbConfig(toml: String(decoding: bytes, as: UTF8.self), path: "fuzz.toml", environment: [:]) else { return }
         _ = try? ProxySettings(config: config, listen: nil, prices: PriceCatalog())
         _ = try? PriceCatalog().overridden(by: config)
+        _ = try? ExportConfig(config: config)
     }
 }
 
