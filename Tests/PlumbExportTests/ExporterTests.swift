@@ -162,6 +162,30 @@ final class ExporterTests: XCTestCase {
         try store2.close()
     }
 
+    /// The lag in seconds is how far behind the exporter is, not how long the traffic paused:
+    /// after an idle hour, new spans waiting one batch are a second or two behind.
+    func testLagAfterAnIdleHourIsTheWaitingSpansNotTheHour() throws {
+        var gen = TestSpans(seed: 10)
+        let store = try SpanStore(directory: dir, options: .manual(rowGroupSize: 1_000))
+        let sink = ScriptedSink(maxBatchSpans: 100, script: [.accepted] + Array(repeating: .retry(after: nil, reason: "down"), count: 10_000))
+        let e = try fastExporter(sink)
+        e.policy = RetryPolicy(initial: 0.05, maximum: 0.05)
+        e.storeState = { let s = store.stats; return (s.unpublished, s.newestTs) }
+        e.start()
+        let base: Int64 = 1_795_255_200_000_000
+        try store.appendWaiting((0..<20).map { gen.span(index: $0, baseMicros: base) }); try store.sync()
+        waitUntil("the first batch") { sink.acceptedIDs.count == 20 }
+        let later = base + 3_600_000_000
+        try store.appendWaiting((0..<10).map { gen.span(index: $0 * 200, baseMicros: later) }); try store.sync()
+        // Published (sync returned): the lag is the time the 10 waiting spans cover, about 1.8 s.
+        waitUntil("the new spans' lag") { e.stats.lagSpans == 10 && e.stats.lagSeconds > 1.5 }
+        Thread.sleep(forTimeInterval: 0.1)
+        let lag = e.stats.lagSeconds
+        e.stop()
+        XCTAssertLessThan(lag, 3, "not the idle hour")
+        try store.close()
+    }
+
     /// An exporter no longer configured stops holding compaction back.
     func testRetiredExportersHoldNothingBack() throws {
         let catalog = try Catalog(path: DataDirectory(dir.path).catalog)

@@ -204,3 +204,26 @@ def test_kill_9_mid_export_then_restart_no_duplicate_visible(tmp_path, mock, cli
         assert {r["span_id"] for r in query(fleet, "SELECT span_id FROM spans")} == local <= set(sent)
     finally:
         stop(p.proc)
+
+
+def test_tail_over_the_fleet(tmp_path, mock, clickhouse):
+    p = start_plumb(tmp_path, mock, ch_config(clickhouse, "gw"), env=ENV)
+    tail = subprocess.Popen([PLUMB, "tail", "--config", p.config, "--source", "clickhouse", "--interval", "0.2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV, "NO_COLOR": "1"})
+    try:
+        time.sleep(1)
+        sent = [call(p)[0] for _ in range(5)] + [call(p, headers={"X-Mock-Fault": "500"})[0]]
+        import threading
+        lines = []
+        threading.Thread(target=lambda: [lines.append(l) for l in tail.stdout], daemon=True).start()
+        deadline = time.time() + 30
+        while time.time() < deadline and len([s for s in sent if any(s in l for l in lines)]) < len(sent):
+            time.sleep(0.1)
+        time.sleep(1)
+        seen = [s for l in lines for s in sent if s in l]
+        assert sorted(seen) == sorted(sent), (seen, sent)   # each once
+        assert any(" 500 " in l for l in lines if sent[-1] in l)
+    finally:
+        tail.kill()
+        tail.wait()
+        stop(p.proc)

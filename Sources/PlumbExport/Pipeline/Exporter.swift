@@ -166,8 +166,16 @@ public final class Exporter: @unchecked Sendable {
         let store = storeState?() ?? (unpublished: 0, newestTs: 0)
         let spans = pending.rows + store.unpublished
         let newest = max(store.newestTs, pending.tsMax ?? 0)
-        let seconds = spans == 0 || cursor.ackedTs == 0 && newest == 0 ? 0 : max(0, Double(newest - cursor.ackedTs) / 1e6)
-        update { $0.lagSpans = spans; $0.lagSeconds = cursor.ackedTs == 0 ? 0 : seconds }
+        var seconds = 0.0
+        if spans > 0 {
+            // The newest stored span's ts_start minus the newest acknowledged one's, but never
+            // more than the time the waiting spans cover (after an idle hour the first new span
+            // is not an hour behind): from the first unsent segment's earliest span, or, when
+            // only spans not yet in a segment wait, at most one cut interval (1 s).
+            let oldestWaiting = pending.rows > 0 ? (pending.tsMin ?? newest) : newest - 1_000_000
+            seconds = max(0, Double(newest - max(cursor.ackedTs, min(oldestWaiting, newest))) / 1e6)
+        }
+        update { $0.lagSpans = spans; $0.lagSeconds = seconds }
         guard let oldest = pending.oldestCreatedAt, pending.rows > 0 else { return 0 }
         return max(0, Timestamp.nowMicros() - oldest)
     }

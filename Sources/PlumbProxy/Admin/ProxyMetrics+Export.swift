@@ -16,7 +16,7 @@ extension ProxyMetrics {
         series("plumb_export_batches_skipped_total", "counter", "Batches given up on after repeated rejections (4xx).") { "\($0.batchesSkipped)" }
         series("plumb_export_spans_skipped_total", "counter", "Spans in skipped batches.") { "\($0.spansSkipped)" }
         series("plumb_export_spans_lost_total", "counter", "Spans deleted (retention, compaction past export_max_lag, damage) before they were sent.") { "\($0.spansLost)" }
-        series("plumb_export_lag_seconds", "gauge", "Newest stored span's ts_start minus the newest acknowledged one's.") { "\($0.lagSeconds)" }
+        series("plumb_export_lag_seconds", "gauge", "Newest stored span's ts_start minus the newest acknowledged one's (at most the time the waiting spans cover).") { "\($0.lagSeconds)" }
         series("plumb_export_lag_spans", "gauge", "Stored spans not yet acknowledged.") { "\($0.lagSpans)" }
         series("plumb_export_retrying", "gauge", "1 while a batch waits to be sent again.") { $0.retrying ? "1" : "0" }
         return out

@@ -14,8 +14,10 @@ public struct SpanTail {
     /// Spans already shown, with the time their response ended (forgotten after the overlap).
     var seen: [String: Int64] = [:]
     var since: Int64
-    /// How far back each poll looks past the newest end already seen.
-    static let overlap: Int64 = 10_000_000
+    /// How far back each poll looks past the newest end already seen: a span becomes visible
+    /// within about 2 s of its end locally; over ClickHouse each proxy's exporter adds its own
+    /// lag (a second or so, more while a receiver retries), so the fleet looks a minute back.
+    var overlap: Int64 = 10_000_000
 
     public struct Line: Sendable, Equatable {
         public var spanID: String
@@ -39,6 +41,7 @@ public struct SpanTail {
         self.engine = engine
         self.filter = filter
         since = from
+        if engine.clickhouse != nil { overlap = 60_000_000 }
         if let filter {
             let prefix = "SELECT span_id FROM spans WHERE ("
             do { _ = try engine.bind(prefix + filter + ")") } catch let e as QueryError {
@@ -48,7 +51,7 @@ public struct SpanTail {
     }
 
     public mutating func poll() throws -> [Line] {
-        var sql = "SELECT \(Self.columns) FROM spans WHERE ts_end > '\(Timestamp.format(since - Self.overlap))'"
+        var sql = "SELECT \(Self.columns) FROM spans WHERE ts_end > '\(Timestamp.format(since - overlap))'"
         if let filter { sql += " AND (\(filter))" }
         sql += " ORDER BY ts_end, span_id"
         var out: [Line] = []
@@ -63,7 +66,7 @@ public struct SpanTail {
             seen[id] = end
             since = max(since, end)
         }
-        let horizon = since - 2 * Self.overlap
+        let horizon = since - 2 * overlap
         seen = seen.filter { $0.value >= horizon }
         return out
     }

@@ -108,12 +108,14 @@ extension Catalog {
                      [.int(from), .int(to)]) { $0.int(0) }.first ?? 0
     }
 
-    /// Spans in live level-0 segments from `cursor` on: what an exporter has still to send of
-    /// what is published.
-    public func pendingRows(after cursor: ExportCursor) throws -> (rows: Int64, tsMax: Int64?, oldestCreatedAt: Int64?) {
-        let r = try db.query("SELECT coalesce(sum(rows), 0), max(ts_max), min(created_at) FROM segments WHERE state = 'live' AND level = 0 AND id >= ?",
-                             [.int(cursor.segmentID)]) { ($0.int(0), $0.optionalInt(1), $0.optionalInt(2)) }.first ?? (0, nil, nil)
-        return (max(0, r.0 - cursor.rowOffset), r.1, r.2)
+    /// Spans in live level-0 segments from `cursor` on (what an exporter has still to send of
+    /// what is published), the time range of those segments, and when the oldest was published.
+    public func pendingRows(after cursor: ExportCursor) throws -> (rows: Int64, tsMin: Int64?, tsMax: Int64?, oldestCreatedAt: Int64?) {
+        let r = try db.query("""
+            SELECT coalesce(sum(rows), 0), min(ts_min), max(ts_max), min(created_at) FROM segments
+            WHERE state = 'live' AND level = 0 AND id >= ?
+            """, [.int(cursor.segmentID)]) { ($0.int(0), $0.optionalInt(1), $0.optionalInt(2), $0.optionalInt(3)) }.first ?? (0, nil, nil, nil)
+        return (max(0, r.0 - cursor.rowOffset), r.1, r.2, r.3)
     }
 
     /// The lowest segment id any active exporter still needs, among exporters whose oldest
