@@ -65,7 +65,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "PlumbBench", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDash"]),
+        .executableTarget(name: "PlumbBench", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDash", "PlumbExport"]),
         // The simulated providers for tests and benchmarks (no internet here): OpenAI, Anthropic and
         // Gemini wire formats, with latency, pacing and faults chosen per request.
         .executableTarget(

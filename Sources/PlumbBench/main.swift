@@ -11,10 +11,12 @@ case "dash":
 case "query":
     MemoryTuning.apply(arenas: 8)
     exit(QueryBench.run(Array(args.dropFirst(2))))
+case "export":
+    exit(ExportBench.run(Array(args.dropFirst(2))))
 case "ingest":
     MemoryTuning.apply()
     exit(try IngestBench.run(Array(args.dropFirst(2))))
 default:
-    FileHandle.standardError.write(Data("usage: plumb-bench ingest|query|dash ...\n".utf8))
+    FileHandle.standardError.write(Data("usage: plumb-bench ingest|query|dash|export ...\n".utf8))
     exit(2)
 }

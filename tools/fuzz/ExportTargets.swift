@@ -32,7 +32,8 @@ enum ExportTarget: FuzzTarget {
         span.properties = [request: response]
         let o = OTLPSpan(span, provider: OTLPSpan.ProviderInfo(shape: shape, serverAddress: nil, serverPort: nil), bodies: true)
         precondition(o.traceID.count == 16 && o.spanID.count == 8)
-        _ = try? OTLPProtobuf.request([o], resource: resource)
+        let wire = OTLPProtobuf.request([o], resource: resource)
+        precondition(wire == (try? OTLPProtobuf.message([o], resource: resource)), "the wire encoder writes swift-protobuf's bytes")
         precondition((try? JSONParser.parse(OTLPJSON.request([o], resource: resource))) != nil, "OTLP/JSON is JSON")
         _ = OTLPSink.statusMessage(bytes)
         _ = OTLPProtobuf.partialSuccess(bytes)

@@ -1,15 +1,21 @@
 import Foundation
 import SwiftProtobuf
 
-/// OTLP's protobuf encoding (`application/x-protobuf`) of an export request, through
-/// swift-protobuf and the message types generated from opentelemetry-proto (Generated/, made by
-/// tools/gen_otlp.sh).
+/// OTLP's protobuf encoding (`application/x-protobuf`) of an export request. The bytes are
+/// written by `OTLPWire`; the message types generated from opentelemetry-proto (Generated/, made
+/// by tools/gen_otlp.sh) with swift-protobuf build the same request as a message (`message`, the
+/// reference the tests compare with) and decode receivers' answers.
 ///
 /// ```swift
-/// let body = try OTLPProtobuf.request(spans, resource: resource)
+/// let body = OTLPProtobuf.request(spans, resource: resource)
 /// ```
 public enum OTLPProtobuf {
-    public static func request(_ spans: [OTLPSpan], resource: OTLPResource) throws -> [UInt8] {
+    public static func request(_ spans: [OTLPSpan], resource: OTLPResource) -> [UInt8] {
+        OTLPWire.request(spans, resource: resource)
+    }
+
+    /// The same request through swift-protobuf's generated messages, serialized.
+    public static func message(_ spans: [OTLPSpan], resource: OTLPResource) throws -> [UInt8] {
         var scope = Opentelemetry_Proto_Trace_V1_ScopeSpans()
         scope.scope.name = resource.scopeName
         scope.scope.version = resource.scopeVersion

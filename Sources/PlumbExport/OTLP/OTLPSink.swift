@@ -35,7 +35,7 @@ public final class OTLPSink: SpanSink, @unchecked Sendable {
     /// The request body for `batch`, encoded and (unless turned off) gzipped.
     public func body(_ batch: ExportBatch) throws -> [UInt8] {
         let spans = batch.spans.map { OTLPSpan($0, provider: providers[$0.provider], bodies: settings.includeBodies) }
-        let encoded = settings.encoding == .protobuf ? try OTLPProtobuf.request(spans, resource: resource)
+        let encoded = settings.encoding == .protobuf ? OTLPProtobuf.request(spans, resource: resource)
                                                      : OTLPJSON.request(spans, resource: resource)
         return settings.gzip ? try Gzip.compress(encoded) : encoded
     }
