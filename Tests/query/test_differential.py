@@ -140,6 +140,11 @@ QUERIES = [
     "SELECT span_id, ts_end - ts_start > INTERVAL '10 seconds' AS slow, CAST('2026-10-05 12:00:00' AS TIMESTAMP) > ts_start AS early FROM spans ORDER BY span_id LIMIT 25",
     "SELECT provider, count(*) FROM spans WHERE model IS NOT NULL AND NOT (provider = 'openai' OR provider = 'anthropic') GROUP BY provider HAVING count(*) BETWEEN 10 AND 100000 ORDER BY provider",
     "SELECT user_id, max(latency_ms) AS worst FROM spans GROUP BY user_id ORDER BY worst DESC, user_id LIMIT 7",
+    # --- LIKE has no escape character (as in DuckDB: '\\' is itself); timestamp medians of even counts
+    r"SELECT count(*) FROM spans WHERE request_body LIKE '%\% and%'",
+    r"SELECT count(*) FROM spans WHERE request_body NOT LIKE '%\_%' AND request_body IS NOT NULL",
+    "SELECT provider, median(ts_start), quantile_cont(ts_end, 0.3), quantile_cont(ts_start, 0.77) FROM spans GROUP BY provider ORDER BY provider",
+    "SELECT model, median(ts_end) FROM spans WHERE ts_start >= '2026-10-20' GROUP BY model ORDER BY model NULLS LAST",
 ]
 
 # approx_quantile: Plumb computes it exactly; DuckDB estimates with a t-digest. Close, not equal.

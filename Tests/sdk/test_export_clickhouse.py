@@ -27,9 +27,9 @@ def clickhouse(tmp_path):
     fleet_processes.stop(proc)
 
 
-def ch_config(url, instance, bodies=True):
+def ch_config(url, instance, bodies=True, async_insert=False):
     return (f'[export.clickhouse]\nurl = "{url}"\ndatabase = "fleet"\nuser = "{USER}"\ninstance = "{instance}"\n'
-            f'include_bodies = {"true" if bodies else "false"}\n')
+            f'include_bodies = {"true" if bodies else "false"}\nasync_insert = {"true" if async_insert else "false"}\n')
 
 
 def call(p, path="/v1/chat/completions", body=None, headers=None):
@@ -91,7 +91,7 @@ def test_two_proxies_one_clickhouse_count_every_span_once(tmp_path, mock, clickh
     a_dir, b_dir = tmp_path / "a", tmp_path / "b"
     a_dir.mkdir(); b_dir.mkdir()
     a = start_plumb(a_dir, mock, ch_config(clickhouse, "gw-a"), env=ENV)
-    b = start_plumb(b_dir, mock, ch_config(clickhouse, "gw-b"), env=ENV)
+    b = start_plumb(b_dir, mock, ch_config(clickhouse, "gw-b", async_insert=True), env=ENV)   # ClickHouse's async inserts
     try:
         ids_a, ids_b = traffic(a, 60, 0), traffic(b, 45, 3)
         for p, n in ((a, len(ids_a)), (b, len(ids_b))):

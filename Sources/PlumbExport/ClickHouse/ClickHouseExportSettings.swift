@@ -26,9 +26,12 @@ public struct ClickHouseExportSettings: Sendable {
     public var instance: String?
     public var maxBatchSpans = 10_000
     public var gzip = true
+    /// ClickHouse's asynchronous inserts (it batches the inserts of many proxies into fewer
+    /// parts; Plumb still waits for each to be written, and deduplication by token holds).
+    public var asyncInsert = false
 
     public static let keys: Set<String> = ["url", "database", "table", "bodies_table", "user", "create", "include_bodies", "ttl",
-                                           "body_ttl", "instance", "max_batch_spans", "compression", "timeout"]
+                                           "body_ttl", "instance", "max_batch_spans", "compression", "timeout", "async_insert"]
 
     public init(connection: ClickHouseConnection) { self.connection = connection }
 
@@ -77,6 +80,7 @@ public struct ClickHouseExportSettings: Sendable {
         ttlDays = try days("ttl") ?? ttlDays
         bodyTTLDays = try days("body_ttl") ?? bodyTTLDays
         instance = try string("instance")
+        asyncInsert = try bool("async_insert") ?? false
         if let n = t["max_batch_spans"] {
             guard case .int(let i) = n, i >= 1, i <= 1_000_000 else { throw fail("max_batch_spans must be 1 to 1000000") }
             maxBatchSpans = Int(i)

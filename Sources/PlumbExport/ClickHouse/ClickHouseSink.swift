@@ -93,8 +93,13 @@ public final class ClickHouseSink: SpanSink, @unchecked Sendable {
 
     func insert(_ table: String, _ columns: [ClickHouseSchema.Column], _ rows: [UInt8], token: String) throws {
         let names = columns.map(\.name).joined(separator: ", ")
+        var options = [("insert_deduplication_token", token)]
+        if settings.asyncInsert {
+            // Acknowledged once written (wait_for_async_insert), deduplicated as synchronous inserts are.
+            options += [("async_insert", "1"), ("wait_for_async_insert", "1"), ("async_insert_deduplicate", "1")]
+        }
         try client.query("INSERT INTO \(database).\(table) (\(names)) FORMAT RowBinary", data: rows, gzip: settings.gzip,
-                         settings: [("insert_deduplication_token", token)])
+                         settings: options)
     }
 
     /// Rows ClickHouse cannot take as they are (a parse or type error) are a rejection: sending

@@ -188,7 +188,11 @@ final class QuantileAccumulator: Accumulator {
                     // Interpolate on the difference, so huge values keep their precision.
                     let step = Double(c) - Double(a)
                     switch type {
-                    case .timestamp: b.append(.timestamp(a &+ (Int64(exactly: (frac * step).rounded(.down)) ?? 0)))
+                    case .timestamp:
+                        // DuckDB's: llround(fma(lo, 1 - d, hi * d)) on the microseconds (its x86-64
+                        // build fuses the multiply-add), not lo + floor(d * step).
+                        let v = (Double(c) * frac).addingProduct(Double(a), 1 - frac).rounded(.toNearestOrAwayFromZero)
+                        b.append(.timestamp(Int64(exactly: v) ?? a))
                     case .bigint: b.append(.int(a &+ (Int64(exactly: (frac * step).rounded(.toNearestOrAwayFromZero)) ?? 0)))
                     default: b.append(.double(Double(a) + frac * step))
                     }

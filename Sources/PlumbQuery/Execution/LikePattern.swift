@@ -1,5 +1,7 @@
 /// A compiled LIKE pattern: `%` matches any run of characters, `_` exactly one (a Unicode scalar,
-/// as DuckDB counts characters), `\` escapes. ILIKE lower-cases both sides. Patterns that are a
+/// as DuckDB counts characters). As in DuckDB, LIKE has no escape character: `\` is itself
+/// (`'a\x' LIKE 'a\%'` is true); `escapes` makes `\` escape the next character, for patterns
+/// Plumb builds itself (`contains`). ILIKE lower-cases both sides. Patterns that are a
 /// plain prefix, suffix, substring or literal skip the general matcher.
 ///
 /// ```swift
@@ -13,7 +15,7 @@ struct LikePattern: Sendable {
     let shape: Shape
     let caseInsensitive: Bool
 
-    init(_ pattern: String, caseInsensitive: Bool) {
+    init(_ pattern: String, caseInsensitive: Bool, escapes: Bool = false) {
         self.caseInsensitive = caseInsensitive
         let p = caseInsensitive ? pattern.lowercased() : pattern
         var parts: [Part] = []
@@ -22,7 +24,7 @@ struct LikePattern: Sendable {
         for s in p.unicodeScalars {
             if escaped { lit.append(s); escaped = false; continue }
             switch s {
-            case "\\": escaped = true
+            case "\\" where escapes: escaped = true
             case "%":
                 if !lit.isEmpty { parts.append(.literal(lit)); lit = [] }
                 if parts.last != .any { parts.append(.any) }

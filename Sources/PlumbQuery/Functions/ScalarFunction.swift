@@ -84,7 +84,7 @@ public enum ScalarFunction: String, Sendable, CaseIterable {
         case .concat: return .string(a.filter { !$0.isNull }.map(Cast.text).joined())
         case .contains:
             guard case .string(let s) = a[0], case .string(let x) = a[1] else { return .null }
-            return .bool(x.isEmpty || LikePattern("%" + x.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%", caseInsensitive: false).matches(s))
+            return .bool(x.isEmpty || LikePattern("%" + x.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%", caseInsensitive: false, escapes: true).matches(s))
         case .startsWith:
             guard case .string(let s) = a[0], case .string(let x) = a[1] else { return .null }
             return .bool(s.utf8.starts(with: x.utf8))
