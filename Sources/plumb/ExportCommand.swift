@@ -10,8 +10,8 @@ struct ExportCommand: ParsableCommand {
         abstract: "Backfill an exporter: send the stored spans of a time range to OTLP or ClickHouse ([export.*] in the config).",
         discussion: """
             plumb serve exports every span stored while an exporter is configured; this sends older ones. \
-            Receivers deduplicate by span id (ClickHouse: ReplacingMergeTree), so running it twice adds nothing. \
-            Exporters' cursors are not touched.
+            ClickHouse keeps each span once (by span id), so running it twice adds nothing there; an OTLP \
+            receiver gets spans sent twice twice. Exporters' cursors are not touched.
             """)
 
     @OptionGroup var common: CommonOptions

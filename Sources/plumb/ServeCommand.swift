@@ -64,7 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
             e.storeState = { let s = store.stats; return (s.unpublished, s.newestTs) }
             e.start()
         }
-        defer { for e in exporters { e.stop() } }
+        defer {
+            for e in exporters { e.requestStop() }
+            for e in exporters { e.stop() }
+        }
         let server: ProxyServer
         do { server = try ProxyServer(settings: settings, store: store, exporters: exporters) } catch { fail("\(error)") }
         for note in server.notes { printError("plumb serve: \(note)") }

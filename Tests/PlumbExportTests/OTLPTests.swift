@@ -133,6 +133,7 @@ final class OTLPTests: XCTestCase {
         // Empty texts outside a oneof are left out by both; inside one (a value) written by both.
         var empty = span()
         empty.method = ""; empty.operation = "other"; empty.properties = ["": ""]; empty.errorType = ""
+        empty.tsStart = 0; empty.tsEnd = 0          // zero times are left out
         let blank = OTLPResource(serviceName: "", instanceID: "", hostName: "", scopeVersion: "")
         let o = [OTLPSpan(empty, provider: nil, bodies: false)]
         XCTAssertEqual(o[0].name, "")

@@ -145,6 +145,11 @@ QUERIES = [
     r"SELECT count(*) FROM spans WHERE request_body NOT LIKE '%\_%' AND request_body IS NOT NULL",
     "SELECT provider, median(ts_start), quantile_cont(ts_end, 0.3), quantile_cont(ts_start, 0.77) FROM spans GROUP BY provider ORDER BY provider",
     "SELECT model, median(ts_end) FROM spans WHERE ts_start >= '2026-10-20' GROUP BY model ORDER BY model NULLS LAST",
+    # --- IN on a nullable column; // on doubles
+    "SELECT count(*) FROM spans WHERE model NOT IN ('gpt-4o', 'o3')",
+    "SELECT count(*) FROM spans WHERE (model IN ('gpt-4o', 'o3')) IS NULL",
+    "SELECT 7.5 // 2, -7.5 // 2, 7 // 2.0",
+    "SELECT span_id, latency_ms // 7, ttft_ms // 3 FROM spans ORDER BY span_id LIMIT 20",
 ]
 
 # approx_quantile: Plumb computes it exactly; DuckDB estimates with a t-digest. Close, not equal.

@@ -40,7 +40,7 @@ public final class ClickHouseClient: @unchecked Sendable {
         let url = connection.url + "/?" + params.map { "\($0.0)=\(Self.percentEncoded($0.1))" }.joined(separator: "&")
         let r: HTTPClient.Response
         do { r = try http.send(.post, url, headers: headers, body: body) } catch {
-            throw ClickHouseError(code: nil, message: "ClickHouse at \(connection.url): \(error)", transport: true)
+            throw ClickHouseError(code: nil, message: "ClickHouse at \(URLRedaction.redacted(connection.url)): \(error)", transport: true)
         }
         guard r.status == 200 else {
             let code = r.header("x-clickhouse-exception-code").flatMap { Int($0) } ?? Self.code(in: r.text)

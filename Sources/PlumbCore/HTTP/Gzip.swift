@@ -15,6 +15,7 @@ public enum Gzip {
     /// Level 1 to 9; 6 is zlib's default. Level 1 is about 3x faster at a few percent more size,
     /// which suits spans sent every second.
     public static func compress(_ input: [UInt8], level: Int32 = 1) throws -> [UInt8] {
+        guard input.count < 1 << 31 else { throw Failure(description: "gzip: \(input.count) bytes is more than one request may carry") }
         var s = z_stream()
         guard plumb_deflate_init_gzip(&s, level) == Z_OK else { throw Failure(description: "zlib: deflateInit2 failed") }
         defer { deflateEnd(&s) }

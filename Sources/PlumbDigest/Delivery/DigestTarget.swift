@@ -24,12 +24,7 @@ public enum DigestTarget: Sendable, Equatable {
     }
 
     /// A URL without its user and password (and a Slack hook's secret path).
-    public static func redacted(_ url: String) -> String {
-        guard var c = URLComponents(string: url) else { return "(unparseable URL)" }
-        c.user = nil; c.password = nil; c.query = nil
-        if c.host == "hooks.slack.com" { c.path = "/services/redacted" }
-        return c.string ?? "(URL)"
-    }
+    public static func redacted(_ url: String) -> String { URLRedaction.redacted(url) }
 }
 
 public struct SMTPSettings: Sendable, Equatable {

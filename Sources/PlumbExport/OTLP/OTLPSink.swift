@@ -45,7 +45,19 @@ public final class OTLPSink: SpanSink, @unchecked Sendable {
         do { payload = try body(batch) } catch { return .rejected(reason: "cannot encode the batch: \(error)") }
         let r: HTTPClient.Response
         do { r = try client.send(.post, settings.tracesURL, headers: headerLines, body: payload) } catch {
-            return .retry(after: nil, reason: "\(settings.tracesURL): \(error)")
+            return .retry(after: nil, reason: "\(URLRedaction.redacted(settings.tracesURL)): \(error)")
+        }
+        // Too large for the receiver (bodies make big batches): the halves go one after the
+        // other; a failure of the second sends the first again with it, as any retry would.
+        if r.status == 413 && batch.spans.count > 1 {
+            let half = batch.spans.count / 2
+            for part in [Array(batch.spans[..<half]), Array(batch.spans[half...])] {
+                var b = batch
+                b.spans = part
+                let outcome = send(b)
+                guard outcome == .accepted else { return outcome }
+            }
+            return .accepted
         }
         let protobuf = r.header("content-type")?.contains("protobuf") == true
         let outcome = SendOutcome.http(status: r.status, retryAfter: r.header("retry-after"),

@@ -40,7 +40,8 @@ enum OTLPWire {
     static func spanSize(_ s: OTLPSpan) -> Int {
         var n = fieldSize(s.traceID.count) + fieldSize(s.spanID.count)
         if !s.parentSpanID.isEmpty { n += fieldSize(s.parentSpanID.count) }
-        n += textSize(s.name) + 2 + 9 + 9
+        // proto3 leaves out a zero time, as swift-protobuf does.
+        n += textSize(s.name) + 2 + (s.startNanos == 0 ? 0 : 9) + (s.endNanos == 0 ? 0 : 9)
         for a in s.attributes { n += fieldSize(keyValueSize(a.key, a.value)) }
         if s.isError { n += fieldSize(statusSize(s)) }
         return n
@@ -104,8 +105,8 @@ enum OTLPWire {
             if !s.parentSpanID.isEmpty { bytesField(4, s.parentSpanID) }
             text(5, s.name)
             tag(6, 0); varint(3)                    // SPAN_KIND_CLIENT
-            fixed64(7, s.startNanos)
-            fixed64(8, s.endNanos)
+            if s.startNanos != 0 { fixed64(7, s.startNanos) }
+            if s.endNanos != 0 { fixed64(8, s.endNanos) }
             for a in s.attributes { keyValue(9, a.key, a.value) }
             if s.isError {
                 header(15, length: statusSize(s))

@@ -64,7 +64,9 @@ public struct Backfill {
                     case .skipped: out.skippedSpans += picked.count
                     case .stopped: throw Failed(description: "\(sink.name): stopped")
                     case .gaveUp(let reason):
-                        throw Failed(description: "\(sink.name): the receiver stayed unavailable (\(reason)); \(out.spans) spans were sent before it; run the same command again to continue (receivers deduplicate)")
+                        let again = sink.name == "clickhouse" ? "run the same command again to continue (ClickHouse keeps each span once)"
+                            : "narrow --since to continue (an OTLP receiver may keep spans sent twice twice)"
+                        throw Failed(description: "\(sink.name): the receiver stayed unavailable (\(reason)); \(out.spans) spans were sent before it; \(again)")
                     }
                 }
             }

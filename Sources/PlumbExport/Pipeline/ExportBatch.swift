@@ -14,8 +14,15 @@ public struct ExportBatch: Sendable {
         self.spans = spans; self.installation = installation; self.segmentID = segmentID; self.rows = rows
     }
 
-    /// Names the batch for insert deduplication and for messages.
-    public var token: String { "plumb-\(installation)-\(segmentID)-\(rows.lowerBound)-\(rows.upperBound)" }
+    /// Names the batch for insert deduplication: a hash of its span ids, so the same spans make
+    /// the same token however they were cut (after a restart) and different spans never share
+    /// one (a backfill that filters by time sends other rows of the same segment).
+    public var token: String {
+        var ids: [UInt8] = []
+        ids.reserveCapacity(spans.count * 33)
+        for s in spans { ids += s.spanID.utf8; ids.append(0x0A) }
+        return "plumb-" + String(SHA256.hex(ids).prefix(40))
+    }
 
     public var label: String { "\(spans.count) spans (segment \(segmentID), rows \(rows.lowerBound)..<\(rows.upperBound))" }
 }

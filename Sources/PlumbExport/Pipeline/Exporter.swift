@@ -58,6 +58,11 @@ public final class Exporter: @unchecked Sendable {
         }
     }
 
+    /// Asks the thread to stop without waiting (several exporters stop together).
+    public func requestStop() {
+        cond.lock(); stopping = true; cond.broadcast(); cond.unlock()
+    }
+
     /// Asks the thread to stop and waits up to `timeout` seconds (a send in flight may take
     /// that long; its batch is sent again on the next start).
     public func stop(timeout: Double = 5) {
@@ -89,6 +94,9 @@ public final class Exporter: @unchecked Sendable {
         var prepareFailures = 0
         var feed: SpanFeed?
         var warnedBehind = false
+        // Kept here, saved after each batch: a save that fails (a full disk) must not make the
+        // same batch go again at once, over and over; a restart resumes from the last saved one.
+        var current: ExportCursor?
         while !isStopping {
             do {
                 if !prepared {
@@ -108,11 +116,12 @@ public final class Exporter: @unchecked Sendable {
                     feed = SpanFeed(directory: directory, catalog: catalog, includeBodies: sink.includeBodies,
                                     maxBatch: sink.maxBatchSpans, installation: try catalog.installationID())
                 }
-                let cursor = try catalog.exportCursor(sink.name) ?? catalog.newExportCursor(sink.name)
+                let cursor = try current ?? catalog.exportCursor(sink.name) ?? catalog.newExportCursor(sink.name)
+                current = cursor
                 let behind = try refreshLag(cursor)
                 if let maxLagMicros, behind > maxLagMicros, !warnedBehind {
                     warnedBehind = true
-                    say("more than export_max_lag (\(maxLagMicros / 3_600_000_000)h) behind: compaction and retention no longer wait for it, so spans it has not sent may be deleted")
+                    say("more than export_max_lag (\(maxLagMicros / 3_600_000_000)h) behind and not moving: compaction and retention no longer wait for it, so spans it has not sent may be merged or deleted (counted as lost; plumb export --since sends stored ones)")
                 } else if behind == 0 {
                     warnedBehind = false
                 }
@@ -124,26 +133,45 @@ public final class Exporter: @unchecked Sendable {
                     say("\(next.lost) spans went (retention, compaction or a damaged segment) before they were sent")
                     update { $0.spansLost += next.lost }
                 }
-                guard deliver(next) else { return }
+                if next.batch.spans.isEmpty {
+                    // Only skipped past what went: remember where.
+                    current = next.cursor
+                    if !save(next.cursor) { guard pause(1) else { return } }
+                    continue
+                }
+                guard let after = deliver(next) else { return }
+                current = after
+                if !save(after) { guard pause(1) else { return } }
             } catch {
                 // The catalog was busy or a segment could not be read: say so and try again.
                 say("\(error)")
                 update { $0.lastError = "\(error)" }
                 feed = nil
+                current = nil
                 guard pause(1) else { return }
             }
         }
     }
 
-    /// Sends one batch until it is acknowledged or skipped, then saves the cursor past it;
-    /// false when asked to stop first.
-    private func deliver(_ next: SpanFeed.Next) -> Bool {
+    /// Saves the cursor; false (said) when the catalog cannot take it: the batches since the
+    /// last save go again after a restart (receivers deduplicate).
+    private func save(_ cursor: ExportCursor) -> Bool {
+        do { try catalog.saveExportCursor(sink.name, cursor); return true } catch {
+            say("cannot save the cursor: \(error)")
+            update { $0.lastError = "cannot save the cursor: \(error)" }
+            return false
+        }
+    }
+
+    /// Sends one batch until it is acknowledged or skipped; the cursor past it, or nil when
+    /// asked to stop first.
+    private func deliver(_ next: SpanFeed.Next) -> ExportCursor? {
         let delivery = Delivery(sink: sink, policy: policy, maxRetries: nil, pause: pause, say: say) { reason in
             self.update { $0.batchesFailed += 1; $0.lastError = reason; $0.retrying = true }
         }
         var cursor = next.cursor
         switch delivery.send(next.batch) {
-        case .stopped, .gaveUp: return false
+        case .stopped, .gaveUp: return nil
         case .accepted:
             update {
                 $0.spansExported += Int64(next.batch.spans.count); $0.batchesExported += 1
@@ -153,11 +181,7 @@ public final class Exporter: @unchecked Sendable {
             cursor.spansAcked -= Int64(next.batch.spans.count)
             update { $0.batchesSkipped += 1; $0.spansSkipped += Int64(next.batch.spans.count); $0.retrying = false }
         }
-        do { try catalog.saveExportCursor(sink.name, cursor) } catch {
-            // Not saved: the batch goes again after a restart (receivers deduplicate).
-            say("cannot save the cursor: \(error)")
-        }
-        return true
+        return cursor
     }
 
     /// Updates the lag figures; returns how long (µs) the oldest unsent segment has waited.

@@ -3,8 +3,9 @@ import PlumbCore
 
 extension SendOutcome {
     /// How an HTTP receiver's answer is taken, the same for OTLP and ClickHouse: 2xx accepted;
-    /// 408, 429, 502, 503, 504 and other 5xx retried (honouring `Retry-After`); other 4xx a
-    /// rejection with the receiver's words.
+    /// 408, 429 and 5xx retried (honouring `Retry-After`); so are 3xx, 401, 403, 404 and 407,
+    /// which say the endpoint or its credentials are wrong (fixing them must not find the
+    /// backlog skipped); other 4xx are a rejection of this batch, with the receiver's words.
     ///
     /// ```swift
     /// SendOutcome.http(status: 429, retryAfter: "2", body: "slow down")   // .retry(after: 2, ...)
@@ -13,7 +14,7 @@ extension SendOutcome {
         let said = body.isEmpty ? "" : ": " + Self.excerpt(body)
         switch status {
         case 200..<300: return .accepted
-        case 408, 429, 500...599:
+        case 300...399, 401, 403, 404, 407, 408, 429, 500...599:
             return .retry(after: retryAfter.flatMap(Self.retryAfterSeconds), reason: "HTTP \(status)\(said)")
         default: return .rejected(reason: "HTTP \(status)\(said)")
         }

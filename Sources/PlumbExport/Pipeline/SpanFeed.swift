@@ -73,6 +73,8 @@ struct SpanFeed {
                 continue
             }
         }
+        // Nothing to send, but segments were passed over: the caller saves the new cursor.
+        if lost > 0 { return Next(batch: ExportBatch(spans: [], installation: installation, segmentID: cursor.segmentID, rows: 0..<0), cursor: cursor, lost: lost) }
         return nil
     }
 

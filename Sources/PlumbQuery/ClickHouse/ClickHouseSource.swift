@@ -34,6 +34,8 @@ public final class ClickHouseSource: @unchecked Sendable {
         // R80: 64-bit integers and inf/nan as strings, so that nothing is lost in JSON.
         ("output_format_json_quote_64bit_integers", "1"), ("output_format_json_quote_denormals", "1"),
         ("output_format_json_quote_decimals", "1"),
+        // The whole answer before the status: an error midway is an error, never a short result.
+        ("wait_end_of_query", "1"),
     ]
 
     /// Runs a bound query; the rows in batches of `batchRows`, typed as the binder typed them.
@@ -46,6 +48,7 @@ public final class ClickHouseSource: @unchecked Sendable {
         guard case .object(let o) = try JSONParser.parse(body), case .array(let data)? = o["data"] else {
             throw QueryError("over ClickHouse: the answer is not JSONCompact (\(body.count) bytes)")
         }
+        if case .string(let e)? = o["exception"] { throw QueryError("over ClickHouse: \(e)") }
         let types = q.projections.map(\.type)
         var batches: [Batch] = []
         var start = 0

@@ -170,7 +170,8 @@ struct ClickHouseTranslator {
             return negated ? "if(\(test), false, NULL)" : "if(\(test), true, NULL)"
         }
         if items.isEmpty { return "CAST(if(isNull(\(xs)), NULL, \(negated ? "true" : "false")) AS Nullable(Bool))" }
-        return negated ? "(NOT \(test))" : test
+        // A NULL operand is NULL in DuckDB (ClickHouse's IN says 0 without transform_null_in).
+        return "if(isNull(\(xs)), NULL, \(negated ? "(NOT \(test))" : test))"
     }
 
     private mutating func cast(_ a: BoundExpr, to t: SQLType, _ layout: Layout) throws -> String {
@@ -210,6 +211,7 @@ struct ClickHouseTranslator {
             }
             if args[0].type == .bigint {
                 guard digits < 0 else { return a[0] }
+                guard digits > -19 else { return "if(isNull(\(a[0])), NULL, toInt64(0))" }
                 let p = Int64(pow10(Int(-digits)))
                 return "toInt64(\(Self.roundHalfAway("(\(a[0]) / \(p))"))) * \(p)"
             }
@@ -325,7 +327,7 @@ struct ClickHouseTranslator {
         case .avg: return "avgOrNull(\(distinct)\(argType == .boolean ? "toInt64(\(x))" : x))"
         case .min: return "minOrNull(\(distinct)\(x))"
         case .max: return "maxOrNull(\(distinct)\(x))"
-        case .anyValue: return "any(\(x))"
+        case .anyValue: return "anyOrNull(\(x))"
         case .median, .quantileCont:
             let q = a.function == .median ? 0.5 : (a.fraction ?? 0.5)
             if argType == .timestamp { return quantileTimestamp(x, q) }

@@ -1,8 +1,8 @@
 import PlumbCore
 
 /// + - * / // % and ||. Integer arithmetic is checked (overflow is an error, as in DuckDB); `/` is
-/// always DOUBLE division; `//` and `%` by zero are errors; timestamps and intervals add up by
-/// calendar.
+/// always DOUBLE division; `//` truncates BIGINTs and divides DOUBLEs (DuckDB 2.0); `//` and `%`
+/// by zero are errors; timestamps and intervals add up by calendar.
 extension Evaluator {
     static func arithmetic(_ op: BinaryOp, _ a: Vector, _ b: Vector, _ t: SQLType) throws -> Vector {
         let n = max(a.count, b.count)
@@ -34,7 +34,8 @@ extension Evaluator {
                 for i in 0..<n {
                     if let valid, !valid[i] { continue }
                     guard y[i] != 0 else { throw QueryError("Division by zero in \(op.rawValue)") }
-                    out[i] = op == .modulo ? x[i].truncatingRemainder(dividingBy: y[i]) : (x[i] / y[i]).rounded(.towardZero)
+                    // DuckDB 2.0's `//` on DOUBLEs divides without rounding (7.5 // 2 = 3.75).
+                    out[i] = op == .modulo ? x[i].truncatingRemainder(dividingBy: y[i]) : x[i] / y[i]
                 }
             default: break
             }

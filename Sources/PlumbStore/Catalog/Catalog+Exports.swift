@@ -54,7 +54,9 @@ extension Catalog {
         try ensureExportTable()
         return try db.transaction {
             if let existing = try exportCursor(exporter) {
-                try db.run("UPDATE export_cursors SET active = 1 WHERE exporter = ?", [.text(exporter)])
+                // Running again: it is moving, whatever its last save's age (see `exportFloor`).
+                try db.run("UPDATE export_cursors SET active = 1, updated_at = ? WHERE exporter = ?",
+                           [.int(Timestamp.nowMicros()), .text(exporter)])
                 return existing
             }
             let next = try db.query("SELECT coalesce(max(id), 0) + 1 FROM segments") { $0.int(0) }.first ?? 1
@@ -87,11 +89,11 @@ extension Catalog {
         }
     }
 
-    /// Active exporters and their cursors.
-    public func activeExportCursors() throws -> [(exporter: String, cursor: ExportCursor)] {
+    /// Active exporters, their cursors and when each last moved (saved or started).
+    public func activeExportCursors() throws -> [(exporter: String, cursor: ExportCursor, updatedAt: Int64)] {
         guard try hasExportTable() else { return [] }
-        return try db.query("SELECT exporter, segment_id, row_offset, spans_acked, acked_ts FROM export_cursors WHERE active = 1 ORDER BY exporter") {
-            ($0.text(0), ExportCursor(segmentID: $0.int(1), rowOffset: $0.int(2), spansAcked: $0.int(3), ackedTs: $0.int(4)))
+        return try db.query("SELECT exporter, segment_id, row_offset, spans_acked, acked_ts, updated_at FROM export_cursors WHERE active = 1 ORDER BY exporter") {
+            ($0.text(0), ExportCursor(segmentID: $0.int(1), rowOffset: $0.int(2), spansAcked: $0.int(3), ackedTs: $0.int(4)), $0.int(5))
         }
     }
 
@@ -115,16 +117,19 @@ extension Catalog {
             SELECT coalesce(sum(rows), 0), min(ts_min), max(ts_max), min(created_at) FROM segments
             WHERE state = 'live' AND level = 0 AND id >= ?
             """, [.int(cursor.segmentID)]) { ($0.int(0), $0.optionalInt(1), $0.optionalInt(2), $0.optionalInt(3)) }.first ?? (0, nil, nil, nil)
-        return (max(0, r.0 - cursor.rowOffset), r.1, r.2, r.3)
+        let own = try db.query("SELECT 1 FROM segments WHERE id = ? AND state = 'live' AND level = 0", [.int(cursor.segmentID)]) { $0.int(0) }
+        return (max(0, r.0 - (own.isEmpty ? 0 : cursor.rowOffset)), r.1, r.2, r.3)
     }
 
-    /// The lowest segment id any active exporter still needs, among exporters whose oldest
-    /// unsent segment was published less than `maxLag` microseconds ago (one further behind no
-    /// longer holds anything back); nil when none needs anything.
+    /// The lowest segment id any active exporter still needs; nil when none needs anything. An
+    /// exporter holds nothing back once it is stuck: its oldest unsent segment was published
+    /// more than `maxLag` microseconds ago and it has not moved (saved a batch, or started) for
+    /// as long. One that is behind but sending, or that was just started after a long stop,
+    /// keeps its segments.
     public func exportFloor(now: Int64, maxLag: Int64?) throws -> Int64? {
         var floor: Int64? = nil
-        for (_, c) in try activeExportCursors() {
-            if let maxLag, let oldest = try pendingRows(after: c).oldestCreatedAt, now - oldest > maxLag { continue }
+        for (_, c, updatedAt) in try activeExportCursors() {
+            if let maxLag, now - updatedAt > maxLag, let oldest = try pendingRows(after: c).oldestCreatedAt, now - oldest > maxLag { continue }
             floor = min(floor ?? c.segmentID, c.segmentID)
         }
         return floor

@@ -76,7 +76,7 @@ struct Maintenance {
         if let bodyKeep {
             // Bodies of segments an exporter has still to send stay (body files are cut with
             // level-0 segments, so their times line up).
-            let unsent = try exportFloor(now: now).flatMap { try catalog.liveLevelZeroSegments(from: $0, limit: 1).first?.tsMin }
+            let unsent = try exportFloor(now: now).flatMap { try catalog.pendingRows(after: ExportCursor(segmentID: $0)).tsMin }
             let cutoff = min(now - bodyKeep, unsent ?? .max)
             let old = try catalog.bodyFiles().filter { $0.state == "live" && $0.tsMax < cutoff }
             if !old.isEmpty {

@@ -73,9 +73,14 @@ public final class BodyReader: @unchecked Sendable {
 
     public init(directory: DataDirectory) { self.directory = directory }
 
+    static let maxOpen = 8
+
     public func read(_ ref: BodyRef) -> (String?, String?) {
         let f: FileDescriptor
         if let existing = open[ref.file] { f = existing } else {
+            // Readers go through body files in order: a few open at once is enough, and a
+            // long-lived reader (an exporter) must not hold every file it ever read.
+            if open.count >= Self.maxOpen { open.removeAll() }
             guard let opened = try? FileDescriptor.openForReading(directory.body(BodyFile.fileName(id: ref.file))),
                   let head = try? opened.read(at: 0, count: BodyFile.headerSize),
                   Array(head[0..<8]) == BodyFile.magic, head[8] == UInt8(BodyFile.version), head[9...11].allSatisfy({ $0 == 0 })
