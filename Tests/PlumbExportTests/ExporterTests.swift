@@ -186,6 +186,17 @@ final class ExporterTests: XCTestCase {
         try store.close()
     }
 
+    /// ClickHouse drops an insert whose token it has seen: the token names the spans, so the
+    /// same spans give the same token and other spans of the same rows never share one.
+    func testBatchTokensNameTheirSpans() {
+        var gen = TestSpans(seed: 11)
+        let a = gen.spans(10), b = gen.spans(10, from: 10)
+        let batch = ExportBatch(spans: a, installation: "i", segmentID: 3, rows: 0..<10)
+        XCTAssertEqual(batch.token, ExportBatch(spans: a, installation: "other", segmentID: 9, rows: 5..<15).token)
+        XCTAssertNotEqual(batch.token, ExportBatch(spans: b, installation: "i", segmentID: 3, rows: 0..<10).token)
+        XCTAssertNotEqual(batch.token, ExportBatch(spans: Array(a.dropLast()), installation: "i", segmentID: 3, rows: 0..<10).token)
+    }
+
     /// An exporter no longer configured stops holding compaction back.
     func testRetiredExportersHoldNothingBack() throws {
         let catalog = try Catalog(path: DataDirectory(dir.path).catalog)
@@ -204,6 +215,11 @@ final class ExporterTests: XCTestCase {
         XCTAssertEqual(SendOutcome.http(status: 503, retryAfter: nil, body: ""), .retry(after: nil, reason: "HTTP 503"))
         XCTAssertEqual(SendOutcome.http(status: 400, retryAfter: nil, body: "bad\nspan"), .rejected(reason: "HTTP 400: bad span"))
         XCTAssertEqual(SendOutcome.http(status: 408, retryAfter: nil, body: ""), .retry(after: nil, reason: "HTTP 408"))
+        // A wrong key, path or a redirect is the operator's to fix: the backlog waits for it.
+        for status in [301, 401, 403, 404, 407] {
+            XCTAssertEqual(SendOutcome.http(status: status, retryAfter: nil, body: ""), .retry(after: nil, reason: "HTTP \(status)"))
+        }
+        XCTAssertEqual(SendOutcome.http(status: 422, retryAfter: nil, body: "x"), .rejected(reason: "HTTP 422: x"))
         let inTen = Date().addingTimeInterval(10)
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX"); f.timeZone = TimeZone(identifier: "GMT")

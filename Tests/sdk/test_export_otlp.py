@@ -299,3 +299,29 @@ def test_backfill_sends_spans_stored_before_the_exporter(tmp_path, mock):
             assert bad.returncode != 0 and "[export.clickhouse] is not in the config" in bad.stderr
         finally:
             stop(p.proc)
+
+
+def test_auth_failures_wait_and_too_large_batches_split(tmp_path, mock):
+    """401 (a rotated key) is retried, never skipped; 413 sends the batch in halves."""
+    with OTLPReceiver() as rx:
+        rx.set_mode({"status": 401, "count": 2})
+        p = start_plumb(tmp_path, mock, otlp_config(rx.url))
+        try:
+            first = call(p)[0]
+            assert rx.wait_for_spans(1, timeout=30) == 1
+            assert rx.stats()["by_status"] == {"401": 2, "200": 1}
+            rx.set_mode({"status": 413, "count": 1})
+            more = [call(p)[0] for _ in range(6)]   # within one segment cut: one batch
+            assert rx.wait_for_spans(7, timeout=30) == 7
+            time.sleep(1)
+            ids = [s["attributes"]["plumb.span_id"] for s in rx.spans()]
+            assert sorted(ids) == sorted([first] + more)
+            assert rx.stats()["by_status"].get("413") == 1
+            sizes = {}
+            for s in rx.spans():
+                if s["attributes"]["plumb.span_id"] in more:
+                    sizes[s["request"]] = sizes.get(s["request"], 0) + 1
+            assert max(sizes.values()) <= 3, f"the refused batch went in halves: {sizes}"
+            assert 'plumb_export_batches_skipped_total{exporter="otlp"} 0' in p.metrics()
+        finally:
+            stop(p.proc)
