@@ -7,7 +7,7 @@ import math
 import pytest
 
 from conftest import plumb_query_clickhouse
-from test_differential import APPROX, QUERIES, duck_rows, key, same
+from test_differential import APPROX, QUERIES, assert_same_rows, duck_rows, same
 
 
 def clickhouse_rows(config, sql):
@@ -19,15 +19,7 @@ def clickhouse_rows(config, sql):
 def test_same_answer_as_duckdb_over_clickhouse(dataset, fleet, sql):
     _, con, _ = dataset
     config, _ = fleet
-    expected = duck_rows(con, sql)
-    got = clickhouse_rows(config, sql)
-    assert len(got) == len(expected), f"{len(got)} rows, DuckDB {len(expected)}\n{sql}"
-    if "ORDER BY" not in sql:
-        got, expected = sorted(got, key=key), sorted(expected, key=key)
-    for i, (g, e) in enumerate(zip(got, expected)):
-        assert len(g) == len(e), f"row {i}: {len(g)} columns, DuckDB {len(e)}"
-        for c, (x, y) in enumerate(zip(g, e)):
-            assert same(x, y), f"row {i} column {c}: plumb over ClickHouse {x!r}, DuckDB {y!r}\n{sql}"
+    assert_same_rows(clickhouse_rows(config, sql), duck_rows(con, sql), sql, who="plumb over ClickHouse")
 
 
 @pytest.mark.parametrize("sql", APPROX, ids=[f"approx{i}" for i in range(len(APPROX))])

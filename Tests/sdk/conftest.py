@@ -515,3 +515,32 @@ def attack_peak_rss():
         text = f"peak RSS of plumb serve during the attack suite: {_attack_peak['kb'] / 1024:.1f} MB ({_attack_peak['where']})\n"
         ATTACK_PEAK_FILE.write_text(text)
         print("\n" + text)
+
+
+# --- exporters' suites (test_export_*.py) ------------------------------------------------------
+
+def post_json(p, path, body, headers=None, timeout=30):
+    """POSTs JSON through a running serve; (span id, status, body bytes), errors included."""
+    req = urllib.request.Request(p.url + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.headers.get("plumb-span-id"), r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.headers.get("plumb-span-id"), e.code, e.read()
+
+
+def plumb_health(p):
+    with urllib.request.urlopen(p.url + "/_plumb/health", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def wait_for(what, cond, timeout=30):
+    """Polls cond until it is truthy (returned) or fails after timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

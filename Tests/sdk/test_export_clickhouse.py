@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import PLUMB, ROOT, start_plumb, stop
+from conftest import PLUMB, ROOT, plumb_health, post_json, start_plumb, stop, wait_for
 
 sys.path.insert(0, str(ROOT / "tools" / "fleet"))
 import fleet_processes  # noqa: E402
@@ -33,29 +33,15 @@ def ch_config(url, instance, bodies=True, async_insert=False):
 
 
 def call(p, path="/v1/chat/completions", body=None, headers=None):
-    req = urllib.request.Request(p.url + path, data=json.dumps(body or CHAT).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            r.read()
-            return r.headers.get("plumb-span-id"), r.status
-    except urllib.error.HTTPError as e:
-        e.read()
-        return e.headers.get("plumb-span-id"), e.code
+    sid, status, _ = post_json(p, path, body or CHAT, headers)
+    return sid, status
 
 
-def health(p):
-    with urllib.request.urlopen(p.url + "/_plumb/health") as r:
-        return json.loads(r.read())
+health = plumb_health
 
 
 def wait(what, cond, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(what, cond, timeout)
 
 
 def query(args, sql):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PLUMB, ROOT, spawn, start_plumb, stop
+from conftest import PLUMB, ROOT, plumb_health, post_json, spawn, start_plumb, stop, wait_for
 
 sys.path.insert(0, str(ROOT / "tools" / "fleet"))
 from otlp_receiver import OTLPReceiver  # noqa: E402
@@ -24,35 +24,13 @@ def otlp_config(endpoint, protocol="http/protobuf", extra=""):
     return f'[export.otlp]\nendpoint = "{endpoint}"\nprotocol = "{protocol}"\nservice_name = "gateway-test"\n{extra}\n'
 
 
-class Answer:
-    def __init__(self, status, headers, body):
-        self.status_code, self.headers, self.body = status, headers, body
-
-
 def call(p, path="/v1/chat/completions", body=None, headers=None):
-    req = urllib.request.Request(p.url + path, data=json.dumps(body or CHAT).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            a = Answer(r.status, r.headers, r.read())
-    except urllib.error.HTTPError as e:
-        a = Answer(e.code, e.headers, e.read())
-    return a.headers.get("plumb-span-id"), a
+    sid, status, _ = post_json(p, path, body or CHAT, headers)
+    return sid, status
 
 
-def health(p):
-    with urllib.request.urlopen(p.url + "/_plumb/health") as r:
-        return json.loads(r.read())
-
-
-def wait(what, cond, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+health = plumb_health
+wait = wait_for
 
 
 def installation_id(data):
@@ -76,7 +54,7 @@ def traffic(p):
                   {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
     sent[sid] = "gemini"
     sid, r = call(p, headers={"X-Mock-Fault": "500"})
-    assert r.status_code == 500
+    assert r == 500
     sent[sid] = "failed"
     for _ in range(7):
         sid, _ = call(p)
