@@ -213,3 +213,21 @@ def test_tail_over_the_fleet(tmp_path, mock, clickhouse):
         tail.kill()
         tail.wait()
         stop(p.proc)
+
+
+def test_fleet_source_errors_are_one_clear_line(tmp_path):
+    def run(args, env=None):
+        return subprocess.run([PLUMB, "query", *args, "SELECT count(*) FROM spans"], capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, timeout=60)
+    r = run(["--data", tmp_path, "--source", "nope"])
+    assert r.returncode != 0 and "--source must be local or clickhouse (got 'nope')" in r.stderr
+    (tmp_path / "none.toml").write_text("")
+    r = run(["--config", tmp_path / "none.toml", "--source", "clickhouse"])
+    assert r.returncode != 0 and "needs [export.clickhouse]" in r.stderr
+    (tmp_path / "down.toml").write_text('[export.clickhouse]\nurl = "http://u:secret@127.0.0.1:9"\n')
+    r = run(["--config", tmp_path / "down.toml", "--source", "clickhouse"], env=ENV)
+    assert r.returncode != 0 and "ClickHouse at http://127.0.0.1:9" in r.stderr, r.stderr
+    assert "secret" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    (tmp_path / "pw.toml").write_text('[export.clickhouse]\nurl = "http://127.0.0.1:9"\npassword = "x"\n')
+    r = run(["--config", tmp_path / "pw.toml", "--source", "clickhouse"])
+    assert r.returncode != 0 and "PLUMB_CLICKHOUSE_PASSWORD" in r.stderr
