@@ -77,7 +77,15 @@ def quit_and_check(pane, key="q", rc=0):
     pane.keys(key)
     t = pane.wait(lambda t: re.search(r"^DONE-MARK$", t, re.M) is not None, what="the shell after plumb dash")
     assert f"rc={rc}" in t, t
-    modes = re.search(r"rc=\d+\n(.*)\n", t).group(1).split()
+    assert_terminal_restored(t)
+
+
+def assert_terminal_restored(t):
+    """The line after the shell's `rc=N` lists the tty modes (echo, icanon) stty found."""
+    lines = t.split("\n")
+    at = [i for i, line in enumerate(lines) if re.search(r"rc=\d+", line) and "$?" not in line]
+    assert at and at[-1] + 1 < len(lines), f"no rc= line on the screen:\n{t}"
+    modes = lines[at[-1] + 1].split()
     assert "echo" in modes and "icanon" in modes, f"terminal left in {modes}:\n{t}"
 
 
@@ -216,8 +224,7 @@ def test_a_crash_restores_the_terminal(dataset, pane):
     subprocess.run(["kill", "-SEGV", child[0]], check=True)
     t = pane.wait(lambda t: re.search(r"^DONE-MARK$", t, re.M) is not None, what="the shell after plumb dash")
     assert "rc=139" in t, t
-    modes = re.search(r"rc=\d+\n(.*)\n", t).group(1).split()
-    assert "echo" in modes and "icanon" in modes, t
+    assert_terminal_restored(t)
 
 
 def test_pause_help_and_keys(dataset, pane):
