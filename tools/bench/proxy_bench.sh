@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Proxy benchmark (issue 3): the same mock, the same load tool, in one run: direct to the mock,
-# through nginx (reverse proxy, keepalive upstream), through plumb serve (bodies stored) and
-# through LiteLLM's proxy (1.109.1, in a throwaway virtualenv) where it runs. Prints figures;
+# Proxy benchmark (issues 3, 24): one static upstream, one load tool, in one run: direct to the
+# upstream, through nginx (reverse proxy, keepalive upstream), through plumb serve (bodies stored)
+# and through LiteLLM's proxy (1.109.1, in a throwaway virtualenv) where it runs. Prints figures;
 # asserts nothing.
 #
 #   tools/bench/proxy_bench.sh [WORKDIR (default /tmp/plumb-proxy-bench)] [ROUNDS (default 3)]
 #   PLUMB_BENCH_LITELLM=0 skips LiteLLM.
 #
-# Method (../shared/bench/README.md): targets interleaved round by round on an idle machine,
-# medians over rounds. Max throughput: wrk -t1 -c32 (10 s). Latency: wrk paced by the wall clock
-# (tools/bench/lua/paced.lua) at 1,000 req/s and at 40 req/s over 4 connections. Streams: time to
-# first byte of an SSE response with curl, 50 sequential requests, median. RSS: VmRSS of the
-# target's process tree sampled every 0.25 s during the throughput run (peak).
+# The upstream is nginx serving a recorded chat completion and SSE stream as static files
+# (tools/bench/static_upstream.sh): the method (../shared/bench/README.md) wants it at least 5x
+# faster than what it measures, and its direct rate is printed beside the others to show it is.
+# plumb-mock stays for what only it can do (slow streams, faults: tools/tests, Tests/sdk).
+#
+# Method: targets interleaved round by round on an idle machine, medians over rounds. Max
+# throughput: wrk -t1 -c32 (10 s); CPU per call there = the target's process-tree CPU over the
+# run / requests. Latency: wrk paced by the wall clock (tools/bench/lua/paced.lua) at 1,000 req/s
+# and at 40 req/s over 4 connections. Streams: time to first byte of the SSE answer with curl, 50
+# sequential requests, median. RSS: the target's process tree, sampled every 0.25 s during the
+# throughput run (peak) and after each round (the series shows whether it keeps growing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 work=${1:-/tmp/plumb-proxy-bench}
 rounds=${2:-3}
+upstream_port=${UPSTREAM_PORT:-18180}
 mkdir -p "$work"
 source tools/bootstrap.sh
 for tool in wrk nginx curl; do
@@ -26,7 +33,11 @@ swift build -c release --product plumb >/dev/null
 swift build -c release --product plumb-mock >/dev/null
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; nginx -p "$work/nginx" -c nginx.conf -s stop 2>/dev/null || true; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  nginx -p "$work/nginx" -c nginx.conf -s stop 2>/dev/null || true
+  nginx -p "$work/static" -c nginx.conf -s stop 2>/dev/null || true
+}
 trap cleanup EXIT
 
 settle() {   # wait (up to 30 s) until the 1-minute load average is under 0.6
@@ -35,11 +46,11 @@ settle() {   # wait (up to 30 s) until the 1-minute load average is under 0.6
 
 port_of() { sed -nE 's/.*listening on http:\/\/[^:]+:([0-9]+).*/\1/p' "$1" | head -1; }
 
-# --- the mock
-.build/release/plumb-mock --listen 127.0.0.1:0 > "$work/mock.log" 2>&1 & pids+=($!)
-mock_pid=$!
-for _ in $(seq 100); do [ -n "$(port_of "$work/mock.log")" ] && break; sleep 0.1; done
-mock_port=$(port_of "$work/mock.log")
+# --- the static upstream
+nginx -p "$work/static" -c nginx.conf -s stop 2>/dev/null || true
+tools/bench/static_upstream.sh "$work" "$upstream_port" >&2
+mock_port=$upstream_port
+mock_pid=$(cat "$work/static/nginx.pid")
 
 # --- nginx as the reference reverse proxy
 mkdir -p "$work/nginx/logs"
@@ -107,13 +118,22 @@ url_of() { case $1 in direct) echo "http://127.0.0.1:$mock_port";; nginx) echo "
 pid_of() { case $1 in direct) echo $mock_pid;; nginx) echo $nginx_pid;; plumb) echo $plumb_pid;; litellm) echo $litellm_pid;; esac; }
 auth_of() { [ "$1" = litellm ] && echo sk-litellm-master || echo sk-bench; }
 
-tree_rss_kb() {   # VmRSS summed over a process and its descendants
+tree_of() {   # a process and its descendants
   local all=("$1") i=0
   while [ $i -lt ${#all[@]} ]; do for c in $(pgrep -P "${all[$i]}" || true); do all+=("$c"); done; i=$((i + 1)); done
+  echo "${all[@]}"
+}
+tree_rss_kb() {   # VmRSS summed over a process tree
   local sum=0
-  for p in "${all[@]}"; do sum=$((sum + $(awk '/^VmRSS/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done
+  for p in $(tree_of "$1"); do sum=$((sum + $(awk '/^VmRSS/{print $2}' /proc/$p/status 2>/dev/null || echo 0))); done
   echo $sum
 }
+tree_ticks() {   # utime + stime summed over a process tree
+  local sum=0
+  for p in $(tree_of "$1"); do sum=$((sum + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done
+  echo $sum
+}
+hz=$(getconf CLK_TCK)
 
 results="$work/results.txt"
 : > "$results"
@@ -124,9 +144,14 @@ for round in $(seq "$rounds"); do
     # Max throughput, with the target's RSS sampled alongside.
     pid=$(pid_of $t); peak=0
     ( while true; do tree_rss_kb "$pid"; sleep 0.25; done ) > "$work/rss-$t.txt" & sampler=$!
+    ticks0=$(tree_ticks "$pid")
     out=$(wrk -t1 -c32 -d10s -s tools/bench/lua/chat.lua "$url" 2>&1)
+    ticks1=$(tree_ticks "$pid")
     kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
     rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+    n=$(awk '/requests in/{print $1}' <<<"$out")
+    echo "$round $t cpu_us_per_call $(awk -v d=$((ticks1 - ticks0)) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1f", d / hz * 1e6 / n}')" >> "$results"
+    echo "$round $t cpu_share $(awk -v d=$((ticks1 - ticks0)) -v hz="$hz" 'BEGIN {printf "%.0f", d / hz / 10 * 100}')" >> "$results"
     peak=$(sort -n "$work/rss-$t.txt" | tail -1)
     non200=$(sed -nE 's/^non200=([0-9]+)/\1/p' <<<"$out")
     echo "$round $t max_rps $rps" >> "$results"
@@ -143,9 +168,10 @@ for round in $(seq "$rounds"); do
     # Time to first byte of a stream, 50 sequential requests.
     body='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream please"}]}'
     for i in $(seq 50); do
-      curl -s -N -o /dev/null -w '%{time_starttransfer}\n' -H "Authorization: Bearer $AUTH" \
+      curl -s -N -o /dev/null -w '%{time_starttransfer}\n' -H "Authorization: Bearer $AUTH" -H 'X-Bench-Stream: 1' \
         -H 'Content-Type: application/json' -d "$body" "$url/v1/chat/completions"
     done | sort -n | awk '{a[NR]=$1} END{printf "%d\n", a[int((NR+1)/2)]*1e6}' | { read us; echo "$round $t ttfb_us $us" >> "$results"; }
+    echo "$round $t rss_after_round_kb $(tree_rss_kb "$pid")" >> "$results"
     echo "round $round: $t done" >&2
   done
 done
@@ -161,15 +187,18 @@ for line in open(path):
     if x: v[(t, k)].append(float(x))
 med = lambda t, k: statistics.median(v[(t, k)]) if v[(t, k)] else None
 fmt = lambda x, d=0: "-" if x is None else f"{x:,.{d}f}"
-print(f"{'target':10} {'max req/s':>10} {'p50@1000':>9} {'p99@1000':>9} {'p50@40':>8} {'p99@40':>8} {'SSE TTFB':>9} {'peak RSS':>9}")
+print(f"{'target':10} {'max req/s':>10} {'CPU/call':>9} {'CPU':>5} {'p50@1000':>9} {'p99@1000':>9} {'p50@40':>8} {'p99@40':>8} {'SSE TTFB':>9} {'peak RSS':>9}  RSS after each round")
 for t in targets:
-    print(f"{t:10} {fmt(med(t,'max_rps')):>10} {fmt(med(t,'p50_us@1000')):>8}µ {fmt(med(t,'p99_us@1000')):>8}µ"
-          f" {fmt(med(t,'p50_us@40')):>7}µ {fmt(med(t,'p99_us@40')):>7}µ {fmt(med(t,'ttfb_us')):>8}µ {fmt((med(t,'peak_rss_kb') or 0)/1024, 1):>7}MB")
+    series = " ".join(f"{x / 1024:.1f}" for x in v[(t, 'rss_after_round_kb')])
+    print(f"{t:10} {fmt(med(t,'max_rps')):>10} {fmt(med(t,'cpu_us_per_call'), 1):>8}µ {fmt(med(t,'cpu_share')):>4}% {fmt(med(t,'p50_us@1000')):>8}µ {fmt(med(t,'p99_us@1000')):>8}µ"
+          f" {fmt(med(t,'p50_us@40')):>7}µ {fmt(med(t,'p99_us@40')):>7}µ {fmt(med(t,'ttfb_us')):>8}µ {fmt((med(t,'peak_rss_kb') or 0)/1024, 1):>7}MB  {series} MB")
 d = lambda t, k: None if med(t, k) is None or med('direct', k) is None else med(t, k) - med('direct', k)
 print("\nadded against direct (µs):")
 for t in targets[1:]:
     print(f"  {t:8} p50@1000 {fmt(d(t,'p50_us@1000'))}  p99@1000 {fmt(d(t,'p99_us@1000'))}  p50@40 {fmt(d(t,'p50_us@40'))}  p99@40 {fmt(d(t,'p99_us@40'))}  SSE TTFB {fmt(d(t,'ttfb_us'))}")
-p, n = med('plumb', 'max_rps'), med('nginx', 'max_rps')
+p, n, u = med('plumb', 'max_rps'), med('nginx', 'max_rps'), med('direct', 'max_rps')
+if u and p:
+    print(f"\nthe upstream alone: {u:,.0f} req/s = {u / p:.1f}x plumb's rate, {u / n:.1f}x nginx's (the method wants >= 5x)")
 print(f"\nplumb/nginx max throughput: {p / n:.2f}" if p and n else "")
 if med('litellm', 'max_rps'):
     print(f"plumb/litellm max throughput: {p / med('litellm', 'max_rps'):.0f}x")

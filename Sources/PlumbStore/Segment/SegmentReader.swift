@@ -83,6 +83,12 @@ public final class SegmentReader: Sendable {
         try decodeChecked(rowGroup: g, column: c) { try PageCodec.decode($0, type: footer.columns[c].type) }
     }
 
+    /// As `read`, past `PageCache`: for a rewrite that reads each page once, so that it
+    /// neither fills the cache with pages about to be deleted nor pushes out the ones queries use.
+    public func readUncached(rowGroup g: Int, column c: Int) throws -> ColumnVector {
+        try decodeChecked(rowGroup: g, column: c, fromFile: true) { try PageCodec.decode($0, type: footer.columns[c].type) }
+    }
+
     /// One page's bytes, its CRC32C checked: from `PageCache` when it is on and has them (unless
     /// `fromFile`), else read from the file (and kept).
     func page(rowGroup g: Int, column c: Int, fromFile: Bool = false) throws -> [UInt8] {

@@ -86,38 +86,41 @@ struct Maintenance {
         }
     }
 
-    /// Reads `segments`, keeps the rows whose ts_start passes `keep`, sorts by ts_start and
-    /// publishes the result in their place.
+    /// Merges `candidates` (`SegmentMerger`: a row group at a time), keeping the rows whose
+    /// ts_start passes `keep`, and publishes the result in their place. An input that fails its
+    /// checks is set aside and the rewrite left for the next run.
     private func rewrite(_ candidates: [SegmentRecord], keep: ((Int64) -> Bool)?) throws {
-        var parts: [[ColumnVector]] = []
+        var readers: [SegmentReader] = []
         var segments: [SegmentRecord] = []
         for s in candidates {
             do {
-                parts.append(try SegmentReader(path: store.directory.segment(s.file)).allColumns())
+                readers.append(try SegmentReader(path: store.directory.segment(s.file)))
                 segments.append(s)
             } catch let e as SegmentError where !e.isTransient {
                 try setAside(s, reason: e.reason)
             }
         }
         guard !segments.isEmpty, keep != nil || segments.count >= 2 else { return }
-        var columns = (0..<SegmentSchema.columns.count).map { c in ColumnVector.concatenate(parts.map { $0[c] }) }
-        parts = []
-        guard case .int(let ts) = columns[SegmentSchema.index(of: "ts_start")!].values else { return }
-        var order = Array(ts.indices)
-        if let keep { order = order.filter { keep(ts[$0]) } }
-        // Spans mostly arrive in time order: sort (and copy every column) only when needed.
-        if !zip(order, order.dropFirst()).allSatisfy({ ts[$0] <= ts[$1] }) {
-            order.sort { ts[$0] < ts[$1] || (ts[$0] == ts[$1] && $0 < $1) }
-        }
-        if order.count != ts.count || !order.indices.elementsEqual(order) {
-            columns = columns.map { $0.gather(order) }
+        let tmp = publisher.temporaryPath()
+        let written: SegmentWriter.Written?
+        do {
+            var merger = try SegmentMerger(readers, keep: keep)
+            written = try merger.write(to: tmp, rowGroupSize: store.options.rowGroupSize)
+        } catch let e as SegmentMerger.InputError {
+            try? FileSystem.remove(tmp)
+            if e.error.isTransient { throw e.error }
+            try setAside(segments[e.input], reason: e.error.reason)
+            return
+        } catch {
+            try? FileSystem.remove(tmp)
+            throw error
         }
         let ids = segments.map(\.id)
-        if order.isEmpty {
-            try store.maintenanceCatalog.expire(segments: ids)
-        } else {
-            _ = try publisher.publish(columns: columns, walSeqMax: segments.map(\.walSeqMax).max() ?? 0,
+        if let written {
+            _ = try publisher.publish(written, at: tmp, walSeqMax: segments.map(\.walSeqMax).max() ?? 0,
                                       level: (segments.map(\.level).max() ?? 0) + 1, bodyFile: nil, replacing: ids)
+        } else {
+            try store.maintenanceCatalog.expire(segments: ids)
         }
         for s in segments { try FileSystem.remove(store.directory.segment(s.file)) }
     }
