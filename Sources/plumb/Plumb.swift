@@ -23,8 +23,8 @@ struct Plumb: AsyncParsableCommand {
         // than the default SIGXFSZ killing the process mid-write.
         signal(SIGXFSZ, SIG_IGN)
         // Query scan threads allocate concurrently: an arena each (the writer's pipeline wants one).
-        let querying = CommandLine.arguments.dropFirst().first == "query"
-        MemoryTuning.apply(arenas: querying ? QueryEngine.defaultThreads : 1)
+        let command = CommandLine.arguments.dropFirst().first
+        MemoryTuning.apply(command == "serve" ? .server : .batch, arenas: command == "query" ? QueryEngine.defaultThreads : 1)
         await main(nil)
     }
 }

@@ -28,10 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
         let settings: ProxySettings
         do { settings = try ProxySettings(config: config, listen: listen, prices: PriceCatalog.builtIn) } catch { fail("\(error)") }
         let store: SpanStore
-        do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
+        var options = common.storeOptions(config)
+        // A server keeps small blocks and few of them: a burst's are given back (issue 24).
+        options.blockBytes = 4 << 20
+        options.blockPoolLimit = 2
+        options.releaseMemoryAfterMaintenance = true
+        do { store = try SpanStore(directory: dir, options: options) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
         if let warning = store.permissionWarning { printError("plumb: warning: \(warning)") }
-        PageCache.shared.enable(budget: PageCache.defaultBudget)          // for /_plumb/query and digests
+        PageCache.shared.enable(budget: PageCache.serverBudget)           // for /_plumb/query and digests
         // Scheduled digests ([digest] with a time): sent from the catalog's record of what went out.
         var scheduler: DigestScheduler? = nil
         do {

@@ -12,6 +12,10 @@ uint32_t plumb_crc32c_hw(uint32_t crc, const void *data, size_t length);
 
 /// glibc malloc settings for the store pipeline (see MemoryTuning.swift); no-op elsewhere.
 void plumb_tune_malloc(int arena_max, int mmap_threshold, int trim_threshold, int top_pad);
+/// Returns free heap pages to the system (malloc_trim(0)); 0 elsewhere.
+int plumb_malloc_trim(void);
+/// malloc's own figures (mallinfo2): bytes obtained from the system (heap + mmapped), in use, free in the heap.
+void plumb_malloc_figures(unsigned long long *system, unsigned long long *in_use, unsigned long long *free_bytes);
 
 /// Lowers the calling thread's scheduling priority (Linux: per-thread nice value), so that
 /// background work yields the CPU to request handling. Returns 0 on success.

@@ -80,7 +80,8 @@ struct AdminEndpoints {
             return NIOThreadPool.singleton.runIfActive(eventLoop: loop) { [self] in
                 let s = core.store.stats
                 let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors,
-                                             publishedSeq: s.publishedSeq, exporters: core.exporters.map(\.stats))
+                                             publishedSeq: s.publishedSeq, exporters: core.exporters.map(\.stats),
+                                             memory: core.memoryParts(store: s))
                 return text(.ok, core.metrics.page(store: view), type: "text/plain; version=0.0.4; charset=utf-8")
             }
         }

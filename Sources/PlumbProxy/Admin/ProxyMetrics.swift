@@ -146,6 +146,8 @@ final class ProxyMetrics: @unchecked Sendable {
         out += "# HELP plumb_spans_dropped_total Spans the store could not take (queue full or store closed).\n# TYPE plumb_spans_dropped_total counter\nplumb_spans_dropped_total \(store.dropped)\n"
         out += "# HELP plumb_spans_published_seq Sequence number of the last span in a published segment (visible to queries).\n# TYPE plumb_spans_published_seq gauge\nplumb_spans_published_seq \(store.publishedSeq)\n"
         out += "# HELP plumb_store_errors_total Write-ahead log and publish errors.\n# TYPE plumb_store_errors_total counter\nplumb_store_errors_total \(store.errors)\n"
+        out += "# HELP plumb_memory_bytes Memory by part: each bounded buffer, and malloc's own figures (system: taken from the OS; in_use; free: held in the heap).\n# TYPE plumb_memory_bytes gauge\n"
+        for (part, bytes) in store.memory { out += "plumb_memory_bytes{part=\"\(part)\"} \(bytes)\n" }
         out += Self.exportExposition(store.exporters)
         return out
     }
@@ -160,4 +162,6 @@ struct StoreCountersView {
     var appended = 0, dropped = 0, errors = 0
     var publishedSeq: UInt64 = 0
     var exporters: [ExportStats] = []
+    /// Bytes by part (`ProxyCore.memoryParts`).
+    var memory: [(part: String, bytes: Int)] = []
 }

@@ -22,6 +22,12 @@ final class Allowance: @unchecked Sendable {
         return true
     }
 
+    /// How much is taken now.
+    var taken: Int {
+        lock.lock(); defer { lock.unlock() }
+        return used
+    }
+
     func give(_ n: Int = 1) {
         guard n > 0 else { return }
         lock.lock(); used -= n; lock.unlock()

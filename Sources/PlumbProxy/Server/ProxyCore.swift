@@ -111,3 +111,15 @@ final class ProxyCore: @unchecked Sendable {
         return diff == 0
     }
 }
+
+extension ProxyCore {
+    /// What the server holds, by part: the bounded buffers (each with its limit in
+    /// `schemas/config.md`) and malloc's figures, for `/_plumb/metrics`.
+    func memoryParts(store s: StoreCounters) -> [(part: String, bytes: Int)] {
+        let m = MemoryTuning.figures()
+        return [
+            ("span_buffers", s.bufferBytes), ("page_cache", PageCache.shared.bytes), ("recent_spans", recent.held.bytes),
+            ("request_bodies", bodyBytes.taken), ("malloc_system", m.system), ("malloc_in_use", m.inUse), ("malloc_free", m.free),
+        ]
+    }
+}

@@ -28,6 +28,9 @@ public final class PageCache: @unchecked Sendable {
     /// An eighth of the machine's memory, at most 256 MiB: the columns the shipped dashboards and
     /// the benchmark queries read over 10M spans fit with room to spare.
     public static var defaultBudget: Int { min(256 << 20, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
+    /// `plumb serve`'s: its queries are the admin endpoint's and digests', and the whole server
+    /// stays within about 100 MB (the kernel's page cache keeps the files warm anyway).
+    public static let serverBudget = 16 << 20
 
     /// Keeps pages from now on, up to `budget` bytes (0 turns it off and drops what is kept).
     public func enable(budget: Int) {

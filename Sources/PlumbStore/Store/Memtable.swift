@@ -15,16 +15,25 @@ struct Memtable: Sendable {
     private var tailOpen = false
     /// Spans an open tail block takes before the next one starts.
     let blockRows: Int
+    /// ... or bytes of records.
+    let blockBytes: Int
 
-    init(blockRows: Int = SpanRecords.blockRows) { self.blockRows = blockRows }
+    init(blockRows: Int = SpanRecords.blockRows, blockBytes: Int = SpanRecords.blockBytes) {
+        self.blockRows = blockRows
+        self.blockBytes = blockBytes
+    }
 
     /// Spans replayed from the WAL, in one block.
-    init(_ records: SpanRecords, blockRows: Int = SpanRecords.blockRows) {
+    init(_ records: SpanRecords, blockRows: Int = SpanRecords.blockRows, blockBytes: Int = SpanRecords.blockBytes) {
         self.blockRows = blockRows
+        self.blockBytes = blockBytes
         if !records.isEmpty { blocks = [records]; count = records.count }
     }
 
     var isEmpty: Bool { count == 0 }
+
+    /// Bytes its blocks have reserved.
+    var reservedBytes: Int { blocks.reduce(0) { $0 + $1.reservedBytes } }
 
     mutating func append(block: SpanRecords) {
         guard !block.isEmpty else { return }
@@ -36,7 +45,7 @@ struct Memtable: Sendable {
     /// Copies records `range` onto the open tail block, starting one from `newBlock` if needed.
     mutating func append(copying records: SpanRecords, _ range: Range<Int>, newBlock: () -> SpanRecords) {
         guard !range.isEmpty else { return }
-        if !tailOpen || blocks[blocks.count - 1].isFullBlock(rows: blockRows) {
+        if !tailOpen || blocks[blocks.count - 1].isFullBlock(rows: blockRows, bytes: blockBytes) {
             blocks.append(newBlock())
             tailOpen = true
         }

@@ -18,15 +18,23 @@ struct SpanQueue {
     private(set) var count = 0
     /// Spans a block holds (fewer when their records reach `SpanRecords.blockBytes`).
     let blockRows: Int
+    /// ... or bytes of records.
+    let blockBytes: Int
 
-    init(blockRows: Int = SpanRecords.blockRows) { self.blockRows = blockRows }
+    init(blockRows: Int = SpanRecords.blockRows, blockBytes: Int = SpanRecords.blockBytes) {
+        self.blockRows = blockRows
+        self.blockBytes = blockBytes
+    }
 
     var isEmpty: Bool { count == 0 }
+
+    /// Bytes its blocks have reserved.
+    var reservedBytes: Int { full.reduce(open.reservedBytes) { $0 + $1.reservedBytes } }
 
     @inline(__always) mutating func append(_ span: Span, pool: inout BlockPool) {
         open.append(span)
         count += 1
-        if open.isFullBlock(rows: blockRows) { roll(pool: &pool) }
+        if open.isFullBlock(rows: blockRows, bytes: blockBytes) { roll(pool: &pool) }
     }
 
     private mutating func roll(pool: inout BlockPool) {
@@ -45,20 +53,30 @@ struct SpanQueue {
     }
 }
 
-/// Emptied blocks kept for reuse, at most `limit` of them (about 17 MiB each when full).
+/// Emptied blocks kept for reuse, at most `limit` of them (about 17 MiB each when full, at the
+/// default block size); new blocks when none is kept.
 struct BlockPool {
     private var blocks: [SpanRecords] = []
     let limit: Int
+    let blockRows: Int
+    let blockBytes: Int
 
-    init(limit: Int = 24) { self.limit = limit }
+    init(limit: Int = 24, blockRows: Int = SpanRecords.blockRows, blockBytes: Int = SpanRecords.blockBytes) {
+        self.limit = limit
+        self.blockRows = blockRows
+        self.blockBytes = blockBytes
+    }
 
-    mutating func take() -> SpanRecords { blocks.popLast() ?? SpanRecords.block() }
+    mutating func take() -> SpanRecords { blocks.popLast() ?? SpanRecords.block(rows: blockRows, bytes: blockBytes) }
+
+    /// Bytes the kept blocks have reserved.
+    var reservedBytes: Int { blocks.reduce(0) { $0 + $1.reservedBytes } }
 
     /// Empties `block` in place (callers hand over the only reference) and keeps it if there is
     /// room; `block` is left empty without room either way.
     mutating func put(_ block: inout SpanRecords) {
         // A block grown far past its size (a replayed WAL, a huge body) is not kept.
-        if blocks.count < limit && block.encoded.bytes.capacity <= 2 * SpanRecords.blockRoom {
+        if blocks.count < limit && block.encoded.bytes.capacity <= 2 * SpanRecords.room(blockBytes) {
             block.removeAll()
             blocks.append(block)
         }

@@ -22,6 +22,8 @@ extension SpanStore {
             } catch {
                 cond.lock(); counters.lastError = "maintenance: \(error)"; cond.unlock()
             }
+            // Compaction's row groups and a burst's blocks are freed by now: give the pages back.
+            if options.releaseMemoryAfterMaintenance { MemoryTuning.releaseFree() }
             next = Self.now() + options.maintenanceInterval
             cond.lock(); maintenanceRuns += 1; maintenanceWanted = false; cond.broadcast(); cond.unlock()
         }

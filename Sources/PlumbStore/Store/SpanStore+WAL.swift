@@ -123,7 +123,7 @@ extension SpanStore {
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
         cond.unlock()
-        memtable = Memtable(blockRows: options.blockRows)
+        memtable = Memtable(blockRows: options.blockRows, blockBytes: options.blockBytes)
         publisherBell.ring()
     }
 }

@@ -34,7 +34,7 @@ public final class SpanStore: @unchecked Sendable {
     // Guarded by `cond`:
     var queue: SpanQueue
     /// Emptied blocks for the queue and the memtable; the publisher returns them here.
-    var pool = BlockPool()
+    var pool: BlockPool
     var pendingFirstSeq: UInt64
     var nextSeq: UInt64
     var durableSeq: UInt64
@@ -48,7 +48,7 @@ public final class SpanStore: @unchecked Sendable {
     var maintainerDone = false
     var frozen: [(records: Memtable, maxSeq: UInt64)] = []
     /// The WAL thread's: swapped with the queue's open block so neither is reallocated.
-    var spare = SpanRecords.block()
+    var spare: SpanRecords
     var maintenanceWanted = false
     var maintenanceRuns = 0
     var walError: Error?
@@ -78,8 +78,10 @@ public final class SpanStore: @unchecked Sendable {
     public init(directory: DataDirectory, options: StoreOptions = StoreOptions()) throws {
         self.directory = directory
         self.options = options
-        queue = SpanQueue(blockRows: options.blockRows)
-        memtable = Memtable(blockRows: options.blockRows)
+        queue = SpanQueue(blockRows: options.blockRows, blockBytes: options.blockBytes)
+        pool = BlockPool(limit: options.blockPoolLimit, blockRows: options.blockRows, blockBytes: options.blockBytes)
+        spare = SpanRecords.block(rows: options.blockRows, bytes: options.blockBytes)
+        memtable = Memtable(blockRows: options.blockRows, blockBytes: options.blockBytes)
         permissionWarning = try directory.create()
         writerLock = try WriterLock(directory: directory)
         catalog = try Catalog(path: directory.catalog)
@@ -100,7 +102,7 @@ public final class SpanStore: @unchecked Sendable {
         pendingFirstSeq = replay.nextSeq
         wal = try WriteAheadLog.Writer(directory: directory.wal, firstSeq: replay.nextSeq, compression: options.walCompression)
         if !replay.spans.isEmpty {
-            memtable = Memtable(SpanRecords(replay.spans.lazy.map(\.span)), blockRows: options.blockRows)
+            memtable = Memtable(SpanRecords(replay.spans.lazy.map(\.span)), blockRows: options.blockRows, blockBytes: options.blockBytes)
             memtableMaxSeq = replay.nextSeq - 1      // the batch stands for the lost ones too
             memtableDeadline = Self.now()
             recoveryNotes.append("replayed \(replay.spans.count) spans from the write-ahead log")
@@ -234,6 +236,9 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         var c = counters
         c.pending = queue.count
+        // The memtable is the WAL thread's (not under the lock): about one block, counted as one.
+        c.bufferBytes = queue.reservedBytes + pool.reservedBytes + spare.reservedBytes + SpanRecords.room(options.blockBytes)
+            + frozen.reduce(0) { $0 + $1.records.reservedBytes }
         c.durableSeq = durableSeq
         c.publishedSeq = publishedSeq
         c.unpublished = nextSeq > publishedSeq + 1 ? Int64(nextSeq - 1 - publishedSeq) : 0
@@ -274,5 +279,7 @@ public struct StoreCounters: Sendable {
     public var unpublished: Int64 = 0
     /// The newest ts_start taken (microseconds), for exporters' lag.
     public var newestTs: Int64 = 0
+    /// Bytes the span blocks hold (queue, memtables, spare and pooled blocks): the store's buffers.
+    public var bufferBytes = 0
     public var lastError: String?
 }

@@ -16,6 +16,13 @@ public struct StoreOptions: Sendable {
     public var rowGroupSize: Int = SegmentWriter.defaultRowGroupSize
     /// Spans per block of the producers' queue and the memtable (`SpanQueue`); small in tests.
     public var blockRows: Int = SpanRecords.blockRows
+    /// ... or bytes of records per block: big blocks suit a batch import, a server keeps small ones.
+    public var blockBytes: Int = SpanRecords.blockBytes
+    /// Emptied blocks (about 17 MiB each when full) kept warm for reuse; more are freed. Batch
+    /// ingest wants many; a server keeps few, so a burst's blocks do not stay resident.
+    public var blockPoolLimit: Int = 24
+    /// Gives free heap pages back to the system after each maintenance run (`MemoryTuning.releaseFree`).
+    public var releaseMemoryAfterMaintenance = false
     /// Spans waiting for the WAL beyond this are dropped (and counted) rather than block a producer.
     public var maxPendingSpans: Int = 4_000_000
     public var compaction: Bool = true

@@ -42,16 +42,21 @@ public struct SpanRecords: Sendable {
     /// threshold are reused warm, not unmapped and faulted in afresh), large enough for bodies.
     public static let blockBytes = 16 << 20
 
-    /// Bytes reserved for a block: a full one and the record that filled it.
-    public static let blockRoom = blockBytes + (1 << 20)
-
     /// An empty block with room reserved for a full one, so filling it never copies it.
-    public static func block() -> SpanRecords {
+    public static func block(rows: Int = blockRows, bytes: Int = blockBytes) -> SpanRecords {
         var b = SpanRecords()
-        b.encoded.reserve(bytes: blockRoom, values: blockRows)
+        b.encoded.reserve(bytes: room(bytes), values: rows)
         return b
     }
 
+    /// Bytes reserved for a block of `bytes`: a full one and the record that filled it.
+    public static func room(_ bytes: Int) -> Int { bytes + (1 << 20) }
+
+    /// Bytes the block has reserved (what it holds in memory, near enough).
+    public var reservedBytes: Int { encoded.bytes.capacity }
+
     /// Whether a block has reached its size (`rows` spans, or `blockBytes`) and a new one should start.
-    @inline(__always) public func isFullBlock(rows: Int) -> Bool { encoded.count >= rows || encoded.byteCount >= Self.blockBytes }
+    @inline(__always) public func isFullBlock(rows: Int, bytes: Int = blockBytes) -> Bool {
+        encoded.count >= rows || encoded.byteCount >= bytes
+    }
 }
