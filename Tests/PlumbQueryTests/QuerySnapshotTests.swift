@@ -143,6 +143,34 @@ final class QuerySnapshotTests: XCTestCase {
         let r = try engine.collect("SELECT count(*) FROM spans WHERE status = 503")
         XCTAssertEqual(r.stats.rowsRead, 400, "only the four row groups with errors were read")
     }
+
+    func testALookupByARandomSpanIDReadsOnlyTheRowGroupsItsFiltersAllow() throws {
+        var gen = TestSpans(seed: 12)
+        var o = StoreOptions(); o.compaction = false; o.rowGroupSize = 250
+        let store = try SpanStore(directory: dir, options: o)
+        var all: [Span] = []
+        for b in 0..<4 {
+            // Random ids, as imported ones are: min/max zone maps cannot rule a row group out.
+            let spans = gen.spans(1_000, from: b * 1_000).map { s -> Span in
+                var s = s
+                s.spanID = Hex.encode((0..<16).map { _ in UInt8(truncatingIfNeeded: gen.next()) })
+                return s
+            }
+            for s in spans { store.append(s) }
+            try store.sync()
+            all += spans
+        }
+        try store.close()
+        let engine = QueryEngine(directory: dir)
+        let wanted = all[2_345]
+        let r = try engine.collect("SELECT span_id, model FROM spans WHERE span_id = '\(wanted.spanID)'")
+        XCTAssertEqual(r.rows.count, 1)
+        XCTAssertEqual(r.rows.first?.first, .string(wanted.spanID))
+        XCTAssertLessThanOrEqual(r.stats.rowsRead, 500, "one row group, or two with a false positive, of sixteen")
+        let plan = try engine.collect("EXPLAIN SELECT * FROM spans WHERE span_id = '\(wanted.spanID)'").planLines.joined(separator: "\n")
+        XCTAssertTrue(plan.contains("by span-id filters"), plan)
+        XCTAssertEqual(try count("SELECT count(*) FROM spans WHERE span_id = 'ffffffffffffffffffffffffffffffff'"), 0)
+    }
 }
 
 extension QueryResult {

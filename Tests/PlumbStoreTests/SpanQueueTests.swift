@@ -78,4 +78,36 @@ final class SpanQueueTests: XCTestCase {
         pool.put(&grown)
         XCTAssertLessThan(pool.take().encoded.bytes.capacity, 2 * SpanRecords.blockBytes)
     }
+
+    func testASmallBlockSizeCutsBlocksByBytesAndThePoolKeepsItsLimit() {
+        var gen = TestSpans(seed: 44)
+        var queue = SpanQueue(blockRows: 65_536, blockBytes: 64 << 10)
+        var pool = BlockPool(limit: 2, blockRows: 65_536, blockBytes: 64 << 10)
+        var spare = SpanRecords.block(rows: 65_536, bytes: 64 << 10)
+        XCTAssertGreaterThanOrEqual(spare.reservedBytes, SpanRecords.room(64 << 10))
+        for s in gen.spans(1_000, bodies: true) { queue.append(s, pool: &pool) }
+        let full = queue.take(swappingOpenWith: &spare)
+        XCTAssertGreaterThan(full.count, 3, "blocks cut at 64 KiB of records, not at 65,536 spans")
+        for b in full { XCTAssertLessThan(b.encoded.byteCount, (64 << 10) + (1 << 20)) }
+        for var b in full { pool.put(&b) }
+        XCTAssertEqual(pool.count, 2, "two kept, the rest freed")
+        XCTAssertLessThanOrEqual(pool.reservedBytes, 2 * 2 * SpanRecords.room(64 << 10))
+    }
+
+    /// A store sized as `plumb serve` sizes it holds its buffers to its blocks and pool after a
+    /// burst many blocks long, whatever the burst was (the statistic /_plumb/metrics shows).
+    func testAServerSizedStoreGivesABurstsBlocksBack() throws {
+        let dir = makeTempDirectory()
+        defer { _ = try? FileManagerLite.removeTree(dir) }
+        var options = StoreOptions()
+        options.blockBytes = 256 << 10; options.blockPoolLimit = 2
+        let store = try SpanStore(directory: DataDirectory(dir + "/data"), options: options)
+        var gen = TestSpans(seed: 45)
+        for s in gen.spans(3_000, bodies: true) { store.append(s) }       // some MB of records: many blocks
+        try store.sync()
+        let held = store.stats.bufferBytes
+        // queue's open block + spare + memtable (one counted) + at most two pooled.
+        XCTAssertLessThanOrEqual(held, 5 * SpanRecords.room(256 << 10), "\(held) bytes held after the burst")
+        try store.close()
+    }
 }

@@ -129,15 +129,17 @@ struct AdminEndpoints {
             return error(.badRequest, "invalid_span_id", "a span id is 32 hex digits, got '\(ProxyFailure.shown(id))'")
         }
         if let s = core.recent.find(id.lowercased()) { return text(.ok, s.jsonLine(), type: "application/json") }
-        // Older: look in the published segments around the time the id encodes (UUIDv7 milliseconds).
-        if let ms = SpanID.timestampMillis(of: id.lowercased()),
-           let reader = try? StoreReader(directory: core.store.directory) {
-            let t = Int64(ms) * 1000
+        // Older: in the published segments, first around the time a Plumb id encodes (UUIDv7
+        // milliseconds), then anywhere (imported ids are random); span-id filters pick the row groups.
+        if let reader = try? StoreReader(directory: core.store.directory) {
             let wanted = id.lowercased()
-            if let s = try? reader.spans(includeBodies: true, from: t - 600_000_000, to: t + 600_000_000,
-                                         where: { $0.spanID == wanted }).first {
-                return text(.ok, s.jsonLine(), type: "application/json")
+            var found: Span? = nil
+            if let ms = SpanID.timestampMillis(of: wanted) {
+                let t = Int64(ms) * 1000
+                found = try? reader.span(id: wanted, includeBodies: true, from: t - 600_000_000, to: t + 600_000_000)
             }
+            if found == nil { found = try? reader.span(id: wanted, includeBodies: true) }
+            if let found { return text(.ok, found.jsonLine(), type: "application/json") }
         }
         return error(.notFound, "span_not_found", "no span with id \(id)")
     }

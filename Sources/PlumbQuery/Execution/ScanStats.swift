@@ -4,6 +4,8 @@ public struct ScanStats: Sendable, Equatable {
     public var segmentsSkipped = 0
     public var rowGroups = 0
     public var rowGroupsSkipped = 0
+    /// Of those skipped, how many by their span-id filter (the zone maps let them through).
+    public var rowGroupsSkippedByFilter = 0
     public var unpublishedRows = 0
     public var rowsRead = 0
 

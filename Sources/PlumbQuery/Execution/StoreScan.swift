@@ -39,12 +39,22 @@ public final class StoreScan: @unchecked Sendable {
     }
 
     static let bodyColumns: Set<String> = ["request_body", "response_body"]
+
+    /// The span id every kept row must have (`span_id = '…'` among the AND terms), for the
+    /// row groups' span-id filters.
+    var spanIDEquality: String? {
+        for p in predicates where p.column == "span_id" && p.isNull == nil {
+            if let (lo, li) = p.lower, let (hi, hiInc) = p.upper, li, hiInc, case .string(let a) = lo, case .string(let b) = hi, a == b { return a }
+        }
+        return nil
+    }
     var needsBodies: Bool { columns.contains { Self.bodyColumns.contains($0) } }
 
     /// The row groups to read in each segment (after zone maps), and the counts for EXPLAIN.
     public func plan() -> [(segment: SegmentReader, tsMin: Int64, rowGroups: [Int], hash: String)] {
         var out: [(SegmentReader, Int64, [Int], String)] = []
         var s = ScanStats()
+        let idHash = spanIDEquality.map { SplitBlockBloomFilter.hash($0) }
         for (record, seg) in snapshot.segments {
             s.segments += 1
             let f = seg.footer
@@ -58,7 +68,10 @@ public final class StoreScan: @unchecked Sendable {
             for (g, rg) in f.rowGroups.enumerated() {
                 s.rowGroups += 1
                 if zip(predicates, cols).allSatisfy({ p, c in c.map { p.mayMatch(rg.pages[$0].zone) } ?? true }) {
-                    groups.append(g)
+                    // A filter that cannot be read rules nothing out: the scan reads the row group and reports it.
+                    if let idHash, (try? seg.mayContain(spanIDHash: idHash, rowGroup: g)) == false {
+                        s.rowGroupsSkipped += 1; s.rowGroupsSkippedByFilter += 1
+                    } else { groups.append(g) }
                 } else { s.rowGroupsSkipped += 1 }
             }
             if groups.isEmpty { s.segmentsSkipped += 1 }

@@ -35,7 +35,9 @@ public enum QueryPlan {
             let byTime = totalSegments - s.segments
             let segKept = s.segments - s.segmentsSkipped
             lines.append(String(repeating: "  ", count: depth) + "segments: \(segKept) read, \(s.segmentsSkipped + byTime) skipped of \(totalSegments) (\(byTime) by the catalog's time ranges, \(s.segmentsSkipped) by zone maps)")
-            lines.append(String(repeating: "  ", count: depth) + "row groups: \(s.rowGroups - s.rowGroupsSkipped) read, \(s.rowGroupsSkipped) skipped by zone maps")
+            let byZones = s.rowGroupsSkipped - s.rowGroupsSkippedByFilter
+            lines.append(String(repeating: "  ", count: depth) + "row groups: \(s.rowGroups - s.rowGroupsSkipped) read, \(byZones) skipped by zone maps"
+                         + (s.rowGroupsSkippedByFilter > 0 ? ", \(s.rowGroupsSkippedByFilter) by span-id filters" : ""))
             lines.append(String(repeating: "  ", count: depth) + "unpublished spans (WAL): \(s.unpublishedRows)")
         }
         return lines.joined(separator: "\n")

@@ -29,9 +29,12 @@ struct RowGroupBuilder: ~Copyable {
     private var bodyBlock = Ints(), bodyOffset = Ints(), bodyReq = Ints(), bodyResp = Ints()
     /// This row group's bodies; the body columns hold offsets relative to them.
     var bodies = BodyFile.Blocks()
+    /// The span ids' filter hashes, for `idFilter()`.
+    private var idHashes: [UInt64] = []
     private var entries: [(key: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)] = []
 
     mutating func reset() {
+        idHashes.removeAll(keepingCapacity: true)
         rows = 0
         spanID.reset(); traceID.reset(); parent.reset(); session.reset(); user.reset()
         tsStart.reset(); tsEnd.reset(); latency.reset(); ttft.reset(); upstream.reset()
@@ -54,7 +57,9 @@ struct RowGroupBuilder: ~Copyable {
         var r = RecordReader(record)
         let mask = try r.varint()
         @inline(__always) func has(_ bit: Int) -> Bool { mask & (1 << UInt64(bit)) != 0 }
-        spanID.add(try r.bytes())
+        let id = try r.bytes()
+        idHashes.append(SplitBlockBloomFilter.hash(id))
+        spanID.add(id)
         try traceID.add(has(0) ? r.bytes() : nil); try parent.add(has(1) ? r.bytes() : nil)
         try session.add(has(2) ? r.bytes() : nil); try user.add(has(3) ? r.bytes() : nil)
         let ts = try r.svarint()
@@ -98,6 +103,13 @@ struct RowGroupBuilder: ~Copyable {
             for e in entries { propKeys.add(e.key); propValues.add(e.value) }
         }
         propCounts.append(Int64(n))
+    }
+
+    /// The split-block Bloom filter of the span ids added.
+    func idFilter() -> SplitBlockBloomFilter {
+        var f = SplitBlockBloomFilter(keys: idHashes.count)
+        for h in idHashes { f.insert(h) }
+        return f
     }
 
     /// The pages of every `SegmentSchema` column before the body references.

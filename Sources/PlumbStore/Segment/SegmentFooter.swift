@@ -11,6 +11,15 @@ public struct PageInfo: Sendable, Equatable {
 public struct RowGroupInfo: Sendable, Equatable {
     public var rowCount: Int
     public var pages: [PageInfo]          // one per column, in footer column order
+    /// The split-block Bloom filter of the row group's span ids (format 2; nil in format 1).
+    public var idFilter: FilterInfo? = nil
+}
+
+/// Where a row group's span-id filter lies: right after its pages.
+public struct FilterInfo: Sendable, Equatable {
+    public var offset: Int
+    public var length: Int
+    public var crc: UInt32
 }
 
 /// The segment footer: the column index, the row groups with their pages and zone maps, and the
@@ -18,7 +27,11 @@ public struct RowGroupInfo: Sendable, Equatable {
 public struct SegmentFooter: Sendable, Equatable {
     public static let magic: [UInt8] = Array("PLUMBSEG".utf8)
     public static let endMagic: [UInt8] = Array("PLUMBEND".utf8)
-    public static let formatVersion: UInt32 = 1
+    /// Written by this build: 2 adds span-id filters (footer section 1). Read: 1 and 2.
+    public static let formatVersion: UInt32 = 2
+    public static let readableVersions: ClosedRange<UInt32> = 1...2
+    /// Footer section tags after the file zone maps (format 2).
+    static let idFilterSection: UInt64 = 1
     public static let headerSize = 16
     public static let trailerSize = 16
 
@@ -48,6 +61,13 @@ public struct SegmentFooter: Sendable, Equatable {
             }
         }
         for z in fileZones { z.write(&w) }
+        if rowGroups.contains(where: { $0.idFilter != nil }) {
+            w.varint(Self.idFilterSection)
+            for g in rowGroups {
+                let f = g.idFilter ?? FilterInfo(offset: 0, length: 0, crc: 0)
+                w.varint(UInt64(f.offset)); w.varint(UInt64(f.length)); w.u32(f.crc)
+            }
+        }
         return w.bytes
     }
 
@@ -77,7 +97,15 @@ public struct SegmentFooter: Sendable, Equatable {
         }
         var zones: [ZoneMap] = []
         for _ in 0..<ncol { zones.append(try ZoneMap.read(&r, rowCount: total)) }
-        guard r.remaining == 0 else { throw FormatError("\(r.remaining) stray bytes after footer") }
+        while r.remaining > 0 {
+            let tag = try r.varint()
+            guard tag == idFilterSection else { throw FormatError("unknown footer section \(tag)") }
+            for g in groups.indices {
+                let off = try r.int("filter offset"), len = try r.int("filter length"), crc = try r.u32()
+                guard len % SplitBlockBloomFilter.bytesPerBlock == 0 else { throw FormatError("filter length \(len) is not a whole number of blocks") }
+                if len > 0 { groups[g].idFilter = FilterInfo(offset: off, length: len, crc: crc) }
+            }
+        }
         return SegmentFooter(schemaVersion: schemaVersion, columns: columns, rowGroups: groups, fileZones: zones, createdAt: createdAt)
     }
 

@@ -43,8 +43,8 @@ public final class SegmentReader: Sendable {
             guard Array(header[0..<8]) == SegmentFooter.magic else { throw SegmentError(path: path, reason: "not a Plumb segment (bad magic)") }
             var hr = ByteReader(header, from: 8)
             let version = try hr.u32()
-            guard version == SegmentFooter.formatVersion else {
-                throw SegmentError(path: path, reason: "segment format version \(version) is not supported (this build reads \(SegmentFooter.formatVersion))")
+            guard SegmentFooter.readableVersions.contains(version) else {
+                throw SegmentError(path: path, reason: "segment format version \(version) is not supported (this build reads \(SegmentFooter.readableVersions.lowerBound) to \(SegmentFooter.readableVersions.upperBound))")
             }
             let headerFlags = try hr.u32()
             guard headerFlags == 0 else { throw SegmentError(path: path, reason: "unknown header flags \(headerFlags)") }
@@ -66,6 +66,9 @@ public final class SegmentReader: Sendable {
                 guard g.pages.count == footer.columns.count else { throw SegmentError(path: path, reason: "row group column count mismatch") }
                 for p in g.pages where p.offset < SegmentFooter.headerSize || p.length > pagesEnd || p.offset > pagesEnd - p.length {
                     throw SegmentError(path: path, reason: "page at \(p.offset) lies outside the page area")
+                }
+                if let f = g.idFilter, f.offset < SegmentFooter.headerSize || f.length > pagesEnd || f.offset > pagesEnd - f.length {
+                    throw SegmentError(path: path, reason: "span-id filter at \(f.offset) lies outside the page area")
                 }
             }
         } catch let e as SegmentError { throw e } catch let e as IOError {
@@ -153,12 +156,42 @@ public final class SegmentReader: Sendable {
         }
     }
 
-    /// Decodes every page (checking every CRC): the deep check `plumb verify` runs.
+    /// Decodes every page (checking every CRC), and checks that each row group's span-id filter
+    /// holds every span id of the row group: the deep check `plumb verify` runs.
     public func checkAllPages() throws {
+        let ids = footer.columnIndex("span_id")
         for g in footer.rowGroups.indices {
             for c in footer.columns.indices {
-                _ = try decodeChecked(rowGroup: g, column: c, fromFile: true) { try PageCodec.decode($0, type: footer.columns[c].type) }
+                let v = try decodeChecked(rowGroup: g, column: c, fromFile: true) { try PageCodec.decode($0, type: footer.columns[c].type) }
+                if c == ids, footer.rowGroups[g].idFilter != nil, case .string(let all) = v.values {
+                    let bytes = try filterBytes(rowGroup: g, fromFile: true)
+                    for id in all where !SplitBlockBloomFilter.bytesMightContain(bytes, SplitBlockBloomFilter.hash(id)) {
+                        throw SegmentError(path: path, reason: "the span-id filter of row group \(g) lacks span \(id)")
+                    }
+                }
             }
         }
+    }
+
+    /// Whether row group `g` may hold a span id of hash `h` (`SplitBlockBloomFilter.hash`):
+    /// false only when its filter rules it out; true when it has none (format 1).
+    public func mayContain(spanIDHash h: UInt64, rowGroup g: Int) throws -> Bool {
+        guard footer.rowGroups[g].idFilter != nil else { return true }
+        return SplitBlockBloomFilter.bytesMightContain(try filterBytes(rowGroup: g), h)
+    }
+
+    /// A row group's filter, its CRC32C checked (a flipped bit must not hide a span): from
+    /// `PageCache` when it has it, else read from the file (and kept).
+    func filterBytes(rowGroup g: Int, fromFile: Bool = false) throws -> [UInt8] {
+        guard let f = footer.rowGroups[g].idFilter else { return [] }
+        let key = PageCache.Key(reader: ObjectIdentifier(self), offset: f.offset)
+        if !fromFile, let kept = PageCache.shared.page(key) { return kept }
+        let bytes: [UInt8]
+        do { bytes = try file.read(at: f.offset, count: f.length) } catch { throw SegmentError(path: path, io: error) }
+        guard CRC32C.checksum(bytes) == f.crc else {
+            throw SegmentError(path: path, reason: "checksum mismatch in the span-id filter of row group \(g)")
+        }
+        if !fromFile { PageCache.shared.keep(key, bytes) }
+        return bytes
     }
 }

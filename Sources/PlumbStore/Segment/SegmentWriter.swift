@@ -49,8 +49,9 @@ public final class SegmentWriter: @unchecked Sendable {
         offset += bytes.count
     }
 
-    /// Appends a row group: one encoded page per schema column.
-    public func add(rowGroup pages: [Page], rows: Int) throws {
+    /// Appends a row group: one encoded page per schema column, then (when given) the
+    /// split-block Bloom filter of its span ids.
+    public func add(rowGroup pages: [Page], rows: Int, idFilter: SplitBlockBloomFilter? = nil) throws {
         precondition(pages.count == schema.count, "page count does not match the schema")
         buffer.removeAll(keepingCapacity: true)
         var infos: [PageInfo] = []
@@ -60,11 +61,17 @@ public final class SegmentWriter: @unchecked Sendable {
             buffer.append(contentsOf: p.page)
             fileZones[ci] = fileZones[ci].map { $0.merged(with: p.zone) } ?? p.zone
         }
+        var filterInfo: FilterInfo? = nil
+        if let idFilter {
+            let bytes = idFilter.bytes
+            filterInfo = FilterInfo(offset: offset + buffer.count, length: bytes.count, crc: CRC32C.checksum(bytes))
+            buffer.append(contentsOf: bytes)
+        }
         let at = offset
         try emit(buffer)
         // The fsync in `finish` then waits for the last row group only, not the whole file.
         file.startWriteback(offset: at, count: buffer.count)
-        groups.append(RowGroupInfo(rowCount: rows, pages: infos))
+        groups.append(RowGroupInfo(rowCount: rows, pages: infos, idFilter: filterInfo))
     }
 
     /// Writes the footer and fsyncs.
@@ -87,12 +94,13 @@ public final class SegmentWriter: @unchecked Sendable {
         precondition(columns.count == schema.count, "column count does not match the schema")
         let rows = columns.first?.count ?? 0
         let writer = try SegmentWriter(path: path, schema: schema)
+        let ids = schema.firstIndex { $0.name == "span_id" }
         var start = 0
         while start < rows {
             let end = min(rows, start + rowGroupSize)
-            try writer.add(rowGroup: columns.enumerated().map { ci, col in
-                PageCodec.encodeWithZone(col.slice(start..<end), type: schema[ci].type)
-            }, rows: end - start)
+            let slices = columns.map { $0.slice(start..<end) }
+            try writer.add(rowGroup: slices.enumerated().map { ci, col in PageCodec.encodeWithZone(col, type: schema[ci].type) },
+                           rows: end - start, idFilter: ids.map { SplitBlockBloomFilter(spanIDs: slices[$0]) })
             start = end
         }
         return try writer.finish()

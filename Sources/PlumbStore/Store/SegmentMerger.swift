@@ -59,19 +59,19 @@ struct SegmentMerger {
             peakDecodedRows = max(peakDecodedRows, sources.reduce(0) { $0 + $1.decodedRows })
             if sources[s].remaining > 0 { heap.push(s) }
             if pending == rowGroupSize || heap.isEmpty {
-                try writer.add(rowGroup: Self.encode(pieces), rows: pending)
+                let columns = SegmentSchema.columns.indices.map { c in ColumnVector.concatenate(pieces.map { $0.column(c) }) }
+                try writer.add(rowGroup: Self.encode(columns), rows: pending, idFilter: SplitBlockBloomFilter(spanIDs: columns[Self.spanIDColumn]))
                 pieces.removeAll(); pending = 0
             }
         }
         return try writer.finish()
     }
 
-    /// One output row group's pages from the pieces that make it up.
-    private static func encode(_ pieces: [MergePiece]) -> [SegmentWriter.Page] {
-        SegmentSchema.columns.indices.map { c in
-            let column = ColumnVector.concatenate(pieces.map { $0.column(c) })
-            return PageCodec.encodeWithZone(column, type: SegmentSchema.columns[c].type)
-        }
+    static let spanIDColumn = SegmentSchema.index(of: "span_id")!
+
+    /// One output row group's pages.
+    private static func encode(_ columns: [ColumnVector]) -> [SegmentWriter.Page] {
+        columns.enumerated().map { c, column in PageCodec.encodeWithZone(column, type: SegmentSchema.columns[c].type) }
     }
 }
 

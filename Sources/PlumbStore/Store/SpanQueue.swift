@@ -69,6 +69,9 @@ struct BlockPool {
 
     mutating func take() -> SpanRecords { blocks.popLast() ?? SpanRecords.block(rows: blockRows, bytes: blockBytes) }
 
+    /// Blocks kept now.
+    var count: Int { blocks.count }
+
     /// Bytes the kept blocks have reserved.
     var reservedBytes: Int { blocks.reduce(0) { $0 + $1.reservedBytes } }
 

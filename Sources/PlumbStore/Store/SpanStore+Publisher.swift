@@ -72,10 +72,11 @@ extension SpanStore {
                             try records.blocks[piece.block].encoded.withValues { v in try b.value.add(v, rows: piece.rows) }
                         }
                         var pages = b.value.dataPages()
+                        let filter = b.value.idFilter()
                         b.value.bodies.finish()
                         try turns.step(k) {
                             pages += b.value.bodyPages(file: bodyID, base: try bodies.append(b.value.bodies))
-                            try segment.add(rowGroup: pages, rows: rows.count)
+                            try segment.add(rowGroup: pages, rows: rows.count, idFilter: filter)
                         }
                     } catch {
                         turns.abandon(error)

@@ -42,6 +42,29 @@ public final class StoreReader: @unchecked Sendable {
         return []
     }
 
+    /// The live span with id `id` (`from...to` narrows where to look), reading only the row
+    /// groups whose span-id filter may hold it (all of them in format-1 segments).
+    public func span(id: String, includeBodies: Bool = false, from: Int64 = .min, to: Int64 = .max) throws -> Span? {
+        let cutoff = try catalog.retentionCutoff()
+        let h = SplitBlockBloomFilter.hash(id)
+        for (_, seg) in try openSegments(from: max(from, cutoff), to: to) {
+            do {
+                guard let c = seg.footer.columnIndex("span_id") else { continue }
+                for g in seg.footer.rowGroups.indices where try seg.mayContain(spanIDHash: h, rowGroup: g) {
+                    guard case .string(let all) = try seg.read(rowGroup: g, column: c).values, let row = all.firstIndex(of: id) else { continue }
+                    let columns = try seg.allColumns(rowGroup: g)
+                    let (spans, refs) = try SpanColumns.spans(from: columns.map { $0.slice(row..<row + 1) })
+                    guard var span = spans.first, span.tsStart >= cutoff else { continue }
+                    if includeBodies, let ref = refs[0] { (span.requestBody, span.responseBody) = BodyReader(directory: directory).read(ref) }
+                    return span
+                }
+            } catch {
+                problems.append("\(error) (segment set aside)")
+            }
+        }
+        return nil
+    }
+
     /// Every live span, segment by segment, with `ts_start` in `from...to` and matching `filter`.
     /// Bodies are read only when asked for, and only for the spans returned.
     public func spans(includeBodies: Bool = false, from: Int64 = .min, to: Int64 = .max,
