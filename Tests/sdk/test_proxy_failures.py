@@ -1,13 +1,15 @@
 """curl against plumb serve for every failure path: each answer is an OpenAI-style JSON error
 (or the upstream's own answer, passed through) and each call is still a span."""
 import json
+import re
+import urllib.request
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import start_plumb, stop
+from conftest import serve_refuses, start_plumb, stop
 
 CHAT = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi there"}]})
 STREAM = json.dumps({"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi there"}]})
@@ -133,3 +135,33 @@ def test_slow_drip_arrives_whole(shared_plumb):
                                "-H", "X-Mock-Chunk-Delay-Ms: 1", "-H", "X-Mock-Output-Words: 3")
     assert status == 200 and json.loads(body)["usage"]["completion_tokens"] == 3
     assert shared_plumb.span(h["plumb-span-id"])["output_tokens"] == 3
+
+
+def test_a_second_serve_on_the_same_port_is_refused(tmp_path, mock):
+    """Each event loop listens on its own SO_REUSEPORT socket; a plain bind first keeps a second
+    server from quietly sharing a port the first already holds."""
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = start_plumb(tmp_path / "first", mock)
+    try:
+        port = first.url.rsplit(":", 1)[1]
+        rc, err = serve_refuses(tmp_path / "second", mock, "", listen=f"127.0.0.1:{port}")
+        assert rc not in (None, 0), err
+        assert f"cannot listen on 127.0.0.1:{port}" in err, err
+        # The first still answers every call, on whichever of its sockets the kernel picks.
+        for _ in range(20):
+            with urllib.request.urlopen(f"{first.url}/_plumb/health") as r:
+                assert r.status == 200
+    finally:
+        stop(first.proc)
+
+
+def test_metrics_show_memory_by_part(shared_plumb):
+    page = shared_plumb.metrics()
+    parts = dict(re.findall(r'^plumb_memory_bytes\{part="(\w+)"\} (\d+)$', page, re.M))
+    assert set(parts) == {"span_buffers", "page_cache", "recent_spans", "request_bodies",
+                          "malloc_system", "malloc_in_use", "malloc_free"}, page
+    n = {k: int(v) for k, v in parts.items()}
+    assert n["page_cache"] <= 16 << 20 and n["recent_spans"] <= 32 << 20
+    assert 0 < n["span_buffers"] <= 8 * (5 << 20), n      # 4 MiB blocks (+1 MiB room), two pooled
+    assert 0 < n["malloc_in_use"] <= n["malloc_system"], n
