@@ -65,7 +65,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "PlumbBench", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDash", "PlumbExport"]),
+        .executableTarget(name: "PlumbBench", dependencies: [
+            "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDash", "PlumbExport",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // The simulated providers for tests and benchmarks (no internet here): OpenAI, Anthropic and
         // Gemini wire formats, with latency, pacing and faults chosen per request.
         .executableTarget(

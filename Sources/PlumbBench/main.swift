@@ -13,10 +13,12 @@ case "query":
     exit(QueryBench.run(Array(args.dropFirst(2))))
 case "export":
     exit(ExportBench.run(Array(args.dropFirst(2))))
+case "streams":
+    exit(StreamsBench.run(Array(args.dropFirst(2))))
 case "ingest":
     MemoryTuning.apply()
     exit(try IngestBench.run(Array(args.dropFirst(2))))
 default:
-    FileHandle.standardError.write(Data("usage: plumb-bench ingest|query|dash|export ...\n".utf8))
+    FileHandle.standardError.write(Data("usage: plumb-bench ingest|query|dash|export|streams ...\n".utf8))
     exit(2)
 }

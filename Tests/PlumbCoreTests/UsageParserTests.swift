@@ -170,4 +170,32 @@ final class UsageParserTests: XCTestCase {
         }
         XCTAssertThrowsError(try c.override(with: ["local": .object(["m": .object(["input": .int(1), "output": .int(1), "extra": .int(1)])])]))
     }
+
+    /// The fast path skips chunks that carry nothing once the model is known; it must never skip
+    /// one that carries usage or a finish reason, however the JSON is spaced, and a key inside a
+    /// string (escaped) must not count.
+    func testChunksWithoutUsageOrFinishReasonAreSkippedAndNoOthers() {
+        func may(_ s: String) -> Bool { UsageParser.OpenAI.mayCarryUsage(Array(s.utf8)) }
+        XCTAssertFalse(may(#"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null}"#))
+        XCTAssertFalse(may(#"{"choices":[{"delta":{"content":"say \"usage\": {1} and \"finish_reason\":\"x\""},"finish_reason" : null}]}"#))
+        XCTAssertTrue(may(#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#))
+        XCTAssertTrue(may("{\"choices\":[],\"usage\" :\n {\"prompt_tokens\":3}}"))
+        XCTAssertTrue(may("{\"choices\":[{\"finish_reason\":\t\"length\"}]}"))
+        XCTAssertTrue(may(#"{"type":"response.completed","response":{}}"#))
+        XCTAssertTrue(may(#"{"choices":[{"delta":{"tool_calls":[{"type":"function"}]}}]}"#), "tool calls take the full path")
+        // Whole streams read as before: usage and finish reason from the last chunks.
+        var p = UsageParser.OpenAI()
+        let events = [
+            #"{"model":"gpt-4o-mini-2024-07-18","choices":[{"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}"#,
+            #"{"model":"gpt-4o-mini-2024-07-18","choices":[{"delta":{"content":"a"},"finish_reason":null}],"usage":null}"#,
+            #"{"model":"gpt-4o-mini-2024-07-18","choices":[{"delta":{},"finish_reason":"stop"}],"usage":null}"#,
+            #"{"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}"#,
+        ]
+        for e in events { p.event(SSEEvent(data: Array(e.utf8), raw: [])) }
+        XCTAssertEqual(p.usage.model, "gpt-4o-mini-2024-07-18")
+        XCTAssertEqual(p.usage.finishReason, "stop")
+        XCTAssertEqual(p.usage.inputTokens, 12)
+        XCTAssertEqual(p.usage.outputTokens, 3)
+        XCTAssertEqual(p.usage.cacheReadTokens, 4)
+    }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension UsageParser {
     /// OpenAI chat completions, completions, embeddings and Responses, whole and streamed.
     /// Source: OpenAI API reference (chat `usage.prompt_tokens` includes
@@ -17,6 +21,9 @@ extension UsageParser {
         }
 
         public mutating func event(_ event: SSEEvent) {
+            // Most chunks of a long stream carry one token and nothing the span needs: skip
+            // building their JSON (the bulk of a chunk's cost: 35 µs a chunk through Plumb).
+            if usage.model != nil && !Self.mayCarryUsage(event.data) { return }
             guard let json = event.json else { return }
             if let type = json["type"]?.stringValue, type.hasPrefix("response.") {
                 // Responses API stream: the final event carries the whole response with usage.
@@ -24,6 +31,38 @@ extension UsageParser {
                 return
             }
             chunk(json)
+        }
+
+        /// Whether a chunk's JSON may hold what `chunk` or `response` read once the model is known:
+        /// a `finish_reason` or `usage` that is not null, or a `type` (the Responses API's events,
+        /// and tool calls, take the full path). Conservative: a key inside a string is escaped
+        /// (`\"usage\"`), so a match is a real key or, at worst, a needless parse.
+        static func mayCarryUsage(_ data: [UInt8]) -> Bool {
+            data.withUnsafeBufferPointer { b in
+                keyValue(b, "\"finish_reason\"", notNull: true) || keyValue(b, "\"usage\"", notNull: true)
+                    || keyValue(b, "\"type\"", notNull: false)
+            }
+        }
+
+        /// Whether `key` (quoted) occurs followed by a colon and, with `notNull`, a value other than `null`.
+        static func keyValue(_ b: UnsafeBufferPointer<UInt8>, _ key: StaticString, notNull: Bool) -> Bool {
+            let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+            guard b.count >= k.count else { return false }
+            var i = 0
+            while i <= b.count - k.count {
+                if b[i] == k[0] && memcmp(b.baseAddress! + i, k.baseAddress!, k.count) == 0 {
+                    var j = i + k.count
+                    while j < b.count && (b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D) { j += 1 }
+                    if j < b.count && b[j] == UInt8(ascii: ":") {
+                        guard notNull else { return true }
+                        j += 1
+                        while j < b.count && (b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D) { j += 1 }
+                        if j >= b.count || b[j] != UInt8(ascii: "n") { return true }
+                    }
+                }
+                i += 1
+            }
+            return false
         }
 
         /// A chat completion, completion or embeddings body, or one streamed chunk of the first two.
