@@ -80,6 +80,9 @@ def main():
             hi = min(a.count, lo + ROWS)
             ids = rng.integers(0, 2**64, (hi - lo, 2), dtype=np.uint64)
             keys = rng.integers(0, 40, hi - lo)
+            # ISO 8601 with microseconds, as the span schema's examples and pyarrow's reader (parquet_size.py) take.
+            start = np.datetime_as_string(ts[lo:hi].astype("datetime64[us]"), unit="us")
+            stop = np.datetime_as_string((ts[lo:hi] + (latency[lo:hi] * 1000).astype(np.int64)).astype("datetime64[us]"), unit="us")
             rows = []
             for i in range(lo, hi):
                 ok = status[i] == 200
@@ -88,7 +91,7 @@ def main():
                 rows.append(orjson.dumps({
                     "span_id": "%016x%016x" % (ids[k, 0], ids[k, 1]),
                     "user_id": None if no_user[i] else str(users[user[i]]),
-                    "ts_start": int(ts[i]), "ts_end": int(ts[i] + latency[i] * 1000),
+                    "ts_start": start[k] + "Z", "ts_end": stop[k] + "Z",
                     "latency_ms": round(float(latency[i]), 3),
                     "provider": PROVIDERS[prov[i]], "model_requested": m[1], "model": m[1],
                     "operation": "embeddings" if m[3] == 0 else "chat", "endpoint": ENDPOINTS[prov[i]],

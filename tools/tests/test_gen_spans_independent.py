@@ -1,5 +1,6 @@
 """tools/gen_spans_independent.py, the query benchmark's second data shape (issue 24): valid span
 lines with the shape the issue describes, deterministic, importable by `plumb import`."""
+import datetime as dt
 import json
 import os
 import re
@@ -38,9 +39,9 @@ def test_the_shape_the_issue_describes(data):
     assert max(len(repr(r["cost_usd"]).split(".")[-1]) for r in rows if r["cost_usd"]) == 9
     ids = [r["span_id"] for r in rows]
     assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
-    ts = [r["ts_start"] for r in rows]
+    ts = [dt.datetime.strptime(r["ts_start"], "%Y-%m-%dT%H:%M:%S.%fZ") for r in rows]
     assert ts == sorted(ts) and ids != sorted(ids), "rows in time order, ids not"
-    assert (max(ts) - min(ts)) > 28 * 86_400_000_000
+    assert max(ts) - min(ts) > dt.timedelta(days=28)
 
 
 def test_lines_are_valid_span_json_and_deterministic(data, tmp_path):
