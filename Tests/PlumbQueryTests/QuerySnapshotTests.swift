@@ -17,6 +17,13 @@ final class QuerySnapshotTests: XCTestCase {
         return n
     }
 
+    /// Appends `spans` and waits until they are published in a segment of their own.
+    func publish(_ spans: [Span], to store: SpanStore) throws -> [Span] {
+        for s in spans { store.append(s) }
+        try store.sync()
+        return spans
+    }
+
     func testSpansInTheWALAreVisibleBeforeTheyArePublished() throws {
         var gen = TestSpans(seed: 5)
         var o = StoreOptions(); o.cutInterval = 3600; o.maintenanceInterval = 3600
@@ -125,9 +132,7 @@ final class QuerySnapshotTests: XCTestCase {
                 s.status = i < 100 ? 503 : 200                // errors only in each segment's first row group
                 return s
             }
-            for s in spans { store.append(s) }
-            try store.sync()
-            all += spans
+            all += try publish(spans, to: store)
         }
         try store.close()
         let engine = QueryEngine(directory: dir)
@@ -156,9 +161,7 @@ final class QuerySnapshotTests: XCTestCase {
                 s.spanID = Hex.encode((0..<16).map { _ in UInt8(truncatingIfNeeded: gen.next()) })
                 return s
             }
-            for s in spans { store.append(s) }
-            try store.sync()
-            all += spans
+            all += try publish(spans, to: store)
         }
         try store.close()
         let engine = QueryEngine(directory: dir)
