@@ -18,12 +18,16 @@ struct ImportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Every N spans, wait until they are durable and print 'durable through line L (N spans)' on stdout, so an interrupted import can resume after line L.", valueName: "N"))
     var checkpointEvery: Int?
 
+    @Option(help: ArgumentHelp("Threads decoding lines (default: one per core). Any number stores the same spans in the same order.", valueName: "N"))
+    var threads: Int?
+
     func run() throws {
         let config = common.loadConfig()
         let dir = common.dataDirectory(config)
         guard file == "-" || FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)") }
         let store: SpanStore
         if let n = checkpointEvery, n <= 0 { fail("--checkpoint-every must be a positive number of spans") }
+        if let n = threads, !(1...256).contains(n) { fail("--threads must be between 1 and 256") }
         do { store = try SpanStore(directory: dir, options: common.storeOptions(config)) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }
         if let warning = store.permissionWarning { printError("plumb: warning: \(warning)") }
@@ -33,7 +37,9 @@ struct ImportCommand: ParsableCommand {
         var shown = 0
         let summary: SpanImporter.Summary
         do {
-            summary = try SpanImporter(store: store).run(path: file, progress: { p in
+            var importer = SpanImporter(store: store)
+            if let threads { importer.threads = threads }
+            summary = try importer.run(path: file, progress: { p in
                 bar.update(done: p.bytesRead, total: p.totalBytes, detail: "\(formatCount(p.imported)) spans")
             }, checkpointEvery: checkpointEvery, onCheckpoint: { line, spans in
                 print("durable through line \(line) (\(spans) spans)")

@@ -45,6 +45,49 @@ final class SegmentMergerTests: XCTestCase {
         for s in out.spans { XCTAssertTrue(sameSpan(s, byID[s.spanID]!), s.spanID) }
     }
 
+    /// Row groups that go out whole (no other input overlaps them, nothing of them dropped) are
+    /// copied page for page, filter too; the rest is merged as before, and the result is the
+    /// same rows in the same order either way.
+    func testRowGroupsNoOtherInputOverlapsAreCopiedAsTheyAre() throws {
+        var gen = TestSpans(seed: 15)
+        let all = gen.spans(600).sorted { $0.tsStart < $1.tsStart }
+        let a = Array(all[0..<240])                             // groups of 100, 100, 40
+        var b = Array(all[240..<500])                           // 100, 100, 60
+        let c = Array(all[420..<440]).map { s -> Span in       // within b's second group
+            var x = s; x.spanID = SpanID.make(millis: UInt64(s.tsStart / 1000), random: gen.next(), gen.next()); return x
+        }
+        b.sort { $0.tsStart < $1.tsStart }
+        let readers = try [segment("a", a), segment("b", b), segment("c", c)]
+        var merger = try SegmentMerger(readers)
+        let path = dir + "/copied.plseg"
+        let written = try XCTUnwrap(try merger.write(to: path, rowGroupSize: 100))
+        XCTAssertEqual(merger.copiedRowGroups, 2 + 2, "a's two full groups, b's first and last; not a's 40 rows, nor b's second (c overlaps it)")
+        XCTAssertEqual(written.footer.rowGroups.map(\.rowCount), [100, 100, 40, 100, 100, 20, 60])
+        let out = try SegmentReader(path: path)
+        try out.checkAllPages()
+        let spans = try SpanColumns.spans(from: out.allColumns()).spans
+        XCTAssertEqual(spans.map(\.spanID), reference([a, b, c]))
+        let byID = Dictionary(uniqueKeysWithValues: (a + b + c).map { ($0.spanID, $0) })
+        for s in spans { XCTAssertTrue(sameSpan(s, byID[s.spanID]!), s.spanID) }
+        // A copied group's pages are the input's bytes.
+        XCTAssertEqual(written.footer.rowGroups[0].pages.map(\.crc), readers[0].footer.rowGroups[0].pages.map(\.crc))
+        // Every id is found through its group's filter.
+        var row = 0
+        for (g, group) in out.footer.rowGroups.enumerated() {
+            for s in spans[row..<row + group.rowCount] {
+                XCTAssertTrue(try out.mayContain(spanIDHash: SplitBlockBloomFilter.hash(s.spanID), rowGroup: g))
+            }
+            row += group.rowCount
+        }
+        // Retention that keeps every row of a group still copies it; one that drops rows merges.
+        var keepAll = try SegmentMerger(readers, keep: { _ in true })
+        _ = try keepAll.write(to: dir + "/keepall.plseg", rowGroupSize: 100)
+        XCTAssertEqual(keepAll.copiedRowGroups, 4)
+        var keepSome = try SegmentMerger(readers, keep: { $0 >= a[10].tsStart })
+        _ = try keepSome.write(to: dir + "/keepsome.plseg", rowGroupSize: 100)
+        XCTAssertEqual(keepSome.copiedRowGroups, 2, "b's first and last groups; a loses rows")
+    }
+
     func testKeepDropsRowsAndNothingKeptWritesNoFile() throws {
         var gen = TestSpans(seed: 6)
         let a = gen.spans(250), b = gen.spans(250, from: 250)

@@ -40,12 +40,31 @@ enum JSONTarget: FuzzTarget {
     static let summary = "JSON: the parser, span import lines, the member picker and range finder"
     static func run(_ bytes: [UInt8]) {
         _ = try? JSONParser.parse(bytes)
-        _ = bytes.withUnsafeBufferPointer { try? Span(jsonBytes: $0) }
+        bytes.withUnsafeBufferPointer { ImportLineCheck.check($0) }
         var picker = JSONMemberPicker.forUsage()
         picker.feed(bytes)
         _ = picker.document
         if let r = JSONMemberRange.value(of: "stream_options", in: bytes) { precondition(r.upperBound <= bytes.count) }
         _ = RequestInspection.askingForUsage(bytes, hasOptions: true)
+    }
+}
+
+/// `plumb import`'s byte-level scanner against the general path: a line the scanner takes must
+/// decode there too, to the same span (bodies capped alike); a line it declines is left to that path.
+enum ImportLineCheck {
+    static func check(_ line: UnsafeBufferPointer<UInt8>) {
+        let general = try? Span(jsonBytes: line)
+        for maxBody in [1 << 20, 8] {
+            var scanner = SpanLineDecoder(maxBodyBytes: maxBody)
+            var records = SpanRecords()
+            guard scanner.decode(line, into: &records) else { continue }
+            guard let general else { preconditionFailure("the scanner took a line the general path refuses") }
+            let capped = SpanStore.cappingBodies(general, maxBodyBytes: maxBody)
+            var reader = ByteReader(records.encoded.bytes)
+            let scanned = try? SpanRecord.decode(&reader)
+            precondition(scanned == capped.span, "the scanner's span differs: \(String(describing: scanned)) vs \(capped.span)")
+            precondition(scanner.droppedBody == capped.dropped && scanner.tsStart == general.tsStart)
+        }
     }
 }
 

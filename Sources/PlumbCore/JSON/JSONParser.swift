@@ -254,14 +254,7 @@ public struct JSONParser {
         guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            let b = bytes[i]
-            let d: UInt32
-            switch b {
-            case 0x30...0x39: d = UInt32(b - 0x30)
-            case 0x41...0x46: d = UInt32(b - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(b - 0x61 + 10)
-            default: throw fail("invalid hex digit in \\u escape")
-            }
+            guard let d = StringEscapes.hexDigit(bytes[i]) else { throw fail("invalid hex digit in \\u escape") }
             v = v << 4 | d
             i += 1
         }

@@ -65,6 +65,11 @@ public enum Timestamp {
         return try copy.withUTF8 { try parse(bytes: $0, text: text) }
     }
 
+    /// `parse` on UTF-8 bytes, nil where it would throw (no message is made).
+    public static func parseIfValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        try? parse(bytes: bytes, text: "")
+    }
+
     static func parse(bytes b: UnsafeBufferPointer<UInt8>, text: String) throws -> Int64 {
         var i = 0
         func num(_ n: Int) -> Int64? {
@@ -78,8 +83,9 @@ public enum Timestamp {
             i += n
             return v
         }
-        func expect(_ c: Character) -> Bool {
-            guard i < b.count, b[i] == c.asciiValue! else { return false }
+        func expect(_ c: Unicode.Scalar) -> Bool {
+            // A scalar, not a Character: Character's comparisons cost more than the whole parse.
+            guard i < b.count, b[i] == UInt8(ascii: c) else { return false }
             i += 1; return true
         }
         let err = ParseError(text: text)

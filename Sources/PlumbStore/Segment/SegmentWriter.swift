@@ -52,6 +52,11 @@ public final class SegmentWriter: @unchecked Sendable {
     /// Appends a row group: one encoded page per schema column, then (when given) the
     /// split-block Bloom filter of its span ids.
     public func add(rowGroup pages: [Page], rows: Int, idFilter: SplitBlockBloomFilter? = nil) throws {
+        try add(rowGroup: pages, rows: rows, idFilterBytes: idFilter?.bytes)
+    }
+
+    /// `add` with the filter as its bytes (a row group copied from another segment).
+    func add(rowGroup pages: [Page], rows: Int, idFilterBytes: [UInt8]?) throws {
         precondition(pages.count == schema.count, "page count does not match the schema")
         buffer.removeAll(keepingCapacity: true)
         var infos: [PageInfo] = []
@@ -62,8 +67,7 @@ public final class SegmentWriter: @unchecked Sendable {
             fileZones[ci] = fileZones[ci].map { $0.merged(with: p.zone) } ?? p.zone
         }
         var filterInfo: FilterInfo? = nil
-        if let idFilter {
-            let bytes = idFilter.bytes
+        if let bytes = idFilterBytes {
             filterInfo = FilterInfo(offset: offset + buffer.count, length: bytes.count, crc: CRC32C.checksum(bytes))
             buffer.append(contentsOf: bytes)
         }

@@ -22,6 +22,8 @@ struct SegmentMerger {
     private var sources: [MergeSource]
     /// The most rows held decoded at once, over all inputs (what the bound is about; tests read it).
     private(set) var peakDecodedRows = 0
+    /// Row groups copied as they were (`MergeSource.wholeGroup`).
+    private(set) var copiedRowGroups = 0
 
     init(_ readers: [SegmentReader], keep: ((Int64) -> Bool)? = nil) throws {
         sources = []
@@ -43,27 +45,42 @@ struct SegmentMerger {
         }
         var pieces: [MergePiece] = []
         var pending = 0
+        func writePending() throws {
+            let columns = SegmentSchema.columns.indices.map { c in ColumnVector.concatenate(pieces.map { $0.column(c) }) }
+            try writer.add(rowGroup: Self.encode(columns), rows: pending, idFilter: SplitBlockBloomFilter(spanIDs: columns[Self.spanIDColumn]))
+            pieces.removeAll(); pending = 0
+        }
         while let s = heap.popMin() {
             // Take from `s` while it stays ahead of the next input (a run), up to the row group's room.
             let bound = heap.min.map { (ts: sources[$0].currentTs, input: $0) }
+            let ahead = { (ts: Int64) -> Bool in
+                guard let bound else { return true }
+                return ts < bound.ts || (ts == bound.ts && s < bound.input)
+            }
+            // A whole input row group that goes out as it is (the inputs do not overlap there)
+            // is copied page for page: nothing decoded, nothing encoded.
+            if let group = sources[s].wholeGroup(minRows: rowGroupSize / 2, ahead: ahead) {
+                if pending > 0 { try writePending() }
+                do {
+                    let copy = try sources[s].copy(group: group)
+                    try writer.add(rowGroup: copy.pages, rows: copy.rows, idFilterBytes: copy.idFilter)
+                } catch let e as SegmentError { throw InputError(input: s, error: e) }
+                copiedRowGroups += 1
+                if sources[s].remaining > 0 { heap.push(s) }
+                continue
+            }
             let room = rowGroupSize - pending
             let piece: MergePiece
             do {
-                piece = try sources[s].take(upTo: room) { ts in
-                    guard let bound else { return true }
-                    return ts < bound.ts || (ts == bound.ts && s < bound.input)
-                }
+                piece = try sources[s].take(upTo: room, while: ahead)
             } catch let e as SegmentError { throw InputError(input: s, error: e) }
             pending += piece.count
             pieces.append(piece)
             peakDecodedRows = max(peakDecodedRows, sources.reduce(0) { $0 + $1.decodedRows })
             if sources[s].remaining > 0 { heap.push(s) }
-            if pending == rowGroupSize || heap.isEmpty {
-                let columns = SegmentSchema.columns.indices.map { c in ColumnVector.concatenate(pieces.map { $0.column(c) }) }
-                try writer.add(rowGroup: Self.encode(columns), rows: pending, idFilter: SplitBlockBloomFilter(spanIDs: columns[Self.spanIDColumn]))
-                pieces.removeAll(); pending = 0
-            }
+            if pending == rowGroupSize || heap.isEmpty { try writePending() }
         }
+        if pending > 0 { try writePending() }
         return try writer.finish()
     }
 
@@ -119,6 +136,8 @@ final class MergeSource {
     /// The decoded row group under the cursor (sorted inputs), or every column (others).
     private var decoded: (group: Int, columns: [ColumnVector])?
     private let whole: Bool
+    /// The file's columns are the schema's, in its order (then its pages can be copied as they are).
+    private let sameLayout: Bool
 
     init(_ reader: SegmentReader, keep: ((Int64) -> Bool)?) throws {
         self.reader = reader
@@ -144,9 +163,10 @@ final class MergeSource {
         if !sorted {
             order = all.indices.sorted { all[$0] < all[$1] || (all[$0] == all[$1] && $0 < $1) }
         }
-        if let keep {
+        if let keep, !all.allSatisfy(keep) {
             order = (order ?? Array(all.indices)).filter { keep(all[$0]) }
         }
+        sameLayout = columnIndex == Array(columnIndex.indices) && reader.footer.columns == SegmentSchema.columns
         total = order?.count ?? all.count
     }
 
@@ -180,6 +200,30 @@ final class MergeSource {
         }
         if order == nil { return MergePiece(columns: columns, rows: .range((first - base)..<(first - base + end - next))) }
         return MergePiece(columns: columns, rows: .list(rows))
+    }
+
+    /// The row group under the cursor when all of it goes out next, as it is: the input is in
+    /// order with every row kept, the cursor is at the group's first row, its last row is still
+    /// `ahead`, it has a span-id filter and at least `minRows` rows (smaller ones are merged into
+    /// fuller groups instead).
+    func wholeGroup(minRows: Int, ahead: (Int64) -> Bool) -> Int? {
+        guard order == nil, !whole, sameLayout, next < total else { return nil }
+        let group = groupOf(next)
+        let info = reader.footer.rowGroups[group]
+        guard groupStart[group] == next, info.rowCount >= minRows, info.idFilter != nil,
+              ahead(ts[groupStart[group + 1] - 1]) else { return nil }
+        return group
+    }
+
+    /// The group's pages and filter as the file holds them (checksums checked), and the cursor
+    /// moved past it.
+    func copy(group: Int) throws -> (pages: [SegmentWriter.Page], rows: Int, idFilter: [UInt8]) {
+        let info = reader.footer.rowGroups[group]
+        let pages = try info.pages.indices.map { c in (page: try reader.page(rowGroup: group, column: c, fromFile: true), zone: info.pages[c].zone) }
+        let filter = try reader.filterBytes(rowGroup: group, fromFile: true)
+        next = groupStart[group + 1]
+        decoded = nil
+        return (pages, info.rowCount, filter)
     }
 
     private func groupOf(_ row: Int) -> Int {

@@ -37,6 +37,26 @@ struct SpanQueue {
         if open.isFullBlock(rows: blockRows, bytes: blockBytes) { roll(pool: &pool) }
     }
 
+    /// Appends records `range` of `records`, already encoded (an importer's), filling blocks as
+    /// appending them one by one would.
+    mutating func append(_ records: SpanRecords, _ range: Range<Int>, pool: inout BlockPool) {
+        let ends = records.encoded.ends
+        var lo = range.lowerBound
+        while lo < range.upperBound {
+            let first = lo == 0 ? 0 : ends[lo - 1]
+            var hi = lo
+            var full = false
+            while hi < range.upperBound && !full {
+                hi += 1
+                full = open.count + (hi - lo) >= blockRows || open.encoded.byteCount + (ends[hi - 1] - first) >= blockBytes
+            }
+            open.append(records, lo..<hi)
+            count += hi - lo
+            lo = hi
+            if full { roll(pool: &pool) }
+        }
+    }
+
     private mutating func roll(pool: inout BlockPool) {
         full.append(open)
         open = pool.take()

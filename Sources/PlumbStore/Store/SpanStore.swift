@@ -143,24 +143,41 @@ public final class SpanStore: @unchecked Sendable {
     }
 
     /// Queues many spans, waiting while the queue is full (for importers, which must not drop).
+    /// They are encoded before the lock is taken.
     public func appendWaiting(_ spans: [Span]) throws {
         let spans = spans.contains(where: isOversized) ? spans.map(capped) : spans
+        try appendWaiting(SpanRecords(spans), newestTs: spans.lazy.map(\.tsStart).max() ?? .min)
+    }
+
+    /// Queues records already encoded (`plumb import`'s workers make them), waiting while the
+    /// queue is full. `newestTs` is the latest `ts_start` among them; `bodiesDropped` counts
+    /// the bodies left out over `maxBodyBytes` (`cappingBodies`).
+    public func appendWaiting(_ records: SpanRecords, newestTs: Int64, bodiesDropped: Int = 0) throws {
         cond.lock(); defer { cond.unlock() }
+        counters.bodiesDropped += bodiesDropped
         var i = 0
-        while i < spans.count {
+        while i < records.count {
             while queue.count >= options.maxPendingSpans && !stopping && walError == nil { cond.wait() }
             if let walError { throw walError }
             guard !stopping else { throw StoreClosed() }
-            let n = min(spans.count - i, options.maxPendingSpans - queue.count)
+            let n = min(records.count - i, options.maxPendingSpans - queue.count)
             if queue.isEmpty { cond.broadcast() }
-            for s in spans[i..<i + n] {
-                queue.append(s, pool: &pool)
-                if s.tsStart > counters.newestTs { counters.newestTs = s.tsStart }
-            }
+            queue.append(records, i..<i + n, pool: &pool)
             nextSeq += UInt64(n)
             counters.appended += n
             i += n
         }
+        if newestTs > counters.newestTs { counters.newestTs = newestTs }
+    }
+
+    /// The span as the store keeps it: bodies over `maxBodyBytes` left out (then `dropped`).
+    public static func cappingBodies(_ s: Span, maxBodyBytes: Int) -> (span: Span, dropped: Bool) {
+        let request = (s.requestBody?.utf8.count ?? 0) > maxBodyBytes, response = (s.responseBody?.utf8.count ?? 0) > maxBodyBytes
+        guard request || response else { return (s, false) }
+        var x = s
+        if request { x.requestBody = nil }
+        if response { x.responseBody = nil }
+        return (x, true)
     }
 
     @inline(__always) private func isOversized(_ s: Span) -> Bool {
@@ -169,11 +186,8 @@ public final class SpanStore: @unchecked Sendable {
 
     /// Bodies over `maxBodyBytes` are not stored (the span is, with its byte counts).
     private func capped(_ s: Span) -> Span {
-        guard isOversized(s) else { return s }
-        var x = s
-        if (x.requestBody?.utf8.count ?? 0) > options.maxBodyBytes { x.requestBody = nil }
-        if (x.responseBody?.utf8.count ?? 0) > options.maxBodyBytes { x.responseBody = nil }
-        cond.lock(); counters.bodiesDropped += 1; cond.unlock()
+        let (x, dropped) = Self.cappingBodies(s, maxBodyBytes: options.maxBodyBytes)
+        if dropped { cond.lock(); counters.bodiesDropped += 1; cond.unlock() }
         return x
     }
 

@@ -26,6 +26,11 @@ public struct SpanRecords: Sendable {
         encoded.append { SpanRecord.encode(span, into: &$0) }
     }
 
+    /// Appends one record already encoded (`SpanLineDecoder`).
+    @inline(__always) mutating func append(encodedRecord: UnsafeBufferPointer<UInt8>) {
+        encoded.append(encodedRecord)
+    }
+
     /// Appends records `range` of `other` (bytes copied as they are).
     public mutating func append(_ other: SpanRecords, _ range: Range<Int>) {
         encoded.append(other.encoded, range)
