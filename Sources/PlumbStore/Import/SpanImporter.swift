@@ -185,6 +185,8 @@ struct PieceDecoder {
 
     mutating func callAsFunction(_ piece: LinePiece) -> DecodedPiece {
         var out = DecodedPiece()
+        // Records are shorter than their lines: room for all of them at once, never regrown.
+        out.records.reserve(bytes: piece.bytes.count + 64 * piece.lines.count, records: piece.lines.count)
         out.lines = piece.lines.count
         out.endOffset = piece.endOffset
         piece.bytes.withUnsafeBufferPointer { buf in

@@ -38,6 +38,9 @@ struct SpanLineDecoder {
     private let powersOfTen = SpanLineDecoder.powersOfTen
     private var properties: [(key: Token, value: Token)] = []
     private var scratch: [UInt8] = []
+    /// Where a record is written before it is appended: kept from line to line (a temporary
+    /// allocation of a typical line's bound is a malloc and free each time).
+    private let room = Room()
 
     init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
@@ -76,13 +79,11 @@ struct SpanLineDecoder {
         guard let base = line.baseAddress, line.count > 0, scan(base, line.count) else { return false }
         // Every record is shorter than this: each value's record form is at most a few bytes
         // longer than its JSON member (key, quotes, separators); defaults add under 64.
-        let bound = 2 * line.count + 1024
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { room in
-            var w = RawWriter(base: room.baseAddress!)
-            guard write(base, into: &w) else { return false }
-            records.append(encodedRecord: UnsafeBufferPointer(rebasing: room[0..<w.pos]))
-            return true
-        }
+        room.ensure(2 * line.count + 1024)
+        var w = RawWriter(base: room.base)
+        guard write(base, into: &w) else { return false }
+        records.append(encodedRecord: UnsafeBufferPointer(start: room.base, count: w.pos))
+        return true
     }
 
     // MARK: Scanning
@@ -452,6 +453,21 @@ extension RawWriter {
     @inline(__always) mutating func staticString(_ s: StaticString) {
         bytes(s.utf8Start, count: s.utf8CodeUnitCount)
     }
+}
+
+/// A growable buffer owned by one decoder.
+private final class Room {
+    private(set) var base = UnsafeMutablePointer<UInt8>.allocate(capacity: 4096)
+    private var capacity = 4096
+
+    func ensure(_ bytes: Int) {
+        guard bytes > capacity else { return }
+        base.deallocate()
+        capacity = max(bytes, 2 * capacity)
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
 }
 
 /// The span schema's column names as 8-byte words, so that a key is matched by a few loads and

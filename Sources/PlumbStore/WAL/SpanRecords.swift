@@ -26,6 +26,8 @@ public struct SpanRecords: Sendable {
         encoded.append { SpanRecord.encode(span, into: &$0) }
     }
 
+    mutating func reserve(bytes: Int, records: Int) { encoded.reserve(bytes: bytes, values: records) }
+
     /// Appends one record already encoded (`SpanLineDecoder`).
     @inline(__always) mutating func append(encodedRecord: UnsafeBufferPointer<UInt8>) {
         encoded.append(encodedRecord)
