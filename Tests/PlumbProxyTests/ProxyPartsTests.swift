@@ -81,6 +81,33 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(d.text, "aé€")
     }
 
+    /// A long body is kept in compressed blocks as it arrives and comes back byte for byte, cut
+    /// at the cap as before; bytes that do not compress are kept as they are.
+    func testBodyCapturePacksLongBodiesAndGivesThemBackWhole() {
+        var sse: [UInt8] = []
+        for i in 0..<600 {
+            sse += Array(#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"word\#(i) é"}}]}"#.utf8) + [10, 10]
+        }
+        var rng = SystemRandomNumberGenerator()
+        let noise = (0..<30_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        for (body, cap) in [(sse, 1 << 20), (noise, 1 << 20), (sse + noise, 50_000), (sse, BodyCapture.blockBytes)] {
+            var c = BodyCapture(cap: cap)
+            var at = 0, step = 1
+            while at < body.count {                       // chunks of every size, some across blocks
+                let end = min(body.count, at + step)
+                c.append(body[at..<end])
+                at = end; step = step * 3 % 9_001 + 1
+            }
+            XCTAssertEqual(c.total, body.count)
+            XCTAssertEqual(c.bytes, Array(body.prefix(cap)))
+            XCTAssertEqual(c.truncated, body.count > cap)
+        }
+        var c = BodyCapture(cap: 1 << 20)
+        c.append(sse)
+        XCTAssertLessThan(c.heldBytes, sse.count / 3, "an SSE body of \(sse.count) bytes held in \(c.heldBytes)")
+        XCTAssertEqual(c.text, String(decoding: sse, as: UTF8.self))
+    }
+
     func testKeyFingerprintIsKeyedPerInstallation() throws {
         let a = KeyFingerprint(secret: Array(repeating: 1, count: 32)), b = KeyFingerprint(secret: Array(repeating: 2, count: 32))
         XCTAssertEqual(a.hash("sk-1").count, 16)
