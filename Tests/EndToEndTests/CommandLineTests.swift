@@ -29,6 +29,31 @@ final class CommandLineTests: XCTestCase {
         for s in good { XCTAssertTrue(byID[s.spanID].map { sameSpan($0, s) } ?? false) }
     }
 
+    /// One decoding thread or several: the same errors in the same order, the same spans stored.
+    func testImportThreadsChangeNothingButSpeed() throws {
+        _ = try writeSpanFile(tmp + "/good.jsonl", count: 3_000, seed: 43, bodies: true)
+        var lines = try String(contentsOfFile: tmp + "/good.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        for k in stride(from: 7, to: lines.count, by: 211) { lines[k] = "{\"span_id\": \"bad-\(k)\", \"ts_start\": 1, \"provider\": \"x\", \"status\": 200}" }
+        try lines.joined(separator: "\n").write(toFile: tmp + "/mixed.jsonl", atomically: false, encoding: .utf8)
+        var outputs: [String] = []
+        for threads in ["1", "4"] {
+            let r = try PlumbProcess.run(["import", "--threads", threads, "--data", tmp + "/d" + threads, tmp + "/mixed.jsonl"])
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains("mixed.jsonl:8: column 'span_id': expected 32 hex digits, got 'bad-7'"), r.stderr)
+            outputs.append(r.stderr)
+            let q = try PlumbProcess.run(["query", "--data", tmp + "/d" + threads, "--format", "jsonl",
+                                          "SELECT * FROM spans ORDER BY span_id"])
+            XCTAssertEqual(q.status, 0, q.stderr)
+            outputs.append(q.stdout)
+        }
+        XCTAssertEqual(outputs[0], outputs[2], "the errors, in the same order")
+        XCTAssertEqual(outputs[1], outputs[3], "the spans")
+        XCTAssertEqual(outputs[1].split(separator: "\n").count, 3_000 - 15)
+        let refused = try PlumbProcess.run(["import", "--threads", "0", "--data", tmp + "/d0", tmp + "/mixed.jsonl"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("--threads must be between 1 and 256"), refused.stderr)
+    }
+
     func testImportDrawsAProgressBarOnlyOnATerminal() throws {
         _ = try writeSpanFile(tmp + "/many.jsonl", count: 30_000, seed: 44)
         // `script` runs the import under a pseudo-terminal, as a person at a shell would.
