@@ -234,6 +234,14 @@ final class CodecTests: XCTestCase {
                 }, "rows \(rows), key \(key)")
             }
         }
+        // Maps all empty, and keys too varied for a dictionary, none of them the one asked for:
+        // all NULL, as codes (grouping by it then takes the dictionary path, not a value a row).
+        let empty = PageCodec.encode(ColumnVector(.map([[String: String]](repeating: [:], count: 1000)), validity: nil), type: .map)
+        let varied = PageCodec.encode(ColumnVector(.map((0..<1000).map { ["k\($0)-" + String(repeating: "x", count: $0 % 50): "v"] }), validity: nil), type: .map)
+        for page in [empty, varied] {
+            guard case .dictionary(_, _, let valid) = try PageCodec.decodeMapKey(page, key: "team") else { XCTFail("not codes"); continue }
+            XCTAssertEqual(valid, [Bool](repeating: false, count: 1000))
+        }
     }
 
     /// Dictionary entries are made into strings without a check per entry only when every byte

@@ -144,16 +144,18 @@ extension PageCodec {
         var (r, rows, validity, present) = try open(page)
         let (counts, total) = try MapCodec.entryCounts(&r, present)
         // Keys: which entries are `key` (compared once per dictionary entry when coded).
+        // No row has the key (or no row has any entry): all NULL, values unread. As codes, so
+        // that grouping and filtering by it take their dictionary paths, not a value per row.
+        let allNull = ScanColumn.dictionary(codes: [UInt32](repeating: 0, count: rows), entries: [""],
+                                            validity: [Bool](repeating: false, count: rows))
         let isKey: [Bool]
         if let (codes, entries) = try StringCodec.decodeScan(&r, count: total) {
             let hit = entries.map { UTF8Bytes.equal($0, key) }
-            guard hit.contains(true) else {            // no row has the key: all NULL, values unread
-                return .dictionary(codes: [UInt32](repeating: 0, count: rows), entries: [""],
-                                   validity: [Bool](repeating: false, count: rows))
-            }
+            guard hit.contains(true) else { return allNull }
             isKey = codes.map { hit[Int($0)] }
         } else {
             isKey = try StringCodec.decode(&r, count: total).map { UTF8Bytes.equal($0, key) }
+            guard isKey.contains(true) else { return allNull }
         }
         // One pass over the rows: a present row's entries are the next `counts[q]`; the last
         // entry holding the key gives the row its value.
