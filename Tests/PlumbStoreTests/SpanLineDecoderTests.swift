@@ -58,6 +58,12 @@ final class SpanLineDecoderTests: XCTestCase {
             #"{"span_id":"86fc0ba9d281c1207afe0f5b589d4efc","trace_id":null,"parent_span_id":"0011223344556677","ts_start":0,"ts_end":5,"provider":"","status":-1,"input_tokens":-42,"latency_ms":0.1,"upstream_ms":123456789.123456,"properties":null}"#,
         ]
         for line in lines { XCTAssertNotNil(scanned(line), line) }
+        // Exponents within Clinger's fast path: the same doubles as strtod.
+        for (text, value) in [("6.2e-7", 6.2e-7), ("1E3", 1e3), ("1e+2", 100), ("-2.5e-3", -2.5e-3), ("0.000125E2", 0.0125),
+                              ("9007199254740992e-22", 9007199254740992e-22), ("12.5e22", 12.5e22), ("0e0", 0)] {
+            let line = #"{"span_id":"86fc0ba9d281c1207afe0f5b589d4efc","ts_start":1,"provider":"p","status":200,"cost_usd":"# + text + "}"
+            XCTAssertEqual(scanned(line)?.costUSD?.bitPattern, value.bitPattern, text)
+        }
         let s = try XCTUnwrap(scanned(lines[2]))
         XCTAssertEqual(s.sessionID, "séssion \"1\"\n")
         XCTAssertEqual(s.requestBody, #"{"messages":[{"content":"😀 \ / "#  + "\t\"}]}")
@@ -80,7 +86,9 @@ final class SpanLineDecoderTests: XCTestCase {
             #"{"span_id":"\#(id.dropLast())g","ts_start":1,"provider":"p","status":200}"#,
             "{\(ok),\"status\":200.0}".replacingOccurrences(of: "\"status\":200,", with: ""),   // 200.0: general path only
             "{\(ok),\"input_tokens\":01}", "{\(ok),\"input_tokens\":1.}", "{\(ok),\"input_tokens\":-}",
-            "{\(ok),\"input_tokens\":1e3}", "{\(ok),\"cost_usd\":1E-3}", "{\(ok),\"input_tokens\":1234567890123456789}",
+            "{\(ok),\"input_tokens\":1e3}", "{\(ok),\"cost_usd\":1e23}", "{\(ok),\"cost_usd\":1e-23}",
+            "{\(ok),\"cost_usd\":9007199254740993e-5}", "{\(ok),\"cost_usd\":1e}", "{\(ok),\"cost_usd\":1e+}",
+            "{\(ok),\"cost_usd\":1e00001}", "{\(ok),\"input_tokens\":1234567890123456789}",
             "{\(ok),\"input_tokens\":\"12\"}", "{\(ok),\"stream\":1}", "{\(ok),\"latency_ms\":\"1\"}",
             "{\(ok),\"ts_end\":0}",                                           // before ts_start
             "{\(ok),\"ts_end\":\"2026-13-01\"}", "{\(ok),\"ts_end\":1.5}",

@@ -19,8 +19,9 @@ import Glibc
 /// var records = SpanRecords()
 /// if !decoder.decode(line, into: &records) { records.append(try Span(jsonBytes: line)) }
 /// ```
-/// Declined, besides errors: numbers with exponents or over 18 digits, and hex ids holding more
-/// than ASCII; all rare in exports, all handled by the general path.
+/// Declined, besides errors: integers over 18 digits, numbers past Clinger's fast path (over 2^53
+/// in their digits, or 10^±23 and beyond), hex ids holding more than ASCII, escaped keys; all
+/// rare in exports, all handled by the general path.
 struct SpanLineDecoder {
     /// A body over this many bytes is left out of the record (as `SpanStore` caps them).
     let maxBodyBytes: Int
@@ -172,9 +173,10 @@ struct SpanLineDecoder {
 
     fileprivate static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { r, _ in r * 10 } }
 
-    /// Integers of up to 18 digits exactly; decimals whose digits fit 2^53 and that have at most
-    /// 22 after the point as `digits / 10^k`: both operands are exact, so the one correctly rounded
-    /// division gives the same double as `Double(text)`'s strtod (Clinger's fast path).
+    /// Integers of up to 18 digits exactly; other numbers whose digits fit 2^53 and whose decimal
+    /// exponent (after the point and `e`) is within ±22 as `digits / 10^k` or `digits × 10^k`:
+    /// both operands are exact, so the one correctly rounded operation gives the same double as
+    /// `Double(text)`'s strtod (Clinger's fast path).
     private func number(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> Token? {
         var k = i
         let negative = p[k] == UInt8(ascii: "-")
@@ -200,15 +202,30 @@ struct SpanLineDecoder {
             }
             guard fraction > 0 else { return nil }
         }
-        if k < n, p[k] == UInt8(ascii: "e") || p[k] == UInt8(ascii: "E") { return nil }
+        var exponent = 0
+        let hasExponent = k < n && (p[k] == UInt8(ascii: "e") || p[k] == UInt8(ascii: "E"))
+        if hasExponent {
+            k += 1
+            var sign = 1
+            if k < n, p[k] == UInt8(ascii: "+") || p[k] == UInt8(ascii: "-") { sign = p[k] == UInt8(ascii: "-") ? -1 : 1; k += 1 }
+            var expDigits = 0
+            while k < n, p[k] >= 0x30, p[k] <= 0x39 {
+                guard expDigits < 4 else { return nil }
+                exponent = exponent * 10 + Int(p[k] &- 0x30); expDigits += 1; k += 1
+            }
+            guard expDigits > 0 else { return nil }
+            exponent *= sign
+        }
         i = k
-        if fraction < 0 {
+        if fraction < 0 && !hasExponent {
             guard count <= 18 else { return nil }
             let v = Int64(digits)
             return Token(kind: .int, bits: negative ? -v : v)
         }
-        guard digits <= 1 << 53, fraction <= 22 else { return nil }
-        let d = Double(digits) / powersOfTen[fraction]
+        // digits × 10^e: exact operands and one rounding whenever |e| ≤ 22 and digits ≤ 2^53.
+        let e = exponent - max(fraction, 0)
+        guard digits <= 1 << 53, e >= -22, e <= 22 else { return nil }
+        let d = e < 0 ? Double(digits) / powersOfTen[-e] : Double(digits) * powersOfTen[e]
         return Token(kind: .double, bits: Int64(bitPattern: (negative ? -d : d).bitPattern))
     }
 
