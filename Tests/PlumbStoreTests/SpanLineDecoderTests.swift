@@ -98,6 +98,10 @@ final class SpanLineDecoderTests: XCTestCase {
             "{\(ok),\"model\":\"a\tb\"}", "{\(ok),\"model\":\"\\u12\"}", "{\(ok),\"model\":tru}",
         ]
         for line in declined { XCTAssertNil(scanned(line), line) }
+        // The property count the scanner holds is bounded: one past it goes the general way.
+        let many = (0...SpanLineDecoder.maxProperties).map { "\"k\($0)\":\"v\"" }.joined(separator: ",")
+        XCTAssertNil(scanned("{\(ok),\"properties\":{\(many)}}"))
+        XCTAssertNotNil(scanned("{\(ok),\"properties\":{\(many.split(separator: ",").dropLast().joined(separator: ","))}}"))
         // Not UTF-8 (an overlong '/', a lone continuation byte, a surrogate encoded): declined.
         for bad: [UInt8] in [[0xC0, 0xAF], [0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]] {
             var line = Array("{\(ok),\"model\":\"".utf8)
