@@ -131,6 +131,60 @@ final class UsageParserTests: XCTestCase {
         }
     }
 
+    /// The picker against the full parser: on random documents (nesting, escapes, numbers,
+    /// literals, duplicate members, a root array) fed in random chunks, every wanted member of the
+    /// root object (or of the root array's objects, later ones winning) is picked with the value
+    /// the parser reads, and nothing else is.
+    func testMemberPickerAgreesWithTheParserOnRandomDocuments() throws {
+        var rng = SystemRandomNumberGenerator()
+        let names = ["model", "usage", "x", "mo", "model\\u0041", "a\\\"b"]
+        func scalar() -> String {
+            switch Int.random(in: 0..<7, using: &rng) {
+            case 0: return "\(Int.random(in: -1_000_000...1_000_000, using: &rng))"
+            case 1: return "\(Double.random(in: -1e6...1e6, using: &rng))"
+            case 2: return ["true", "false", "null"].randomElement(using: &rng)!
+            case 3: return #""quote \" and \\ and \u00e9 and { [ , : ""#
+            case 4: return #""""#
+            default: return "\"" + String(repeating: "w ", count: Int.random(in: 0..<40, using: &rng)) + "\""
+            }
+        }
+        func value(_ depth: Int) -> String {
+            guard depth < 4 else { return scalar() }
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: return object(depth + 1)
+            case 1: return "[" + (0..<Int.random(in: 0..<4, using: &rng)).map { _ in value(depth + 1) }.joined(separator: " , ") + "]"
+            default: return scalar()
+            }
+        }
+        func object(_ depth: Int) -> String {
+            let members = (0..<Int.random(in: 0..<6, using: &rng)).map { _ in
+                "\"\(names.randomElement(using: &rng)!)\"" + [":", " : ", ":\n"].randomElement(using: &rng)! + value(depth)
+            }
+            return "{" + members.joined(separator: [",", " ,\t"].randomElement(using: &rng)!) + "}"
+        }
+        for round in 0..<3000 {
+            let rootArray = round % 5 == 4
+            let text = rootArray ? "[" + (0..<3).map { _ in object(1) }.joined(separator: ",") + "]" : object(0)
+            let bytes = Array(text.utf8)
+            let parsed = try JSONParser.parse(bytes)
+            var expected: [String: JSONValue] = [:]
+            var roots = [parsed]
+            if case .array(let items) = parsed { roots = items }
+            for case .object(let o) in roots {
+                for key in ["model", "usage"] { if let v = o[key] { expected[key] = v } }
+            }
+            var picker = JSONMemberPicker(wanted: ["model", "usage"])
+            var i = 0
+            while i < bytes.count {
+                let n = Int.random(in: 1...max(1, bytes.count / 3), using: &rng)
+                picker.feed(bytes[i..<min(bytes.count, i + n)])
+                i += n
+            }
+            XCTAssertEqual(Set(picker.picked.keys), Set(expected.keys), text)
+            for (key, v) in expected { XCTAssertEqual(picker.value(key), v, "\(key) in \(text)") }
+        }
+    }
+
     func testMemberPickerScalarsArraysAndLimits() {
         var picker = JSONMemberPicker(wanted: ["a", "b", "c", "big"], anywhere: ["deep"])
         picker.maxValueBytes = 10

@@ -63,12 +63,20 @@ final class ProxyPartsTests: XCTestCase {
 
         func event(_ s: String) -> SSEEvent { var sc = SSEScanner(); return sc.feed(Array(s.utf8))[0] }
         let usageOnly = event("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n")
-        XCTAssertNil(UsageChunkFilter.filter(usageOnly, json: usageOnly.json))
+        XCTAssertNil(UsageChunkFilter.filter(usageOnly))
         let chunk = event("data: {\"choices\":[{\"delta\":{}}],\"usage\":null}\n\n")
-        XCTAssertEqual(String(decoding: UsageChunkFilter.filter(chunk, json: chunk.json)!, as: UTF8.self), "data: {\"choices\":[{\"delta\":{}}]}\n\n")
+        XCTAssertEqual(String(decoding: UsageChunkFilter.filter(chunk)!, as: UTF8.self), "data: {\"choices\":[{\"delta\":{}}]}\n\n")
         XCTAssertEqual(String(decoding: UsageChunkFilter.removingNullUsage(Array(#"{"usage": null, "a":1}"#.utf8)), as: UTF8.self), #"{ "a":1}"#)
         let done = event("data: [DONE]\n\n")
-        XCTAssertEqual(UsageChunkFilter.filter(done, json: nil), done.raw)
+        XCTAssertEqual(UsageChunkFilter.filter(done), done.raw)
+        // Usage on a chunk that also has choices is the caller's to see; a usage-like text inside
+        // a string is content, not a member.
+        let both = event("data: {\"choices\":[{\"delta\":{}}],\"usage\" : {\"prompt_tokens\":1}}\n\n")
+        XCTAssertEqual(UsageChunkFilter.filter(both), both.raw)
+        let quoted = event(#"data: {"choices":[{"delta":{"content":"\"usage\":null"}}]}"# + "\n\n")
+        XCTAssertEqual(UsageChunkFilter.filter(quoted), quoted.raw)
+        let spaced = event("data: {\"choices\":[], \"usage\":\t{}}\n\n")
+        XCTAssertNil(UsageChunkFilter.filter(spaced))
     }
 
     func testBodyCaptureCutsOnUTF8Boundary() {

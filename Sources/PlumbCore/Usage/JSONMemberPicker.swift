@@ -24,7 +24,12 @@ public struct JSONMemberPicker: Sendable {
     var expectingKey = false, awaitingValue = false
     var key: [UInt8] = []
     var pendingKey: String?
-    var capture: [UInt8]?
+    /// The value being picked: its bytes from earlier chunks; those of the current chunk are
+    /// copied a run at a time (from `runStart`) when it ends or the chunk does, not byte by byte.
+    var capturing = false
+    var capture: [UInt8] = []
+    var runStart = 0
+    var captureFirst: UInt8 = 0
     var captureKey = ""
     var captureDepth = 0
     var captureIsString = false
@@ -62,12 +67,13 @@ public struct JSONMemberPicker: Sendable {
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         var i = 0
         let n = bytes.count
+        runStart = 0
         while i < n {
-            // Inside a string that is not being kept, skip ahead to the next quote or backslash;
-            // a key that ends in this chunk is matched where it lies, without copying it. A key
-            // with an escape or cut by the chunk's end goes byte by byte (scanned once: a scan
-            // on every byte of it would be quadratic).
-            if inString && capture == nil && !escaped && (!stringIsKey || key.isEmpty) {
+            // Inside a string, skip ahead to the next quote or backslash (a picked value's bytes
+            // are copied later, as a run); a key that ends in this chunk is matched where it lies,
+            // without copying it. A key with an escape or cut by the chunk's end goes byte by
+            // byte (scanned once: a scan on every byte of it would be quadratic).
+            if inString && !escaped && (!stringIsKey || key.isEmpty) {
                 var j = i
                 while j < n, bytes[j] != 0x22, bytes[j] != 0x5C { j += 1 }
                 if !stringIsKey {
@@ -84,9 +90,10 @@ public struct JSONMemberPicker: Sendable {
                     if i == n { break }
                 }
             }
-            step(bytes[i])
+            step(bytes, i)
             i += 1
         }
+        if capturing { keepRun(bytes, upTo: n, seen: n) }
     }
 
     public mutating func feed(_ bytes: [UInt8]) {
@@ -97,17 +104,15 @@ public struct JSONMemberPicker: Sendable {
         bytes.withUnsafeBytes { feed($0) }
     }
 
-    @inline(__always) mutating func step(_ b: UInt8) {
-        if capture != nil {
-            if capture!.count < maxValueBytes { capture!.append(b) } else { captureOverflow = true }
-        }
+    @inline(__always) mutating func step(_ bytes: UnsafeRawBufferPointer, _ i: Int) {
+        let b = bytes[i]
         if inString {
             if escaped { escaped = false; if stringIsKey { appendKey(b) }; return }
             if b == 0x5C { escaped = true; if stringIsKey { appendKey(b) }; return }
             if b == 0x22 {
                 inString = false
                 if stringIsKey { pendingKey = key.withUnsafeBytes { name($0) } }
-                else if capture != nil && captureIsString && stack.count == captureDepth { endCapture(dropLast: false) }
+                else if capturing && captureIsString && stack.count == captureDepth { endCapture(bytes, end: i + 1, seen: i + 1) }
                 return
             }
             if stringIsKey { appendKey(b) }
@@ -118,31 +123,31 @@ public struct JSONMemberPicker: Sendable {
             inString = true
             stringIsKey = expectingKey && stack.last == 0x7B
             if stringIsKey { key.removeAll(keepingCapacity: true); expectingKey = false }
-            else if awaitingValue { startValue(b, string: true) }
+            else if awaitingValue { startValue(at: i, first: b, string: true) }
         case 0x3A:   // :
             awaitingValue = true
         case 0x7B, 0x5B:   // { [
-            if awaitingValue { startValue(b, string: false) }
+            if awaitingValue { startValue(at: i, first: b, string: false) }
             guard stack.count < Self.maxDepth else { extraDepth += 1; awaitingValue = false; return }
             stack.append(b)
             expectingKey = b == 0x7B
             pendingKey = nil
         case 0x7D, 0x5D:   // } ]
             if extraDepth > 0 { extraDepth -= 1; awaitingValue = false; return }
-            if capture != nil && !captureIsString && stack.count == captureDepth && capture!.count > 1 && !isContainerCapture {
-                endCapture(dropLast: true)       // a number, true, false or null ended by the bracket
+            if capturing && !captureIsString && stack.count == captureDepth && !isContainerCapture {
+                endCapture(bytes, end: i, seen: i + 1)       // a number, true, false or null ended by the bracket
             }
             if !stack.isEmpty { stack.removeLast() }
-            if capture != nil && stack.count == captureDepth && isContainerCapture { endCapture(dropLast: false) }
+            if capturing && stack.count == captureDepth && isContainerCapture { endCapture(bytes, end: i + 1, seen: i + 1) }
             awaitingValue = false
         case 0x2C:   // ,
-            if capture != nil && !captureIsString && !isContainerCapture && stack.count == captureDepth { endCapture(dropLast: true) }
+            if capturing && !captureIsString && !isContainerCapture && stack.count == captureDepth { endCapture(bytes, end: i, seen: i + 1) }
             expectingKey = stack.last == 0x7B
             awaitingValue = false
         case 0x20, 0x0A, 0x0D, 0x09:
             break
         default:
-            if awaitingValue { startValue(b, string: false) }
+            if awaitingValue { startValue(at: i, first: b, string: false) }
         }
     }
 
@@ -154,28 +159,37 @@ public struct JSONMemberPicker: Sendable {
         return nil
     }
 
-    var isContainerCapture: Bool { capture?.first == 0x7B || capture?.first == 0x5B }
+    var isContainerCapture: Bool { captureFirst == 0x7B || captureFirst == 0x5B }
 
     @inline(__always) mutating func appendKey(_ b: UInt8) { if key.count < 256 { key.append(b) } }
 
-    mutating func startValue(_ first: UInt8, string: Bool) {
+    mutating func startValue(at i: Int, first: UInt8, string: Bool) {
         awaitingValue = false
-        guard capture == nil, extraDepth == 0, let k = pendingKey else { return }
+        guard !capturing, extraDepth == 0, let k = pendingKey else { return }
         pendingKey = nil
         let memberDepth = stack.first == 0x5B ? 2 : 1
         guard (stack.count == memberDepth && wanted.contains(k)) || anywhere.contains(k) else { return }
-        capture = [first]
+        capturing = true
+        capture.removeAll(keepingCapacity: true)
+        runStart = i
+        captureFirst = first
         captureKey = k
         captureDepth = stack.count
         captureIsString = string
         captureOverflow = false
     }
 
-    mutating func endCapture(dropLast: Bool) {
-        if var c = capture, !captureOverflow {
-            if dropLast { c.removeLast() }
-            picked[captureKey] = c
-        }
-        capture = nil
+    /// Adds this chunk's run of the value up to `end`; `seen` counts the byte that ended a
+    /// scalar too, so that the bound applies as to every byte read for the value.
+    mutating func keepRun(_ bytes: UnsafeRawBufferPointer, upTo end: Int, seen: Int) {
+        guard !captureOverflow else { return }
+        if capture.count + (seen - runStart) > maxValueBytes { captureOverflow = true; return }
+        capture.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end]))
+    }
+
+    mutating func endCapture(_ bytes: UnsafeRawBufferPointer, end: Int, seen: Int) {
+        keepRun(bytes, upTo: end, seen: seen)
+        if !captureOverflow { picked[captureKey] = capture }
+        capturing = false
     }
 }

@@ -44,6 +44,11 @@ extension UsageParser {
             }
         }
 
+        /// Whether a chunk's JSON has a `usage` member that is not null (conservative as above).
+        public static func carriesUsage(_ data: [UInt8]) -> Bool {
+            data.withUnsafeBufferPointer { keyValue($0, "\"usage\"", notNull: true) }
+        }
+
         /// Whether `key` (quoted) occurs followed by a colon and, with `notNull`, a value other than `null`.
         static func keyValue(_ b: UnsafeBufferPointer<UInt8>, _ key: StaticString, notNull: Bool) -> Bool {
             let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)

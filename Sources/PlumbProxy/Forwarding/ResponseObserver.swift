@@ -52,7 +52,7 @@ struct ResponseObserver {
 
     private mutating func forwardFiltered(_ e: SSEEvent, into out: inout ByteBuffer) {
         parser.event(e)
-        guard let bytes = UsageChunkFilter.filter(e, json: e.json) else { return }
+        guard let bytes = UsageChunkFilter.filter(e) else { return }
         capture.append(bytes)
         out.writeBytes(bytes)
     }

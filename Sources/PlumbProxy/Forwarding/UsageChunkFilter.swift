@@ -5,9 +5,16 @@ import PlumbCore
 /// adds to every other chunk once `include_usage` is set (OpenAI API reference, `stream_options`).
 /// The caller receives the stream it would have received without Plumb.
 enum UsageChunkFilter {
-    /// The bytes to forward for `event`, or nil to drop it.
-    static func filter(_ event: SSEEvent, json: JSONValue?) -> [UInt8]? {
-        guard let json else { return event.raw }
+    /// The bytes to forward for `event`, or nil to drop it. Only a chunk whose `usage` is not
+    /// null can be the usage-only one, so only those are parsed (a parse of every chunk was most
+    /// of a filtered stream's cost); any other chunk that starts as a JSON object has its
+    /// `"usage":null` taken out where it lies.
+    static func filter(_ event: SSEEvent) -> [UInt8]? {
+        guard UsageParser.OpenAI.carriesUsage(event.data) else {
+            guard event.data.first(where: { $0 != 0x20 }) == UInt8(ascii: "{") else { return event.raw }
+            return removingNullUsage(event.raw)
+        }
+        guard let json = event.json else { return event.raw }
         if case .array(let choices)? = json["choices"], choices.isEmpty, let u = json["usage"], case .object = u {
             return nil
         }
