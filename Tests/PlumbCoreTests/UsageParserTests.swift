@@ -27,7 +27,7 @@ final class UsageParserTests: XCTestCase {
         picker.feed(Array(#"{"model":"m","x":"#.utf8))
         let open = [UInt8](repeating: UInt8(ascii: "["), count: 1 << 20)
         picker.feed(open)
-        XCTAssertEqual(picker.stack.count, JSONMemberPicker.maxDepth, "levels past the bound are counted, not kept")
+        XCTAssertEqual(picker.depth, JSONMemberPicker.maxDepth, "levels past the bound are counted, not kept")
         picker.feed([UInt8](repeating: UInt8(ascii: "]"), count: 1 << 20))
         picker.feed(Array(#","usage":{"prompt_tokens":3}}"#.utf8))
         XCTAssertEqual(picker.value("model")?.stringValue, "m")
@@ -183,6 +183,21 @@ final class UsageParserTests: XCTestCase {
             XCTAssertEqual(Set(picker.picked.keys), Set(expected.keys), text)
             for (key, v) in expected { XCTAssertEqual(picker.value(key), v, "\(key) in \(text)") }
         }
+    }
+
+    /// A member repeated without end (later ones win) must not pile up its earlier values, and
+    /// values more than 64 levels down still have their levels tracked.
+    func testMemberPickerRepeatedMembersStayBounded() {
+        var picker = JSONMemberPicker(wanted: ["model"], anywhere: ["finish_reason"])
+        picker.feed(Array("{".utf8))
+        let filler = String(repeating: "x", count: 100)
+        for i in 0..<20_000 { picker.feed(Array(#""model":"\#(filler)\#(i)","#.utf8)) }
+        let nested = String(repeating: #"{"a":["#, count: 40) + #"{"finish_reason":"stop"}"# + String(repeating: "]}", count: 40)
+        picker.feed(Array(#""deep":\#(nested)}"#.utf8))
+        XCTAssertEqual(picker.value("model"), .string(filler + "19999"))
+        XCTAssertEqual(picker.value("finish_reason"), .string("stop"), "picked 81 levels down")
+        XCTAssertLessThan(picker.store.count, 8192, "earlier values are let go")
+        XCTAssertEqual(picker.depth, 0)
     }
 
     func testMemberPickerScalarsArraysAndLimits() {

@@ -79,6 +79,14 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertNil(UsageChunkFilter.filter(spaced))
     }
 
+    func testEventStreamContentTypeInAnyCase() {
+        XCTAssertTrue(ProxyCall.isEventStream("text/event-stream"))
+        XCTAssertTrue(ProxyCall.isEventStream("Text/Event-Stream; charset=utf-8"))
+        XCTAssertFalse(ProxyCall.isEventStream("text/event-strea"))
+        XCTAssertFalse(ProxyCall.isEventStream("application/json"))
+        XCTAssertFalse(ProxyCall.isEventStream("text/event\rstream"), "only letters fold (CR | 0x20 is a hyphen)")
+    }
+
     func testBodyCaptureCutsOnUTF8Boundary() {
         var c = BodyCapture(cap: 5)
         c.append(Array("aé€x".utf8))     // 1 + 2 + 3 + 1 bytes

@@ -9,13 +9,19 @@
 /// picker.value("usage")?["prompt_tokens"]
 /// ```
 public struct JSONMemberPicker: Sendable {
-    let wanted: Set<String>
-    let anywhere: Set<String>
-    /// Every name of either set as bytes: a key becomes a String only when it is one of them.
+    /// The names looked for, by slot: as bytes (a key becomes a slot number, never a String),
+    /// as Strings for the answers, and whether each is wanted at the top level or anywhere.
     let names: [[UInt8]]
+    let nameStrings: [String]
+    let topLevel: [Bool]
+    let anywhere: [Bool]
     public var maxValueBytes = 1 << 20
 
-    var stack: [UInt8] = []
+    /// The open levels: bit i of `shallowArrays` is set when level i is an array; levels past 64
+    /// are kept in `deepLevels`. A call reads a few levels; it should not allocate for them.
+    public private(set) var depth = 0
+    var shallowArrays: UInt64 = 0
+    var deepLevels: [UInt8] = []
     /// Levels opened past `maxDepth`: counted, not kept, so that a body of a billion `[` costs
     /// a counter rather than a billion bytes (nothing is picked that deep).
     var extraDepth = 0
@@ -23,34 +29,56 @@ public struct JSONMemberPicker: Sendable {
     var inString = false, escaped = false, stringIsKey = false
     var expectingKey = false, awaitingValue = false
     var key: [UInt8] = []
-    var pendingKey: String?
-    /// The value being picked: its bytes from earlier chunks; those of the current chunk are
-    /// copied a run at a time (from `runStart`) when it ends or the chunk does, not byte by byte.
+    var pendingSlot: Int?
+    /// Picked values live one after another in `store`, each slot's latest as a range; the
+    /// value being picked is copied in a run at a time (from `runStart` in the current chunk)
+    /// when it ends or the chunk does, not byte by byte.
+    var store: [UInt8] = []
+    var ranges: [Range<Int>?]
     var capturing = false
-    var capture: [UInt8] = []
+    var captureStart = 0
     var runStart = 0
     var captureFirst: UInt8 = 0
-    var captureKey = ""
+    var captureSlot = 0
     var captureDepth = 0
     var captureIsString = false
     var captureOverflow = false
-    public private(set) var picked: [String: [UInt8]] = [:]
 
     public init(wanted: Set<String>, anywhere: Set<String> = []) {
-        self.wanted = wanted
-        self.anywhere = anywhere
-        names = wanted.union(anywhere).map { Array($0.utf8) }
+        let all = wanted.union(anywhere).sorted()
+        nameStrings = all
+        names = all.map { Array($0.utf8) }
+        topLevel = all.map { wanted.contains($0) }
+        self.anywhere = all.map { anywhere.contains($0) }
+        ranges = Array(repeating: nil, count: all.count)
     }
 
+    /// The picked members' bytes by name (for tests and diagnostics; `value` and `document`
+    /// read the slots directly).
+    public var picked: [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for (slot, r) in ranges.enumerated() { if let r { out[nameStrings[slot]] = Array(store[r]) } }
+        return out
+    }
+
+    public var isEmpty: Bool { !ranges.contains { $0 != nil } }
+
     public func value(_ name: String) -> JSONValue? {
-        picked[name].flatMap { try? JSONParser.parse($0) }
+        guard let slot = nameStrings.firstIndex(of: name) else { return nil }
+        return value(slot: slot)
+    }
+
+    func value(slot: Int) -> JSONValue? {
+        guard let r = ranges[slot] else { return nil }
+        return store.withUnsafeBufferPointer { try? JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: $0[r])) }
     }
 
     /// The picked members as one object; `finish_reason`/`finishReason` found at any depth are put
     /// back under `choices`/`candidates`, where the usage parsers look for them.
     public var document: JSONValue {
         var o: [String: JSONValue] = [:]
-        for key in picked.keys { if let v = value(key) { o[key] = v } }
+        o.reserveCapacity(ranges.count)
+        for slot in ranges.indices { if let v = value(slot: slot) { o[nameStrings[slot]] = v } }
         if let f = o.removeValue(forKey: "finish_reason") { o["choices"] = .array([.object(["finish_reason": f])]) }
         if let f = o.removeValue(forKey: "finishReason") { o["candidates"] = .array([.object(["finishReason": f])]) }
         return .object(o)
@@ -59,10 +87,33 @@ public struct JSONMemberPicker: Sendable {
     /// What the usage parsers read from a whole (non-streamed) response body of any API shape.
     public static func forUsage() -> JSONMemberPicker { usageTemplate }
 
-    /// Made once: building the sets costs more than reading a small body.
+    /// Made once: building the slots costs more than reading a small body.
     private static let usageTemplate = JSONMemberPicker(
         wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata"],
         anywhere: ["finish_reason", "finishReason"])
+
+    /// The kind of the innermost open level (`{` or `[`), or 0 at the root.
+    @inline(__always) var innermost: UInt8 { depth == 0 ? 0 : level(depth - 1) }
+
+    @inline(__always) func level(_ i: Int) -> UInt8 {
+        if i < 64 { return shallowArrays & (1 << UInt64(i)) != 0 ? 0x5B : 0x7B }
+        return deepLevels[i - 64]
+    }
+
+    @inline(__always) mutating func open(_ b: UInt8) {
+        if depth < 64 {
+            if b == 0x5B { shallowArrays |= 1 << UInt64(depth) } else { shallowArrays &= ~(1 << UInt64(depth)) }
+        } else {
+            deepLevels.append(b)
+        }
+        depth += 1
+    }
+
+    @inline(__always) mutating func close() {
+        guard depth > 0 else { return }
+        depth -= 1
+        if depth >= 64 { deepLevels.removeLast() }
+    }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         var i = 0
@@ -80,7 +131,7 @@ public struct JSONMemberPicker: Sendable {
                     i = j
                     if i == n { break }
                 } else if j < n && bytes[j] == 0x22 && key.isEmpty {
-                    pendingKey = name(UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                    pendingSlot = slot(UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
                     inString = false
                     i = j + 1
                     continue
@@ -111,8 +162,8 @@ public struct JSONMemberPicker: Sendable {
             if b == 0x5C { escaped = true; if stringIsKey { appendKey(b) }; return }
             if b == 0x22 {
                 inString = false
-                if stringIsKey { pendingKey = key.withUnsafeBytes { name($0) } }
-                else if capturing && captureIsString && stack.count == captureDepth { endCapture(bytes, end: i + 1, seen: i + 1) }
+                if stringIsKey { pendingSlot = key.withUnsafeBytes { slot($0) } }
+                else if capturing && captureIsString && depth == captureDepth { endCapture(bytes, end: i + 1, seen: i + 1) }
                 return
             }
             if stringIsKey { appendKey(b) }
@@ -121,28 +172,28 @@ public struct JSONMemberPicker: Sendable {
         switch b {
         case 0x22:   // "
             inString = true
-            stringIsKey = expectingKey && stack.last == 0x7B
+            stringIsKey = expectingKey && innermost == 0x7B
             if stringIsKey { key.removeAll(keepingCapacity: true); expectingKey = false }
             else if awaitingValue { startValue(at: i, first: b, string: true) }
         case 0x3A:   // :
             awaitingValue = true
         case 0x7B, 0x5B:   // { [
             if awaitingValue { startValue(at: i, first: b, string: false) }
-            guard stack.count < Self.maxDepth else { extraDepth += 1; awaitingValue = false; return }
-            stack.append(b)
+            guard depth < Self.maxDepth else { extraDepth += 1; awaitingValue = false; return }
+            open(b)
             expectingKey = b == 0x7B
-            pendingKey = nil
+            pendingSlot = nil
         case 0x7D, 0x5D:   // } ]
             if extraDepth > 0 { extraDepth -= 1; awaitingValue = false; return }
-            if capturing && !captureIsString && stack.count == captureDepth && !isContainerCapture {
+            if capturing && !captureIsString && depth == captureDepth && !isContainerCapture {
                 endCapture(bytes, end: i, seen: i + 1)       // a number, true, false or null ended by the bracket
             }
-            if !stack.isEmpty { stack.removeLast() }
-            if capturing && stack.count == captureDepth && isContainerCapture { endCapture(bytes, end: i + 1, seen: i + 1) }
+            close()
+            if capturing && depth == captureDepth && isContainerCapture { endCapture(bytes, end: i + 1, seen: i + 1) }
             awaitingValue = false
         case 0x2C:   // ,
-            if capturing && !captureIsString && !isContainerCapture && stack.count == captureDepth { endCapture(bytes, end: i, seen: i + 1) }
-            expectingKey = stack.last == 0x7B
+            if capturing && !captureIsString && !isContainerCapture && depth == captureDepth { endCapture(bytes, end: i, seen: i + 1) }
+            expectingKey = innermost == 0x7B
             awaitingValue = false
         case 0x20, 0x0A, 0x0D, 0x09:
             break
@@ -151,11 +202,9 @@ public struct JSONMemberPicker: Sendable {
         }
     }
 
-    /// The key as a String when it is one of the names looked for.
-    private func name(_ key: UnsafeRawBufferPointer) -> String? {
-        for name in names where name.count == key.count && name.elementsEqual(key) {
-            return String(decoding: key, as: UTF8.self)
-        }
+    /// The slot of a key that is one of the names looked for.
+    private func slot(_ key: UnsafeRawBufferPointer) -> Int? {
+        for (i, name) in names.enumerated() where name.count == key.count && name.elementsEqual(key) { return i }
         return nil
     }
 
@@ -165,16 +214,17 @@ public struct JSONMemberPicker: Sendable {
 
     mutating func startValue(at i: Int, first: UInt8, string: Bool) {
         awaitingValue = false
-        guard !capturing, extraDepth == 0, let k = pendingKey else { return }
-        pendingKey = nil
-        let memberDepth = stack.first == 0x5B ? 2 : 1
-        guard (stack.count == memberDepth && wanted.contains(k)) || anywhere.contains(k) else { return }
+        guard !capturing, extraDepth == 0, let slot = pendingSlot else { return }
+        pendingSlot = nil
+        let memberDepth = depth > 0 && level(0) == 0x5B ? 2 : 1
+        guard (depth == memberDepth && topLevel[slot]) || anywhere[slot] else { return }
+        if store.capacity == 0 { store.reserveCapacity(512) }
         capturing = true
-        capture.removeAll(keepingCapacity: true)
+        captureStart = store.count
         runStart = i
         captureFirst = first
-        captureKey = k
-        captureDepth = stack.count
+        captureSlot = slot
+        captureDepth = depth
         captureIsString = string
         captureOverflow = false
     }
@@ -183,13 +233,32 @@ public struct JSONMemberPicker: Sendable {
     /// scalar too, so that the bound applies as to every byte read for the value.
     mutating func keepRun(_ bytes: UnsafeRawBufferPointer, upTo end: Int, seen: Int) {
         guard !captureOverflow else { return }
-        if capture.count + (seen - runStart) > maxValueBytes { captureOverflow = true; return }
-        capture.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end]))
+        if store.count - captureStart + (seen - runStart) > maxValueBytes {
+            captureOverflow = true
+            store.removeSubrange(captureStart...)
+            return
+        }
+        store.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end]))
     }
 
     mutating func endCapture(_ bytes: UnsafeRawBufferPointer, end: Int, seen: Int) {
         keepRun(bytes, upTo: end, seen: seen)
-        if !captureOverflow { picked[captureKey] = capture }
         capturing = false
+        guard !captureOverflow else { return }
+        ranges[captureSlot] = captureStart..<store.count
+        // A member repeated many times (later ones win) leaves the earlier values behind: keep
+        // only the live ones once they are under half of what is held.
+        let live = ranges.reduce(0) { $0 + ($1?.count ?? 0) }
+        if store.count > 4096 && live * 2 < store.count {
+            var kept: [UInt8] = []
+            kept.reserveCapacity(live)
+            for slot in ranges.indices {
+                guard let r = ranges[slot] else { continue }
+                let from = kept.count
+                kept.append(contentsOf: store[r])
+                ranges[slot] = from..<kept.count
+            }
+            store = kept
+        }
     }
 }

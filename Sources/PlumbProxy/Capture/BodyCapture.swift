@@ -78,7 +78,11 @@ struct BodyCapture {
 
     /// The kept bytes as text, without a UTF-8 sequence cut in half at the cap.
     var text: String {
-        let bytes = self.bytes
+        // A body under a block (most calls) is all in `tail`: no copy to gather it first.
+        blocks.isEmpty ? Self.text(tail, truncated: truncated) : Self.text(bytes, truncated: truncated)
+    }
+
+    private static func text(_ bytes: [UInt8], truncated: Bool) -> String {
         var end = bytes.count
         if truncated {
             var i = end, continuation = 0

@@ -66,7 +66,7 @@ struct ResponseObserver {
             forwardFiltered(last, into: &out)
             return out.readableBytes > 0 ? out : nil
         }
-        if readsUsage, !picker.picked.isEmpty { parser.body(picker.document) }
+        if readsUsage, !picker.isEmpty { parser.body(picker.document) }
         return nil
     }
 

@@ -29,10 +29,10 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     var headSent = false, done = false, upstreamKeepAlive = true
     var upstreamStart: UInt64 = 0, upstreamEndNanos: UInt64 = 0
     var firstByte: UInt64?
-    var timeout: Scheduled<Void>?
     var timedOut = false
-    /// When the upstream last sent (or was sent) something; the timer checks it, so a chunk
-    /// costs a clock read rather than a new timer.
+    /// When the upstream last sent (or was sent) something, once the request is on its way (0
+    /// before): the connection's sweeper checks it (`checkTimeout`), so a call or a chunk costs
+    /// a clock read rather than a timer scheduled and cancelled.
     var lastActivity: UInt64 = 0
 
     init(core: ProxyCore, client: ChannelHandlerContext, target: UpstreamTarget, provider: Provider,
@@ -77,21 +77,15 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     /// The upstream must send its next bytes within `upstream_timeout`.
     private func armTimeout() {
         lastActivity = Monotonic.nanos()
-        if timeout == nil { scheduleTimeout(in: timeoutAmount) }
     }
 
-    private func scheduleTimeout(in delay: TimeAmount) {
-        timeout = client.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-            guard !done else { return }
-            let idle = Int64(Monotonic.nanos() &- lastActivity)
-            if idle < timeoutAmount.nanoseconds {
-                scheduleTimeout(in: .nanoseconds(timeoutAmount.nanoseconds - idle))
-                return
-            }
-            timedOut = true
-            if headSent { abort(errorType: "upstream_timeout") }
-            else { detachUpstream(close: true); fail(.timeout(provider.name, seconds: core.settings.upstreamTimeoutSeconds)) }
-        }
+    /// The sweeper's check (about once a second, so up to a second late): the upstream has
+    /// sent nothing for `upstream_timeout` since the request went up or its last bytes came.
+    func checkTimeout(now: UInt64) {
+        guard !done, lastActivity != 0, Int64(now &- lastActivity) >= timeoutAmount.nanoseconds else { return }
+        timedOut = true
+        if headSent { abort(errorType: "upstream_timeout") }
+        else { detachUpstream(close: true); fail(.timeout(provider.name, seconds: core.settings.upstreamTimeoutSeconds)) }
     }
 
     // MARK: The upstream's answer
@@ -101,8 +95,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         armTimeout()
         status = Int(head.status.code)
         upstreamKeepAlive = head.isKeepAlive
-        let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
-        let sse = contentType.hasPrefix("text/event-stream")
+        let sse = head.headers.first(name: "content-type").map(Self.isEventStream) ?? false
         let filter = inspection.injectedUsage && sse
         observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
         // The upstream's headers as they came, unless one must go (usually none does).
@@ -145,7 +138,6 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     func upstreamEnd() {
         guard !done else { return }
         upstreamEndNanos = Monotonic.nanos()
-        timeout?.cancel()
         if let tail = observer?.finish() { client.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(tail))), promise: nil) }
         client.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
         detachUpstream(close: !upstreamKeepAlive)
@@ -201,8 +193,6 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     }
 
     private func detachUpstream(close: Bool) {
-        timeout?.cancel()
-        timeout = nil
         guard let channel = upstream else { return }
         upstream = nil
         upstreamHandler?.call = nil
@@ -213,7 +203,6 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     private func complete(errorType: String?, keepAlive: Bool, usage: CallUsage? = nil) {
         guard !done else { return }
         done = true
-        timeout?.cancel()
         if upstreamEndNanos == 0 { upstreamEndNanos = Monotonic.nanos() }
         draft.span.upstreamMs = Monotonic.millis(from: upstreamStart, to: upstreamEndNanos)
         if inspection.stream || observer?.sse == true, let firstByte { draft.span.ttftMs = Monotonic.millis(from: draft.startNanos, to: firstByte) }
@@ -223,6 +212,17 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         core.record(span)
         core.callEnded()
         onDone(keepAlive)
+    }
+
+    /// `text/event-stream`, in any case, with or without parameters (no lowercased copy).
+    static func isEventStream(_ contentType: String) -> Bool {
+        let want = "text/event-stream".utf8
+        var it = contentType.utf8.makeIterator()
+        for w in want {
+            guard let c = it.next() else { return false }
+            if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != w { return false }
+        }
+        return true
     }
 
     static func describe(_ error: Error) -> String {

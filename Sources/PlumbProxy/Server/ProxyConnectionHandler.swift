@@ -342,9 +342,11 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The sweeper's check: a head overdue (from when the connection began waiting for it) or a
+    /// The sweeper's check: the call in progress, if its upstream is silent too long
+    /// (`ProxyCall.checkTimeout`); a head overdue (from when the connection began waiting for it) or a
     /// body stalled (from its last chunk) closes the connection; a stalled body is told why (408).
     func checkTimeout(now: UInt64, context: ChannelHandlerContext) {
+        call?.checkTimeout(now: now)
         guard !closed, let wait = waitingFor else { return }
         let limit = UInt64(seconds(for: wait) * 1e9)
         let since = wait == .body ? max(lastBodyNanos, waitingSince) : waitingSince
