@@ -2,7 +2,7 @@ import Foundation
 import PlumbStore
 
 /// `plumb-bench ingest ...`: see `IngestBench`; `plumb-bench query ...`: `QueryBench`;
-/// `plumb-bench dash ...`: `DashBench`. Figures are printed, never asserted.
+/// `plumb-bench dash ...`: `DashBench`; `plumb-bench proxy-floor ...`: `ProxyFloor`. Figures are printed, never asserted.
 let args = CommandLine.arguments
 switch args.count >= 2 ? args[1] : "" {
 case "dash":
@@ -15,10 +15,12 @@ case "export":
     exit(ExportBench.run(Array(args.dropFirst(2))))
 case "streams":
     exit(StreamsBench.run(Array(args.dropFirst(2))))
+case "proxy-floor":
+    exit(ProxyFloor.run(Array(args.dropFirst(2))))
 case "ingest":
     MemoryTuning.apply()
     exit(try IngestBench.run(Array(args.dropFirst(2))))
 default:
-    FileHandle.standardError.write(Data("usage: plumb-bench ingest|query|dash|export|streams ...\n".utf8))
+    FileHandle.standardError.write(Data("usage: plumb-bench ingest|query|dash|export|streams|proxy-floor ...\n".utf8))
     exit(2)
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proxy benchmark (issues 3, 24): one static upstream, one load tool, in one run: direct to the
 # upstream, through nginx (reverse proxy, keepalive upstream), through plumb serve (bodies stored)
-# and through LiteLLM's proxy (1.109.1, in a throwaway virtualenv) where it runs. Prints figures;
-# asserts nothing.
+# and through LiteLLM's proxy (1.109.1, in a throwaway virtualenv) where it runs, and through the
+# floor of a Swift NIO proxy (`plumb-bench proxy-floor`: raw bytes, and NIO's HTTP/1 codecs; none
+# of Plumb's work), which shows what of Plumb's cost is its own. Prints figures; asserts nothing.
 #
 #   tools/bench/proxy_bench.sh [WORKDIR (default /tmp/plumb-proxy-bench)] [ROUNDS (default 3)]
 #   PLUMB_BENCH_LITELLM=0 skips LiteLLM.
@@ -31,6 +32,7 @@ for tool in wrk nginx curl; do
 done
 swift build -c release --product plumb >/dev/null
 swift build -c release --product plumb-mock >/dev/null
+swift build -c release --product plumb-bench >/dev/null
 
 pids=()
 cleanup() {
@@ -84,6 +86,15 @@ plumb_pid=$!
 for _ in $(seq 100); do [ -n "$(port_of "$work/plumb.log")" ] && break; sleep 0.1; done
 plumb_port=$(port_of "$work/plumb.log")
 
+# --- the floor of a Swift NIO proxy: raw bytes, and NIO's HTTP/1 codecs (ProxyFloor.swift)
+.build/release/plumb-bench proxy-floor --upstream "$mock_port" --listen 18183 > "$work/floor-raw.log" 2>&1 & pids+=($!)
+floor_raw_pid=$!
+.build/release/plumb-bench proxy-floor --upstream "$mock_port" --listen 18184 --http > "$work/floor-http.log" 2>&1 & pids+=($!)
+floor_http_pid=$!
+for port in 18183 18184; do
+  for _ in $(seq 50); do curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/v1/chat/completions" && break; sleep 0.1; done
+done
+
 # --- LiteLLM 1.109.1 (see ../shared/bench/README.md for why it is installed this way)
 litellm_port=""
 if [ "${PLUMB_BENCH_LITELLM:-1}" = "1" ]; then
@@ -111,11 +122,13 @@ YAML
   fi
 fi
 
-targets=(direct nginx plumb)
+targets=(direct nginx plumb floor-raw floor-http)
 [ -n "$litellm_port" ] && targets+=(litellm)
 url_of() { case $1 in direct) echo "http://127.0.0.1:$mock_port";; nginx) echo "http://127.0.0.1:18181";;
-  plumb) echo "http://127.0.0.1:$plumb_port";; litellm) echo "http://127.0.0.1:$litellm_port";; esac; }
-pid_of() { case $1 in direct) echo $mock_pid;; nginx) echo $nginx_pid;; plumb) echo $plumb_pid;; litellm) echo $litellm_pid;; esac; }
+  plumb) echo "http://127.0.0.1:$plumb_port";; litellm) echo "http://127.0.0.1:$litellm_port";;
+  floor-raw) echo "http://127.0.0.1:18183";; floor-http) echo "http://127.0.0.1:18184";; esac; }
+pid_of() { case $1 in direct) echo $mock_pid;; nginx) echo $nginx_pid;; plumb) echo $plumb_pid;; litellm) echo $litellm_pid;;
+  floor-raw) echo $floor_raw_pid;; floor-http) echo $floor_http_pid;; esac; }
 auth_of() { [ "$1" = litellm ] && echo sk-litellm-master || echo sk-bench; }
 
 tree_of() {   # a process and its descendants
@@ -200,6 +213,9 @@ p, n, u = med('plumb', 'max_rps'), med('nginx', 'max_rps'), med('direct', 'max_r
 if u and p:
     print(f"\nthe upstream alone: {u:,.0f} req/s = {u / p:.1f}x plumb's rate, {u / n:.1f}x nginx's (the method wants >= 5x)")
 print(f"\nplumb/nginx max throughput: {p / n:.2f}" if p and n else "")
+for f in ('floor-raw', 'floor-http'):
+    if med(f, 'cpu_us_per_call') and med('plumb', 'cpu_us_per_call'):
+        print(f"plumb's CPU per call / {f}'s: {med('plumb', 'cpu_us_per_call') / med(f, 'cpu_us_per_call'):.1f}x")
 if med('litellm', 'max_rps'):
     print(f"plumb/litellm max throughput: {p / med('litellm', 'max_rps'):.0f}x")
 PY
