@@ -2,6 +2,19 @@ import XCTest
 @testable import PlumbCore
 
 final class JSONParserTests: XCTestCase {
+    /// The usage names returned as literals must be exactly the bytes read: a name of the same
+    /// length that differs, an escaped spelling, and a value with a known name's text.
+    func testKnownLongKeysComeBackExactly() throws {
+        let text = #"{"completion_tokens":1,"completion_tokenz":2,"completion_\u0074okens_details":{},"s":"prompt_tokens_details","m":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9}}"#
+        let v = try JSONParser.parse(text)
+        XCTAssertEqual(v["completion_tokens"], .int(1))
+        XCTAssertEqual(v["completion_tokenz"], .int(2))
+        XCTAssertEqual(v["completion_tokens_details"], .object([:]))
+        XCTAssertEqual(v["s"], .string("prompt_tokens_details"))
+        if case .object(let m)? = v["m"] { XCTAssertEqual(m.count, 9, "an object past the first room grows") } else { XCTFail() }
+        for key in JSONParser.knownKeys { XCTAssertEqual(Array(key.name.utf8), key.bytes) }
+    }
+
     func testParsesNestedDocument() throws {
         let v = try JSONParser.parse(#"{"a":[1,-2.5,true,false,null,"x"],"b":{"c":"d"},"big":12345678901234567890}"#)
         XCTAssertEqual(v["a"], .array([.int(1), .double(-2.5), .bool(true), .bool(false), .null, .string("x")]))

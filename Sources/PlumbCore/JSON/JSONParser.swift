@@ -131,9 +131,11 @@ public struct JSONParser {
     private mutating func object() throws -> JSONValue {
         try enter(); defer { depth -= 1 }
         i += 1
-        var dict: [String: JSONValue] = [:]
         skipWhitespace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(dict) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
+        // Room for a few members at once: growing from one member took three or four
+        // allocations for the small objects usage is made of.
+        var dict = [String: JSONValue](minimumCapacity: 4)
         while true {
             skipWhitespace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -209,6 +211,7 @@ public struct JSONParser {
             if b == UInt8(ascii: "\"") {
                 let s = UnsafeBufferPointer(rebasing: bytes[start..<i])
                 i += 1
+                if s.count > 15, let known = Self.knownKey(s) { return known }
                 return try validated(s, at: start)
             }
             if b == UInt8(ascii: "\\") { break }
@@ -259,6 +262,24 @@ public struct JSONParser {
             i += 1
         }
         return v
+    }
+
+    /// The usage members' longer names, as the providers spell them (OpenAI, Anthropic,
+    /// Gemini): a string of more than 15 bytes is a heap allocation, and a usage object has
+    /// several of them on every call. These come back as the literals instead.
+    static let knownKeys: [(bytes: [UInt8], name: String)] = [
+        "completion_tokens", "completion_tokens_details", "prompt_tokens_details", "reasoning_tokens",
+        "accepted_prediction_tokens", "rejected_prediction_tokens", "input_tokens_details", "output_tokens_details",
+        "cache_creation_input_tokens", "cache_read_input_tokens", "ephemeral_5m_input_tokens",
+        "ephemeral_1h_input_tokens", "promptTokenCount", "candidatesTokenCount", "cachedContentTokenCount",
+        "thoughtsTokenCount", "promptTokensDetails", "candidatesTokensDetails", "toolUsePromptTokenCount",
+        "cacheTokensDetails", "system_fingerprint",
+    ].map { (Array($0.utf8), $0) }
+
+    /// A scan, not a hash: hashing the bytes would cost an array, the allocation saved.
+    static func knownKey(_ s: UnsafeBufferPointer<UInt8>) -> String? {
+        for key in knownKeys where key.bytes.count == s.count && key.bytes.elementsEqual(s) { return key.name }
+        return nil
     }
 
     private func validated(_ buf: UnsafeBufferPointer<UInt8>, at start: Int) throws -> String {
