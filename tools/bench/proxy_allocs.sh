@@ -21,20 +21,9 @@ swift build -c release --product plumb >/dev/null
 libc=$(ldd .build/release/plumb | awk '/libc\.so\.6/{print $3}')
 perf probe -q -x "$libc" malloc 2>/dev/null || true     # an existing probe is fine
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  nginx -p "$work/static" -c nginx.conf -s stop 2>/dev/null || true
-}
-trap cleanup EXIT
-nginx -p "$work/static" -c nginx.conf -s stop 2>/dev/null || true
-tools/bench/static_upstream.sh "$work" "$upstream_port" >&2
-rm -rf "$work/data"
-printf '[providers.openai]\nbase_url = "http://127.0.0.1:%s"\n' "$upstream_port" > "$work/plumb.toml"
-.build/release/plumb serve --config "$work/plumb.toml" --data "$work/data" --listen 127.0.0.1:0 > "$work/plumb.log" 2>&1 & pids+=($!)
-plumb_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/plumb.log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$work/plumb.log" | head -1)
+source tools/bench/plumb_on_static.sh
+start_plumb_on_static "$work" "$upstream_port"
+url=$plumb_url
 export AUTH=sk-bench PATH_PREFIX=/v1
 wrk -t1 -c8 -d2s -s tools/bench/lua/chat.lua "$url" >/dev/null   # warm: pools, caches, first segments
 

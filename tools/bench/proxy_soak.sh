@@ -14,21 +14,10 @@ upstream_port=${UPSTREAM_PORT:-18190}
 mkdir -p "$work"
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 swift build -c release --product plumb >/dev/null
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  nginx -p "$work/static" -c nginx.conf -s stop 2>/dev/null || true
-}
-trap cleanup EXIT
-nginx -p "$work/static" -c nginx.conf -s stop 2>/dev/null || true
-tools/bench/static_upstream.sh "$work" "$upstream_port" >&2
-
-rm -rf "$work/data"
-printf '[providers.openai]\nbase_url = "http://127.0.0.1:%s"\n' "$upstream_port" > "$work/plumb.toml"
-.build/release/plumb serve --config "$work/plumb.toml" --data "$work/data" --listen 127.0.0.1:0 > "$work/plumb.log" 2>&1 & pids+=($!)
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/plumb.log" && break; sleep 0.1; done
-port=$(sed -nE 's/.*listening on http:\/\/[^:]+:([0-9]+).*/\1/p' "$work/plumb.log" | head -1)
+source tools/bench/plumb_on_static.sh
+start_plumb_on_static "$work" "$upstream_port"
+pid=$plumb_pid
+port=${plumb_url##*:}
 
 # The load: one wrk per minute, back to back (wrk's own counters then cover each minute).
 ( for _ in $(seq "$minutes"); do
