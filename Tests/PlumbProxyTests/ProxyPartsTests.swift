@@ -139,6 +139,8 @@ final class ProxyPartsTests: XCTestCase {
         let local = UpstreamTarget(baseURL: "http://127.0.0.1:11434")!
         XCTAssertEqual(local.hostHeader, "127.0.0.1:11434"); XCTAssertTrue(local.hostIsIPAddress); XCTAssertEqual(local.pathPrefix, "")
         XCTAssertEqual(UpstreamTarget(baseURL: "http://[::1]:8080/x")?.host, "::1")
+        XCTAssertEqual(UpstreamTarget(baseURL: "http://[::1]:8080/x")?.hostHeader, "[::1]:8080")
+        XCTAssertEqual(UpstreamTarget(baseURL: "https://[::1]/x")?.hostHeader, "[::1]")
         XCTAssertNil(UpstreamTarget(baseURL: "ftp://x")); XCTAssertNil(UpstreamTarget(baseURL: "http://h:notaport"))
         // The host goes into the Host header as it is: nothing but a name or an IP literal.
         XCTAssertNil(UpstreamTarget(baseURL: "http://ho st:80")); XCTAssertNil(UpstreamTarget(baseURL: "http://a\r\nX-Evil: 1:80"))

@@ -10,6 +10,9 @@ struct UpstreamTarget: Hashable, Sendable {
     let host: String
     let port: Int
     let pathPrefix: String
+    /// The `Host` header: the host, with the port when it is not the scheme's default. Made
+    /// once: built per call it cost a Foundation string search and two allocations.
+    let hostHeader: String
 
     init?(baseURL: String) {
         let tls: Bool
@@ -39,12 +42,8 @@ struct UpstreamTarget: Hashable, Sendable {
         var prefix = String(rest)
         while prefix.hasSuffix("/") { prefix.removeLast() }
         pathPrefix = prefix
-    }
-
-    /// The `Host` header: the host, with the port when it is not the scheme's default.
-    var hostHeader: String {
-        let h = host.contains(":") ? "[\(host)]" : host
-        return port == (tls ? 443 : 80) ? h : "\(h):\(port)"
+        let bracketed = self.host.utf8.contains(UInt8(ascii: ":")) ? "[\(self.host)]" : self.host
+        hostHeader = port == (tls ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
     }
 
     /// An IP literal cannot be sent as a TLS server name (SNI).
