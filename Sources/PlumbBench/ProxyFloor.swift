@@ -74,7 +74,10 @@ final class FloorPool<Relay: AnyObject>: @unchecked Sendable {   // guarded by `
         return nil
     }
 
-    func give(_ channel: Channel, _ relay: Relay) {
+    /// A client connection closed: its upstream connection waits for the next one, unless a
+    /// response was still coming on it (then it is closed).
+    func give(_ channel: Channel, _ relay: Relay, midResponse: Bool) {
+        if midResponse { channel.close(promise: nil); return }
         guard channel.isActive else { return }
         lock.lock(); defer { lock.unlock() }
         idle[ObjectIdentifier(channel.eventLoop), default: []].append((channel, relay))
@@ -156,9 +159,8 @@ final class RawClientSide: ChannelInboundHandler, @unchecked Sendable {   // con
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
-        guard let upstream else { return }
         relay.client = nil
-        if busy { upstream.close(promise: nil) } else { Self.pool.give(upstream, relay) }
+        if let upstream { Self.pool.give(upstream, relay, midResponse: busy) }
     }
 }
 
@@ -244,9 +246,8 @@ final class HTTPClientSide: ChannelInboundHandler, @unchecked Sendable {   // co
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
-        guard let upstream else { return }
         relay.client = nil
-        if busy { upstream.close(promise: nil) } else { Self.pool.give(upstream, relay) }
+        if let upstream { Self.pool.give(upstream, relay, midResponse: busy) }
     }
 }
 
