@@ -77,7 +77,7 @@ enum ResponseTarget: FuzzTarget {
         guard bytes.count >= 2 else { return }
         let shapes: [APIShape] = [.openai, .anthropic, .gemini, .passthrough]
         let shape = shapes[Int(bytes[0] & 3)]
-        var observer = ResponseObserver(shape: shape, sse: bytes[0] & 4 != 0, filterUsage: bytes[0] & 8 != 0, bodyCap: 4096)
+        let observer = ResponseObserver(shape: shape, sse: bytes[0] & 4 != 0, filterUsage: bytes[0] & 8 != 0, bodyCap: 4096)
         let step = max(1, Int(bytes[1]))
         var i = 2
         while i < bytes.count {

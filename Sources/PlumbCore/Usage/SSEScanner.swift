@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One server-sent event: its `event:` name, its `data:` lines joined by "\n", and its raw bytes
 /// exactly as they arrived (blank line included), so a proxy can forward or drop it whole.
 public struct SSEEvent: Sendable, Equatable {
@@ -26,6 +30,8 @@ public struct SSEScanner: Sendable {
     var scanFrom = 0
     /// Bytes of an oversized event already passed on raw.
     var skipping = false
+    /// A CR has arrived: line ends are searched byte by byte from then on, not with memchr for LF.
+    var sawCR = false
 
     public init(maxEventBytes: Int = 8 << 20) { self.maxEventBytes = maxEventBytes }
 
@@ -39,28 +45,38 @@ public struct SSEScanner: Sendable {
     }
 
     /// Non-generic on purpose: called per network chunk from other modules, where a generic
-    /// would run unspecialized, byte by byte through witness tables.
+    /// would run unspecialized, byte by byte through witness tables. The scan runs over raw
+    /// pointers: a stream's chunks are small and many, and array indexing per byte was most of
+    /// a chunk's scanning cost.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [SSEEvent] {
         pending.append(contentsOf: bytes)
+        if !sawCR, let base = bytes.baseAddress, memchr(base, 0x0D, bytes.count) != nil { sawCR = true }
+        let anyCR = sawCR
         var events: [SSEEvent] = []
         var start = 0
         var i = scanFrom
-        let n = pending.count
-        while i < n {
-            // An event ends at a line end followed by another line end (LF LF, CR CR, CRLF CRLF, ...).
-            guard let end = Self.blankLineEnd(pending, lineEnd: i) else {
-                i += 1
-                continue
+        var skip = skipping
+        pending.withUnsafeBufferPointer { p in
+            let n = p.count
+            while i < n {
+                // An event ends at a line end followed by another line end (LF LF, CR CR, CRLF CRLF, ...).
+                i = Self.lineEnd(p, from: i, anyCR: anyCR)
+                guard i < n else { break }
+                guard let end = Self.blankLineEnd(p, lineEnd: i) else {
+                    i += 1
+                    continue
+                }
+                if end < 0 { break }   // need more bytes to decide (a CR at the very end)
+                let raw = UnsafeBufferPointer(rebasing: p[start..<end])
+                if skip { skip = false; events.append(SSEEvent(name: nil, data: [], raw: Array(raw))) }
+                else { events.append(Self.parse(raw)) }
+                start = end
+                i = end
             }
-            if end < 0 { break }   // need more bytes to decide (a CR at the very end)
-            let raw = Array(pending[start..<end])
-            if skipping { skipping = false; events.append(SSEEvent(name: nil, data: [], raw: raw)) }
-            else { events.append(Self.parse(raw)) }
-            start = end
-            i = end
         }
+        skipping = skip
         if start > 0 { pending.removeFirst(start) }
-        scanFrom = max(0, min(i, pending.count) - start)
+        scanFrom = max(0, i - start)
         if pending.count > maxEventBytes {
             // Oversized: hand the bytes on raw, unparsed, and ignore the rest of this event.
             events.append(SSEEvent(name: nil, data: [], raw: pending))
@@ -78,9 +94,23 @@ public struct SSEScanner: Sendable {
         return skipping ? SSEEvent(name: nil, data: [], raw: pending) : Self.parse(pending)
     }
 
+    /// The index of the next CR or LF at or after `i` (`p.count` if none).
+    @inline(__always)
+    static func lineEnd(_ p: UnsafeBufferPointer<UInt8>, from i: Int, anyCR: Bool) -> Int {
+        let n = p.count
+        guard i < n else { return n }
+        if !anyCR {
+            guard let hit = memchr(p.baseAddress! + i, 0x0A, n - i) else { return n }
+            return p.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+        var j = i
+        while j < n && p[j] != 0x0A && p[j] != 0x0D { j += 1 }
+        return j
+    }
+
     /// If a line ends at `i` and the next line is blank, the index after that blank line; -1 if
     /// the bytes so far cannot tell; nil if not.
-    static func blankLineEnd(_ b: [UInt8], lineEnd i: Int) -> Int? {
+    static func blankLineEnd(_ b: UnsafeBufferPointer<UInt8>, lineEnd i: Int) -> Int? {
         let cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
         var j: Int
         if b[i] == lf { j = i + 1 }
@@ -98,6 +128,10 @@ public struct SSEScanner: Sendable {
     }
 
     static func parse(_ raw: [UInt8]) -> SSEEvent {
+        raw.withUnsafeBufferPointer { parse($0) }
+    }
+
+    static func parse(_ raw: UnsafeBufferPointer<UInt8>) -> SSEEvent {
         var name: String?
         var data: [UInt8] = []
         var hasData = false
@@ -117,15 +151,16 @@ public struct SSEScanner: Sendable {
                 name = String(decoding: raw[valueStart..<e], as: UTF8.self)
             }
         }
-        while i < raw.count {
-            if raw[i] == 0x0A || raw[i] == 0x0D {
-                line(lineStart, i)
-                if raw[i] == 0x0D && i + 1 < raw.count && raw[i + 1] == 0x0A { i += 1 }
-                lineStart = i + 1
-            }
+        let anyCR = raw.baseAddress.map { memchr($0, 0x0D, raw.count) != nil } ?? false
+        while true {
+            i = lineEnd(raw, from: i, anyCR: anyCR)
+            guard i < raw.count else { break }
+            line(lineStart, i)
+            if raw[i] == 0x0D && i + 1 < raw.count && raw[i + 1] == 0x0A { i += 1 }
             i += 1
+            lineStart = i
         }
         line(lineStart, raw.count)
-        return SSEEvent(name: name, data: data, raw: raw)
+        return SSEEvent(name: name, data: data, raw: Array(raw))
     }
 }

@@ -13,7 +13,9 @@ extension UsageParser {
         }
 
         public mutating func event(_ event: SSEEvent) {
-            guard let json = event.json else { return }
+            // Only message_start and message_delta hold what the span needs; the many
+            // content_block_delta events of a long stream skip the parse.
+            guard JSONKeyProbe.any(of: Self.mayCarryProbes, in: event.data), let json = event.json else { return }
             switch json["type"]?.stringValue {
             case "message_start":
                 if let m = json["message"] { message(m) }
@@ -24,6 +26,9 @@ extension UsageParser {
                 break
             }
         }
+
+        static let mayCarryProbes = [JSONKeyProbe("\"usage\"", notNull: true), JSONKeyProbe("\"stop_reason\"", notNull: true),
+                                     JSONKeyProbe("\"model\"", notNull: false)]
 
         mutating func message(_ m: JSONValue) {
             if let model = m["model"]?.stringValue, !model.isEmpty { usage.model = model }

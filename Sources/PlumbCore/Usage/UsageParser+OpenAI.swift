@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension UsageParser {
     /// OpenAI chat completions, completions, embeddings and Responses, whole and streamed.
     /// Source: OpenAI API reference (chat `usage.prompt_tokens` includes
@@ -38,36 +34,16 @@ extension UsageParser {
         /// and tool calls, take the full path). Conservative: a key inside a string is escaped
         /// (`\"usage\"`), so a match is a real key or, at worst, a needless parse.
         static func mayCarryUsage(_ data: [UInt8]) -> Bool {
-            data.withUnsafeBufferPointer { b in
-                keyValue(b, "\"finish_reason\"", notNull: true) || keyValue(b, "\"usage\"", notNull: true)
-                    || keyValue(b, "\"type\"", notNull: false)
-            }
+            JSONKeyProbe.any(of: mayCarryProbes, in: data)
         }
+
+        static let mayCarryProbes = [JSONKeyProbe("\"finish_reason\"", notNull: true), JSONKeyProbe("\"usage\"", notNull: true),
+                                     JSONKeyProbe("\"type\"", notNull: false)]
+        static let usageProbes = [JSONKeyProbe("\"usage\"", notNull: true)]
 
         /// Whether a chunk's JSON has a `usage` member that is not null (conservative as above).
         public static func carriesUsage(_ data: [UInt8]) -> Bool {
-            data.withUnsafeBufferPointer { keyValue($0, "\"usage\"", notNull: true) }
-        }
-
-        /// Whether `key` (quoted) occurs followed by a colon and, with `notNull`, a value other than `null`.
-        static func keyValue(_ b: UnsafeBufferPointer<UInt8>, _ key: StaticString, notNull: Bool) -> Bool {
-            let k = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-            guard b.count >= k.count else { return false }
-            var i = 0
-            while i <= b.count - k.count {
-                if b[i] == k[0] && memcmp(b.baseAddress! + i, k.baseAddress!, k.count) == 0 {
-                    var j = i + k.count
-                    while j < b.count && (b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D) { j += 1 }
-                    if j < b.count && b[j] == UInt8(ascii: ":") {
-                        guard notNull else { return true }
-                        j += 1
-                        while j < b.count && (b[j] == 0x20 || b[j] == 0x09 || b[j] == 0x0A || b[j] == 0x0D) { j += 1 }
-                        if j >= b.count || b[j] != UInt8(ascii: "n") { return true }
-                    }
-                }
-                i += 1
-            }
-            return false
+            JSONKeyProbe.any(of: usageProbes, in: data)
         }
 
         /// A chat completion, completion or embeddings body, or one streamed chunk of the first two.

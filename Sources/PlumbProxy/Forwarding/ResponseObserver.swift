@@ -6,11 +6,13 @@ import PlumbCore
 /// asked the upstream for usage on the caller's behalf, takes that usage back out.
 ///
 /// ```swift
-/// var observer = ResponseObserver(shape: .openai, sse: true, filterUsage: false, bodyCap: 1 << 20)
+/// let observer = ResponseObserver(shape: .openai, sse: true, filterUsage: false, bodyCap: 1 << 20)
 /// let out = observer.pass(chunk)       // the bytes to send on (the chunk itself when unfiltered)
 /// ...; observer.finish(); observer.usage
 /// ```
-struct ResponseObserver {
+/// A class: the call holds it in an optional, and a struct there was copied (its usage parser's
+/// box with it) on every chunk.
+final class ResponseObserver {
     let sse: Bool
     let filterUsage: Bool
     /// False for `passthrough` providers: the body is only captured.
@@ -30,7 +32,7 @@ struct ResponseObserver {
     }
 
     /// The bytes to forward for `chunk` (nil: forward `chunk` as it is).
-    mutating func pass(_ chunk: ByteBuffer) -> ByteBuffer? {
+    func pass(_ chunk: ByteBuffer) -> ByteBuffer? {
         chunk.withUnsafeReadableBytes { bytes in
             guard readsUsage else { capture.append(bytes); return nil }
             if sse {
@@ -50,7 +52,7 @@ struct ResponseObserver {
         }
     }
 
-    private mutating func forwardFiltered(_ e: SSEEvent, into out: inout ByteBuffer) {
+    private func forwardFiltered(_ e: SSEEvent, into out: inout ByteBuffer) {
         parser.event(e)
         guard let bytes = UsageChunkFilter.filter(e) else { return }
         capture.append(bytes)
@@ -58,7 +60,7 @@ struct ResponseObserver {
     }
 
     /// At the end of the body: what is still held back (filtered streams), and usage from a JSON body.
-    mutating func finish() -> ByteBuffer? {
+    func finish() -> ByteBuffer? {
         if sse {
             guard let last = scanner.finish() else { return nil }
             guard filterUsage else { parser.event(last); return nil }

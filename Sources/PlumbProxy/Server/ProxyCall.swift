@@ -10,6 +10,8 @@ import PlumbCore
 final class ProxyCall: @unchecked Sendable {   // confined to the client connection's event loop
     let core: ProxyCore
     let client: ChannelHandlerContext
+    /// The client pipeline's HTTP encoder's context, where body bytes framed here are written.
+    let clientEncoder: ChannelHandlerContext?
     let target: UpstreamTarget
     let provider: Provider
     let inspection: RequestInspection
@@ -25,6 +27,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     var upstreamHandler: UpstreamHandler?
     var reused = false, retried = false
     var observer: ResponseObserver?
+    var bodyWriter: ClientBodyWriter?
     var status = 0
     var headSent = false, done = false, upstreamKeepAlive = true
     var upstreamStart: UInt64 = 0, upstreamEndNanos: UInt64 = 0
@@ -35,10 +38,10 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     /// a clock read rather than a timer scheduled and cancelled.
     var lastActivity: UInt64 = 0
 
-    init(core: ProxyCore, client: ChannelHandlerContext, target: UpstreamTarget, provider: Provider,
+    init(core: ProxyCore, client: ChannelHandlerContext, clientEncoder: ChannelHandlerContext?, target: UpstreamTarget, provider: Provider,
          inspection: RequestInspection, requestHead: HTTPRequestHead, requestBody: ByteBuffer, keepAlive: Bool,
          draft: SpanDraft, onDone: @escaping (Bool) -> Void) {
-        self.core = core; self.client = client; self.target = target; self.provider = provider
+        self.core = core; self.client = client; self.clientEncoder = clientEncoder; self.target = target; self.provider = provider
         self.inspection = inspection; self.requestHead = requestHead; self.requestBody = requestBody
         self.keepAlive = keepAlive; self.draft = draft; self.onDone = onDone
     }
@@ -108,16 +111,16 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         }
         headers.add(name: "Plumb-Span-Id", value: draft.span.spanID)
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        client.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: headers))), promise: nil)
+        let responseHead = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
+        client.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
+        bodyWriter = ClientBodyWriter(client: client, below: clientEncoder, method: requestHead.method, head: responseHead)
         headSent = true
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
-        guard !done, observer != nil else { return }
+        guard !done, let observer, let bodyWriter else { return }
         if firstByte == nil { firstByte = Monotonic.nanos() }
-        let out = observer!.pass(buffer)
-        if let out, out.readableBytes == 0 { return }
-        client.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(out ?? buffer))), promise: nil)
+        bodyWriter.write(observer.pass(buffer) ?? buffer)
     }
 
     func upstreamReadComplete() {
@@ -138,7 +141,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     func upstreamEnd() {
         guard !done else { return }
         upstreamEndNanos = Monotonic.nanos()
-        if let tail = observer?.finish() { client.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(tail))), promise: nil) }
+        if let tail = observer?.finish() { bodyWriter?.write(tail) }
         client.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
         detachUpstream(close: !upstreamKeepAlive)
         complete(errorType: status == 429 ? "rate_limited" : status >= 500 ? "upstream_5xx" : nil, keepAlive: keepAlive)

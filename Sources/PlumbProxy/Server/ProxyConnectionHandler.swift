@@ -63,6 +63,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     /// The client sent bytes that are not HTTP: answered with 400 after the requests before them.
     var malformed: HTTPParserError?
     var call: ProxyCall?
+    /// The HTTP encoder's context (`encoderContext`).
+    var encoder: ChannelHandlerContext?
     /// The last credential seen on this connection and its fingerprint (an HMAC per request
     /// otherwise; a keep-alive connection nearly always carries one key).
     var lastKey: (key: String, hash: String)?
@@ -306,11 +308,17 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         rearm(context: context)
     }
 
+    /// The HTTP encoder's context in this connection's pipeline (looked up once).
+    private func encoderContext(_ context: ChannelHandlerContext) -> ChannelHandlerContext? {
+        if encoder == nil { encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) }
+        return encoder
+    }
+
     /// Closes once what was written has gone to the socket: a close with writes still queued
     /// (a large answer to a slow reader) would drop them and cut the response. An empty write
     /// from the HTTP encoder's place completes after every write before it.
     private func closeAfterWrites(context: ChannelHandlerContext, mode: CloseMode = .all) {
-        guard let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) else {
+        guard let encoder = encoderContext(context) else {
             return context.close(mode: mode, promise: nil)
         }
         encoder.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(mode: mode, promise: nil) }
@@ -451,7 +459,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
         let upstreamHead = HTTPRequestHead(version: .http1_1, method: h.method, uri: uri, headers: headers)
-        let call = ProxyCall(core: core, client: context, target: f.target, provider: f.provider, inspection: inspection,
+        let call = ProxyCall(core: core, client: context, clientEncoder: encoderContext(context), target: f.target, provider: f.provider, inspection: inspection,
                              requestHead: upstreamHead, requestBody: forwardBody, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
             self?.finished(keepAlive: keep, context: context)
         }
