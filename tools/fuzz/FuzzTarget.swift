@@ -17,8 +17,8 @@ protocol FuzzTarget {
 
 enum FuzzTargets {
     nonisolated(unsafe) static let all: [any FuzzTarget.Type] = [
-        SQLTarget.self, TOMLTarget.self, JSONTarget.self, ResponseTarget.self, RequestTarget.self, SegmentTarget.self, WALTarget.self,
-        PageTarget.self, FrameTarget.self, ExportTarget.self,
+        SQLTarget.self, TOMLTarget.self, JSONTarget.self, ResponseTarget.self, RequestTarget.self, UpstreamTarget.self,
+        SegmentTarget.self, WALTarget.self, PageTarget.self, FrameTarget.self, ExportTarget.self,
     ]
 
     static func named(_ name: String) -> (any FuzzTarget.Type)? { all.first { $0.name == name } }

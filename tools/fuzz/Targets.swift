@@ -189,3 +189,71 @@ enum FrameTarget: FuzzTarget {
         _ = try? WriteAheadLog.decodeFrame(bytes, from: 0, length: bytes.count)
     }
 }
+
+/// An upstream's response bytes through Plumb's HTTP/1 response parser, against NIO's decoder
+/// (llhttp): byte 0 picks the request method (HEAD or POST) and byte 1 the piece size. Where
+/// both accept the whole response, they must agree on status, fields (values trimmed, as RFC
+/// 9110 §5.5 defines them), body and end; the parser's own bounds hold on any input.
+enum UpstreamTarget: FuzzTarget {
+    static let name = "upstream"
+    static let summary = "upstream HTTP/1 responses: Plumb's response parser against NIO's decoder"
+
+    struct Parsed: Equatable {
+        var status: [UInt] = [], headers: [[String]] = [], body: [UInt8] = [], ends = 0
+        mutating func head(_ h: HTTPResponseHead) {
+            status.append(h.status.code)
+            headers.append(h.headers.map { "\($0.name): \($0.value.trimmingCharacters(in: .whitespaces))" })
+        }
+    }
+
+    static func run(_ bytes: [UInt8]) {
+        guard bytes.count >= 2 else { return }
+        let method: HTTPMethod = bytes[0] & 1 == 0 ? .POST : .HEAD
+        let step = max(1, Int(bytes[1]))
+        let input = Array(bytes[2...])
+        var parser = UpstreamResponseParser(method: method)
+        var mine = Parsed()
+        func take(_ part: UpstreamResponseParser.Part) {
+            switch part {
+            case .head(let h): mine.head(h)
+            case .body(let b): mine.body += b.readableBytesView
+            case .end: mine.ends += 1
+            }
+        }
+        var accepted = true
+        var i = 0
+        while i < input.count && accepted {
+            var piece = ByteBuffer(bytes: input[i..<min(input.count, i + step)])
+            do { try parser.feed(&piece, take) } catch { accepted = false }
+            i += step
+        }
+        if accepted { do { try parser.inputClosed(take) } catch { accepted = false } }
+        guard accepted, !parser.trailingBytes, mine.body.count <= input.count else { return }
+        guard let theirs = nio(input, method: method), theirs.ends == 1 else { return }
+        if theirs != mine {
+            fatalError("upstream parser disagrees with NIO's decoder:\nplumb \(mine)\nnio   \(theirs)")
+        }
+    }
+
+    /// NIO's decoder on the same bytes, after a request with `method`; nil where it refuses them.
+    static func nio(_ bytes: [UInt8], method: HTTPMethod) -> Parsed? {
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        var out = Parsed()
+        do {
+            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: "/")))
+            try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+            try channel.writeInbound(ByteBuffer(bytes: bytes))
+            channel.pipeline.fireChannelInactive()
+            while let part = try channel.readInbound(as: HTTPClientResponsePart.self) {
+                switch part {
+                case .head(let h): out.head(h)
+                case .body(let b): out.body += b.readableBytesView
+                case .end: out.ends += 1
+                }
+            }
+        } catch { return nil }
+        return out
+    }
+}

@@ -70,6 +70,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
             return
         }
         handler.call = self
+        handler.expect(requestHead.method)
         upstreamHandler = handler
         channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
         if requestBody.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(requestBody)), promise: nil) }

@@ -35,8 +35,9 @@ final class UpstreamPool: @unchecked Sendable {
                     if target.tls {
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: target.hostIsIPAddress ? nil : target.host))
                     }
-                    // Headers are the client's, as parsed, plus Host and Content-Length (see ProxyServer).
-                    try sync.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    // Headers are the client's, as parsed, plus Host and Content-Length (see ProxyServer),
+                    // so outbound validation is off. Responses are parsed by UpstreamHandler itself.
+                    try sync.addHandler(HTTPRequestEncoder())
                     try sync.addHandler(UpstreamHandler())
                 }
             }
