@@ -11,24 +11,26 @@ import PlumbStore
 /// What is kept waits for the call's end, which for a stream is seconds or minutes away, and a
 /// proxy holds thousands at once: every `blockBytes` kept are LZ4-compressed as they fill
 /// (8,000 streams of 300 chunks held 73 KB each uncompressed, 584 MB together; an SSE stream's
-/// chunks repeat their keys and shrink several times).
+/// chunks repeat their keys and shrink several times). Each packed block is its own array of
+/// exactly its size: one growing array held up to twice what it used.
 struct BodyCapture {
     let cap: Int
     /// Kept bytes not yet packed: fewer than `blockBytes`.
     private var tail: [UInt8] = []
-    /// Full blocks, back to back: each LZ4-compressed, or as it was when that did not shrink it.
-    private var packed: [UInt8] = []
+    /// Full blocks: each LZ4-compressed, or as it was when that did not shrink it.
     private var blocks: [Block] = []
     private(set) var kept = 0
     private(set) var total = 0
 
     private struct Block {
-        let end: Int            // in `packed`
+        let bytes: [UInt8]
         let size: Int           // unpacked
-        let compressed: Bool
+        var compressed: Bool { bytes.count < size }
     }
 
-    static let blockBytes = 8 << 10
+    /// 4 KiB: an SSE stream's chunks repeat within a few hundred bytes, so a smaller block packs
+    /// nearly as well, and the unpacked tail every stream holds is half as large.
+    static let blockBytes = 4 << 10
 
     init(cap: Int) { self.cap = cap }
 
@@ -45,15 +47,9 @@ struct BodyCapture {
     }
 
     private mutating func pack() {
-        let start = packed.count
-        let size = tail.withUnsafeBytes { LZ4.compress($0, appendingTo: &packed) }
-        var compressed = true
-        if size >= tail.count {
-            packed.removeSubrange(start...)
-            packed.append(contentsOf: tail)
-            compressed = false
-        }
-        blocks.append(Block(end: packed.count, size: tail.count, compressed: compressed))
+        var out: [UInt8] = []
+        let size = tail.withUnsafeBytes { LZ4.compress($0, appendingTo: &out) }
+        blocks.append(Block(bytes: size < tail.count ? out : tail, size: tail.count))
         tail.removeAll(keepingCapacity: true)
     }
 
@@ -63,14 +59,10 @@ struct BodyCapture {
     var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(kept)
-        var start = 0
         for b in blocks {
-            packed[start..<b.end].withUnsafeBytes { raw in
-                if !b.compressed { out.append(contentsOf: raw); return }
-                // Our own blocks, compressed a moment ago in this process: they decompress.
-                out.append(contentsOf: (try? LZ4.decompress(raw, originalSize: b.size)) ?? [])
-            }
-            start = b.end
+            guard b.compressed else { out.append(contentsOf: b.bytes); continue }
+            // Our own blocks, compressed a moment ago in this process: they decompress.
+            b.bytes.withUnsafeBytes { out.append(contentsOf: (try? LZ4.decompress($0, originalSize: b.size)) ?? []) }
         }
         out.append(contentsOf: tail)
         return out
@@ -97,5 +89,5 @@ struct BodyCapture {
     }
 
     /// Bytes this capture holds in memory now (its buffers' capacities).
-    var heldBytes: Int { tail.capacity + packed.capacity + blocks.capacity * MemoryLayout<Block>.stride }
+    var heldBytes: Int { tail.capacity + blocks.reduce(0) { $0 + $1.bytes.capacity } + blocks.capacity * MemoryLayout<Block>.stride }
 }
