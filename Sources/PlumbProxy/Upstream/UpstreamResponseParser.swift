@@ -56,6 +56,8 @@ struct UpstreamResponseParser {
 
     private(set) var state = State.head
     private var headBytes: [UInt8] = []
+    /// Where the head scan is: lines ended so far, bytes of the current line, its last a CR.
+    private var linesSeen = 0, lineBytes = 0, lastWasCR = false
     /// The request was HEAD: its response has no body, whatever its fields say (RFC 9112 §6.3).
     let noBody: Bool
     /// Bytes came after the end of the response: the connection cannot be reused.
@@ -118,22 +120,30 @@ struct UpstreamResponseParser {
     // MARK: The head
 
     private mutating func readHead(_ buffer: inout ByteBuffer, _ emit: (Part) -> Void) throws {
-        // Gather up to the blank line that ends the head: LF CRLF or LF LF.
-        let view = buffer.readableBytesView
-        var taken = 0
-        var end: Int?
-        for byte in view {
-            taken += 1
-            headBytes.append(byte)
-            let n = headBytes.count
-            if byte == 0x0A && n >= 2 && (headBytes[n - 2] == 0x0A || (n >= 3 && headBytes[n - 2] == 0x0D && headBytes[n - 3] == 0x0A)) {
-                end = n
-                break
+        // Gather up to the blank line that ends the head (LF CRLF or LF LF), scanning the read
+        // in place and copying it once: a byte-at-a-time append was most of a call's parse.
+        var end = false
+        let taken = buffer.withUnsafeReadableBytes { p -> Int in
+            var i = 0
+            while i < p.count {
+                let byte = p[i]
+                i += 1
+                if byte == 0x0A {
+                    if linesSeen > 0 && (lineBytes == 0 || (lineBytes == 1 && lastWasCR)) { end = true; break }
+                    linesSeen += 1
+                    lineBytes = 0
+                } else {
+                    lineBytes += 1
+                }
+                lastWasCR = byte == 0x0D
             }
-            if n > Self.maxHeadBytes { throw Failure("the head is over \(Self.maxHeadBytes >> 10) KiB") }
+            return i
         }
+        guard headBytes.count + taken <= Self.maxHeadBytes + 2 else { throw Failure("the head is over \(Self.maxHeadBytes >> 10) KiB") }
+        headBytes.append(contentsOf: buffer.readableBytesView.prefix(taken))
         buffer.moveReaderIndex(forwardBy: taken)
-        guard end != nil else { return }
+        guard end else { return }
+        linesSeen = 0; lineBytes = 0; lastWasCR = false
         let head = try Self.parseHead(headBytes)
         headBytes.removeAll(keepingCapacity: true)
         let code = head.status.code
