@@ -119,6 +119,8 @@ final class UpstreamResponseParserTests: XCTestCase {
         XCTAssertThrowsError(try Self.ours(bigHead, close: false)) { XCTAssertTrue("\($0)".contains("over 64 KiB"), "\($0)") }
         let manyFields = Array(("HTTP/1.1 200 OK\r\n" + String(repeating: "X: y\r\n", count: 300) + "\r\n").utf8)
         XCTAssertThrowsError(try Self.ours(manyFields, close: false)) { XCTAssertTrue("\($0)".contains("more than 256"), "\($0)") }
+        let longTrailers = Array(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + String(repeating: "T: \(String(repeating: "t", count: 100))\r\n", count: 700)).utf8)
+        XCTAssertThrowsError(try Self.ours(longTrailers, close: false)) { XCTAssertTrue("\($0)".contains("trailer section is over 64 KiB"), "\($0)") }
         let longExtension = Array(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 5000)).utf8)
         XCTAssertThrowsError(try Self.ours(longExtension, close: false)) { XCTAssertTrue("\($0)".contains("chunk-size line"), "\($0)") }
     }

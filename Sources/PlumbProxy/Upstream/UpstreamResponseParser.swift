@@ -150,24 +150,28 @@ struct UpstreamResponseParser {
         if code >= 100 && code < 200 && code != 101 {
             return   // an interim response (100 Continue, 103 Early Hints): the final one follows
         }
+        // The framing is judged before the head goes on: a response refused for it is refused
+        // whole (a 502), not cut after its head was forwarded.
+        let body = try bodyState(head)
         emit(.head(head))
-        if noBody || code == 101 || code == 204 || code == 304 { return finish(emit) }
+        if let body { state = body } else { finish(emit) }
+    }
+
+    /// How the body after `head` is framed; nil when there is none (RFC 9112 §6.3).
+    private func bodyState(_ head: HTTPResponseHead) throws -> State? {
+        let code = head.status.code
+        if noBody || code == 101 || code == 204 || code == 304 { return nil }
         let codings = head.headers[canonicalForm: "transfer-encoding"]
         if !codings.isEmpty {
             // A final coding other than chunked runs to the close (RFC 9112 §6.3, item 4).
-            state = codings.last!.lowercased() == "chunked" ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
-            return
+            return codings.last!.lowercased() == "chunked" ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
         }
         let lengths = head.headers[canonicalForm: "content-length"]
-        if let first = lengths.first {
-            guard lengths.allSatisfy({ $0 == first }), let n = Self.contentLength(first) else {
-                throw Failure("invalid Content-Length \"\(lengths.joined(separator: ", ").prefix(40))\"")
-            }
-            if n == 0 { return finish(emit) }
-            state = .fixed(remaining: n)
-            return
+        guard let first = lengths.first else { return .untilClose }
+        guard lengths.allSatisfy({ $0 == first }), let n = Self.contentLength(first) else {
+            throw Failure("invalid Content-Length \"\(lengths.joined(separator: ", ").prefix(40))\"")
         }
-        state = .untilClose
+        return n == 0 ? nil : .fixed(remaining: n)
     }
 
     static func contentLength<S: StringProtocol>(_ text: S) -> Int? {

@@ -1,0 +1,111 @@
+"""plumb serve against an upstream that breaks HTTP/1 (a raw socket server in the test): Plumb's
+own response parser names the problem, the call is still a span, the server stays up, and a
+connection left out of step is never reused."""
+import json
+import socket
+import subprocess
+import threading
+
+from conftest import start_plumb, stop
+
+CHAT = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+GOOD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+ANSWERS = {
+    "/bad-status/": b"HTTP/9 200 OK\r\n\r\n",
+    "/bad-length/": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+    "/bad-chunk/": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
+    "/huge-head/": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"p" * 70_000 + b"\r\n\r\n",
+    "/junk-after/": GOOD + b"JUNK",
+    "/good/": GOOD,
+}
+
+
+class RawUpstream:
+    """Answers each request (read up to its blank line and Content-Length body) with the bytes
+    its path names; keeps the connection open. Counts connections."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = c.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        length = int(v)
+                while len(buf) < length:
+                    buf += c.recv(65536)
+                buf = buf[length:]
+                path = head.split(b" ")[1].decode()
+                c.sendall(next(v for k, v in ANSWERS.items() if path.startswith(k)))
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+
+def call(url, path):
+    cmd = ["curl", "-sS", "-D", "-", "-o", "-", "-X", "POST", "-H", "content-type: application/json",
+           "-H", "Authorization: Bearer sk-framing", "--data-binary", CHAT, url + path]
+    p = subprocess.run(cmd, capture_output=True, timeout=30)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else 0
+    headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    return status, headers, body, p.returncode
+
+
+def test_broken_upstream_framing_is_named_recorded_and_survived(tmp_path, mock):
+    up = RawUpstream()
+    p = start_plumb(tmp_path, mock, f'[providers.raw]\nbase_url = "http://127.0.0.1:{up.port}"\napi = "openai"\n')
+    try:
+        for path, words in [("/bad-status/", "invalid status line"), ("/bad-length/", "invalid Content-Length"),
+                            ("/huge-head/", "the head is over 64 KiB")]:
+            status, h, body, _ = call(p.url, "/raw" + path + "v1/chat/completions")
+            assert status == 502, (path, status, body)
+            error = json.loads(body)["error"]
+            assert error["code"] == "upstream_unreachable" and words in error["message"], (path, error)
+            assert p.span(h["plumb-span-id"])["error_type"] == "upstream_unreachable"
+
+        # A bad chunk after the head: the client's stream is cut, the span says so.
+        status, h, body, rc = call(p.url, "/raw/bad-chunk/v1/chat/completions")
+        assert status == 200 and rc != 0 and body.startswith(b"hello")
+        assert p.span(h["plumb-span-id"])["error_type"] == "stream_reset"
+
+        # Bytes after a complete response: the answer is whole, the connection is not reused.
+        status, h, body, rc = call(p.url, "/raw/junk-after/v1/chat/completions")
+        assert status == 200 and rc == 0 and body == b"{}"
+        before = up.connections
+        status, h, body, rc = call(p.url, "/raw/good/v1/chat/completions")
+        assert status == 200 and body == b"{}" and up.connections == before + 1, "a fresh connection after the junk"
+        status, _, _, _ = call(p.url, "/raw/good/v1/chat/completions")
+        assert status == 200 and up.connections == before + 1, "a good connection is pooled and reused"
+
+        assert p.proc.poll() is None, "the server stays up"
+    finally:
+        stop(p.proc)
+        up.sock.close()
