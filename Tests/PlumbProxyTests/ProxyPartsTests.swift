@@ -80,11 +80,11 @@ final class ProxyPartsTests: XCTestCase {
     }
 
     func testEventStreamContentTypeInAnyCase() {
-        XCTAssertTrue(ProxyCall.isEventStream("text/event-stream"))
-        XCTAssertTrue(ProxyCall.isEventStream("Text/Event-Stream; charset=utf-8"))
-        XCTAssertFalse(ProxyCall.isEventStream("text/event-strea"))
-        XCTAssertFalse(ProxyCall.isEventStream("application/json"))
-        XCTAssertFalse(ProxyCall.isEventStream("text/event\rstream"), "only letters fold (CR | 0x20 is a hyphen)")
+        XCTAssertTrue(ProxyCall.isEventStream("text/event-stream".utf8))
+        XCTAssertTrue(ProxyCall.isEventStream("Text/Event-Stream; charset=utf-8".utf8))
+        XCTAssertFalse(ProxyCall.isEventStream("text/event-strea".utf8))
+        XCTAssertFalse(ProxyCall.isEventStream("application/json".utf8))
+        XCTAssertFalse(ProxyCall.isEventStream("text/event\rstream".utf8), "only letters fold (CR | 0x20 is a hyphen)")
     }
 
     func testBodyCaptureCutsOnUTF8Boundary() {

@@ -46,17 +46,6 @@ struct CallerHeaders {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "expect",
     ]
 
-    /// Whether a response header stays out of the client's response: hop-by-hop headers (but
-    /// Content-Length, unless Plumb changes the body by filtering usage out of a stream).
-    static func dropsFromResponse(_ name: String, filtering: Bool) -> Bool {
-        // Most names are none of these: only names of a hop-by-hop length are lowered and looked up.
-        guard hopByHopLengths.contains(name.utf8.count) else { return false }
-        let lower = name.lowercased()
-        return lower == "content-length" ? filtering : hopByHop.contains(lower)
-    }
-
-    static let hopByHopLengths = Set(hopByHop.map(\.utf8.count))
-
     init(_ headers: HTTPHeaders) {
         // Helicone's aliases are read after the loop: a Plumb-* header says the same and wins.
         var aliases: [(name: String, raw: String, value: String)] = []

@@ -10,13 +10,12 @@ import PlumbCore
 final class ProxyCall: @unchecked Sendable {   // confined to the client connection's event loop
     let core: ProxyCore
     let client: ChannelHandlerContext
-    /// The client pipeline's HTTP encoder's context, where body bytes framed here are written.
-    let clientEncoder: ChannelHandlerContext?
+    /// The client pipeline's HTTP encoder's context, where the forwarded response is written.
+    let clientEncoder: ChannelHandlerContext
     let target: UpstreamTarget
     let provider: Provider
     let inspection: RequestInspection
-    let requestHead: HTTPRequestHead
-    let requestBody: ByteBuffer
+    let request: UpstreamRequest
     /// The client's connection stays open after this call (HTTP/1.1 keep-alive).
     let keepAlive: Bool
     var draft: SpanDraft
@@ -27,7 +26,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     var upstreamHandler: UpstreamHandler?
     var reused = false, retried = false
     var observer: ResponseObserver?
-    var bodyWriter: ClientBodyWriter?
+    var responseWriter: ClientResponseWriter?
     var status = 0
     var headSent = false, done = false, upstreamKeepAlive = true
     var upstreamStart: UInt64 = 0, upstreamEndNanos: UInt64 = 0
@@ -38,11 +37,11 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     /// a clock read rather than a timer scheduled and cancelled.
     var lastActivity: UInt64 = 0
 
-    init(core: ProxyCore, client: ChannelHandlerContext, clientEncoder: ChannelHandlerContext?, target: UpstreamTarget, provider: Provider,
-         inspection: RequestInspection, requestHead: HTTPRequestHead, requestBody: ByteBuffer, keepAlive: Bool,
+    init(core: ProxyCore, client: ChannelHandlerContext, clientEncoder: ChannelHandlerContext, target: UpstreamTarget, provider: Provider,
+         inspection: RequestInspection, request: UpstreamRequest, keepAlive: Bool,
          draft: SpanDraft, onDone: @escaping (Bool) -> Void) {
         self.core = core; self.client = client; self.clientEncoder = clientEncoder; self.target = target; self.provider = provider
-        self.inspection = inspection; self.requestHead = requestHead; self.requestBody = requestBody
+        self.inspection = inspection; self.request = request
         self.keepAlive = keepAlive; self.draft = draft; self.onDone = onDone
     }
 
@@ -70,11 +69,14 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
             return
         }
         handler.call = self
-        handler.expect(requestHead.method)
+        handler.expect(request.method)
         upstreamHandler = handler
-        channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
-        if requestBody.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(requestBody)), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        if let body = request.body {
+            channel.write(request.head, promise: nil)
+            channel.writeAndFlush(body, promise: nil)
+        } else {
+            channel.writeAndFlush(request.head, promise: nil)
+        }
         armTimeout()
     }
 
@@ -94,34 +96,23 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
 
     // MARK: The upstream's answer
 
-    func upstreamHead(_ head: HTTPResponseHead) {
+    func upstreamHead(_ head: UpstreamResponseHead) {
         guard !done else { return }
         armTimeout()
-        status = Int(head.status.code)
+        status = head.code
         upstreamKeepAlive = head.isKeepAlive
-        let sse = head.headers.first(name: "content-type").map(Self.isEventStream) ?? false
+        let sse = head.first("content-type").map(Self.isEventStream) ?? false
         let filter = inspection.injectedUsage && sse
         observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
-        // The upstream's headers as they came, unless one must go (usually none does).
-        var headers = head.headers
-        if head.headers.contains(where: { CallerHeaders.dropsFromResponse($0.name, filtering: filter) }) {
-            headers = HTTPHeaders()
-            for (name, value) in head.headers where !CallerHeaders.dropsFromResponse(name, filtering: filter) {
-                headers.add(name: name, value: value)
-            }
-        }
-        headers.add(name: "Plumb-Span-Id", value: draft.span.spanID)
-        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        let responseHead = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
-        client.write(NIOAny(HTTPServerResponsePart.head(responseHead)), promise: nil)
-        bodyWriter = ClientBodyWriter(client: client, below: clientEncoder, method: requestHead.method, head: responseHead)
+        responseWriter = ClientResponseWriter(below: clientEncoder, method: request.method, head: head, filtering: filter,
+                                              spanID: draft.span.spanID, close: !keepAlive)
         headSent = true
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
-        guard !done, let observer, let bodyWriter else { return }
+        guard !done, let observer, let responseWriter else { return }
         if firstByte == nil { firstByte = Monotonic.nanos() }
-        bodyWriter.write(observer.pass(buffer) ?? buffer)
+        responseWriter.write(observer.pass(buffer) ?? buffer)
     }
 
     func upstreamReadComplete() {
@@ -142,8 +133,8 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     func upstreamEnd() {
         guard !done else { return }
         upstreamEndNanos = Monotonic.nanos()
-        if let tail = observer?.finish() { bodyWriter?.write(tail) }
-        client.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        if let tail = observer?.finish() { responseWriter?.write(tail) }
+        responseWriter?.end()
         detachUpstream(close: !upstreamKeepAlive)
         complete(errorType: status == 429 ? "rate_limited" : status >= 500 ? "upstream_5xx" : nil, keepAlive: keepAlive)
     }
@@ -219,9 +210,9 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     }
 
     /// `text/event-stream`, in any case, with or without parameters (no lowercased copy).
-    static func isEventStream(_ contentType: String) -> Bool {
+    static func isEventStream<Bytes: Sequence<UInt8>>(_ contentType: Bytes) -> Bool {
         let want = "text/event-stream".utf8
-        var it = contentType.utf8.makeIterator()
+        var it = contentType.makeIterator()
         for w in want {
             guard let c = it.next() else { return false }
             if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != w { return false }

@@ -448,19 +448,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         var draft = draft
         draft.span.modelRequested = inspection.modelRequested
         draft.span.stream = inspection.stream
-        let h = f.request.head
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(f.caller.forwarded.count + 2)
-        headers.add(name: "Host", value: f.target.hostHeader)
-        for (name, value) in f.caller.forwarded { headers.add(name: name, value: value) }
+        guard let encoder = encoderContext(context) else { return context.close(promise: nil) }   // not without NIO's HTTP pipeline
         let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? f.request.body
-        if forwardBody.readableBytes > 0 || h.method == .POST || h.method == .PUT || h.method == .PATCH {
-            headers.add(name: "Content-Length", value: String(forwardBody.readableBytes))
-        }
         let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
-        let upstreamHead = HTTPRequestHead(version: .http1_1, method: h.method, uri: uri, headers: headers)
-        let call = ProxyCall(core: core, client: context, clientEncoder: encoderContext(context), target: f.target, provider: f.provider, inspection: inspection,
-                             requestHead: upstreamHead, requestBody: forwardBody, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
+        let request = UpstreamRequest(method: f.request.head.method, target: uri, host: f.target.hostHeader,
+                                      fields: f.caller.forwarded, body: forwardBody)
+        let call = ProxyCall(core: core, client: context, clientEncoder: encoder, target: f.target, provider: f.provider, inspection: inspection,
+                             request: request, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
             self?.finished(keepAlive: keep, context: context)
         }
         self.call = call

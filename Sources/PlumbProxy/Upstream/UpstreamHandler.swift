@@ -3,16 +3,16 @@ import NIOHTTP1
 
 /// The upstream end of a call: parses the response (`UpstreamResponseParser`, bytes straight
 /// from the socket) and hands its parts to the call that owns the connection (on the same event
-/// loop), and tells it when a read batch ends or the connection goes. Requests go out through
-/// NIO's HTTP/1 request encoder.
+/// loop), and tells it when a read batch ends or the connection goes. Requests go out as the
+/// bytes `UpstreamRequest` built.
 ///
 /// The connection reads on its own (`autoRead`); the next read is held back here only while the
 /// client cannot take more bytes (backpressure), and released when it can. Reading on request
 /// instead would cost two `epoll_ctl` calls per response.
 final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The call using this connection now; nil while it idles in the pool (then reads go on, so
     /// a connection the upstream closes is noticed and dropped).

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -35,9 +34,7 @@ final class UpstreamPool: @unchecked Sendable {
                     if target.tls {
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: target.hostIsIPAddress ? nil : target.host))
                     }
-                    // Headers are the client's, as parsed, plus Host and Content-Length (see ProxyServer),
-                    // so outbound validation is off. Responses are parsed by UpstreamHandler itself.
-                    try sync.addHandler(HTTPRequestEncoder())
+                    // Requests go as bytes (UpstreamRequest); responses are parsed by UpstreamHandler.
                     try sync.addHandler(UpstreamHandler())
                 }
             }

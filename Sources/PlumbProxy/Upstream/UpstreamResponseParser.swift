@@ -18,7 +18,7 @@ import NIOHTTP1
 /// ```
 struct UpstreamResponseParser {
     enum Part {
-        case head(HTTPResponseHead)
+        case head(UpstreamResponseHead)
         case body(ByteBuffer)
         case end
     }
@@ -144,9 +144,10 @@ struct UpstreamResponseParser {
         buffer.moveReaderIndex(forwardBy: taken)
         guard end else { return }
         linesSeen = 0; lineBytes = 0; lastWasCR = false
-        let head = try Self.parseHead(headBytes)
-        headBytes.removeAll(keepingCapacity: true)
-        let code = head.status.code
+        // The head's bytes go with it (it is forwarded from them); the next head starts anew.
+        let head = try UpstreamResponseHead(headBytes)
+        headBytes = []
+        let code = head.code
         if code >= 100 && code < 200 && code != 101 {
             return   // an interim response (100 Continue, 103 Early Hints): the final one follows
         }
@@ -158,74 +159,27 @@ struct UpstreamResponseParser {
     }
 
     /// How the body after `head` is framed; nil when there is none (RFC 9112 §6.3).
-    private func bodyState(_ head: HTTPResponseHead) throws -> State? {
-        let code = head.status.code
+    private func bodyState(_ head: UpstreamResponseHead) throws -> State? {
+        let code = head.code
         if noBody || code == 101 || code == 204 || code == 304 { return nil }
-        let codings = head.headers[canonicalForm: "transfer-encoding"]
-        if !codings.isEmpty {
+        let codings = head.values(of: "transfer-encoding")
+        if let last = codings.last {
             // A final coding other than chunked runs to the close (RFC 9112 §6.3, item 4).
-            return codings.last!.lowercased() == "chunked" ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
+            let chunked = last.count == 7 && zip(last, "chunked".utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+            return chunked ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
         }
-        let lengths = head.headers[canonicalForm: "content-length"]
+        let lengths = head.values(of: "content-length")
         guard let first = lengths.first else { return .untilClose }
-        guard lengths.allSatisfy({ $0 == first }), let n = Self.contentLength(first) else {
-            throw Failure("invalid Content-Length \"\(lengths.joined(separator: ", ").prefix(40))\"")
+        guard lengths.allSatisfy({ $0.elementsEqual(first) }), let n = Self.contentLength(first) else {
+            let shown = lengths.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ").prefix(40)
+            throw Failure("invalid Content-Length \"\(shown)\"")
         }
         return n == 0 ? nil : .fixed(remaining: n)
     }
 
-    static func contentLength<S: StringProtocol>(_ text: S) -> Int? {
-        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int(text)
-    }
-
-    /// `HTTP/1.x SP 3DIGIT SP reason` and the fields (`name: value`, no obsolete line folding).
-    static func parseHead(_ bytes: [UInt8]) throws -> HTTPResponseHead {
-        var lines: [ArraySlice<UInt8>] = []
-        var start = 0
-        for i in bytes.indices where bytes[i] == 0x0A {
-            var e = i
-            if e > start && bytes[e - 1] == 0x0D { e -= 1 }
-            lines.append(bytes[start..<e])
-            start = i + 1
-        }
-        guard let status = lines.first else { throw Failure("no status line") }
-        let s = Array(status)
-        guard s.count >= 12, s[0..<7].elementsEqual("HTTP/1.".utf8), s[7] == 0x30 || s[7] == 0x31, s[8] == 0x20,
-              s[9...11].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), s.count == 12 || s[12] == 0x20 else {
-            throw Failure("invalid status line \"\(printable(s.prefix(60)))\"")
-        }
-        let code = Int(s[9] - 0x30) * 100 + Int(s[10] - 0x30) * 10 + Int(s[11] - 0x30)
-        guard code >= 100 else { throw Failure("invalid status code \(code)") }
-        let reason = s.count > 13 ? Array(s[13...]) : []
-        guard reason.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else { throw Failure("invalid reason phrase") }
-        var fields: [(String, String)] = []
-        for line in lines.dropFirst() where !line.isEmpty {
-            guard fields.count < maxHeaderFields else { throw Failure("more than \(maxHeaderFields) header fields") }
-            fields.append(try field(line))
-        }
-        let version = HTTPVersion(major: 1, minor: Int(s[7] - 0x30))
-        let phrase = String(decoding: reason, as: UTF8.self)
-        return HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: code, reasonPhrase: phrase),
-                                headers: HTTPHeaders(fields))
-    }
-
-    /// One `name: value` field: the name a token, the value without CR, LF, NUL or other
-    /// controls, white space around it trimmed.
-    static func field(_ line: ArraySlice<UInt8>) throws -> (String, String) {
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
-            throw Failure("invalid header line \"\(printable(line.prefix(60)))\"")
-        }
-        let name = line[line.startIndex..<colon]
-        guard name.allSatisfy(isTokenByte) else { throw Failure("invalid header name \"\(printable(name.prefix(60)))\"") }
-        var a = colon + 1, b = line.endIndex
-        while a < b && (line[a] == 0x20 || line[a] == 0x09) { a += 1 }
-        while b > a && (line[b - 1] == 0x20 || line[b - 1] == 0x09) { b -= 1 }
-        let value = line[a..<b]
-        guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-            throw Failure("invalid value in header \"\(printable(name.prefix(60)))\"")
-        }
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    static func contentLength(_ digits: ArraySlice<UInt8>) -> Int? {
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     /// RFC 9110 §5.6.2 tchar.
