@@ -213,9 +213,10 @@ enum UpstreamTarget: FuzzTarget {
         let input = Array(bytes[2...])
         var parser = UpstreamResponseParser(method: method)
         var mine = Parsed()
+        var lastHead: UpstreamResponseHead?
         func take(_ part: UpstreamResponseParser.Part) {
             switch part {
-            case .head(let h): mine.head(HTTPResponseHead(version: .http1_1, status: h.status, headers: h.headers))
+            case .head(let h): mine.head(HTTPResponseHead(version: .http1_1, status: h.status, headers: h.headers)); lastHead = h
             case .body(let b): mine.body += b.readableBytesView
             case .end: mine.ends += 1
             }
@@ -232,6 +233,22 @@ enum UpstreamTarget: FuzzTarget {
         guard let theirs = nio(input, method: method), theirs.ends == 1 else { return }
         if theirs != mine {
             fatalError("upstream parser disagrees with NIO's decoder:\nplumb \(mine)\nnio   \(theirs)")
+        }
+        if let lastHead { forwarded(lastHead, method: method) }
+    }
+
+    /// A head both accept is forwarded as a head NIO's decoder takes, with its status.
+    static func forwarded(_ head: UpstreamResponseHead, method: HTTPMethod) {
+        guard head.code != 101 else { return }   // a switch of protocols is never forwarded
+        let (out, framing) = ClientResponseWriter.forwardedHead(head, method: method, filtering: false, spanID: "s", close: false)
+        var bytes = Array(out.readableBytesView)
+        if framing == .chunked { bytes += Array("0\r\n\r\n".utf8) }
+        if framing == .asIs, let n = head.values(of: "content-length").first.flatMap(UpstreamResponseParser.contentLength) {
+            bytes += [UInt8](repeating: 0x61, count: min(n, 1 << 16))
+            guard n <= 1 << 16 else { return }
+        }
+        guard let decoded = nio(bytes, method: method), decoded.ends == 1, decoded.status == [UInt(head.code)] else {
+            fatalError("a forwarded head does not decode: \(String(decoding: bytes.prefix(2000), as: UTF8.self))")
         }
     }
 
