@@ -79,6 +79,26 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertNil(UsageChunkFilter.filter(spaced))
     }
 
+    /// The byte-level checks agree with the plain String rule: `hopByHop` on lowered names.
+    func testHopByHopNamesInAnyCaseAgreeWithTheSet() {
+        var rng = SystemRandomNumberGenerator()
+        func randomCase(_ s: String) -> String { String(s.map { Bool.random(using: &rng) ? Character($0.uppercased()) : Character($0.lowercased()) }) }
+        let near = ["tf", "hosts", "hast", "expecT1", "trailers", "upgrades", "connectiom", "keep_alive", "content-lengtH2",
+                    "accept-encodinG", "accept-encodinh", "proxy-connectioN", "transfer-encodinx", "proxy-authenticatf", "proxy-authorizatioN"]
+        for name in Array(CallerHeaders.hopByHop) + near {
+            for _ in 0..<8 {
+                let spelled = randomCase(name)
+                XCTAssertEqual(CallerHeaders.isHopByHop(spelled), CallerHeaders.hopByHop.contains(spelled.lowercased()), spelled)
+                let head = try! UpstreamResponseHead(Array("HTTP/1.1 200 OK\r\n\(spelled): x\r\n".utf8))
+                let dropped = ClientResponseWriter.dropped.contains { head.name(of: head.fields[0], is: $0) }
+                XCTAssertEqual(dropped, CallerHeaders.hopByHop.contains(spelled.lowercased()) && spelled.lowercased() != "content-length", spelled)
+            }
+        }
+        XCTAssertTrue(ASCIICase.equals("Text/Event-Stream".utf8, "text/event-stream"))
+        XCTAssertFalse(ASCIICase.equals("text/event-stream;".utf8, "text/event-stream"))
+        XCTAssertFalse(ASCIICase.equals("TE\u{0}".utf8, "te"))
+    }
+
     func testEventStreamContentTypeInAnyCase() {
         XCTAssertTrue(ProxyCall.isEventStream("text/event-stream".utf8))
         XCTAssertTrue(ProxyCall.isEventStream("Text/Event-Stream; charset=utf-8".utf8))

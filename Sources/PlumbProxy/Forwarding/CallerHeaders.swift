@@ -46,29 +46,47 @@ struct CallerHeaders {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "expect",
     ]
 
+    /// `hopByHop.contains(name.lowercased())`, without the copy: the names by length, then compared.
+    static func isHopByHop(_ name: String) -> Bool {
+        let n = name.utf8
+        switch n.count {
+        case 2: return ASCIICase.equals(n, "te")
+        case 4: return ASCIICase.equals(n, "host")
+        case 6: return ASCIICase.equals(n, "expect")
+        case 7: return ASCIICase.equals(n, "trailer") || ASCIICase.equals(n, "upgrade")
+        case 10: return ASCIICase.equals(n, "connection") || ASCIICase.equals(n, "keep-alive")
+        case 14: return ASCIICase.equals(n, "content-length")
+        case 15: return ASCIICase.equals(n, "accept-encoding")
+        case 16: return ASCIICase.equals(n, "proxy-connection")
+        case 17: return ASCIICase.equals(n, "transfer-encoding")
+        case 18: return ASCIICase.equals(n, "proxy-authenticate")
+        case 19: return ASCIICase.equals(n, "proxy-authorization")
+        default: return false
+        }
+    }
+
     init(_ headers: HTTPHeaders) {
         // Helicone's aliases are read after the loop: a Plumb-* header says the same and wins.
         var aliases: [(name: String, raw: String, value: String)] = []
         defer { for a in aliases { read(a.name.dropFirst("helicone-".count), a.raw, a.value, replacing: false) } }
         for (rawName, value) in headers {
-            let name = rawName.lowercased()
-            if name.hasPrefix("plumb-") {
-                read(name.dropFirst("plumb-".count), rawName, value, replacing: true)
+            // Names are compared in place, in any case; only Plumb's own are lowered (they are few).
+            let name = rawName.utf8
+            if ASCIICase.hasPrefix(name, "plumb-") {
+                read(rawName.lowercased().dropFirst("plumb-".count), rawName, value, replacing: true)
                 continue
             }
-            if name.hasPrefix("helicone-") {
-                aliases.append((name, rawName, value))
+            if ASCIICase.hasPrefix(name, "helicone-") {
+                aliases.append((rawName.lowercased(), rawName, value))
                 continue
             }
-            if name == "traceparent" { traceparent(value); continue }
-            if Self.hopByHop.contains(name) { continue }
-            switch name {
-            case "authorization":
+            if ASCIICase.equals(name, "traceparent") { traceparent(value); continue }
+            if Self.isHopByHop(rawName) { continue }
+            if ASCIICase.equals(name, "authorization") {
                 let v = value.hasPrefix("Bearer ") || value.hasPrefix("bearer ") ? String(value.dropFirst(7)) : value
                 apiKey = apiKey ?? v.trimmingSpaces()
-            case "x-api-key", "x-goog-api-key", "api-key":
+            } else if ASCIICase.equals(name, "x-api-key") || ASCIICase.equals(name, "x-goog-api-key") || ASCIICase.equals(name, "api-key") {
                 apiKey = apiKey ?? value
-            default: break
             }
             forwarded.append((rawName, value))
         }

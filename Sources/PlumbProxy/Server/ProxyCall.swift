@@ -211,13 +211,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
 
     /// `text/event-stream`, in any case, with or without parameters (no lowercased copy).
     static func isEventStream<Bytes: Sequence<UInt8>>(_ contentType: Bytes) -> Bool {
-        let want = "text/event-stream".utf8
-        var it = contentType.makeIterator()
-        for w in want {
-            guard let c = it.next() else { return false }
-            if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != w { return false }
-        }
-        return true
+        ASCIICase.hasPrefix(contentType, "text/event-stream")
     }
 
     static func describe(_ error: Error) -> String {

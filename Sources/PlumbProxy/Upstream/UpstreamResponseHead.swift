@@ -99,16 +99,7 @@ struct UpstreamResponseHead {
 
     /// Whether `field`'s name is `lower` (ASCII, lower case), in any case.
     func name(of field: Field, is lower: StaticString) -> Bool {
-        guard field.name.count == lower.utf8CodeUnitCount else { return false }
-        return lower.withUTF8Buffer { want in
-            var i = field.name.lowerBound
-            for w in want {
-                let c = bytes[i]
-                if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != w { return false }
-                i += 1
-            }
-            return true
-        }
+        ASCIICase.equals(bytes[field.name], lower)
     }
 
     func value(of field: Field) -> ArraySlice<UInt8> { bytes[field.value] }
@@ -137,10 +128,7 @@ struct UpstreamResponseHead {
     /// `Connection` field says `close`; HTTP/1.0 only when one says `keep-alive`.
     var isKeepAlive: Bool {
         let tokens = values(of: "connection")
-        func has(_ word: String) -> Bool {
-            tokens.contains { t in t.count == word.utf8.count && zip(t, word.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 } }
-        }
-        return minorVersion >= 1 ? !has("close") : has("keep-alive")
+        return minorVersion >= 1 ? !tokens.contains { ASCIICase.equals($0, "close") } : tokens.contains { ASCIICase.equals($0, "keep-alive") }
     }
 
     /// As NIO's types (tests, the fuzz differential, and what is not on the hot path).

@@ -165,8 +165,7 @@ struct UpstreamResponseParser {
         let codings = head.values(of: "transfer-encoding")
         if let last = codings.last {
             // A final coding other than chunked runs to the close (RFC 9112 §6.3, item 4).
-            let chunked = last.count == 7 && zip(last, "chunked".utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
-            return chunked ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
+            return ASCIICase.equals(last, "chunked") ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
         }
         let lengths = head.values(of: "content-length")
         guard let first = lengths.first else { return .untilClose }
