@@ -162,15 +162,19 @@ struct UpstreamResponseParser {
     private func bodyState(_ head: UpstreamResponseHead) throws -> State? {
         let code = head.code
         if noBody || code == 101 || code == 204 || code == 304 { return nil }
-        let codings = head.values(of: "transfer-encoding")
-        if let last = codings.last {
+        var lastCoding: ArraySlice<UInt8>?
+        head.forEachElement(of: "transfer-encoding") { lastCoding = $0 }
+        if let last = lastCoding {
             // A final coding other than chunked runs to the close (RFC 9112 §6.3, item 4).
             return ASCIICase.equals(last, "chunked") ? .chunkSize(value: 0, digits: 0, lineBytes: 0, inExtension: false) : .untilClose
         }
-        let lengths = head.values(of: "content-length")
-        guard let first = lengths.first else { return .untilClose }
-        guard lengths.allSatisfy({ $0.elementsEqual(first) }), let n = Self.contentLength(first) else {
-            let shown = lengths.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ").prefix(40)
+        var first: ArraySlice<UInt8>?, agree = true
+        head.forEachElement(of: "content-length") { length in
+            if let first { agree = agree && length.elementsEqual(first) } else { first = length }
+        }
+        guard let first else { return .untilClose }
+        guard agree, let n = Self.contentLength(first) else {
+            let shown = head.values(of: "content-length").map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ").prefix(40)
             throw Failure("invalid Content-Length \"\(shown)\"")
         }
         return n == 0 ? nil : .fixed(remaining: n)
