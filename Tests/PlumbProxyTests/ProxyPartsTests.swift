@@ -168,6 +168,9 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertTrue(ProxyConnectionHandler.split("/v1/x?a=1") == ("/v1/x", "a=1"))
         XCTAssertTrue(ProxyConnectionHandler.split("http://evil.example/openai/v1?k=2") == ("/openai/v1", "k=2"))
         XCTAssertTrue(ProxyConnectionHandler.split("https://evil.example") == ("/", nil))
+        XCTAssertTrue(ProxyConnectionHandler.split("/v1/x") == ("/v1/x", nil))
+        XCTAssertTrue(ProxyConnectionHandler.split("/v1/x?") == ("/v1/x", ""))
+        XCTAssertTrue(ProxyConnectionHandler.split("/é/x?q=ü?") == ("/é/x", "q=ü?"))
         XCTAssertEqual(ProxyConnectionHandler.queryKey("alt=sse&key=AI%3Aza"), "AI:za")
     }
 

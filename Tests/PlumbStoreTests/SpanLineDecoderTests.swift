@@ -144,6 +144,7 @@ final class SpanLineDecoderTests: XCTestCase {
             let n = Int(gen.next() % 12)
             let bytes = (0..<n).map { _ in interesting[Int(gen.next() % UInt64(interesting.count))] }
             XCTAssertEqual(UTF8Validation.isValid(bytes), String(validating: bytes, as: UTF8.self) != nil, "\(bytes)")
+            XCTAssertEqual(UTF8Validation.string(bytes[...]), String(validating: bytes, as: UTF8.self), "\(bytes)")
         }
         XCTAssertTrue(UTF8Validation.isValid(Array("plain ascii longer than eight bytes, then é and 😀".utf8)))
     }

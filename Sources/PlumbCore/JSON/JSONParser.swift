@@ -283,7 +283,7 @@ public struct JSONParser {
     }
 
     private func validated(_ buf: UnsafeBufferPointer<UInt8>, at start: Int) throws -> String {
-        guard let s = String(validating: buf, as: UTF8.self) else {
+        guard let s = UTF8Validation.string(buf) else {
             throw JSONParseError(message: "invalid UTF-8 in string", offset: start)
         }
         return s

@@ -21,6 +21,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     /// A request as it arrived: head, the body up to the limit, and when its head came.
     struct Request {
         var head: HTTPRequestHead
+        /// The request target's path and query (`split`), read once.
+        var path: String
+        var query: String?
         var body = ByteBuffer()
         var bodyBytes = 0
         var tooLarge = false
@@ -121,8 +124,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let h):
             guard !discarding else { return }     // after a refusal nothing more is read
-            let (path, _) = Self.split(h.uri)
-            var r = Request(head: h, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros(),
+            let (path, query) = Self.split(h.uri)
+            var r = Request(head: h, path: path, query: query, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros(),
                             route: Route(path: path, registry: core.settings.registry))
             if let (failure, routed) = refusal(of: &r) {
                 r.refusal = failure
@@ -199,7 +202,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         if h.headers.count > Self.maxHeaderFields { return (.tooManyHeaders(h.headers.count, limit: Self.maxHeaderFields), false) }
         if h.uri.utf8.contains(UInt8(ascii: "#")) { return (.invalidPath(h.uri), false) }
         switch r.route {
-        case .invalidPath: return (.invalidPath(Self.split(h.uri).path), false)
+        case .invalidPath: return (.invalidPath(r.path), false)
         case .unknownProvider(let name): return (.unknownProvider(ProxyFailure.shown(name)), false)
         case .admin:
             if let f = AdminEndpoints.refusal(settings: core.settings, host: h.headers.first(name: "host"),
@@ -381,7 +384,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         let h = r.head
         // A refused request's body was not read: the connection cannot carry another.
         let keepAlive = h.isKeepAlive && !r.bodyUnread
-        let (path, query) = Self.split(h.uri)
+        let path = r.path, query = r.query
         if let failure = r.refusal {
             return refuse(failure, routed: r.refusalRouted, request: r, path: path, keepAlive: keepAlive, context: context)
         }
@@ -540,6 +543,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     }
 
     static func split(_ target: String) -> (path: String, query: String?) {
+        // Origin form (nearly every request): the path shares the target's storage when there
+        // is no query.
+        let u = target.utf8
+        if u.first == UInt8(ascii: "/") {
+            guard let q = u.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+            return (String(target[..<q]), String(target[target.index(after: q)...]))
+        }
         // An absolute-form target (as sent to a forward proxy) keeps only its path: the host
         // part never chooses where Plumb connects.
         var t = Substring(target)

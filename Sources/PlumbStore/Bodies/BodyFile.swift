@@ -110,7 +110,7 @@ public enum BodyFile {
         let start = Int(ref.offset)
         guard start >= 0, start + req + resp <= raw.count else { throw FormatError("body reference outside its block") }
         func text(_ from: Int, _ n: Int) throws -> String {
-            guard let s = String(validating: raw[from..<from + n], as: UTF8.self) else { throw FormatError("invalid UTF-8 in body") }
+            guard let s = UTF8Validation.string(raw[from..<from + n]) else { throw FormatError("invalid UTF-8 in body") }
             return s
         }
         return (ref.requestLength == nil ? nil : try text(start, req),

@@ -1,3 +1,5 @@
+import PlumbCore
+
 /// Little-endian, varint-capable byte output used by every on-disk format in the store.
 public struct ByteWriter: Sendable {
     public var bytes: [UInt8]
@@ -134,7 +136,7 @@ public struct ByteReader {
     public mutating func string() throws -> String {
         let n = try length("string length")
         let s = try take(n)
-        guard let str = s.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
+        guard let str = s.withUnsafeBufferPointer({ UTF8Validation.string($0) }) else {
             throw FormatError("invalid UTF-8 in stored string")
         }
         return str

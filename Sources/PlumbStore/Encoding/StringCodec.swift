@@ -142,7 +142,7 @@ public enum StringCodec {
                 let s = UnsafeBufferPointer(rebasing: b[at..<at + Int(n)])
                 at += Int(n)
                 if ascii { out.append(String(decoding: s, as: UTF8.self)); continue }
-                guard let v = String(validating: s, as: UTF8.self) else { throw FormatError("invalid UTF-8 in stored string") }
+                guard let v = UTF8Validation.string(s) else { throw FormatError("invalid UTF-8 in stored string") }
                 out.append(v)
             }
             return out

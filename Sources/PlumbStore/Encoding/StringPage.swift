@@ -49,7 +49,7 @@ struct StringPage {
             guard c < entries.count else { throw FormatError("dictionary code out of range") }
             return entries[c]
         case .plain(let bytes, let offsets):
-            guard let s = bytes[offsets[i]..<offsets[i + 1]].withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
+            guard let s = bytes[offsets[i]..<offsets[i + 1]].withUnsafeBufferPointer({ UTF8Validation.string($0) }) else {
                 throw FormatError("invalid UTF-8 in stored string")
             }
             return s
