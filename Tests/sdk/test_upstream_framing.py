@@ -18,6 +18,7 @@ ANSWERS = {
     "/huge-head/": b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"p" * 70_000 + b"\r\n\r\n",
     "/junk-after/": GOOD + b"JUNK",
     "/good/": GOOD,
+    "/head-len/": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",   # an answer to HEAD: the length, no body
 }
 
 
@@ -119,6 +120,64 @@ def test_broken_upstream_framing_is_named_recorded_and_survived(tmp_path, mock):
             assert status == 200 and body == b"{}"
 
         assert p.proc.poll() is None, "the server stays up"
+    finally:
+        stop(p.proc)
+        up.sock.close()
+
+
+def read_response(sock, head_request):
+    """One response off a raw socket: its status, fields and body (none after HEAD)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        assert data, f"the connection closed after {buf!r}"
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    fields = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    length = 0 if head_request else int(fields.get("content-length", "0"))
+    while len(rest) < length:
+        data = sock.recv(65536)
+        assert data, "the body was cut"
+        rest += data
+    return int(lines[0].split()[1]), fields, rest[:length], rest[length:]
+
+
+def test_head_answers_keep_a_kept_alive_connection_in_step(tmp_path, mock):
+    """HEAD answers, forwarded and Plumb's own, carry no body, and every answer after them on the
+    same connection is whole: Plumb writes forwarded heads below NIO's encoder, so nothing may
+    leave the encoder expecting a HEAD's answer that went by without it."""
+    up = RawUpstream()
+    p = start_plumb(tmp_path, mock, f'[providers.raw]\nbase_url = "http://127.0.0.1:{up.port}"\napi = "openai"\n')
+    port = int(p.url.rsplit(":", 1)[1])
+    auth = "Authorization: Bearer sk-framing\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            for method, path, want, body in [
+                ("HEAD", "/raw/head-len/v1/models", 200, None),       # forwarded, with the upstream's length
+                ("HEAD", "/raw/../v1/models", 400, None),              # Plumb's own answer to HEAD
+                ("POST", "/raw/../v1/models", 400, "invalid_path"),    # Plumb's own, with its body
+                ("HEAD", "/raw/head-len/v1/models", 200, None),
+                ("POST", "/raw/good/v1/chat/completions", 200, "{}"),  # forwarded, with its body
+            ]:
+                extra = "Content-Length: 0\r\n" if method == "POST" else ""
+                sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: plumb\r\n{auth}{extra}\r\n".encode())
+                status, fields, got, leftover = read_response(sock, method == "HEAD")
+                assert status == want, (method, path, status, fields)
+                assert leftover == b"", (method, path, leftover)
+                if body is None:
+                    assert "transfer-encoding" not in fields, fields
+                else:
+                    assert body in got.decode(), (method, path, got)
+                if path.startswith("/raw/head-len/"):
+                    assert fields["content-length"] == "10", fields
+            sock.settimeout(0.5)
+            try:
+                stray = sock.recv(65536)
+            except socket.timeout:
+                stray = b""
+            assert stray == b"", f"bytes after the last answer: {stray!r}"
+        assert p.proc.poll() is None
     finally:
         stop(p.proc)
         up.sock.close()

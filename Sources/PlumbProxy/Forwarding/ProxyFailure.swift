@@ -76,9 +76,10 @@ struct ProxyFailure: Error {
     }
 
     /// Writes the whole answer: head (with `Plumb-Span-Id` when there is a span), body, end.
-    static func write(_ failure: ProxyFailure, body: ByteBuffer, spanID: String?, keepAlive: Bool, to context: ChannelHandlerContext) {
+    static func write(_ failure: ProxyFailure, body: ByteBuffer, spanID: String?, keepAlive: Bool, bodyless: Bool = false,
+                      to context: ChannelHandlerContext) {
         writeResponse(status: failure.status, contentType: "application/json", body: body,
-                      extra: spanID.map { [("Plumb-Span-Id", $0)] } ?? [], keepAlive: keepAlive, to: context)
+                      extra: spanID.map { [("Plumb-Span-Id", $0)] } ?? [], keepAlive: keepAlive, bodyless: bodyless, to: context)
     }
 
     static func formatSeconds(_ s: Double) -> String {
@@ -86,13 +87,14 @@ struct ProxyFailure: Error {
     }
 }
 
-/// A complete response from Plumb itself (errors, `/_plumb/` endpoints).
+/// A complete response from Plumb itself (errors, `/_plumb/` endpoints). `bodyless`: the answer
+/// to a HEAD request, which says the body's length but carries none (RFC 9110 §9.3.2).
 func writeResponse(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, extra: [(String, String)] = [],
-                   keepAlive: Bool, to context: ChannelHandlerContext) {
+                   keepAlive: Bool, bodyless: Bool = false, to context: ChannelHandlerContext) {
     var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.readableBytes))])
     for (n, v) in extra { headers.add(name: n, value: v) }
     if !keepAlive { headers.add(name: "Connection", value: "close") }
     context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-    context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+    if !bodyless { context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil) }
     context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
 }

@@ -182,7 +182,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         upstreamEndNanos = Monotonic.nanos()
         let body = failure.body()
         draft.responseBody.append(body.readableBytesView)
-        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, to: client)
+        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, bodyless: request.method == .HEAD, to: client)
         status = Int(failure.status.code)
         complete(errorType: failure.errorType, keepAlive: keepAlive, usage: CallUsage())
     }

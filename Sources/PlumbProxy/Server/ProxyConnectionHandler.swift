@@ -395,7 +395,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             let reply = admin.respond(path: adminPath, method: h.method, on: context.eventLoop)
             reply.assumeIsolated().whenSuccess { [self] reply in
                 writeResponse(status: reply.status, contentType: reply.contentType, body: ByteBuffer(string: reply.body),
-                              keepAlive: keepAlive, to: context)
+                              keepAlive: keepAlive, bodyless: h.method == .HEAD, to: context)
                 finished(keepAlive: keepAlive, context: context)
             }
             return
@@ -469,7 +469,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     private func startQuery(_ endpoint: QueryEndpoint, _ r: Request, query: String?, keepAlive: Bool, context: ChannelHandlerContext) {
         if let refusal = endpoint.refusal(method: r.head.method, contentType: r.head.headers.first(name: "content-type")) {
             writeResponse(status: refusal.status, contentType: refusal.contentType, body: ByteBuffer(string: refusal.body),
-                          keepAlive: keepAlive, to: context)
+                          keepAlive: keepAlive, bodyless: r.head.method == .HEAD, to: context)
             return finished(keepAlive: keepAlive, context: context)
         }
         guard core.queries.take() else {
@@ -520,7 +520,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         let body = failure.body()
         draft.responseBody.append(body.readableBytesView)
-        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, to: context)
+        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, bodyless: r.head.method == .HEAD, to: context)
         var span = draft.finish(usage: CallUsage(), prices: core.settings.prices, status: Int(failure.status.code),
                                 errorType: failure.errorType, endNanos: Monotonic.nanos())
         span.requestBytes = Int64(r.head.headers.first(name: "content-length").flatMap { Int($0.trimmingSpaces()) } ?? r.bodyBytes)

@@ -87,9 +87,15 @@ public struct ProxyServer: Sendable {
                         // Pipelining and malformed requests are handled by ProxyConnectionHandler
                         // itself, in order. Outbound header validation is off: every header Plumb
                         // writes is either parsed from a peer (which rejects CR, LF and NUL) or
-                        // its own constant text.
-                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
-                                                             withOutboundHeaderValidation: false)
+                        // its own constant text. The decoder and encoder are made apart, not by
+                        // configureHTTPServerPipeline, which has the decoder queue each request's
+                        // method for the encoder to take at each response head: forwarded
+                        // responses are written below the encoder (ClientResponseWriter), so the
+                        // queue would grow by one a call and a later answer of Plumb's own would
+                        // take a stale method (a HEAD's, and lose its body). Plumb frames its own
+                        // answers to HEAD itself (`writeResponse`, `bodyless`).
+                        try sync.addHandler(HTTPResponseEncoder(configuration: .init()))
+                        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                         try sync.addHandler(ProxyConnectionHandler(core: core))
                     }
                 }
