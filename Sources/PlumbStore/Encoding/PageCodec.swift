@@ -58,12 +58,18 @@ public enum PageCodec {
         return (out.bytes, ZoneMap(bounds: bounds, nullCount: rows - present, rowCount: rows))
     }
 
+    /// 16 row groups of the default size: more than any page Plumb writes.
+    static let maxPageRows = 1 << 20
+
     public static func decode(_ page: [UInt8], type: ColumnType) throws -> ColumnVector {
         var head = ByteReader(page)
         let flags = try head.u8()
         guard flags & ~(hasValidity | compressed) == 0 else { throw FormatError("unknown page flags \(flags)") }
         let rows = try head.int("row count")
-        guard rows <= 1 << 24 else { throw FormatError("implausible page row count \(rows)") }
+        // A row group holds 65,536 rows by default (`SegmentWriter.defaultRowGroupSize`): a page
+        // claiming many more is forged, and its constant or run-length codes would make millions
+        // of values from a few bytes (the fuzz target `page` found a 12-byte page taking 20 s).
+        guard rows <= Self.maxPageRows else { throw FormatError("implausible page row count \(rows)") }
         var r: ByteReader
         if flags & compressed != 0 {
             let size = try head.int("uncompressed size")
@@ -121,11 +127,14 @@ enum MapCodec {
         let counts = try IntCodec.decode(&r, count: count)
         var total = 0
         for c in counts {
-            guard c >= 0, c <= Int64(r.remaining) else { throw FormatError("implausible map entry count \(c)") }
+            // A span carries at most 64 properties (the proxy's and import's bound).
+            guard c >= 0, c <= Int64(r.remaining), c <= Int64(maxEntries) else { throw FormatError("implausible map entry count \(c)") }
             total += Int(c)
         }
         return (counts, total)
     }
+
+    static let maxEntries = 64
 
     static func decode(_ r: inout ByteReader, count: Int) throws -> [[String: String]] {
         let (counts, total) = try entryCounts(&r, count)
