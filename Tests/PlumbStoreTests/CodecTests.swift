@@ -204,6 +204,26 @@ final class CodecTests: XCTestCase {
     /// One key of a map page equals looking the key up in each row's map: keys and values
     /// dictionary-coded or plain, NULL maps, empty maps, rows without the key, a key no row
     /// has (all NULL), and key bytes that differ only in normalization.
+    /// A forged page past its checksum cannot claim more rows or map entries than Plumb writes:
+    /// a 12-byte map page had decoded into 12 million strings.
+    func testPagesOverTheRowAndEntryBoundsAreRefused() throws {
+        let fits = PageCodec.encode(ColumnVector(.int([Int64](repeating: 7, count: PageCodec.maxPageRows)), validity: nil), type: .int)
+        XCTAssertEqual(try PageCodec.decode(fits, type: .int).count, PageCodec.maxPageRows)
+        let over = PageCodec.encode(ColumnVector(.int([Int64](repeating: 7, count: PageCodec.maxPageRows + 1)), validity: nil), type: .int)
+        XCTAssertThrowsError(try PageCodec.decode(over, type: .int)) { XCTAssertTrue("\($0)".contains("implausible page row count"), "\($0)") }
+
+        func map(_ n: Int) -> [UInt8] {
+            let m = Dictionary(uniqueKeysWithValues: (0..<n).map { ("key\($0)", "value") })
+            return PageCodec.encode(ColumnVector(.map([m]), validity: nil), type: .map)
+        }
+        XCTAssertEqual(try PageCodec.decode(map(MapCodec.maxEntries), type: .map).count, 1)
+        XCTAssertThrowsError(try PageCodec.decode(map(MapCodec.maxEntries + 1), type: .map)) {
+            XCTAssertTrue("\($0)".contains("implausible map entry count"), "\($0)")
+        }
+        let forged: [UInt8] = [0x00, 0xd9, 0xd9, 0x78, 0x00, 0x06, 0x02, 0x10, 0x00, 0x00, 0x02]   // the fuzz seed, past its type byte
+        XCTAssertThrowsError(try PageCodec.decode(forged, type: .map))
+    }
+
     func testOneKeyOfAMapPageIsEachRowsLookup() throws {
         let composed = "t\u{E9}am", decomposed = "te\u{301}am"
         var rng = SystemRandomNumberGenerator()
