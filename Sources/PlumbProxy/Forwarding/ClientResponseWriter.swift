@@ -101,11 +101,9 @@ struct ClientResponseWriter {
 
     /// The first element of a list value (RFC 9110 §5.6.1), trimmed.
     static func firstElement(_ bytes: [UInt8], _ value: Range<Int>) -> Range<Int> {
-        var a = value.lowerBound, b = a
-        while b < value.upperBound && bytes[b] != UInt8(ascii: ",") { b += 1 }
-        while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
-        while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
-        return a..<b
+        var end = value.lowerBound
+        while end < value.upperBound && bytes[end] != UInt8(ascii: ",") { end += 1 }
+        return UpstreamResponseHead.trimmed(bytes, value.lowerBound..<end)
     }
 
     /// NIO's default allocator, which the channel's is: reaching it through the channel cost

@@ -85,13 +85,19 @@ struct UpstreamResponseHead {
         guard p[name].allSatisfy(UpstreamResponseParser.isTokenByte) else {
             throw Failure("invalid header name \"\(UpstreamResponseParser.printable(p[name].prefix(60)))\"")
         }
-        var a = colon + 1, b = r.upperBound
-        while a < b && (p[a] == 0x20 || p[a] == 0x09) { a += 1 }
-        while b > a && (p[b - 1] == 0x20 || p[b - 1] == 0x09) { b -= 1 }
-        guard p[a..<b].allSatisfy(Self.isValueByte) else {
+        let value = trimmed(p, (colon + 1)..<r.upperBound)
+        guard p[value].allSatisfy(Self.isValueByte) else {
             throw Failure("invalid value in header \"\(UpstreamResponseParser.printable(p[name].prefix(60)))\"")
         }
-        return Field(name: name, value: a..<b)
+        return Field(name: name, value: value)
+    }
+
+    /// `range` without the spaces and tabs at either end (RFC 9110 §5.6.3 OWS).
+    static func trimmed<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ range: Range<Int>) -> Range<Int> where Bytes.Index == Int {
+        var a = range.lowerBound, b = range.upperBound
+        while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
+        while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
+        return a..<b
     }
 
     static func isValueByte(_ c: UInt8) -> Bool { c == 0x09 || (c >= 0x20 && c != 0x7F) }
@@ -114,10 +120,8 @@ struct UpstreamResponseHead {
             while start <= f.value.upperBound {
                 var end = start
                 while end < f.value.upperBound && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                var a = start, b = end
-                while a < b && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
-                while b > a && (bytes[b - 1] == 0x20 || bytes[b - 1] == 0x09) { b -= 1 }
-                if a < b { body(bytes[a..<b]) }
+                let element = Self.trimmed(bytes, start..<end)
+                if !element.isEmpty { body(bytes[element]) }
                 start = end + 1
             }
         }
