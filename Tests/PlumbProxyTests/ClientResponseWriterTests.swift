@@ -32,6 +32,7 @@ final class ClientResponseWriterTests: XCTestCase {
         let writer = ClientResponseWriter(below: encoder, method: method, head: head, filtering: filtering, spanID: "span1", close: close)
         for c in chunks { writer.write(c) }
         writer.end()
+        encoder.flush()      // the call flushes after recording its span
         var out: [UInt8] = []
         while let part = try channel.readOutbound(as: IOData.self) {
             guard case .byteBuffer(let b) = part else { XCTFail("a file region"); continue }

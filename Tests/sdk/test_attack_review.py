@@ -129,6 +129,7 @@ def test_model_names_of_a_megabyte_are_cut(tmp_path, mock):
             ids.append(r.header("plumb-span-id"))
         r = http_request(p, "GET", f"/_plumb/spans/{ids[-1]}", timeout=10)
         span = r.json()
+        assert r.status == 200 and "model_requested" in span, (r.status, {k: str(v)[:60] for k, v in span.items()})
         assert len(span["model_requested"].encode()) == 256 and len(span["model"].encode()) == 256, span.get("model_requested", "")[:40]
 
 

@@ -290,3 +290,26 @@ def test_malformed_pipelined_request_is_answered_after_the_ones_before_it(shared
     assert json.loads(got[0][2])["id"].endswith("7")
     assert json.loads(got[1][2])["error"]["code"] == "bad_request" and got[1][1].get("connection") == "close"
     assert shared_plumb.span(got[0][1]["plumb-span-id"])["status"] == 200
+
+
+def test_a_span_is_readable_as_soon_as_its_answer_is(shared_plumb):
+    """The span is recorded before the answer's last bytes are flushed, so a client holding a
+    whole answer finds its `Plumb-Span-Id` at once: forwarded, streamed and refused calls, each
+    looked up once, with no retry. Large bodies widen the window the old order left open
+    (the span was built after the flush: under load, 4 runs in 4 failed)."""
+    big = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x" * 300_000}]}).encode()
+    stream = json.dumps({"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "y" * 100_000}]}).encode()
+    calls = [("/openai/v1/chat/completions", big, 200), ("/openai/v1/chat/completions", stream, 200),
+             ("/nosuchprovider/v1/chat/completions", big, 404)]
+    # Lookups on a connection of their own: on the call's connection, the next request waits
+    # for the call to end anyway.
+    with httpx.Client(timeout=30) as client, httpx.Client(timeout=30) as lookups:
+        for k in range(30):
+            for path, body, status in calls:
+                r = client.post(f"{shared_plumb.url}{path}", content=body,
+                                headers={"Content-Type": "application/json", "Authorization": "Bearer sk-x"})
+                assert r.status_code == status, r.text[:200]
+                sid = r.headers["plumb-span-id"]
+                found = lookups.get(f"{shared_plumb.url}/_plumb/spans/{sid}")
+                assert found.status_code == 200, (k, path, found.text[:200])
+                assert found.json()["span_id"] == sid

@@ -15,7 +15,7 @@ import NIOHTTP1
 /// let writer = ClientResponseWriter(below: encoderContext, method: .POST, head: upstreamHead,
 ///                                   filtering: false, spanID: id, close: false)
 /// writer.write(chunk)          // "1b\r\n" + chunk + "\r\n", one write
-/// writer.end()                 // "0\r\n\r\n", and the flush
+/// writer.end()                 // "0\r\n\r\n"; the caller flushes
 /// ```
 struct ClientResponseWriter {
     enum Framing: Equatable {
@@ -137,10 +137,10 @@ struct ClientResponseWriter {
         }
     }
 
-    /// The end of the body (the last chunk, for a chunked one), and everything goes out.
+    /// The end of the body (the last chunk, for a chunked one). Not flushed: the call records
+    /// its span first, so that a client holding the whole answer can look the span up at once.
     func end() {
         if framing == .chunked { below.write(NIOAny(IOData.byteBuffer(Self.lastChunk)), promise: nil) }
-        below.flush()
     }
 
     static let lastChunk = ByteBuffer(string: "0\r\n\r\n")

@@ -76,10 +76,13 @@ struct ProxyFailure: Error {
     }
 
     /// Writes the whole answer: head (with `Plumb-Span-Id` when there is a span), body, end.
+    /// Not flushed: the caller records the span first, then flushes, so that a client holding
+    /// the answer can look its span up at once.
     static func write(_ failure: ProxyFailure, body: ByteBuffer, spanID: String?, keepAlive: Bool, bodyless: Bool = false,
                       to context: ChannelHandlerContext) {
         writeResponse(status: failure.status, contentType: "application/json", body: body,
-                      extra: spanID.map { [("Plumb-Span-Id", $0)] } ?? [], keepAlive: keepAlive, bodyless: bodyless, to: context)
+                      extra: spanID.map { [("Plumb-Span-Id", $0)] } ?? [], keepAlive: keepAlive, bodyless: bodyless,
+                      flush: false, to: context)
     }
 
     static func formatSeconds(_ s: Double) -> String {
@@ -89,12 +92,14 @@ struct ProxyFailure: Error {
 
 /// A complete response from Plumb itself (errors, `/_plumb/` endpoints). `bodyless`: the answer
 /// to a HEAD request, which says the body's length but carries none (RFC 9110 §9.3.2).
+/// `flush: false` leaves the flush to the caller.
 func writeResponse(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, extra: [(String, String)] = [],
-                   keepAlive: Bool, bodyless: Bool = false, to context: ChannelHandlerContext) {
+                   keepAlive: Bool, bodyless: Bool = false, flush: Bool = true, to context: ChannelHandlerContext) {
     var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.readableBytes))])
     for (n, v) in extra { headers.add(name: n, value: v) }
     if !keepAlive { headers.add(name: "Connection", value: "close") }
     context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
     if !bodyless { context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil) }
-    context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+    context.write(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+    if flush { context.flush() }
 }

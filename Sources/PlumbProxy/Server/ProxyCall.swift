@@ -205,6 +205,8 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         let span = draft.finish(usage: usage ?? observer?.usage ?? CallUsage(), prices: core.settings.prices, status: status,
                                 errorType: errorType, endNanos: Monotonic.nanos())
         core.record(span)
+        // The answer's last bytes go out only now: whoever holds the whole answer can read its span.
+        client.flush()
         core.callEnded()
         onDone(keepAlive)
     }

@@ -525,6 +525,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                                 errorType: failure.errorType, endNanos: Monotonic.nanos())
         span.requestBytes = Int64(r.head.headers.first(name: "content-length").flatMap { Int($0.trimmingSpaces()) } ?? r.bodyBytes)
         if case .admin = r.route {} else { core.recordRefused(span, routed: routed) }
+        context.flush()      // after the record: a client holding the refusal can look its span up
         guard r.bodyUnread else { return finished(keepAlive: keepAlive, context: context) }
         // The client may still be sending the body: closing with unread bytes would reset the
         // connection, and it might never read the answer. Close our side, take (and drop) what
