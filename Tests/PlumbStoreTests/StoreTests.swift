@@ -130,6 +130,26 @@ final class StoreTests: XCTestCase {
         try store.close()
     }
 
+    /// The segments-only view (the rollup writer's) reads the catalog and leaves the WAL alone:
+    /// it used to decode every unpublished span and drop them, every round.
+    func testTheSegmentsViewLeavesTheWALAlone() throws {
+        let store = try SpanStore(directory: dir, options: options { $0.cutInterval = 3600; $0.cutRows = 1_000_000 })
+        var gen = TestSpans(seed: 25)
+        let published = gen.spans(200)
+        for s in published { store.append(s) }
+        try store.sync()
+        for s in gen.spans(300, from: 200, bodies: true) { store.append(s) }
+        try store.flush()
+        let reader = try StoreReader(directory: dir)
+        let full = try reader.view(), segments = try reader.segmentsView()
+        XCTAssertEqual(full.unpublished.count, 300)
+        XCTAssertTrue(segments.unpublished.isEmpty)
+        XCTAssertEqual(segments.live.map(\.id), full.live.map(\.id))
+        XCTAssertEqual(segments.retentionCutoff, full.retentionCutoff)
+        XCTAssertEqual(try segments.snapshot()?.segments.reduce(0) { $0 + Int($1.record.rows) }, published.count)
+        try store.close()
+    }
+
     func testOnlyOneWriter() throws {
         let store = try SpanStore(directory: dir, options: options())
         XCTAssertThrowsError(try SpanStore(directory: dir, options: options())) { e in

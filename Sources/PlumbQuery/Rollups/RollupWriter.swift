@@ -60,7 +60,7 @@ public final class RollupWriter: @unchecked Sendable {
     @discardableResult
     public func update(limit: Int = .max) throws -> (written: Int, removed: Int) {
         lock.lock(); defer { lock.unlock() }
-        let view = try StoreReader(directory: directory).view().segmentsOnly
+        let view = try StoreReader(directory: directory).segmentsView()
         let dir = directory.rollups
         try FileSystem.makeDirectory(dir)
         let names = FileSystem.list(dir)
