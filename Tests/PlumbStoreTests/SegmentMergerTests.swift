@@ -24,10 +24,10 @@ final class SegmentMergerTests: XCTestCase {
         -> (spans: [Span], groups: [Int], peak: Int) {
         var merger = try SegmentMerger(readers, keep: keep)
         let out = dir + "/out-\(UUID().uuidString).plseg"
-        guard let written = try merger.write(to: out, rowGroupSize: rowGroupSize) else { return ([], [], merger.peakDecodedRows) }
+        guard let written = try merger.write(to: out, rowGroupSize: rowGroupSize) else { return ([], [], merger.peakDecodedValues) }
         let reader = try SegmentReader(path: out)
         try reader.checkAllPages()
-        return (try SpanColumns.spans(from: reader.allColumns()).spans, written.footer.rowGroups.map(\.rowCount), merger.peakDecodedRows)
+        return (try SpanColumns.spans(from: reader.allColumns()).spans, written.footer.rowGroups.map(\.rowCount), merger.peakDecodedValues)
     }
 
     func testOverlappingUnsortedAndTiedInputsGiveTheStableSortOfAllRows() throws {
@@ -100,8 +100,9 @@ final class SegmentMergerTests: XCTestCase {
         XCTAssertFalse(FileSystem.exists(dir + "/none.plseg"))
     }
 
-    /// The bound: inputs one after another in time are decoded a row group at a time, never
-    /// whole, whatever their number and size.
+    /// The bound: inputs one after another in time are decoded one column of a row group at a
+    /// time, never whole, whatever their number and size (all of a row group's columns at once,
+    /// as before, is 40 times the values).
     func testMemoryIsAboutOneRowGroupPerOverlappingInput() throws {
         var gen = TestSpans(seed: 7)
         var inputs: [[Span]] = []
@@ -109,8 +110,8 @@ final class SegmentMergerTests: XCTestCase {
         let readers = try inputs.enumerated().map { try segment("in\($0.offset)", $0.element) }
         let out = try merged(readers, rowGroupSize: 100)
         XCTAssertEqual(out.spans.map(\.spanID), reference(inputs))
-        XCTAssertLessThanOrEqual(out.peak, 2 * 100, "12,000 rows merged holding at most two input row groups")
-        // Fully overlapping inputs hold one row group each, still not the inputs.
+        XCTAssertLessThanOrEqual(out.peak, 2 * 100, "12,000 rows merged holding at most a column of two input row groups")
+        // Fully overlapping inputs hold a column of one row group each, still not the inputs.
         var shuffled: [[Span]] = [[], [], []]
         for (i, s) in gen.spans(3_000).enumerated() { shuffled[i % 3].append(s) }
         let overlapping = try shuffled.enumerated().map { try segment("ov\($0.offset)", $0.element) }

@@ -1,10 +1,12 @@
 import PlumbCore
 
 /// Merges segments into one, ordered by ts_start, a row group at a time: what compaction and
-/// retention rewrite. Only the ts_start columns are read whole; every other column is decoded one
-/// input row group at a time and dropped once the merge has passed it, so the memory a rewrite
-/// takes is about a row group per input whose time range overlaps the others', never the sum of
-/// the inputs (a 2-million-row compaction used to hold every column of every input at once, twice).
+/// retention rewrite. Only the ts_start columns are read whole. The merge order comes from them
+/// alone; then each output row group is written a column at a time, each input decoding just
+/// that column of its row group, so a rewrite holds about one column of a row group per input
+/// whose time range overlaps the others', never the inputs (a 2-million-row compaction once held
+/// every column of every input, twice; then every column of a row group per input, ~50 MB each
+/// at 65,536 rows).
 ///
 /// ```swift
 /// let merger = try SegmentMerger(readers, keep: { $0 >= cutoff })
@@ -20,8 +22,8 @@ struct SegmentMerger {
     }
 
     private var sources: [MergeSource]
-    /// The most rows held decoded at once, over all inputs (what the bound is about; tests read it).
-    private(set) var peakDecodedRows = 0
+    /// The most values held decoded at once, over all inputs (what the bound is about; tests read it).
+    private(set) var peakDecodedValues = 0
     /// Row groups copied as they were (`MergeSource.wholeGroup`).
     private(set) var copiedRowGroups = 0
 
@@ -46,8 +48,23 @@ struct SegmentMerger {
         var pieces: [MergePiece] = []
         var pending = 0
         func writePending() throws {
-            let columns = SegmentSchema.columns.indices.map { c in ColumnVector.concatenate(pieces.map { $0.column(c) }) }
-            try writer.add(rowGroup: Self.encode(columns), rows: pending, idFilter: SplitBlockBloomFilter(spanIDs: columns[Self.spanIDColumn]))
+            // A column at a time, encoded and let go: the whole row group joined at once was a
+            // second copy of every piece (~25 MB of strings and integers at the peak of a
+            // compaction beside a full-rate proxy, under heaptrack).
+            var pages: [SegmentWriter.Page] = []
+            pages.reserveCapacity(SegmentSchema.columns.count)
+            var idFilter: SplitBlockBloomFilter? = nil
+            for c in SegmentSchema.columns.indices {
+                let parts = try pieces.map { p in
+                    do { return try p.column(c) } catch let e as SegmentError { throw InputError(input: p.input, error: e) }
+                }
+                peakDecodedValues = max(peakDecodedValues, sources.reduce(0) { $0 + $1.decodedValues })
+                let column = ColumnVector.concatenate(parts)
+                if c == Self.spanIDColumn { idFilter = SplitBlockBloomFilter(spanIDs: column) }
+                pages.append(PageCodec.encodeWithZone(column, type: SegmentSchema.columns[c].type))
+            }
+            for s in sources { s.release() }
+            try writer.add(rowGroup: pages, rows: pending, idFilter: idFilter)
             pieces.removeAll(); pending = 0
         }
         while let s = heap.popMin() {
@@ -70,13 +87,9 @@ struct SegmentMerger {
                 continue
             }
             let room = rowGroupSize - pending
-            let piece: MergePiece
-            do {
-                piece = try sources[s].take(upTo: room, while: ahead)
-            } catch let e as SegmentError { throw InputError(input: s, error: e) }
+            let piece = sources[s].take(upTo: room, input: s, while: ahead)
             pending += piece.count
             pieces.append(piece)
-            peakDecodedRows = max(peakDecodedRows, sources.reduce(0) { $0 + $1.decodedRows })
             if sources[s].remaining > 0 { heap.push(s) }
             if pending == rowGroupSize || heap.isEmpty { try writePending() }
         }
@@ -87,14 +100,16 @@ struct SegmentMerger {
     static let spanIDColumn = SegmentSchema.index(of: "span_id")!
 
     /// One output row group's pages.
-    private static func encode(_ columns: [ColumnVector]) -> [SegmentWriter.Page] {
-        columns.enumerated().map { c, column in PageCodec.encodeWithZone(column, type: SegmentSchema.columns[c].type) }
-    }
 }
 
-/// Rows of one input row group that go next into the output, in order.
+/// Rows of one input row group that go next into the output, in order; their columns are
+/// decoded when the output asks for them, one at a time.
 struct MergePiece {
-    let columns: [ColumnVector]
+    let source: MergeSource
+    /// The input's index in the merge (to name it in an error).
+    let input: Int
+    /// The input's row group (0 for an input read whole).
+    let group: Int
     let rows: MergeRows
 
     var count: Int {
@@ -104,10 +119,12 @@ struct MergePiece {
         }
     }
 
-    func column(_ c: Int) -> ColumnVector {
+    /// Column `c` (the schema's index) of these rows.
+    func column(_ c: Int) throws -> ColumnVector {
+        let values = try source.column(c, group: group)
         switch rows {
-        case .range(let r): columns[c].slice(r)
-        case .list(let l): columns[c].gather(l)
+        case .range(let r): return values.slice(r)
+        case .list(let l): return values.gather(l)
         }
     }
 }
@@ -133,8 +150,10 @@ final class MergeSource {
     private let total: Int
     /// First file row of each row group, and one past the last.
     private let groupStart: [Int]
-    /// The decoded row group under the cursor (sorted inputs), or every column (others).
-    private var decoded: (group: Int, columns: [ColumnVector])?
+    /// The row group under the cursor.
+    private var cursorGroup = 0
+    /// The one column held decoded (of a row group, or of the whole input when it is read whole).
+    private var held: (column: Int, group: Int, values: ColumnVector)?
     private let whole: Bool
     /// The file's columns are the schema's, in its order (then its pages can be copied as they are).
     private let sameLayout: Bool
@@ -172,18 +191,18 @@ final class MergeSource {
 
     var remaining: Int { total - next }
 
-    /// Rows of the columns held decoded now.
-    var decodedRows: Int { decoded?.columns.first?.count ?? 0 }
+    /// Values held decoded now.
+    var decodedValues: Int { held?.values.count ?? 0 }
 
     private func fileRow(_ position: Int) -> Int { order?[position] ?? position }
 
     var currentTs: Int64 { ts[fileRow(next)] }
 
     /// The next rows while `ahead(ts)` holds (at least one), at most `limit`, within one row group.
-    func take(upTo limit: Int, while ahead: (Int64) -> Bool) throws -> MergePiece {
+    func take(upTo limit: Int, input: Int, while ahead: (Int64) -> Bool) -> MergePiece {
         let first = fileRow(next)
         let group = whole ? 0 : groupOf(first)
-        let columns = try columns(for: group)
+        cursorGroup = group
         let base = whole ? 0 : groupStart[group]
         let groupEnd = whole ? Int.max : groupStart[group + 1]
         var rows: [Int] = [], end = next
@@ -193,13 +212,11 @@ final class MergeSource {
             if order != nil { rows.append(r - base) }
             end += 1
         } while end < total && end - next < limit && ahead(ts[fileRow(end)])
-        defer {
-            next = end
-            // Past its row group (or the input's end): let it go once the output has used it.
-            if next == total || (!whole && fileRow(next) >= groupEnd) { decoded = nil }
+        defer { next = end }
+        if order == nil {
+            return MergePiece(source: self, input: input, group: group, rows: .range((first - base)..<(first - base + end - next)))
         }
-        if order == nil { return MergePiece(columns: columns, rows: .range((first - base)..<(first - base + end - next))) }
-        return MergePiece(columns: columns, rows: .list(rows))
+        return MergePiece(source: self, input: input, group: group, rows: .list(rows))
     }
 
     /// The row group under the cursor when all of it goes out next, as it is: the input is in
@@ -222,31 +239,32 @@ final class MergeSource {
         let pages = try info.pages.indices.map { c in (page: try reader.page(rowGroup: group, column: c, fromFile: true), zone: info.pages[c].zone) }
         let filter = try reader.filterBytes(rowGroup: group, fromFile: true)
         next = groupStart[group + 1]
-        decoded = nil
+        cursorGroup = group
         return (pages, info.rowCount, filter)
     }
 
     private func groupOf(_ row: Int) -> Int {
         // Row groups are visited in order: the cursor's group or a later one.
-        var g = decoded.map { $0.group } ?? 0
+        var g = cursorGroup
         while groupStart[g + 1] <= row { g += 1 }
         return g
     }
 
-    private func columns(for group: Int) throws -> [ColumnVector] {
-        if let decoded, decoded.group == group { return decoded.columns }
-        decoded = nil      // dropped before the next is read
-        let columns: [ColumnVector]
-        if whole {
-            columns = try columnIndex.map { c in
-                try ColumnVector.concatenate(reader.footer.rowGroups.indices.map { try reader.readUncached(rowGroup: $0, column: c) })
-            }
-        } else {
-            columns = try columnIndex.map { try reader.readUncached(rowGroup: group, column: $0) }
-        }
-        decoded = (group, columns)
-        return columns
+    /// Column `c` (the schema's index) of row group `group`, decoded once while the output's
+    /// pieces of it ask in turn (they come in group order, so one held column is enough).
+    func column(_ c: Int, group: Int) throws -> ColumnVector {
+        if let held, held.column == c, held.group == group { return held.values }
+        held = nil      // dropped before the next is read
+        let file = columnIndex[c]
+        let values = whole
+            ? try ColumnVector.concatenate(reader.footer.rowGroups.indices.map { try reader.readUncached(rowGroup: $0, column: file) })
+            : try reader.readUncached(rowGroup: group, column: file)
+        held = (c, group, values)
+        return values
     }
+
+    /// Lets the held column go (a row group of the output is written).
+    func release() { held = nil }
 }
 
 /// A binary min-heap of input indices, ordered by `less` (which reads each input's current row).
