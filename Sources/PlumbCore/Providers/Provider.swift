@@ -12,10 +12,15 @@ public struct Provider: Sendable, Equatable {
     /// A built-in provider on this machine (ollama): only loopback clients may reach it, unless
     /// the config file names it, since a network client could otherwise call any local service.
     public var localOnly: Bool
+    /// The environment variable holding Plumb's own key for this provider (`api_key_env`):
+    /// callers that present a Plumb key get it in their place. Only the name is configured; the
+    /// secret is read from the environment at start and never written anywhere.
+    public var apiKeyEnv: String?
 
-    public init(name: String, baseURL: String, shape: APIShape, localOnly: Bool = false) {
+    public init(name: String, baseURL: String, shape: APIShape, localOnly: Bool = false, apiKeyEnv: String? = nil) {
         self.name = name
         self.localOnly = localOnly
+        self.apiKeyEnv = apiKeyEnv
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url

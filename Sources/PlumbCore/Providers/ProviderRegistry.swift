@@ -19,10 +19,17 @@ public struct ProviderRegistry: Sendable {
             guard case .object(let table) = value else {
                 throw PlumbConfig.Error("providers.\(name) must be a table with base_url and api")
             }
-            for key in table.keys where key != "base_url" && key != "api" {
-                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, base_url)")
+            for key in table.keys where !["base_url", "api", "api_key_env"].contains(key) {
+                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, base_url)")
             }
             let existing = all[name]
+            var keyEnv: String?
+            if let v = table["api_key_env"] {
+                guard case .string(let s) = v, !s.isEmpty, s.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
+                    throw PlumbConfig.Error("providers.\(name).api_key_env must name an environment variable (letters, digits and '_'), such as \"OPENAI_API_KEY\"")
+                }
+                keyEnv = s
+            }
             var url = existing?.baseURL
             if let v = table["base_url"] {
                 guard case .string(let s) = v else { throw PlumbConfig.Error("providers.\(name).base_url must be a string") }
@@ -45,7 +52,7 @@ public struct ProviderRegistry: Sendable {
                 }
                 shape = parsed
             }
-            all[name] = Provider(name: name, baseURL: url, shape: shape)
+            all[name] = Provider(name: name, baseURL: url, shape: shape, apiKeyEnv: keyEnv)
         }
         guard let def = all[defaultProvider] else {
             throw PlumbConfig.Error("default_provider '\(defaultProvider)' is not a configured provider (known: \(all.keys.sorted().joined(separator: ", ")))")

@@ -46,6 +46,24 @@ struct CallerHeaders {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "expect",
     ]
 
+    /// A header that carries a provider credential.
+    static func isCredential(_ name: String) -> Bool {
+        let n = name.utf8
+        return ASCIICase.equals(n, "authorization") || ASCIICase.equals(n, "x-api-key") || ASCIICase.equals(n, "x-goog-api-key")
+            || ASCIICase.equals(n, "api-key")
+    }
+
+    /// For a call that presented a Plumb key: the caller's credentials are not forwarded, and
+    /// Plumb's own key for the provider goes in the header its API reads.
+    mutating func useProviderKey(_ key: String, shape: APIShape) {
+        forwarded.removeAll { Self.isCredential($0.0) }
+        switch shape {
+        case .anthropic: forwarded.append(("x-api-key", key))
+        case .gemini: forwarded.append(("x-goog-api-key", key))
+        case .openai, .passthrough: forwarded.append(("Authorization", "Bearer " + key))
+        }
+    }
+
     /// `hopByHop.contains(name.lowercased())`, without the copy: the names by length, then compared.
     static func isHopByHop(_ name: String) -> Bool {
         let n = name.utf8

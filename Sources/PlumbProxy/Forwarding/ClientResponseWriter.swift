@@ -32,9 +32,10 @@ struct ClientResponseWriter {
     let framing: Framing
 
     /// Writes the head forwarded from `head` (see `forwardedHead`) and readies the body's framing.
-    init(below: ChannelHandlerContext, method: HTTPMethod, head: UpstreamResponseHead, filtering: Bool, spanID: String, close: Bool) {
+    init(below: ChannelHandlerContext, method: HTTPMethod, head: UpstreamResponseHead, filtering: Bool, spanID: String, close: Bool,
+         extra: [(String, String)] = []) {
         self.below = below
-        let (bytes, framing) = Self.forwardedHead(head, method: method, filtering: filtering, spanID: spanID, close: close)
+        let (bytes, framing) = Self.forwardedHead(head, method: method, filtering: filtering, spanID: spanID, close: close, extra: extra)
         self.framing = framing
         below.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
     }
@@ -58,7 +59,7 @@ struct ClientResponseWriter {
     /// uses, `Plumb-Span-Id`, and `Connection: close` when the client's connection ends. The
     /// parser has already refused lengths that disagree (`UpstreamResponseParser.bodyState`).
     static func forwardedHead(_ head: UpstreamResponseHead, method: HTTPMethod, filtering: Bool, spanID: String,
-                              close: Bool) -> (ByteBuffer, Framing) {
+                              close: Bool, extra: [(String, String)] = []) -> (ByteBuffer, Framing) {
         let bodyless = head.code < 200 || head.code == 204   // must not carry a Content-Length (RFC 9110 §8.6)
         var out = allocator.buffer(capacity: head.bytes.count + 96)
         var length: Range<Int>?
@@ -72,6 +73,8 @@ struct ClientResponseWriter {
             out.writeInteger(UInt16(0x0D0A))
             for f in head.fields {
                 if dropped.contains(where: { head.name(of: f, is: $0) }) { continue }
+                // Plumb's own rate limits replace the upstream's figures (`extra` carries them).
+                if !extra.isEmpty && ASCIICase.hasPrefix(head.bytes[f.name], "x-ratelimit-") { continue }
                 if head.name(of: f, is: "content-length") {
                     // Said once, after the other fields: a client's parser may refuse the same
                     // length twice, or as a list ("5, 5"), which the upstream's parser accepts.
@@ -91,6 +94,12 @@ struct ClientResponseWriter {
         }
         let framing = Self.framing(method: method, code: head.code, hasLength: keepsLength)
         if framing == .chunked { out.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        for (name, value) in extra {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeInteger(UInt16(0x0D0A))
+        }
         out.writeStaticString("Plumb-Span-Id: ")
         out.writeString(spanID)
         out.writeInteger(UInt16(0x0D0A))

@@ -67,6 +67,24 @@ struct ProxyFailure: Error {
     static let unauthorized = ProxyFailure(status: .unauthorized, errorType: "unauthorized",
                                            message: "this Plumb requires a client key (client_keys): send it as Plumb-Client-Key")
 
+    static let invalidPlumbKey = ProxyFailure(status: .unauthorized, errorType: "unauthorized",
+                                              message: "the Plumb key presented is not a live key (unknown, revoked or rotated): see plumb keys list")
+    static let keyRequired = ProxyFailure(status: .unauthorized, errorType: "unauthorized",
+                                          message: "this Plumb requires a Plumb key (control.require_key): send it as the API key or as Plumb-Client-Key")
+    static func providerNotAllowed(_ key: String, _ provider: String) -> ProxyFailure {
+        ProxyFailure(status: .forbidden, errorType: "provider_not_allowed",
+                     message: "Plumb key '\(key)' may not call provider '\(provider)'")
+    }
+    static func modelNotAllowed(_ key: String, _ model: String?) -> ProxyFailure {
+        ProxyFailure(status: .forbidden, errorType: "model_not_allowed",
+                     message: model.map { "Plumb key '\(key)' may not use model '\(ProxyFailure.shown($0))'" }
+                        ?? "Plumb key '\(key)' is limited to some models, and this request names none that Plumb can read")
+    }
+    static func providerKeyMissing(_ provider: String) -> ProxyFailure {
+        ProxyFailure(status: .forbidden, errorType: "provider_key_missing",
+                     message: "a Plumb key was presented, but Plumb holds no key for provider '\(provider)': set providers.\(provider).api_key_env, or send the provider's key as well and the Plumb key as Plumb-Client-Key")
+    }
+
     func body() -> ByteBuffer {
         var w = JSONWriter()
         w.value(.object(["error": .object([
@@ -78,10 +96,10 @@ struct ProxyFailure: Error {
     /// Writes the whole answer: head (with `Plumb-Span-Id` when there is a span), body, end.
     /// Not flushed: the caller records the span first, then flushes, so that a client holding
     /// the answer can look its span up at once.
-    static func write(_ failure: ProxyFailure, body: ByteBuffer, spanID: String?, keepAlive: Bool, bodyless: Bool = false,
-                      to context: ChannelHandlerContext) {
+    static func write(_ failure: ProxyFailure, body: ByteBuffer, spanID: String?, extra: [(String, String)] = [], keepAlive: Bool,
+                      bodyless: Bool = false, to context: ChannelHandlerContext) {
         writeResponse(status: failure.status, contentType: "application/json", body: body,
-                      extra: spanID.map { [("Plumb-Span-Id", $0)] } ?? [], keepAlive: keepAlive, bodyless: bodyless,
+                      extra: (spanID.map { [("Plumb-Span-Id", $0)] } ?? []) + extra, keepAlive: keepAlive, bodyless: bodyless,
                       flush: false, to: context)
     }
 

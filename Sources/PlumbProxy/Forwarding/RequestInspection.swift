@@ -15,6 +15,9 @@ struct RequestInspection: Sendable {
     var injectedUsage = false
     /// The body to send instead of the caller's (only when usage was asked for).
     var rewrittenBody: [UInt8]?
+    /// The most output tokens the request allows (`max_tokens`, `max_completion_tokens`,
+    /// `max_output_tokens`, Gemini's `generationConfig.maxOutputTokens`): a budget's estimate.
+    var maxTokens: Int64?
 
     /// Nothing read (a passthrough body, or an inspection that could not run).
     init() {}
@@ -28,6 +31,10 @@ struct RequestInspection: Sendable {
                 modelRequested = String(tail.prefix { $0 != ":" && $0 != "/" })
             }
             stream = path.hasSuffix(":streamGenerateContent")
+            guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
+            var picker = Self.geminiPicker
+            if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
+            maxTokens = Self.count(picker.value("generationConfig")?["maxOutputTokens"])
         case .openai, .anthropic:
             guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
             // Only three top-level members matter; the picker reads them without building the
@@ -36,6 +43,8 @@ struct RequestInspection: Sendable {
             if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
             modelRequested = picker.value("model")?.stringValue
             stream = picker.value("stream")?.boolValue ?? false
+            maxTokens = Self.count(picker.value("max_completion_tokens")) ?? Self.count(picker.value("max_tokens"))
+                ?? Self.count(picker.value("max_output_tokens"))
             let options = picker.value("stream_options")
             if shape == .openai, stream, operation == .chat || operation == .completion,
                options?["include_usage"]?.boolValue != true {
@@ -47,7 +56,18 @@ struct RequestInspection: Sendable {
         }
     }
 
-    private static let picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options"])
+    private static let picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options", "max_tokens",
+                                                          "max_completion_tokens", "max_output_tokens"])
+    private static let geminiPicker = JSONMemberPicker(wanted: ["generationConfig"])
+
+    /// A token count as a request gives it: a whole number from 0, at most 100 million.
+    static func count(_ v: JSONValue?) -> Int64? {
+        switch v {
+        case .int(let n)? where n >= 0 && n <= 100_000_000: n
+        case .double(let d)? where d >= 0 && d <= 1e8: Int64(d.rounded(.up))
+        default: nil
+        }
+    }
 
     /// The body with `"stream_options":{"include_usage":true}`: inserted after the opening brace
     /// when there are no stream options (the caller's bytes otherwise untouched), else re-written.

@@ -26,6 +26,8 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     var upstreamHandler: UpstreamHandler?
     var reused = false, retried = false
     var observer: ResponseObserver?
+    /// What the call holds of its budgets and limits, settled when its span is recorded.
+    var ticket: ControlPlane.Ticket?
     var responseWriter: ClientResponseWriter?
     var status = 0
     var headSent = false, done = false, upstreamKeepAlive = true
@@ -105,7 +107,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         let filter = inspection.injectedUsage && sse
         observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
         responseWriter = ClientResponseWriter(below: clientEncoder, method: request.method, head: head, filtering: filter,
-                                              spanID: draft.span.spanID, close: !keepAlive)
+                                              spanID: draft.span.spanID, close: !keepAlive, extra: ticket?.headers ?? [])
         headSent = true
     }
 
@@ -204,6 +206,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         if let observer { draft.responseBody = observer.capture }
         let span = draft.finish(usage: usage ?? observer?.usage ?? CallUsage(), prices: core.settings.prices, status: status,
                                 errorType: errorType, endNanos: Monotonic.nanos())
+        if let ticket { core.control.settle(ticket, span: span, now: Timestamp.nowMicros()) }
         core.record(span)
         // The answer's last bytes go out only now: whoever holds the whole answer can read its span.
         client.flush()

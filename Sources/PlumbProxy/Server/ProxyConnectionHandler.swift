@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PlumbCore
+import PlumbStore
 import PlumbQuery
 
 /// The client end of a connection: collects each request (up to `max_request_bytes`), answers
@@ -44,6 +45,9 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         var heldBytes = 0
         /// What its headers say (read once, with the head's checks).
         var caller: CallerHeaders?
+        /// The live Plumb key it presented, and the key itself (for its fingerprint).
+        var plumbKey: PlumbKeyRecord?
+        var plumbKeyText: String?
     }
 
     /// Which limit the connection's timer enforces now.
@@ -213,7 +217,18 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             let caller = CallerHeaders(h.headers)
             if let problem = caller.oversized { return (.invalidHeader(problem), true) }
             r.caller = caller
-            if !core.settings.clientKeys.isEmpty && !core.settings.listen.isLoopback {
+            // A Plumb key as the API key, in Plumb-Client-Key, or as Gemini's ?key=: it must be
+            // a live one, and it is never forwarded.
+            let presented = [caller.apiKey, h.headers.first(name: "plumb-client-key"), Self.queryKey(r.query)]
+            if let text = presented.lazy.compactMap({ $0 }).first(where: PlumbKey.isPlumbKey) {
+                guard let key = core.keys.lookup(text) else { return (.invalidPlumbKey, true) }
+                if !key.providers.isEmpty && !key.providers.contains(provider.name) { return (.providerNotAllowed(key.name, provider.name), true) }
+                r.plumbKey = key
+                r.plumbKeyText = text
+            } else if core.settings.control.requireKey {
+                return (.keyRequired, true)
+            }
+            if r.plumbKey == nil && !core.settings.clientKeys.isEmpty && !core.settings.listen.isLoopback {
                 let presented = h.headers.first(name: "plumb-client-key") ?? ""
                 guard core.settings.clientKeys.contains(where: { ProxyCore.constantTimeEqual($0, presented) }) else {
                     return (.unauthorized, true)
@@ -384,7 +399,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         let h = r.head
         // A refused request's body was not read: the connection cannot carry another.
         let keepAlive = h.isKeepAlive && !r.bodyUnread
-        let path = r.path, query = r.query
+        let path = r.path
+        var query = r.query
         if let failure = r.refusal {
             return refuse(failure, routed: r.refusalRouted, request: r, path: path, keepAlive: keepAlive, context: context)
         }
@@ -403,11 +419,21 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         guard case .forward(let provider, let upstreamPath) = route, let target = core.target(of: provider) else {
             return refuse(.unknownProvider(""), routed: false, request: r, path: path, keepAlive: keepAlive, context: context)
         }
-        let caller = r.caller ?? CallerHeaders(h.headers)
+        var caller = r.caller ?? CallerHeaders(h.headers)
+        // Only Plumb names a call's key: a caller's own property of that name is dropped.
+        caller.properties[CallIdentity.keyProperty] = r.plumbKey?.name
+        if r.plumbKey != nil {
+            if let secret = core.settings.control.providerKeys[provider.name] {
+                caller.useProviderKey(secret, shape: provider.shape)
+                query = Self.removingQueryKey(query)
+            } else if caller.apiKey.map(PlumbKey.isPlumbKey) ?? true || Self.queryKey(query).map(PlumbKey.isPlumbKey) == true {
+                return refuse(.providerKeyMissing(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+            }
+        }
         var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         draft.caller(caller)
-        if let key = caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
+        if let key = r.plumbKeyText ?? caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
             draft.span.apiKeyHash = fingerprint(key)
         }
         draft.span.provider = provider.name
@@ -416,8 +442,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         draft.span.operation = operation.rawValue
         draft.requestBody.append(r.body.readableBytesView)
         let forward = Forward(request: r, provider: provider, target: target, upstreamPath: upstreamPath, query: query,
-                              caller: caller, keepAlive: keepAlive)
-        guard r.body.readableBytes > Self.inlineInspectionBytes, provider.shape == .openai || provider.shape == .anthropic else {
+                              caller: caller, keepAlive: keepAlive, plumbKey: r.plumbKey)
+        guard r.body.readableBytes > Self.inlineInspectionBytes, provider.shape != .passthrough else {
             let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: r.body.readableBytesView)
             return send(forward, inspection: inspection, draft: draft, context: context)
         }
@@ -444,6 +470,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         let query: String?
         let caller: CallerHeaders
         let keepAlive: Bool
+        let plumbKey: PlumbKeyRecord?
     }
 
     /// Builds the upstream request (headers, the body or its rewrite) and starts the call.
@@ -452,6 +479,25 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         draft.span.modelRequested = inspection.modelRequested
         draft.span.stream = inspection.stream
         guard let encoder = encoderContext(context) else { return context.close(promise: nil) }   // not without NIO's HTTP pipeline
+        var ticket: ControlPlane.Ticket?
+        if let key = f.plumbKey, !key.models.isEmpty,
+           !(inspection.modelRequested.map { m in key.models.contains { Glob.matches($0, m) } } ?? (f.request.head.method == .GET)) {
+            return answerChecked(.modelNotAllowed(key.name, inspection.modelRequested), extra: [], draft: draft, request: f.request,
+                                 keepAlive: f.keepAlive, context: context)
+        }
+        if f.plumbKey != nil || core.control.hasRules {
+            let identity = CallIdentity(keyName: f.plumbKey?.name, apiKeyHash: draft.span.apiKeyHash, userID: f.caller.userID,
+                                        properties: f.caller.properties, provider: f.provider.name, model: inspection.modelRequested)
+            let estimate = SpendEstimate.nanos(price: inspection.modelRequested.flatMap { core.settings.prices.price(provider: f.provider.name, model: $0) },
+                                               requestBytes: f.request.body.readableBytes, maxTokens: inspection.maxTokens,
+                                               defaultMaxTokens: core.settings.control.estimateMaxTokens)
+            switch core.control.admit(identity, key: f.plumbKey, estimate: estimate, now: Timestamp.nowMicros()) {
+            case .refused(let failure, let headers):
+                return answerChecked(failure, extra: headers, draft: draft, request: f.request, keepAlive: f.keepAlive, context: context)
+            case .admitted(let t):
+                ticket = t
+            }
+        }
         let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? f.request.body
         let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
         let request = UpstreamRequest(method: f.request.head.method, target: uri, host: f.target.hostHeader,
@@ -460,8 +506,26 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                              request: request, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
             self?.finished(keepAlive: keep, context: context)
         }
+        call.ticket = ticket
         self.call = call
         call.start()
+    }
+
+    /// A request refused by a Plumb key's allowances, a budget or a rate limit, after its body
+    /// was read: answered at once, and recorded with its caller's attribution (it was
+    /// authenticated, and its key or user wants to see what was refused).
+    private func answerChecked(_ failure: ProxyFailure, extra: [(String, String)], draft: SpanDraft, request r: Request,
+                               keepAlive: Bool, context: ChannelHandlerContext) {
+        var draft = draft
+        let body = failure.body()
+        draft.responseBody.append(body.readableBytesView)
+        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, extra: extra, keepAlive: keepAlive,
+                           bodyless: r.head.method == .HEAD, to: context)
+        let span = draft.finish(usage: CallUsage(), prices: core.settings.prices, status: Int(failure.status.code),
+                                errorType: failure.errorType, endNanos: Monotonic.nanos())
+        core.record(span)
+        context.flush()
+        finished(keepAlive: keepAlive, context: context)
     }
 
     /// `POST /_plumb/query`: run on the thread pool, its result streamed back in pieces
@@ -561,6 +625,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         guard let q = t.firstIndex(of: "?") else { return (String(t), nil) }
         return (String(t[..<q]), String(t[t.index(after: q)...]))
+    }
+
+    /// The query without its `key=` parameters (a Plumb key is never forwarded); nil when
+    /// nothing is left.
+    static func removingQueryKey(_ query: String?) -> String? {
+        guard let query else { return nil }
+        let kept = query.split(separator: "&", omittingEmptySubsequences: false).filter { !$0.hasPrefix("key=") }
+        return kept.isEmpty ? nil : kept.joined(separator: "&")
     }
 
     /// Gemini's `?key=` credential, to fingerprint like a header key.

@@ -19,6 +19,10 @@ final class ProxyCore: @unchecked Sendable {
     let metrics = ProxyMetrics()
     let recent = RecentSpans()
     private let refusals: RefusalRecorder
+    /// Budgets and rate limits (`[[budgets]]`, `[[limits]]`, and each Plumb key's own).
+    let control: ControlPlane
+    /// The live Plumb keys, read from the catalog (which `plumb keys` changes).
+    let keys: KeyRegistry
     /// `/_plumb/query` runs here, apart from span lookups, metrics pages and body inspection
     /// (NIOThreadPool.singleton), so that slow queries cannot hold those up.
     let queryPool = NIOThreadPool(numberOfThreads: 2)
@@ -40,6 +44,8 @@ final class ProxyCore: @unchecked Sendable {
         self.store = store
         self.fingerprint = fingerprint
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
+        control = ControlPlane(settings: settings.control)
+        keys = KeyRegistry(catalogPath: store.directory.catalog)
         connections = Allowance(limit: settings.maxConnections)
         bodyBytes = Allowance(limit: settings.requestBufferBytes)
         queryPool.start()

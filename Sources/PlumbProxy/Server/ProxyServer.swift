@@ -34,6 +34,15 @@ public struct ProxyServer: Sendable {
         }
         self.notes = notes
         core = try ProxyCore(settings: settings, store: store, fingerprint: fingerprint, group: group, exporters: exporters)
+        // Budgets start from what their period has already spent (before any call is taken).
+        let keys = core.keys.live()
+        if core.control.hasRules || keys.contains(where: { $0.budget != nil }) {
+            do {
+                try core.control.loadSpend(from: StoreSpendHistory(directory: store.directory), keys: keys, now: Timestamp.nowMicros())
+            } catch {
+                throw ProxySetupError("cannot read the spend budgets start from: \(error)")
+            }
+        }
     }
 
     /// Serves until SIGINT or SIGTERM; `onListening` gets the bound port (for `--listen HOST:0`).

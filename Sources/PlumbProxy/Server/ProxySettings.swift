@@ -39,6 +39,8 @@ public struct ProxySettings: Sendable {
     /// Refused calls (unknown provider, bad path, unauthorised) stored as spans per second at
     /// most; the rest are only counted, so that refusals cannot fill the disk.
     public var rejectedSpansPerSecond = 50
+    /// Plumb keys, budgets and rate limits (`[control]`, `[[budgets]]`, `[[limits]]`).
+    public var control = ControlSettings()
 
     public static let defaultListen = "127.0.0.1:8787"
 
@@ -89,6 +91,7 @@ public struct ProxySettings: Sendable {
         if let n = try config.positiveInt("request_buffer_bytes") { requestBufferBytes = n }
         if let n = try config.positiveInt("query_max_result_bytes") { queryMaxResultBytes = n }
         if let n = try config.positiveInt("rejected_spans_per_second") { rejectedSpansPerSecond = n }
+        control = try ControlSettings(config: config, registry: registry)
         if config.file["admin_hosts"] != nil || config.environment[PlumbConfig.environmentName("admin_hosts")] != nil {
             adminHosts = try config.stringList("admin_hosts").map { $0.lowercased() }
         }

@@ -69,6 +69,9 @@ public enum StoreVerifier {
                 report.failures.append(Failure(file: "catalog.sqlite", reason: "recorded chain head \(id) is missing: catalog rows were removed"))
             }
         }
+        for problem in try catalog.auditChainProblems() {
+            report.failures.append(Failure(file: "catalog.sqlite", reason: problem))
+        }
         for b in try catalog.bodyFiles() where b.state == "live" {
             report.bodyFilesChecked += 1
             if let reason = checkBodyFile(directory.body(b.file), bytes: Int(b.bytes)) {

@@ -1,0 +1,184 @@
+import Foundation
+import NIOHTTP1
+import PlumbCore
+import PlumbStore
+
+/// Budgets and rate limits, applied to each call before it goes upstream and settled when its
+/// span is recorded. One lock guards every counter: a call takes it twice, for a few
+/// microseconds (an admission is a handful of comparisons per rule that applies).
+///
+/// A budget admits a call while its spend plus the estimates of the calls in flight is under
+/// its amount; the call's estimate is held until its span is recorded, then its real cost
+/// replaces it. So concurrent calls cannot run past a budget by more than one call: the spend
+/// can end above the amount by at most the largest single call admitted last (its estimate, or
+/// its real cost where that is higher). See schemas/config.md, "Budgets".
+///
+/// ```swift
+/// switch control.admit(identity, key: key, estimate: nanos, now: Timestamp.nowMicros()) {
+/// case .refused(let failure, let headers): …        // 429, budget_exceeded or rate_limited
+/// case .admitted(let ticket): …; control.settle(ticket, span: span)
+/// }
+/// ```
+final class ControlPlane: @unchecked Sendable {
+    let settings: ControlSettings
+    private let lock = NSLock()
+    private let budgets: [BudgetLedger]
+    private let limits: [(rule: ControlSettings.LimitRule, state: LimitState)]
+    /// Budgets and limits of Plumb keys, by key name, made as keys are first used.
+    private var keyBudgets: [String: BudgetLedger] = [:]
+    private var keyLimits: [String: LimitState] = [:]
+
+    /// One rate limit's counters over the last minute.
+    final class LimitState: @unchecked Sendable {
+        let name: String
+        let scope: PolicyScope
+        let spec: LimitSpec
+        var requests = MinuteWindow()
+        var tokens = MinuteWindow()
+        init(name: String, scope: PolicyScope, spec: LimitSpec) { self.name = name; self.scope = scope; self.spec = spec }
+    }
+
+    /// What an admitted call holds until its span is recorded.
+    struct Ticket: Sendable {
+        fileprivate var budgets: [BudgetLedger] = []
+        fileprivate var limits: [LimitState] = []
+        fileprivate var estimate: Int64 = 0
+        /// `x-ratelimit-*` for the answer (the tightest limit that applies).
+        var headers: [(String, String)] = []
+    }
+
+    enum Decision {
+        case admitted(Ticket?)
+        case refused(ProxyFailure, headers: [(String, String)])
+    }
+
+    init(settings: ControlSettings, now: Int64 = Timestamp.nowMicros()) {
+        self.settings = settings
+        budgets = settings.budgets.map { BudgetLedger(name: $0.name, scope: $0.scope, spec: $0.spec, zone: $0.zone, now: now) }
+        limits = settings.limits.map { ($0, LimitState(name: $0.name, scope: $0.scope, spec: $0.spec)) }
+    }
+
+    /// Whether a call without a Plumb key can meet a budget or a limit (if not, and it has no
+    /// key, admission is skipped).
+    var hasRules: Bool { settings.hasRules }
+
+    /// Decides whether a call goes upstream. `estimate`: its in-flight cost in nanodollars.
+    func admit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64) -> Decision {
+        lock.lock(); defer { lock.unlock() }
+        var ticket = Ticket(estimate: estimate)
+        for (_, state) in limits where state.scope.matches(id) { ticket.limits.append(state) }
+        for b in budgets where b.scope.matches(id) { ticket.budgets.append(b) }
+        if let key {
+            if key.requestsPerMinute != nil || key.tokensPerMinute != nil { ticket.limits.append(keyLimit(key)) }
+            if let b = keyBudget(key, now: now) { ticket.budgets.append(b) }
+        }
+        guard !ticket.limits.isEmpty || !ticket.budgets.isEmpty else { return .admitted(nil) }
+        let second = now / 1_000_000
+        for l in ticket.limits {
+            if let rpm = l.spec.requestsPerMinute, l.requests.total(atSecond: second) >= rpm {
+                return limited(l, "requests", rpm, wait: l.requests.secondsUntilBelow(rpm, atSecond: second), ticket.limits, second)
+            }
+            if let tpm = l.spec.tokensPerMinute, l.tokens.total(atSecond: second) >= tpm {
+                return limited(l, "tokens", tpm, wait: l.tokens.secondsUntilBelow(tpm, atSecond: second), ticket.limits, second)
+            }
+        }
+        for b in ticket.budgets where b.isExhausted(now: now) {
+            let wait = b.secondsUntilOpen(now: now)
+            let spent = b.spent(now: now)
+            let inFlight = b.inFlight > 0 ? " (\(Money.format(b.inFlight)) of it estimated for calls in flight)" : ""
+            let period = b.isRolling ? "in any \(b.spec.period)" : "a \(b.spec.period)"
+            let failure = ProxyFailure(status: .tooManyRequests, errorType: "budget_exceeded",
+                                       message: "budget '\(b.name)' (\(Money.format(b.spec.amountNanos)) USD \(period) for \(b.scope)) is spent: \(Money.format(spent + b.inFlight)) USD used\(inFlight); it opens again in \(wait) s")
+            return .refused(failure, headers: [("Retry-After", String(wait))])
+        }
+        for l in ticket.limits { l.requests.add(1, atSecond: second) }
+        for b in ticket.budgets { b.inFlight += estimate }
+        ticket.headers = Self.rateHeaders(ticket.limits, second: second)
+        return .admitted(ticket)
+    }
+
+    private func limited(_ l: LimitState, _ what: String, _ limit: Int64, wait: Int64, _ all: [LimitState], _ second: Int64) -> Decision {
+        let failure = ProxyFailure(status: .tooManyRequests, errorType: "rate_limited",
+                                   message: "rate limit '\(l.name)' for \(l.scope) reached: \(limit) \(what) per minute; try again in \(max(1, wait)) s")
+        return .refused(failure, headers: [("Retry-After", String(max(1, wait)))] + Self.rateHeaders(all, second: second))
+    }
+
+    /// Replaces a call's estimate by its real cost and counts its tokens.
+    func settle(_ ticket: Ticket, span: Span, now: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        let tokens = (span.inputTokens ?? 0) + (span.outputTokens ?? 0)
+        let second = now / 1_000_000
+        for l in ticket.limits where tokens > 0 { l.tokens.add(tokens, atSecond: second) }
+        let cost = Money.nanos(span.costUSD)
+        for b in ticket.budgets {
+            b.inFlight -= ticket.estimate
+            b.spend(cost, at: span.tsStart, now: now)
+        }
+    }
+
+    /// OpenAI's headers (`x-ratelimit-limit-requests`, `-remaining-`, `-reset-`, and the same
+    /// for tokens), from the limit of each kind with the least left.
+    static func rateHeaders(_ limits: [LimitState], second: Int64) -> [(String, String)] {
+        var out: [(String, String)] = []
+        func add(_ kind: String, _ limit: (LimitState) -> Int64?, _ window: (LimitState) -> MinuteWindow) {
+            var tightest: (state: LimitState, limit: Int64, remaining: Int64)?
+            for l in limits {
+                guard let n = limit(l) else { continue }
+                let remaining = n - window(l).total(atSecond: second)
+                if tightest == nil || remaining < tightest!.remaining { tightest = (l, n, remaining) }
+            }
+            guard let t = tightest else { return }
+            out.append(("x-ratelimit-limit-\(kind)", String(t.limit)))
+            out.append(("x-ratelimit-remaining-\(kind)", String(max(0, t.remaining))))
+            out.append(("x-ratelimit-reset-\(kind)", "\(window(t.state).secondsUntilEmpty(atSecond: second))s"))
+        }
+        add("requests", { $0.spec.requestsPerMinute }, { $0.requests })
+        add("tokens", { $0.spec.tokensPerMinute }, { $0.tokens })
+        return out
+    }
+
+    private func keyLimit(_ key: PlumbKeyRecord) -> LimitState {
+        let spec = LimitSpec(requestsPerMinute: key.requestsPerMinute, tokensPerMinute: key.tokensPerMinute)
+        if let l = keyLimits[key.name], l.spec == spec { return l }
+        let l = LimitState(name: "key:\(key.name)", scope: .key(key.name), spec: spec)
+        keyLimits[key.name] = l
+        return l
+    }
+
+    private func keyBudget(_ key: PlumbKeyRecord, now: Int64) -> BudgetLedger? {
+        guard let text = key.budget, let spec = try? BudgetSpec.parse(text) else { return nil }
+        if let b = keyBudgets[key.name], b.spec == spec { return b }
+        let b = BudgetLedger(name: "key:\(key.name)", scope: .key(key.name), spec: spec, zone: settings.timeZone, now: now)
+        keyBudgets[key.name] = b
+        return b
+    }
+
+    // MARK: Spend already recorded
+
+    /// Loads each budget's spend so far in its period from the store (at start, before any
+    /// call): configured budgets, and those of the live keys given.
+    func loadSpend(from history: SpendHistory, keys: [PlumbKeyRecord], now: Int64) throws {
+        lock.lock(); defer { lock.unlock() }
+        var ledgers = budgets
+        for k in keys { if let b = keyBudget(k, now: now) { ledgers.append(b) } }
+        for (column, group) in Dictionary(grouping: ledgers, by: { $0.scope.column }) {
+            let since = group.map { $0.countedFrom(now: now) }.min() ?? now
+            for row in try history.spend(groupedBy: column, since: since) {
+                for b in group where b.scope.matches(columnValue: row.value) { b.spend(row.nanos, at: row.minute, now: now) }
+            }
+        }
+    }
+
+    /// Spend of the current period, by budget name (for `/_plumb/metrics` and tests).
+    func spendSnapshot(now: Int64) -> [(name: String, spent: Int64, inFlight: Int64, amount: Int64)] {
+        lock.lock(); defer { lock.unlock() }
+        return (budgets + keyBudgets.values.sorted { $0.name < $1.name }).map { ($0.name, $0.spent(now: now), $0.inFlight, $0.spec.amountNanos) }
+    }
+}
+
+/// Spend already recorded, by the value of a span column and by minute: what budgets start
+/// from when `plumb serve` starts.
+protocol SpendHistory {
+    /// `column` is Plumb SQL over `spans` (see `PolicyScope.column`); rows since `since` (µs).
+    func spend(groupedBy column: String, since: Int64) throws -> [(value: String?, minute: Int64, nanos: Int64)]
+}

@@ -1,0 +1,58 @@
+import Foundation
+import PlumbCore
+import PlumbStore
+
+/// The live Plumb keys, by hash, as `plumb serve` checks them. `plumb keys` changes them in the
+/// catalog from another process; each lookup first asks SQLite whether the catalog changed
+/// since the last (`PRAGMA data_version`, read from shared memory: no disk read) and reloads
+/// the keys if it did, so a revoked key is refused on its very next call.
+///
+/// ```swift
+/// let keys = KeyRegistry(catalogPath: dir.catalog)
+/// keys.lookup("sk-plumb-…")?.name     // "search-team", or nil: unknown or revoked
+/// ```
+final class KeyRegistry: @unchecked Sendable {
+    private let path: String
+    private let lock = NSLock()
+    private var catalog: Catalog?
+    private var version: Int64 = .min
+    private var byHash: [String: PlumbKeyRecord] = [:]
+    /// The last reload's failure, if the catalog could not be read (the keys before it stay).
+    private(set) var lastError: String?
+
+    init(catalogPath: String) { path = catalogPath }
+
+    /// The live key `key` is, or nil.
+    func lookup(_ key: String) -> PlumbKeyRecord? {
+        let hash = PlumbKey.hash(key)
+        lock.lock(); defer { lock.unlock() }
+        refresh()
+        return byHash[hash]
+    }
+
+    /// Every live key (at start, to load their budgets' spend).
+    func live() -> [PlumbKeyRecord] {
+        lock.lock(); defer { lock.unlock() }
+        refresh()
+        return byHash.values.sorted { $0.id < $1.id }
+    }
+
+    private func refresh() {
+        do {
+            if catalog == nil { catalog = try Catalog(path: path, readOnly: true) }
+            guard let catalog else { return }
+            let v = try catalog.db.query("PRAGMA data_version") { $0.int(0) }.first ?? 0
+            guard v != version else { return }
+            var map: [String: PlumbKeyRecord] = [:]
+            for k in try catalog.keys(includeRevoked: false) { map[k.keyHash] = k }
+            byHash = map
+            version = v
+            lastError = nil
+        } catch {
+            // A catalog that cannot be read keeps the keys last read: a transient lock must not
+            // refuse every keyed call. A revoked key is refused once the catalog reads again.
+            lastError = "\(error)"
+            catalog = nil
+        }
+    }
+}
