@@ -201,6 +201,9 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(ok.budgets.first?.scope, .property(name: "team", value: "search"))
         XCTAssertEqual(ok.budgets.first?.spec.amountNanos, 200 * Money.perDollar)
         XCTAssertEqual(ok.limits.first?.spec.requestsPerMinute, 600)
+        // A TOML float is its nearest nanodollar when it has one (not "5e-06" as text).
+        XCTAssertEqual(try settings("[[budgets]]\nscope = \"all\"\namount_usd = 0.000005\nperiod = \"day\"\n").budgets.first?.spec.amountNanos, 5_000)
+        XCTAssertEqual(try settings("[[budgets]]\nscope = \"all\"\namount_usd = 12.5\nperiod = \"day\"\n").budgets.first?.spec.amountNanos, 12_500_000_000)
         let bad: [(String, String)] = [
             ("[[budgets]]\nscope = \"all\"\nperiod = \"day\"\n", "amount_usd is required"),
             ("[[budgets]]\nscope = \"all\"\namount_usd = -5\nperiod = \"day\"\n", "amount_usd must be dollars"),
@@ -215,6 +218,7 @@ final class ControlTests: XCTestCase {
             ("[[limits]]\nscope = \"all\"\nrpm = 5\n", "unknown key 'rpm'"),
             ("[control]\nrequire_key = \"yes\"\n", "require_key must be"),
             ("budgets = 5\n", "array of tables"),
+            ("[[budgets]]\nscope = \"all\"\namount_usd = 0.0000000001\nperiod = \"day\"\n", "at most 9 decimals"),
         ]
         for (toml, words) in bad {
             XCTAssertThrowsError(try settings(toml), toml) { XCTAssertTrue("\($0)".contains(words), "\($0) — wanted: \(words)") }

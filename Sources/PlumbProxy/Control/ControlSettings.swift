@@ -79,7 +79,10 @@ public struct ControlSettings: Sendable {
             let amountText: String
             switch t["amount_usd"] {
             case .int(let n)?: amountText = String(n)
-            case .double(let d)?: amountText = String(d)
+            case .double(let d)?:
+                // A TOML float: its nearest nanodollar, if it is one (0.000005, not 5e-06 as text).
+                let n = d * 1e9
+                amountText = d.isFinite && d > 0 && d < 1e9 && abs(n - n.rounded()) < 1e-3 ? Money.format(Int64(n.rounded())) : String(d)
             case .string(let s)?: amountText = s
             default: throw PlumbConfig.Error("\(at).amount_usd is required: dollars above 0, such as 200 or 12.50")
             }
