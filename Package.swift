@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "PlumbProxy",
             dependencies: [
-                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbExport",
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbExport", "PlumbAlerts",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,10 +60,12 @@ let package = Package(
         .target(name: "PlumbDash", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CNCursesW"],
                 resources: ["overview", "incidents", "spend", "providers", "tail"].map { .embedInCode("Resources/\($0).toml") }),
         .target(name: "PlumbDigest", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "CCurl"]),
+        // Alert rules evaluated inside plumb serve, their state and outbox in the catalog.
+        .target(name: "PlumbAlerts", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbDigest"]),
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbDash", "PlumbDigest", "PlumbExport",
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbDash", "PlumbDigest", "PlumbExport", "PlumbAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,6 +111,7 @@ let package = Package(
             "PlumbCore", "PlumbStore", "PlumbExport", "PlumbTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "PlumbDigestTests", dependencies: ["PlumbCore", "PlumbDigest"]),
+        .testTarget(name: "PlumbAlertsTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbAlerts", "PlumbTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
     ]
 )

@@ -14,7 +14,7 @@ struct Plumb: AsyncParsableCommand {
         version: VersionText.text,
         subcommands: [
             ServeCommand.self, QueryCommand.self, TailCommand.self, DashCommand.self, IncidentsCommand.self,
-            DigestCommand.self, DemoCommand.self, ImportCommand.self, VerifyCommand.self, ExportCommand.self, KeysCommand.self,
+            DigestCommand.self, DemoCommand.self, ImportCommand.self, VerifyCommand.self, ExportCommand.self, KeysCommand.self, AlertsCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlumbAlerts
 import PlumbCore
 import PlumbDash
 import PlumbDigest
@@ -27,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dir = common.dataDirectory(config)
         let settings: ProxySettings
         do { settings = try ProxySettings(config: config, listen: listen, prices: PriceCatalog.builtIn) } catch { fail("\(error)") }
+        let alertRules: [AlertRule]
+        do { alertRules = try AlertSettings(config: config).rules } catch { fail("\(error)") }
         let store: SpanStore
         var options = common.storeOptions(config)
         // A server keeps small blocks and few of them: a burst's are given back (issue 24).
@@ -76,6 +79,11 @@ struct ServeCommand: AsyncParsableCommand {
         let server: ProxyServer
         do { server = try ProxyServer(settings: settings, store: store, exporters: exporters) } catch { fail("\(error)") }
         for note in server.notes { printError("plumb serve: \(note)") }
+        // Alert rules ([[alerts]]): evaluated on their own thread; state and outbox in the catalog.
+        let alerts = AlertService(directory: dir, rules: alertRules, budgets: { server.budgetStatuses() }) { printError("plumb serve: \($0)") }
+        server.attach(alerts)
+        alerts.start()
+        defer { alerts.stop() }
         do {
             try await server.run { port in
                 let host = settings.listen.host.contains(":") ? "[\(settings.listen.host)]" : settings.listen.host

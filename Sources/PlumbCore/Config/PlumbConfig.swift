@@ -18,7 +18,7 @@ public struct PlumbConfig: Sendable {
         "max_body_bytes", "store_bodies", "format", "now", "incidents",
         "header_timeout", "body_timeout", "idle_timeout", "max_connections", "admin_hosts", "query_timeout",
         "query_max_result_bytes", "rejected_spans_per_second", "request_buffer_bytes",
-        "export", "export_max_lag", "query", "control", "budgets", "limits",
+        "export", "export_max_lag", "query", "control", "budgets", "limits", "alerts",
     ]
 
     public let file: [String: JSONValue]

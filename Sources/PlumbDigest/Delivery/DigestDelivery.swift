@@ -39,35 +39,48 @@ public struct DigestDelivery: Sendable {
     }
 
     func sendOnce(_ d: Digest, to target: DigestTarget) throws {
+        switch target {
+        case .smtp(let s):
+            try Self.mail(s, subject: Self.subject(d), text: DigestFormat.text.render(d), html: DigestFormat.html.render(d), timeout: timeout)
+        case .webhook(let url, let format):
+            try Self.post(url, name: target.name, body: Array((format == .slack ? SlackMessage.render(d) : DigestJSON.render(d)).utf8),
+                          userAgent: "plumb-digest", timeout: timeout)
+        }
+    }
+
+    /// One mail through libcurl's SMTP (TLS required beyond loopback), text and HTML parts.
+    public static func mail(_ s: SMTPSettings, subject: String, text: String, html: String, timeout: Int) throws {
+        try s.validate()
         let t = try CurlTransfer()
         t.set(CURLOPT_CONNECTTIMEOUT, timeout)
         t.set(CURLOPT_TIMEOUT, timeout * 2)
-        switch target {
-        case .smtp(let s):
-            try s.validate()
-            t.set(CURLOPT_URL, s.url)
-            t.set(CURLOPT_USE_SSL, s.url.hasPrefix("smtps:") || !s.isLoopback ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
-            if let ca = s.caFile { t.set(CURLOPT_CAINFO, ca) }
-            if let u = s.user { t.set(CURLOPT_USERNAME, u) }
-            if let p = s.password { t.set(CURLOPT_PASSWORD, p) }
-            t.set(CURLOPT_MAIL_FROM, "<\(s.from)>")
-            t.set(CURLOPT_MAIL_RCPT, list: s.to.map { "<\($0)>" })
-            t.set(CURLOPT_UPLOAD, 1)
-            let doc = DigestFormat.text.render(d)
-            t.upload = MailMessage(from: s.from, to: s.to, subject: Self.subject(d), text: doc, html: DigestFormat.html.render(d)).bytes()
-            try t.perform(what: "SMTP to \(target.name)")
-        case .webhook(let url, let format):
-            t.set(CURLOPT_URL, url)
-            t.set(CURLOPT_POST, 1)
-            t.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json", "User-Agent: plumb-digest"])
-            t.upload = Array((format == .slack ? SlackMessage.render(d) : DigestJSON.render(d)).utf8)
-            t.set(CURLOPT_POSTFIELDSIZE, t.upload.count)
-            try t.perform(what: "webhook \(target.name)")
-            let code = t.responseCode
-            guard (200..<300).contains(code) else {
-                let body = String(decoding: t.received.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw CurlTransfer.Failure(description: "webhook \(target.name) answered HTTP \(code)" + (body.isEmpty ? "" : ": \(body)"))
-            }
+        t.set(CURLOPT_URL, s.url)
+        t.set(CURLOPT_USE_SSL, s.url.hasPrefix("smtps:") || !s.isLoopback ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
+        if let ca = s.caFile { t.set(CURLOPT_CAINFO, ca) }
+        if let u = s.user { t.set(CURLOPT_USERNAME, u) }
+        if let p = s.password { t.set(CURLOPT_PASSWORD, p) }
+        t.set(CURLOPT_MAIL_FROM, "<\(s.from)>")
+        t.set(CURLOPT_MAIL_RCPT, list: s.to.map { "<\($0)>" })
+        t.set(CURLOPT_UPLOAD, 1)
+        t.upload = MailMessage(from: s.from, to: s.to, subject: subject, text: text, html: html).bytes()
+        try t.perform(what: "SMTP to \(DigestTarget.smtp(s).name)")
+    }
+
+    /// A JSON POST; anything but a 2xx answer is an error quoting the start of the answer.
+    public static func post(_ url: String, name: String, body: [UInt8], userAgent: String, timeout: Int) throws {
+        let t = try CurlTransfer()
+        t.set(CURLOPT_CONNECTTIMEOUT, timeout)
+        t.set(CURLOPT_TIMEOUT, timeout * 2)
+        t.set(CURLOPT_URL, url)
+        t.set(CURLOPT_POST, 1)
+        t.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json", "User-Agent: \(userAgent)"])
+        t.upload = body
+        t.set(CURLOPT_POSTFIELDSIZE, t.upload.count)
+        try t.perform(what: "webhook \(name)")
+        let code = t.responseCode
+        guard (200..<300).contains(code) else {
+            let answer = String(decoding: t.received.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw CurlTransfer.Failure(description: "webhook \(name) answered HTTP \(code)" + (answer.isEmpty ? "" : ": \(answer)"))
         }
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// ```swift
 /// let bytes = MailMessage(from: "plumb@example.com", to: ["cto@example.com"], subject: "Spend", text: t, html: h).bytes()
 /// ```
-struct MailMessage {
+public struct MailMessage {
     var from: String
     var to: [String]
     var subject: String

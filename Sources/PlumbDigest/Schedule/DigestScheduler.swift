@@ -22,34 +22,20 @@ public final class DigestScheduler: @unchecked Sendable {
     /// After a failed delivery round, wait this long before trying that target again.
     public var backoffAfterFailure = 300.0
     let log: @Sendable (String) -> Void
-    let stopped = NSCondition()
-    var stopping = false
     var retryAt: [String: Date] = [:]
-    var thread: Thread?
+    private var thread: PeriodicThread?
 
     public init(directory: DataDirectory, settings: DigestSettings, schedule: DigestSchedule, log: @escaping @Sendable (String) -> Void) {
         self.directory = directory; self.settings = settings; self.schedule = schedule; self.log = log
     }
 
     public func start() {
-        let t = Thread { [self] in
-            while true {
-                runOnce(now: Timestamp.nowMicros())
-                stopped.lock()
-                if !stopping { _ = stopped.wait(until: Date().addingTimeInterval(checkEvery)) }
-                let done = stopping
-                stopped.unlock()
-                if done { return }
-            }
-        }
-        t.name = "plumb-digest"
+        let t = PeriodicThread(name: "plumb-digest", every: { [self] in checkEvery }) { [self] in runOnce(now: Timestamp.nowMicros()) }
         thread = t
         t.start()
     }
 
-    public func stop() {
-        stopped.lock(); stopping = true; stopped.broadcast(); stopped.unlock()
-    }
+    public func stop() { thread?.stop() }
 
     /// One round: every due period to every target. Returns how many digests went out.
     @discardableResult

@@ -82,7 +82,8 @@ struct AdminEndpoints {
                 let view = StoreCountersView(appended: s.appended, dropped: s.dropped, errors: s.walErrors + s.publishErrors,
                                              publishedSeq: s.publishedSeq, exporters: core.exporters.map(\.stats),
                                              memory: core.memoryParts(store: s))
-                return text(.ok, core.metrics.page(store: view), type: "text/plain; version=0.0.4; charset=utf-8")
+                let page = core.metrics.page(store: view) + core.controlMetrics() + (core.alerts?.metricsText() ?? "")
+                return text(.ok, page, type: "text/plain; version=0.0.4; charset=utf-8")
             }
         }
         return loop.makeSucceededFuture(reply(path))

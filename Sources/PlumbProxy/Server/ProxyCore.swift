@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PlumbAlerts
 import PlumbCore
 import PlumbExport
 import PlumbStore
@@ -23,6 +24,8 @@ final class ProxyCore: @unchecked Sendable {
     let control: ControlPlane
     /// The live Plumb keys, read from the catalog (which `plumb keys` changes).
     let keys: KeyRegistry
+    /// The alert rules' service, when any are configured (its counters go on `/_plumb/metrics`).
+    var alerts: AlertService?
     /// `/_plumb/query` runs here, apart from span lookups, metrics pages and body inspection
     /// (NIOThreadPool.singleton), so that slow queries cannot hold those up.
     let queryPool = NIOThreadPool(numberOfThreads: 2)
@@ -119,6 +122,20 @@ final class ProxyCore: @unchecked Sendable {
 }
 
 extension ProxyCore {
+    /// Each budget's spend, amount and in-flight estimates (Prometheus text).
+    func controlMetrics() -> String {
+        let budgets = control.spendSnapshot(now: Timestamp.nowMicros())
+        guard !budgets.isEmpty else { return "" }
+        var out = ""
+        for (name, help, value) in [("plumb_budget_spent_usd", "Spend counted in the budget's current period.", { (b: (name: String, spent: Int64, inFlight: Int64, amount: Int64)) in b.spent }),
+                                    ("plumb_budget_in_flight_usd", "Estimated cost of the budget's calls in flight.", { $0.inFlight }),
+                                    ("plumb_budget_amount_usd", "The budget's amount.", { $0.amount })] {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for b in budgets { out += "\(name){budget=\"\(ProxyMetrics.escapeLabel(b.name))\"} \(Money.format(value(b)))\n" }
+        }
+        return out
+    }
+
     /// What the server holds, by part: the bounded buffers (each with its limit in
     /// `schemas/config.md`) and malloc's figures, for `/_plumb/metrics`.
     func memoryParts(store s: StoreCounters) -> [(part: String, bytes: Int)] {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PlumbAlerts
 import PlumbCore
 import PlumbExport
 import PlumbStore
@@ -44,6 +45,15 @@ public struct ProxyServer: Sendable {
             }
         }
     }
+
+    /// Every budget as the proxy counts it now (configured ones and those of keys in use), for
+    /// budget alerts.
+    public func budgetStatuses() -> [BudgetStatus] {
+        core.control.spendSnapshot(now: Timestamp.nowMicros()).map { BudgetStatus(name: $0.name, spentNanos: $0.spent, amountNanos: $0.amount) }
+    }
+
+    /// Shows the alert service's counters on `/_plumb/metrics` (call before `run`).
+    public func attach(_ alerts: AlertService) { core.alerts = alerts }
 
     /// Serves until SIGINT or SIGTERM; `onListening` gets the bound port (for `--listen HOST:0`).
     ///
