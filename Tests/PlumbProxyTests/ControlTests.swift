@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import XCTest
 @testable import PlumbCore
 @testable import PlumbProxy
@@ -267,5 +268,57 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(try catalog.auditChainProblems(), ["audit record 2: chain_hash does not match its contents"])
         let report = try StoreVerifier.verify(data)
         XCTAssertTrue(report.failures.contains { $0.reason.contains("audit record 2") })
+    }
+
+    func testRESPRepliesParseInAnyPiecesAndHostileOnesAreRefused() throws {
+        let wire = Array("+OK\r\n-ERR wrong\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*3\r\n:1\r\n$0\r\n\r\n*-1\r\n*0\r\n".utf8)
+        let want: [RESPValue] = [.simple("OK"), .error("ERR wrong"), .integer(42), .bulk(Array("hello".utf8)), .bulk(nil),
+                                 .array([.integer(1), .bulk([]), .array(nil)]), .array([])]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var d = RESPDecoder(), got: [RESPValue] = [], i = 0
+            while i < wire.count {
+                let n = Int.random(in: 1...7, using: &rng)
+                d.feed(wire[i..<min(wire.count, i + n)])
+                i += n
+                while let v = try d.next() { got.append(v) }
+            }
+            XCTAssertEqual(got, want)
+        }
+        for (bad, words) in [("$2000000\r\n", "over"), ("*5000\r\n", "over"), ("?x\r\n", "not RESP2"), (":x\r\n", "not a number"),
+                             ("$3\r\nabcd\r\n", "CRLF"), (String(repeating: "*1\r\n", count: 20) + ":1\r\n", "nested")] {
+            var d = RESPDecoder()
+            d.feed(Array(bad.utf8))
+            XCTAssertThrowsError(try d.next(), bad) { XCTAssertTrue("\($0)".contains(words), "\($0)") }
+        }
+        var long = RESPDecoder()
+        long.feed(Array(("+" + String(repeating: "x", count: 70_000)).utf8))
+        XCTAssertThrowsError(try long.next())
+        var out = ByteBuffer()
+        RESPValue.command(["SET", "k", "vé"], into: &out)
+        XCTAssertEqual(out.readString(length: out.readableBytes), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nvé\r\n")
+    }
+
+    func testRedisURLsAndPolicies() throws {
+        let e = try RedisEndpoint(url: "redis://:s3cret@cache.internal:6380/2", password: nil)
+        XCTAssertEqual([e.host, String(e.port), String(e.database), e.password ?? ""], ["cache.internal", "6380", "2", "s3cret"])
+        XCTAssertEqual(e.description, "redis://cache.internal:6380/2")
+        XCTAssertEqual(try RedisEndpoint(url: "redis://127.0.0.1", password: "env").password, "env")
+        for bad in ["http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://h /0"] {
+            XCTAssertThrowsError(try RedisEndpoint(url: bad, password: nil), bad)
+        }
+        let registry = try ProviderRegistry(overrides: [:], defaultProvider: "openai")
+        let c = try ControlSettings(config: PlumbConfig(toml: "[control]\nredis = \"redis://127.0.0.1:6379\"\nredis_timeout = \"50ms\"\nredis_budgets = \"fail_closed\"\n", environment: [:]), registry: registry)
+        XCTAssertEqual(c.redis?.timeout, 0.05)
+        XCTAssertEqual(c.redis?.failClosedBudgets, true)
+        XCTAssertEqual(c.redis?.failClosedLimits, false)
+        for (toml, words) in [("[control]\nredis_limits = \"fail_closed\"\n", "control.redis is not"),
+                              ("[control]\nredis = \"redis://h\"\nredis_limits = \"maybe\"\n", "fail_open"),
+                              ("[control]\nredis = \"redis://h\"\nredis_timeout = \"1h\"\n", "1ms to 10s"),
+                              ("[[limits]]\nname = \"a\"\nscope = \"all\"\nrequests_per_minute = 1\n[[limits]]\nname = \"a\"\nscope = \"all\"\nrequests_per_minute = 2\n", "two have the name 'a'")] {
+            XCTAssertThrowsError(try ControlSettings(config: PlumbConfig(toml: toml, environment: [:]), registry: registry), toml) {
+                XCTAssertTrue("\($0)".contains(words), "\($0) — wanted \(words)")
+            }
+        }
     }
 }

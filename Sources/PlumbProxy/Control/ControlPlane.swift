@@ -45,6 +45,20 @@ final class ControlPlane: @unchecked Sendable {
         fileprivate var estimate: Int64 = 0
         /// `x-ratelimit-*` for the answer (the tightest limit that applies).
         var headers: [(String, String)] = []
+        /// Rules counted in Redis (`SharedCounters`), settled there.
+        var sharedLimits: [String] = []
+        var sharedBudgets: [(id: String, ttl: Int64)] = []
+        /// Calendar budgets counted in Redis: this process still adds its own spend to them, for
+        /// when Redis fails and calls are counted here alone (`fail_open`).
+        fileprivate var localSpendOnly: [BudgetLedger] = []
+
+        init(estimate: Int64 = 0) { self.estimate = estimate }
+
+        var estimateNanos: Int64 { estimate }
+
+        /// For a call admitted by Redis: the calendar budgets it is in, which also keep this
+        /// process's own spend.
+        mutating func countLocally(spendOf budgets: [BudgetLedger]) { localSpendOnly = budgets }
     }
 
     enum Decision {
@@ -62,16 +76,34 @@ final class ControlPlane: @unchecked Sendable {
     /// key, admission is skipped).
     var hasRules: Bool { settings.hasRules }
 
+    /// Which rules a call meets: all of them, or (with Redis counting the rest) only the
+    /// rolling budgets, which are counted in this process.
+    enum Counted { case all, rollingBudgetsOnly }
+
+    /// The limits and budgets that apply to a call.
+    func rules(for id: CallIdentity, key: PlumbKeyRecord?, now: Int64) -> (limits: [LimitState], budgets: [BudgetLedger]) {
+        lock.lock(); defer { lock.unlock() }
+        return unlockedRules(for: id, key: key, now: now)
+    }
+
+    private func unlockedRules(for id: CallIdentity, key: PlumbKeyRecord?, now: Int64) -> (limits: [LimitState], budgets: [BudgetLedger]) {
+        var l: [LimitState] = [], b: [BudgetLedger] = []
+        for (_, state) in limits where state.scope.matches(id) { l.append(state) }
+        for x in budgets where x.scope.matches(id) { b.append(x) }
+        if let key {
+            if key.requestsPerMinute != nil || key.tokensPerMinute != nil { l.append(keyLimit(key)) }
+            if let x = keyBudget(key, now: now) { b.append(x) }
+        }
+        return (l, b)
+    }
+
     /// Decides whether a call goes upstream. `estimate`: its in-flight cost in nanodollars.
-    func admit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64) -> Decision {
+    func admit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64, counted: Counted = .all) -> Decision {
         lock.lock(); defer { lock.unlock() }
         var ticket = Ticket(estimate: estimate)
-        for (_, state) in limits where state.scope.matches(id) { ticket.limits.append(state) }
-        for b in budgets where b.scope.matches(id) { ticket.budgets.append(b) }
-        if let key {
-            if key.requestsPerMinute != nil || key.tokensPerMinute != nil { ticket.limits.append(keyLimit(key)) }
-            if let b = keyBudget(key, now: now) { ticket.budgets.append(b) }
-        }
+        let rules = unlockedRules(for: id, key: key, now: now)
+        ticket.limits = counted == .all ? rules.limits : []
+        ticket.budgets = counted == .all ? rules.budgets : rules.budgets.filter(\.isRolling)
         guard !ticket.limits.isEmpty || !ticket.budgets.isEmpty else { return .admitted(nil) }
         let second = now / 1_000_000
         for l in ticket.limits {
@@ -83,13 +115,8 @@ final class ControlPlane: @unchecked Sendable {
             }
         }
         for b in ticket.budgets where b.isExhausted(now: now) {
-            let wait = b.secondsUntilOpen(now: now)
-            let spent = b.spent(now: now)
-            let inFlight = b.inFlight > 0 ? " (\(Money.format(b.inFlight)) of it estimated for calls in flight)" : ""
-            let period = b.isRolling ? "in any \(b.spec.period)" : "a \(b.spec.period)"
-            let failure = ProxyFailure(status: .tooManyRequests, errorType: "budget_exceeded",
-                                       message: "budget '\(b.name)' (\(Money.format(b.spec.amountNanos)) USD \(period) for \(b.scope)) is spent: \(Money.format(spent + b.inFlight)) USD used\(inFlight); it opens again in \(wait) s")
-            return .refused(failure, headers: [("Retry-After", String(wait))])
+            return .refused(Self.budgetSpent(b, spent: b.spent(now: now), inFlight: b.inFlight, wait: b.secondsUntilOpen(now: now)),
+                            headers: [("Retry-After", String(b.secondsUntilOpen(now: now)))])
         }
         for l in ticket.limits { l.requests.add(1, atSecond: second) }
         for b in ticket.budgets { b.inFlight += estimate }
@@ -97,10 +124,20 @@ final class ControlPlane: @unchecked Sendable {
         return .admitted(ticket)
     }
 
+    static func budgetSpent(_ b: BudgetLedger, spent: Int64, inFlight: Int64, wait: Int64) -> ProxyFailure {
+        let held = inFlight > 0 ? " (\(Money.format(inFlight)) of it estimated for calls in flight)" : ""
+        let period = b.isRolling ? "in any \(b.spec.period)" : "a \(b.spec.period)"
+        return ProxyFailure(status: .tooManyRequests, errorType: "budget_exceeded",
+                            message: "budget '\(b.name)' (\(Money.format(b.spec.amountNanos)) USD \(period) for \(b.scope)) is spent: \(Money.format(spent + inFlight)) USD used\(held); it opens again in \(wait) s")
+    }
+
+    static func limitReached(_ l: LimitState, _ what: String, _ limit: Int64, wait: Int64) -> ProxyFailure {
+        ProxyFailure(status: .tooManyRequests, errorType: "rate_limited",
+                     message: "rate limit '\(l.name)' for \(l.scope) reached: \(limit) \(what) per minute; try again in \(max(1, wait)) s")
+    }
+
     private func limited(_ l: LimitState, _ what: String, _ limit: Int64, wait: Int64, _ all: [LimitState], _ second: Int64) -> Decision {
-        let failure = ProxyFailure(status: .tooManyRequests, errorType: "rate_limited",
-                                   message: "rate limit '\(l.name)' for \(l.scope) reached: \(limit) \(what) per minute; try again in \(max(1, wait)) s")
-        return .refused(failure, headers: [("Retry-After", String(max(1, wait)))] + Self.rateHeaders(all, second: second))
+        .refused(Self.limitReached(l, what, limit, wait: wait), headers: [("Retry-After", String(max(1, wait)))] + Self.rateHeaders(all, second: second))
     }
 
     /// Replaces a call's estimate by its real cost and counts its tokens.
@@ -114,6 +151,14 @@ final class ControlPlane: @unchecked Sendable {
             b.inFlight -= ticket.estimate
             b.spend(cost, at: span.tsStart, now: now)
         }
+        for b in ticket.localSpendOnly { b.spend(cost, at: span.tsStart, now: now) }
+    }
+
+    /// Gives back what `admit` held for a call that will not go upstream after all.
+    func release(_ ticket: Ticket?) {
+        guard let ticket else { return }
+        lock.lock(); defer { lock.unlock() }
+        for b in ticket.budgets { b.inFlight -= ticket.estimate }
     }
 
     /// OpenAI's headers (`x-ratelimit-limit-requests`, `-remaining-`, `-reset-`, and the same
@@ -167,6 +212,12 @@ final class ControlPlane: @unchecked Sendable {
                 for b in group where b.scope.matches(columnValue: row.value) { b.spend(row.nanos, at: row.minute, now: now) }
             }
         }
+    }
+
+    /// The configured budgets and those of `keys`.
+    func ledgers(keys: [PlumbKeyRecord], now: Int64) -> [BudgetLedger] {
+        lock.lock(); defer { lock.unlock() }
+        return budgets + keys.compactMap { keyBudget($0, now: now) }
     }
 
     /// Spend of the current period, by budget name (for `/_plumb/metrics` and tests).

@@ -46,6 +46,19 @@ public struct ControlSettings: Sendable {
     /// from the environment variable the provider's `api_key_env` names). Memory only.
     var providerKeys: [String: String] = [:]
 
+    /// `[control] redis`: limits and calendar budgets counted in Redis, shared by every
+    /// `plumb serve` that names the same one.
+    struct RedisSettings: Sendable {
+        var endpoint: RedisEndpoint
+        /// Seconds a Redis answer may take before the failure policy applies.
+        var timeout = 0.1
+        /// When Redis fails: refuse calls under a limit (503), or count them here alone (default).
+        var failClosedLimits = false
+        /// The same for budgets.
+        var failClosedBudgets = false
+    }
+    var redis: RedisSettings?
+
     public init() {}
 
     /// Whether any budget or limit is configured (keys bring their own).
@@ -54,8 +67,33 @@ public struct ControlSettings: Sendable {
     public init(config: PlumbConfig, registry: ProviderRegistry) throws {
         if let v = config.file["control"] {
             guard case .object(let t) = v else { throw PlumbConfig.Error("config key 'control' must be a table ([control])") }
-            for k in t.keys where !["require_key", "estimate_max_tokens", "time_zone"].contains(k) {
-                throw PlumbConfig.Error("control: unknown key '\(k)' (known: estimate_max_tokens, require_key, time_zone)")
+            let known = ["require_key", "estimate_max_tokens", "time_zone", "redis", "redis_timeout", "redis_limits", "redis_budgets"]
+            for k in t.keys where !known.contains(k) {
+                throw PlumbConfig.Error("control: unknown key '\(k)' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            if let r = t["redis"] {
+                guard case .string(let url) = r else { throw PlumbConfig.Error("control.redis must be a URL such as redis://127.0.0.1:6379/0") }
+                var settings = RedisSettings(endpoint: try RedisEndpoint(url: url, password: config.environment["PLUMB_REDIS_PASSWORD"]))
+                if case .string(let d)? = t["redis_timeout"] {
+                    guard let micros = PlumbConfig.parseDuration(d), micros >= 1_000, micros <= 10_000_000 else {
+                        throw PlumbConfig.Error("control.redis_timeout must be a duration from 1ms to 10s, such as \"100ms\"")
+                    }
+                    settings.timeout = Double(micros) / 1e6
+                } else if t["redis_timeout"] != nil {
+                    throw PlumbConfig.Error("control.redis_timeout must be a duration such as \"100ms\"")
+                }
+                func policy(_ k: String) throws -> Bool {
+                    switch t[k] {
+                    case nil, .string("fail_open")?: return false
+                    case .string("fail_closed")?: return true
+                    default: throw PlumbConfig.Error("control.\(k) must be \"fail_open\" or \"fail_closed\"")
+                    }
+                }
+                settings.failClosedLimits = try policy("redis_limits")
+                settings.failClosedBudgets = try policy("redis_budgets")
+                redis = settings
+            } else if let k = ["redis_timeout", "redis_limits", "redis_budgets"].first(where: { t[$0] != nil }) {
+                throw PlumbConfig.Error("control.\(k) is set but control.redis is not")
             }
             if let r = t["require_key"] {
                 guard case .bool(let b) = r else { throw PlumbConfig.Error("control.require_key must be true or false") }
@@ -113,6 +151,12 @@ public struct ControlSettings: Sendable {
                 throw PlumbConfig.Error("\(at) sets neither requests_per_minute nor tokens_per_minute")
             }
             limits.append(LimitRule(name: try Self.name(t, at: at) ?? "limit \(i + 1)", scope: try PolicyScope.parse(t["scope"], at: at), spec: spec))
+        }
+        for (what, names) in [("budgets", budgets.map(\.name)), ("limits", limits.map(\.name))] {
+            var seen: Set<String> = []
+            for n in names where !seen.insert(n).inserted {
+                throw PlumbConfig.Error("\(what): two have the name '\(n)' (a name is what the budget or limit is counted under)")
+            }
         }
         for (name, p) in registry.providers {
             guard let env = p.apiKeyEnv else { continue }

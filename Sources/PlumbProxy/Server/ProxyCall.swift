@@ -206,7 +206,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         if let observer { draft.responseBody = observer.capture }
         let span = draft.finish(usage: usage ?? observer?.usage ?? CallUsage(), prices: core.settings.prices, status: status,
                                 errorType: errorType, endNanos: Monotonic.nanos())
-        if let ticket { core.control.settle(ticket, span: span, now: Timestamp.nowMicros()) }
+        if let ticket { core.settle(ticket, span: span, on: client.eventLoop) }
         core.record(span)
         // The answer's last bytes go out only now: whoever holds the whole answer can read its span.
         client.flush()

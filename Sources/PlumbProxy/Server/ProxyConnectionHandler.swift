@@ -473,31 +473,46 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         let plumbKey: PlumbKeyRecord?
     }
 
-    /// Builds the upstream request (headers, the body or its rewrite) and starts the call.
+    /// Checks a request against its Plumb key's models, its budgets and limits, then forwards it.
     private func send(_ f: Forward, inspection: RequestInspection, draft: SpanDraft, context: ChannelHandlerContext) {
         var draft = draft
         draft.span.modelRequested = inspection.modelRequested
         draft.span.stream = inspection.stream
         guard let encoder = encoderContext(context) else { return context.close(promise: nil) }   // not without NIO's HTTP pipeline
-        var ticket: ControlPlane.Ticket?
         if let key = f.plumbKey, !key.models.isEmpty,
            !(inspection.modelRequested.map { m in key.models.contains { Glob.matches($0, m) } } ?? (f.request.head.method == .GET)) {
             return answerChecked(.modelNotAllowed(key.name, inspection.modelRequested), extra: [], draft: draft, request: f.request,
                                  keepAlive: f.keepAlive, context: context)
         }
-        if f.plumbKey != nil || core.control.hasRules {
-            let identity = CallIdentity(keyName: f.plumbKey?.name, apiKeyHash: draft.span.apiKeyHash, userID: f.caller.userID,
-                                        properties: f.caller.properties, provider: f.provider.name, model: inspection.modelRequested)
-            let estimate = SpendEstimate.nanos(price: inspection.modelRequested.flatMap { core.settings.prices.price(provider: f.provider.name, model: $0) },
-                                               requestBytes: f.request.body.readableBytes, maxTokens: inspection.maxTokens,
-                                               defaultMaxTokens: core.settings.control.estimateMaxTokens)
-            switch core.control.admit(identity, key: f.plumbKey, estimate: estimate, now: Timestamp.nowMicros()) {
+        guard core.needsAdmission(key: f.plumbKey) else { return forward(f, inspection: inspection, draft: draft, ticket: nil, encoder: encoder, context: context) }
+        let identity = CallIdentity(keyName: f.plumbKey?.name, apiKeyHash: draft.span.apiKeyHash, userID: f.caller.userID,
+                                    properties: f.caller.properties, provider: f.provider.name, model: inspection.modelRequested)
+        let estimate = SpendEstimate.nanos(price: inspection.modelRequested.flatMap { core.settings.prices.price(provider: f.provider.name, model: $0) },
+                                           requestBytes: f.request.body.readableBytes, maxTokens: inspection.maxTokens,
+                                           defaultMaxTokens: core.settings.control.estimateMaxTokens)
+        let admitted = { [self] (decision: ControlPlane.Decision) in
+            switch decision {
             case .refused(let failure, let headers):
-                return answerChecked(failure, extra: headers, draft: draft, request: f.request, keepAlive: f.keepAlive, context: context)
-            case .admitted(let t):
-                ticket = t
+                answerChecked(failure, extra: headers, draft: draft, request: f.request, keepAlive: f.keepAlive, context: context)
+            case .admitted(let ticket):
+                forward(f, inspection: inspection, draft: draft, ticket: ticket, encoder: encoder, context: context)
             }
         }
+        if core.shared == nil { return admitted(core.control.admit(identity, key: f.plumbKey, estimate: estimate, now: Timestamp.nowMicros())) }
+        // Counted in Redis: the call waits for its answer (or its failure policy).
+        core.admit(identity, key: f.plumbKey, estimate: estimate, on: context.eventLoop).assumeIsolated().whenComplete { [self] result in
+            guard case .success(let decision) = result else { return context.close(promise: nil) }
+            guard !closed else {
+                if case .admitted(let t?) = decision { core.control.release(t) }
+                return
+            }
+            admitted(decision)
+        }
+    }
+
+    /// Builds the upstream request (headers, the body or its rewrite) and starts the call.
+    private func forward(_ f: Forward, inspection: RequestInspection, draft: SpanDraft, ticket: ControlPlane.Ticket?,
+                         encoder: ChannelHandlerContext, context: ChannelHandlerContext) {
         let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? f.request.body
         let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
         let request = UpstreamRequest(method: f.request.head.method, target: uri, host: f.target.hostHeader,

@@ -24,6 +24,8 @@ final class ProxyCore: @unchecked Sendable {
     let control: ControlPlane
     /// The live Plumb keys, read from the catalog (which `plumb keys` changes).
     let keys: KeyRegistry
+    /// Limits and calendar budgets counted in Redis (`[control] redis`), when configured.
+    let shared: SharedCounters?
     /// The alert rules' service, when any are configured (its counters go on `/_plumb/metrics`).
     var alerts: AlertService?
     /// `/_plumb/query` runs here, apart from span lookups, metrics pages and body inspection
@@ -49,6 +51,11 @@ final class ProxyCore: @unchecked Sendable {
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
         control = ControlPlane(settings: settings.control)
         keys = KeyRegistry(catalogPath: store.directory.catalog)
+        shared = settings.control.redis.map {
+            SharedCounters(settings: $0, loops: Array(group.makeIterator()), upstreamTimeout: settings.upstreamTimeoutSeconds) { line in
+                FileHandle.standardError.write(Data("plumb serve: \(line)\n".utf8))
+            }
+        }
         connections = Allowance(limit: settings.maxConnections)
         bodyBytes = Allowance(limit: settings.requestBufferBytes)
         queryPool.start()
@@ -125,8 +132,11 @@ extension ProxyCore {
     /// Each budget's spend, amount and in-flight estimates (Prometheus text).
     func controlMetrics() -> String {
         let budgets = control.spendSnapshot(now: Timestamp.nowMicros())
-        guard !budgets.isEmpty else { return "" }
-        var out = ""
+        var out = shared.map {
+            "# HELP plumb_control_redis_failures_total Redis commands for limits and budgets that failed or timed out.\n"
+                + "# TYPE plumb_control_redis_failures_total counter\nplumb_control_redis_failures_total \($0.failureCount)\n"
+        } ?? ""
+        guard !budgets.isEmpty else { return out }
         for (name, help, value) in [("plumb_budget_spent_usd", "Spend counted in the budget's current period.", { (b: (name: String, spent: Int64, inFlight: Int64, amount: Int64)) in b.spent }),
                                     ("plumb_budget_in_flight_usd", "Estimated cost of the budget's calls in flight.", { $0.inFlight }),
                                     ("plumb_budget_amount_usd", "The budget's amount.", { $0.amount })] {

@@ -33,7 +33,6 @@ public struct ProxyServer: Sendable {
             notes.append("max_connections lowered from \(settings.maxConnections) to \(room): the open-file limit is \(files) (raise it with ulimit -n)")
             settings.maxConnections = room
         }
-        self.notes = notes
         core = try ProxyCore(settings: settings, store: store, fingerprint: fingerprint, group: group, exporters: exporters)
         // Budgets start from what their period has already spent (before any call is taken).
         let keys = core.keys.live()
@@ -44,6 +43,20 @@ public struct ProxyServer: Sendable {
                 throw ProxySetupError("cannot read the spend budgets start from: \(error)")
             }
         }
+        // Redis counts calendar budgets for the fleet: it starts from this store's spend, unless
+        // another server has already set it.
+        if let shared = core.shared {
+            let now = Timestamp.nowMicros()
+            let seeds = core.control.ledgers(keys: keys, now: now).filter { !$0.isRolling }.map {
+                (id: SharedCounters.budgetID($0, now: now), spent: $0.spent(now: now), ttl: max(60, ($0.end - now) / 1_000_000 + 86_400))
+            }
+            if !seeds.isEmpty {
+                do { try shared.seed(seeds, on: group.next()).wait() } catch {
+                    notes.append("control: cannot reach Redis at \(shared.endpoint) to start its budgets: \(error)")
+                }
+            }
+        }
+        self.notes = notes
     }
 
     /// Every budget as the proxy counts it now (configured ones and those of keys in use), for

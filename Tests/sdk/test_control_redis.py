@@ -1,0 +1,127 @@
+"""Limits and budgets shared through Redis (issue 25): two `plumb serve` processes naming the
+same Redis admit a limit together, not twice, and a budget's spend is the fleet's; when Redis
+goes away, `fail_open` counts calls in each process alone and `fail_closed` refuses them with
+503, and both say so. Redis is Debian's redis-server, started here on a free port."""
+import concurrent.futures
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx2 as httpx
+import pytest
+
+from conftest import PLUMB, Plumb, spawn, stop
+
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is installed by tools/bootstrap.sh")
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def redis(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            time.sleep(0.05)
+    yield proc, port
+    proc.kill()
+    proc.wait()
+
+
+def serve(tmp_path, mock, name, control, rules):
+    d = tmp_path / name
+    d.mkdir()
+    config = d / "plumb.toml"
+    config.write_text(f"[control]\n{control}\n{rules}\n[providers.openai]\nbase_url = \"{mock}\"\n")
+    proc, url = spawn([PLUMB, "serve", "--config", config, "--data", d / "data", "--listen", "127.0.0.1:0"])
+    return Plumb(proc, url, d / "data", config)
+
+
+def call(p, user, client=None):
+    c = client or httpx
+    return c.post(f"{p.url}/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": MESSAGES, "max_tokens": 1},
+                  headers={"Authorization": "Bearer sk-own", "Plumb-User-Id": user}, timeout=30)
+
+
+RULES = """
+[[limits]]
+name = "batch"
+scope = { user = "batch-job" }
+requests_per_minute = 100
+
+[[budgets]]
+name = "spender"
+scope = { user = "spender" }
+amount_usd = 0.00004
+period = "day"
+"""
+
+
+def test_two_servers_sharing_redis_admit_a_limit_and_a_budget_together(tmp_path, mock, redis):
+    _, port = redis
+    control = f'redis = "redis://127.0.0.1:{port}/0"\nredis_timeout = "200ms"'
+    a = serve(tmp_path, mock, "a", control, RULES)
+    b = serve(tmp_path, mock, "b", control, RULES)
+    try:
+        with httpx.Client() as ca, httpx.Client() as cb, concurrent.futures.ThreadPoolExecutor(8) as ex:
+            rs = list(ex.map(lambda i: call(a if i % 2 else b, "batch-job", ca if i % 2 else cb), range(300)))
+        ok = [r for r in rs if r.status_code == 200]
+        assert len(ok) == 100, (len(ok), {r.status_code for r in rs})
+        assert {r.status_code for r in rs} == {200, 429}
+        assert all(r.json()["error"]["code"] == "rate_limited" for r in rs if r.status_code == 429)
+        # Each server admitted some of the hundred, and the headers count the fleet's calls.
+        assert 0 < sum(1 for i, r in enumerate(rs) if r.status_code == 200 and i % 2) < 100
+        assert sorted(int(r.headers["x-ratelimit-remaining-requests"]) for r in ok) == list(range(100))
+
+        # The budget: each call costs ~7.95e-6; 0.00004 is five calls' worth for the fleet, not ten.
+        statuses = []
+        for i in range(12):
+            statuses.append(call(a if i % 2 else b, "spender").status_code)
+            time.sleep(0.05)          # settled before the next is admitted
+        assert statuses[:5] == [200] * 5 and set(statuses[6:]) == {429}, statuses
+        assert "plumb_control_redis_failures_total 0" in httpx.get(f"{a.url}/_plumb/metrics").text
+    finally:
+        stop(a.proc)
+        stop(b.proc)
+
+
+def test_when_redis_goes_away_the_policy_decides(tmp_path, mock, redis):
+    proc, port = redis
+    url = f'redis = "redis://127.0.0.1:{port}"\nredis_timeout = "100ms"'
+    opened = serve(tmp_path, mock, "open", url, RULES)
+    closed = serve(tmp_path, mock, "closed", url + '\nredis_limits = "fail_closed"', RULES)
+    try:
+        assert call(opened, "batch-job").status_code == 200
+        assert call(closed, "batch-job").status_code == 200
+        proc.kill()
+        proc.wait()
+        # fail_open: counted in this process alone (the call before counted in Redis, not here).
+        rs = [call(opened, "batch-job").status_code for _ in range(105)]
+        assert rs.count(200) == 100 and rs[-1] == 429, rs
+        assert call(opened, "someone-else").status_code == 200          # no rule: never waits on Redis
+        r = call(closed, "batch-job")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "control_unavailable", r.text
+        assert r.headers["retry-after"] == "5"
+        metrics = httpx.get(f"{opened.url}/_plumb/metrics").text
+        failures = int(re.search(r"^plumb_control_redis_failures_total (\d+)$", metrics, re.M).group(1))
+        assert failures >= 1
+    finally:
+        stop(opened.proc)
+        stop(closed.proc)
+    assert "failed admitting a call" in opened.proc.stderr.read()
