@@ -110,6 +110,8 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(f.errorType, "rate_limited")
         XCTAssertEqual(headers.first { $0.0 == "Retry-After" }?.1, "57")
         XCTAssertTrue(f.message.contains("3 requests per minute"), f.message)
+        XCTAssertEqual(headers.first { $0.0 == "x-ratelimit-reset-requests" }?.1, "59s")
+        XCTAssertEqual([0, 59, 60, 61, 3600].map(ControlPlane.goDuration), ["0s", "59s", "1m0s", "1m1s", "60m0s"])
         // Another user is not limited; the first is again a minute after its first call.
         guard case .admitted(nil) = plane.admit(u2, key: nil, estimate: 0, now: t0 + 3_000_000) else { return XCTFail() }
         guard case .admitted = plane.admit(u1, key: nil, estimate: 0, now: t0 + 60_000_000) else { return XCTFail() }

@@ -141,6 +141,16 @@ def test_rotation_list_restrictions_and_the_audit_chain(tmp_path, mock):
         with pytest.raises(openai.AuthenticationError):
             c.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         assert oai(p, new_key).chat.completions.create(model="gpt-4o", messages=MESSAGES).model == "gpt-4o"
+        # Key changes are audit records, and spans of operation 'admin' that plumb query lists.
+        sql = ("SELECT properties['audit_action'] AS action, properties['plumb_key'] AS k, method FROM spans "
+               "WHERE operation = 'admin' ORDER BY ts_start")
+        deadline = time.time() + 10
+        while True:
+            admin = httpx.post(f"{p.url}/_plumb/query", json={"sql": sql}).json()
+            if len(admin) >= 2 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert admin == [{"action": "key.create", "k": "ads", "method": "ADMIN"}, {"action": "key.rotate", "k": "ads", "method": "ADMIN"}]
         # Shaped like a Plumb key but unknown: refused, never forwarded.
         r = post(p, "/v1/chat/completions", {"model": "gpt-4o", "messages": MESSAGES}, {"Authorization": "Bearer sk-plumb-" + "A" * 40})
         assert r.status_code == 401
@@ -257,6 +267,12 @@ period = "day"
         assert post(p, "/v1/chat/completions", body, {"Authorization": "Bearer sk-own", "Plumb-User-Id": "u-other"}).status_code == 200
     finally:
         stop(p.proc)
+    # The policy was recorded once (the second start ran the same one), as an audit span.
+    r = subprocess.run([str(PLUMB), "query", "--data", str(tmp_path / "data"), "--format", "json",
+                        "SELECT properties['audit_detail'] AS d FROM spans WHERE properties['audit_action'] = 'policy.change'"],
+                       capture_output=True, text=True, timeout=60)
+    rows = json.loads(r.stdout)
+    assert len(rows) == 1 and rows[0]["d"].startswith("budget budget 1: 0.000005/day for user 'u-budget' ("), r.stdout + r.stderr
 
 
 def test_a_rate_limit_admits_its_count_per_minute_and_a_rolling_budget_reopens(tmp_path, mock):

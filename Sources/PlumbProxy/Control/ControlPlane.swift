@@ -175,11 +175,16 @@ final class ControlPlane: @unchecked Sendable {
             guard let t = tightest else { return }
             out.append(("x-ratelimit-limit-\(kind)", String(t.limit)))
             out.append(("x-ratelimit-remaining-\(kind)", String(max(0, t.remaining))))
-            out.append(("x-ratelimit-reset-\(kind)", "\(window(t.state).secondsUntilEmpty(atSecond: second))s"))
+            out.append(("x-ratelimit-reset-\(kind)", Self.goDuration(window(t.state).secondsUntilEmpty(atSecond: second))))
         }
         add("requests", { $0.spec.requestsPerMinute }, { $0.requests })
         add("tokens", { $0.spec.tokensPerMinute }, { $0.tokens })
         return out
+    }
+
+    /// Seconds as OpenAI writes its reset times (Go's duration format): `0s`, `59s`, `1m0s`.
+    static func goDuration(_ seconds: Int64) -> String {
+        seconds < 60 ? "\(seconds)s" : "\(seconds / 60)m\(seconds % 60)s"
     }
 
     private func keyLimit(_ key: PlumbKeyRecord) -> LimitState {

@@ -61,6 +61,13 @@ public struct ControlSettings: Sendable {
 
     public init() {}
 
+    /// The budgets and limits in one line each (an audit record when it changes).
+    var policyDescription: String {
+        (budgets.map { "budget \($0.name): \($0.spec) for \($0.scope) (\($0.zone.identifier))" }
+            + limits.map { "limit \($0.name): \([$0.spec.requestsPerMinute.map { "\($0)rpm" }, $0.spec.tokensPerMinute.map { "\($0)tpm" }].compactMap { $0 }.joined(separator: ",")) for \($0.scope)" }
+            + (requireKey ? ["require_key"] : [])).joined(separator: "; ")
+    }
+
     /// Whether any budget or limit is configured (keys bring their own).
     var hasRules: Bool { !budgets.isEmpty || !limits.isEmpty }
 

@@ -43,6 +43,15 @@ public struct ProxyServer: Sendable {
                 throw ProxySetupError("cannot read the spend budgets start from: \(error)")
             }
         }
+        // A change of budgets or limits since the last start is an audit record.
+        do {
+            let catalog = try Catalog(path: store.directory.catalog)
+            let policy = settings.control.policyDescription
+            let recorded = try catalog.meta("policy")
+            if !policy.isEmpty || recorded != nil { try catalog.recordPolicy(policy, at: Timestamp.nowMicros()) }
+        } catch {
+            throw ProxySetupError("cannot record the control policy in the catalog: \(error)")
+        }
         // Redis counts calendar budgets for the fleet: it starts from this store's spend, unless
         // another server has already set it.
         if let shared = core.shared {
@@ -96,6 +105,11 @@ public struct ProxyServer: Sendable {
             source.resume()
             return source
         }
+        // Key and policy changes become spans (operation 'admin') as they come.
+        let mirror = AuditMirror(store: core.store, catalogPath: core.store.directory.catalog)
+        let mirroring = PeriodicThread(name: "plumb-audit", every: { 1 }) { _ = try? mirror.runOnce() }
+        mirroring.start()
+        defer { mirroring.stop() }
         await onListening(channels.first?.localAddress?.port ?? listen.port)
         for c in channels { try? await c.closeFuture.get() }
         for s in signals { s.cancel() }

@@ -193,3 +193,27 @@ extension Catalog {
         return problems
     }
 }
+
+extension Catalog {
+    /// A value of the catalog's `meta` table (nil when unset).
+    public func meta(_ key: String) throws -> String? {
+        try db.query("SELECT value FROM meta WHERE key = ?", [.text(key)]) { $0.text(0) }.first
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try db.run("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    /// Records a change of policy (the budgets and limits a server runs with) when `description`
+    /// differs from the last one recorded; true when it did.
+    @discardableResult
+    public func recordPolicy(_ description: String, at: Int64) throws -> Bool {
+        try ensureKeyTables()
+        return try db.transaction {
+            guard try meta("policy") != description else { return false }
+            try appendAudit(at: at, action: "policy.change", subject: "config", detail: description)
+            try setMeta("policy", description)
+            return true
+        }
+    }
+}
