@@ -10,8 +10,9 @@ import PlumbStore
 /// ```
 ///
 /// The catalog's chain stays the record (`plumb verify` checks it); a span's id comes from its
-/// record's chain hash, so a copy made twice (a crash between the append and the cursor) is the
-/// same span. `plumb serve` runs it at start and every second.
+/// record's chain hash, so a copy made twice (a crash between the append and the cursor) has the
+/// same span id (`count(DISTINCT span_id)` counts it once). `plumb serve` runs it at start and
+/// every second.
 final class AuditMirror: @unchecked Sendable {   // used by one thread at a time
     let store: SpanStore
     let catalogPath: String
