@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "plumb-fuzz",
             dependencies: [
-                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbExport", "PlumbTestSupport",
+                "PlumbCore", "PlumbStore", "PlumbQuery", "PlumbProxy", "PlumbExport", "PlumbAlerts", "PlumbTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+@testable import PlumbAlerts
 @testable import PlumbCore
 @testable import PlumbExport
 @testable import PlumbProxy
@@ -31,6 +32,7 @@ enum TOMLTarget: FuzzTarget {
         _ = try? ProxySettings(config: config, listen: nil, prices: PriceCatalog())
         _ = try? PriceCatalog().overridden(by: config)
         _ = try? ExportConfig(config: config)
+        _ = try? AlertSettings(config: config)
     }
 }
 
@@ -272,5 +274,34 @@ enum UpstreamTarget: FuzzTarget {
             }
         } catch { return nil }
         return out
+    }
+}
+
+/// What the control plane reads from outside: Redis replies (fed whole and in pieces, which
+/// must agree; byte 0 picks the piece size), budget and limit texts (`plumb keys create`), Redis
+/// URLs, and alert messages read back from the catalog's outbox.
+enum ControlTarget: FuzzTarget {
+    static let name = "control"
+    static let summary = "Redis replies (RESP2) whole and in pieces, budget/limit texts, Redis URLs, alert messages"
+    static func run(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let body = Array(bytes.dropFirst())
+        func replies(piece: Int) -> [RESPValue]? {
+            var d = RESPDecoder(), out: [RESPValue] = [], i = 0
+            while i < body.count {
+                d.feed(body[i..<min(body.count, i + piece)])
+                i += piece
+                do { while let v = try d.next() { out.append(v) } } catch { return nil }
+            }
+            return out
+        }
+        if let whole = replies(piece: max(1, body.count)), let pieces = replies(piece: Int(first % 16) + 1) {
+            precondition(whole == pieces, "RESP replies differ when the bytes come in pieces")
+        }
+        let text = String(decoding: body, as: UTF8.self)
+        _ = try? BudgetSpec.parse(text)
+        _ = try? LimitSpec.parse(text)
+        _ = try? RedisEndpoint(url: text, password: nil)
+        if let e = AlertEvent.parse(text) { precondition(AlertEvent.parse(e.json) == e, "an alert message does not read back as itself") }
     }
 }
