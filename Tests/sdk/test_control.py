@@ -92,6 +92,9 @@ def test_a_plumb_key_works_end_to_end_and_the_upstream_sees_only_the_provider_ke
         # the caller's key goes on; as the only credential there, it is refused.
         seen = post(p, "/mistral/v1/_mock/echo", {"x": 1}, {"Plumb-Client-Key": key, "Authorization": "Bearer sk-mistral-own"}).json()
         assert seen["headers"]["authorization"] == "Bearer sk-mistral-own" and key not in json.dumps(seen)
+        # A Plumb key in any credential header is found, and only the caller's own key goes on.
+        seen = post(p, "/mistral/v1/_mock/echo", {"x": 1}, {"Authorization": "Bearer sk-mistral-own", "x-api-key": key}).json()
+        assert seen["headers"]["authorization"] == "Bearer sk-mistral-own" and key not in json.dumps(seen), seen
         r = post(p, "/mistral/v1/chat/completions", {"model": "mistral-small", "messages": MESSAGES}, {"Authorization": f"Bearer {key}"})
         assert r.status_code == 403 and r.json()["error"]["code"] == "provider_key_missing", r.text
 

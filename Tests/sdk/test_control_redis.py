@@ -65,6 +65,11 @@ name = "batch"
 scope = { user = "batch-job" }
 requests_per_minute = 100
 
+[[limits]]
+name = "tokens"
+scope = { user = "token-user" }
+tokens_per_minute = 60
+
 [[budgets]]
 name = "spender"
 scope = { user = "spender" }
@@ -95,6 +100,12 @@ def test_two_servers_sharing_redis_admit_a_limit_and_a_budget_together(tmp_path,
             statuses.append(call(a if i % 2 else b, "spender").status_code)
             time.sleep(0.05)          # settled before the next is admitted
         assert statuses[:5] == [200] * 5 and set(statuses[6:]) == {429}, statuses
+        # Tokens per minute, counted as calls settle: ~17 tokens a call, so the fleet's fifth is refused.
+        tokens = []
+        for i in range(8):
+            tokens.append(call(a if i % 2 else b, "token-user").status_code)
+            time.sleep(0.05)
+        assert tokens[:4] == [200] * 4 and set(tokens[4:]) == {429}, tokens
         assert "plumb_control_redis_failures_total 0" in httpx.get(f"{a.url}/_plumb/metrics").text
     finally:
         stop(a.proc)

@@ -27,6 +27,7 @@ final class ControlPlane: @unchecked Sendable {
     /// Budgets and limits of Plumb keys, by key name, made as keys are first used.
     private var keyBudgets: [String: BudgetLedger] = [:]
     private var keyLimits: [String: LimitState] = [:]
+    private var keyBudgetTexts: [String: String] = [:]
 
     /// One rate limit's counters over the last minute.
     final class LimitState: @unchecked Sendable {
@@ -196,10 +197,14 @@ final class ControlPlane: @unchecked Sendable {
     }
 
     private func keyBudget(_ key: PlumbKeyRecord, now: Int64) -> BudgetLedger? {
-        guard let text = key.budget, let spec = try? BudgetSpec.parse(text) else { return nil }
-        if let b = keyBudgets[key.name], b.spec == spec { return b }
+        guard let text = key.budget else { return nil }
+        // The text is parsed when it is new for the key, not on every call.
+        if let b = keyBudgets[key.name], keyBudgetTexts[key.name] == text { return b }
+        guard let spec = try? BudgetSpec.parse(text) else { return nil }
+        if let b = keyBudgets[key.name], b.spec == spec { keyBudgetTexts[key.name] = text; return b }
         let b = BudgetLedger(name: "key:\(key.name)", scope: .key(key.name), spec: spec, zone: settings.timeZone, now: now)
         keyBudgets[key.name] = b
+        keyBudgetTexts[key.name] = text
         return b
     }
 

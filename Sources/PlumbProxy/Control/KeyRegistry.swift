@@ -15,6 +15,7 @@ final class KeyRegistry: @unchecked Sendable {
     private let path: String
     private let lock = NSLock()
     private var catalog: Catalog?
+    private var versionCheck: SQLiteDatabase.Statement?
     private var version: Int64 = .min
     private var byHash: [String: PlumbKeyRecord] = [:]
     /// The last reload's failure, if the catalog could not be read (the keys before it stay).
@@ -39,9 +40,13 @@ final class KeyRegistry: @unchecked Sendable {
 
     private func refresh() {
         do {
-            if catalog == nil { catalog = try Catalog(path: path, readOnly: true) }
-            guard let catalog else { return }
-            let v = try catalog.db.query("PRAGMA data_version") { $0.int(0) }.first ?? 0
+            if catalog == nil {
+                let c = try Catalog(path: path, readOnly: true)
+                versionCheck = try c.db.prepare("PRAGMA data_version")
+                catalog = c
+            }
+            guard let catalog, let versionCheck else { return }
+            let v = try versionCheck.firstInt() ?? 0
             guard v != version else { return }
             var map: [String: PlumbKeyRecord] = [:]
             for k in try catalog.keys(includeRevoked: false) { map[k.keyHash] = k }
@@ -52,6 +57,7 @@ final class KeyRegistry: @unchecked Sendable {
             // A catalog that cannot be read keeps the keys last read: a transient lock must not
             // refuse every keyed call. A revoked key is refused once the catalog reads again.
             lastError = "\(error)"
+            versionCheck = nil
             catalog = nil
         }
     }

@@ -41,7 +41,8 @@ struct MinuteWindow: Sendable {
     /// Seconds until every bucket now counted has left (OpenAI's `x-ratelimit-reset-*`: until
     /// the limit is whole again).
     func secondsUntilEmpty(atSecond s: Int64) -> Int64 {
-        let newest = (0..<60).filter { stamps[$0] > s - 60 && stamps[$0] <= s && counts[$0] > 0 }.map { stamps[$0] }.max()
+        var newest: Int64?
+        for i in 0..<60 where stamps[i] > s - 60 && stamps[i] <= s && counts[i] > 0 { newest = max(newest ?? stamps[i], stamps[i]) }
         return newest.map { $0 + 60 - s } ?? 0
     }
 }

@@ -21,6 +21,8 @@ struct CallerHeaders {
     var parentSpanID: String?
     /// The credential presented to the upstream (Authorization bearer, x-api-key or x-goog-api-key).
     var apiKey: String?
+    /// The first credential header holding something shaped like a Plumb key, whichever it is.
+    var plumbKey: String?
     var forwarded: [(String, String)] = []
 
     /// Bounds on what a caller may attach to a span: they are stored with it, and indexed.
@@ -51,6 +53,17 @@ struct CallerHeaders {
         let n = name.utf8
         return ASCIICase.equals(n, "authorization") || ASCIICase.equals(n, "x-api-key") || ASCIICase.equals(n, "x-goog-api-key")
             || ASCIICase.equals(n, "api-key")
+    }
+
+    /// Drops credential headers that hold a Plumb key (never forwarded); true when the caller
+    /// still sends a credential of its own.
+    mutating func dropPlumbKeys() -> Bool {
+        forwarded.removeAll { Self.isCredential($0.0) && PlumbKey.isPlumbKey(Self.bearerless($0.1)) }
+        return forwarded.contains { Self.isCredential($0.0) }
+    }
+
+    static func bearerless(_ value: String) -> String {
+        (value.hasPrefix("Bearer ") || value.hasPrefix("bearer ") ? String(value.dropFirst(7)) : value).trimmingSpaces()
     }
 
     /// For a call that presented a Plumb key: the caller's credentials are not forwarded, and
@@ -103,8 +116,10 @@ struct CallerHeaders {
             if ASCIICase.equals(name, "authorization") {
                 let v = value.hasPrefix("Bearer ") || value.hasPrefix("bearer ") ? String(value.dropFirst(7)) : value
                 apiKey = apiKey ?? v.trimmingSpaces()
+                if PlumbKey.isPlumbKey(v.trimmingSpaces()) { plumbKey = plumbKey ?? v.trimmingSpaces() }
             } else if ASCIICase.equals(name, "x-api-key") || ASCIICase.equals(name, "x-goog-api-key") || ASCIICase.equals(name, "api-key") {
                 apiKey = apiKey ?? value
+                if PlumbKey.isPlumbKey(value.trimmingSpaces()) { plumbKey = plumbKey ?? value.trimmingSpaces() }
             }
             forwarded.append((rawName, value))
         }

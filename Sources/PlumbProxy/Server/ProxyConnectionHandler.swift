@@ -219,7 +219,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             r.caller = caller
             // A Plumb key as the API key, in Plumb-Client-Key, or as Gemini's ?key=: it must be
             // a live one, and it is never forwarded.
-            let presented = [caller.apiKey, h.headers.first(name: "plumb-client-key"), Self.queryKey(r.query)]
+            let presented = [caller.plumbKey, h.headers.first(name: "plumb-client-key"), Self.queryKey(r.query)]
             if let text = presented.lazy.compactMap({ $0 }).first(where: PlumbKey.isPlumbKey) {
                 guard let key = core.keys.lookup(text) else { return (.invalidPlumbKey, true) }
                 if !key.providers.isEmpty && !key.providers.contains(provider.name) { return (.providerNotAllowed(key.name, provider.name), true) }
@@ -426,8 +426,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             if let secret = core.settings.control.providerKeys[provider.name] {
                 caller.useProviderKey(secret, shape: provider.shape)
                 query = Self.removingQueryKey(query)
-            } else if caller.apiKey.map(PlumbKey.isPlumbKey) ?? true || Self.queryKey(query).map(PlumbKey.isPlumbKey) == true {
-                return refuse(.providerKeyMissing(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+            } else {
+                // The caller's own key goes on (the Plumb key never does); without one, there is
+                // nothing to call the provider with.
+                let ownKey = caller.dropPlumbKeys()
+                if Self.queryKey(query).map(PlumbKey.isPlumbKey) == true { query = Self.removingQueryKey(query) }
+                if !ownKey && Self.queryKey(query) == nil {
+                    return refuse(.providerKeyMissing(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+                }
             }
         }
         var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,

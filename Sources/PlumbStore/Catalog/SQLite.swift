@@ -41,7 +41,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     deinit { sqlite3_close(db) }
 
-    private func error(_ what: String) -> SQLiteError {
+    fileprivate func error(_ what: String) -> SQLiteError {
         SQLiteError(description: "\(path): \(what): \(String(cString: sqlite3_errmsg(db)))")
     }
 
@@ -85,6 +85,32 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+
+    /// A statement prepared once and run many times (a hot check such as `PRAGMA data_version`:
+    /// preparing costs more than running it). Use it on one thread at a time, while the
+    /// database is open.
+    public final class Statement: @unchecked Sendable {
+        private let stmt: OpaquePointer?
+        private let owner: SQLiteDatabase
+
+        init(_ stmt: OpaquePointer?, owner: SQLiteDatabase) { self.stmt = stmt; self.owner = owner }
+        deinit { sqlite3_finalize(stmt) }
+
+        /// Runs it and returns the first column of its first row (nil: no row).
+        public func firstInt() throws -> Int64? {
+            sqlite3_reset(stmt)
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { return nil }
+            guard rc == SQLITE_ROW else { throw owner.error("step") }
+            return sqlite3_column_int64(stmt, 0)
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> Statement {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw error("prepare") }
+        return Statement(stmt, owner: self)
+    }
 
     /// Runs `body` in an IMMEDIATE transaction; rolls back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {

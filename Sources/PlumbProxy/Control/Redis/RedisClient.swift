@@ -29,6 +29,9 @@ final class RedisClient: @unchecked Sendable {   // confined to `eventLoop`
     }
 
     private var state = State.idle
+    /// SHA1s of the scripts loaded (`SCRIPT LOAD`), by name: a call sends EVALSHA and the
+    /// arguments, not the script's text.
+    private var loaded: [String: String] = [:]
 
     init(eventLoop: EventLoop, endpoint: RedisEndpoint, timeout: TimeAmount) {
         self.eventLoop = eventLoop; self.endpoint = endpoint; self.timeout = timeout
@@ -46,6 +49,25 @@ final class RedisClient: @unchecked Sendable {   // confined to `eventLoop`
         case .idle, .resting:
             connect()
             return send(parts)
+        }
+    }
+
+    /// Runs a Lua script by its SHA1, loading it first when Redis does not have it (a new
+    /// connection, or a Redis restarted or flushed: `NOSCRIPT`).
+    func eval(_ name: String, script: String, _ args: [String]) -> EventLoopFuture<RESPValue> {
+        guard let sha = loaded[name] else {
+            return send(["SCRIPT", "LOAD", script]).flatMap { [self] reply in
+                guard case .bulk(let b?) = reply else { return send(["EVAL", script, "0"] + args) }
+                loaded[name] = String(decoding: b, as: UTF8.self)
+                return eval(name, script: script, args)
+            }
+        }
+        return send(["EVALSHA", sha, "0"] + args).flatMap { [self] reply in
+            if case .error(let e) = reply, e.hasPrefix("NOSCRIPT") {
+                loaded[name] = nil
+                return send(["EVAL", script, "0"] + args)
+            }
+            return eventLoop.makeSucceededFuture(reply)
         }
     }
 

@@ -8,8 +8,8 @@ import PlumbCore
 /// servers cannot both take the last request of a minute). Settling is a second script, sent
 /// without waiting. Rolling budgets stay counted in each process.
 ///
-/// Keys: `plumb:r:<limit>:<second>` and `plumb:t:<limit>:<second>` (requests and tokens in one
-/// second, expiring after 61 s); `plumb:bs:<budget>|<period start>` (spend in nanodollars,
+/// Keys: `plumb:w:<limit>:r` and `plumb:w:<limit>:t` (the last minute's requests and tokens,
+/// expiring 61 s after the last change; see `windowFunctions`); `plumb:bs:<budget>|<period start>` (spend in nanodollars,
 /// expiring a day after the period) and `plumb:bf:<budget>|<period start>` (estimates in flight,
 /// expiring `upstream_timeout` + 60 s after the last admission: a crashed server's estimates go).
 ///
@@ -48,15 +48,14 @@ final class SharedCounters: @unchecked Sendable {
     /// Checks and counts a call's shared rules (limits, calendar budgets) in one script.
     func admit(limits: [ControlPlane.LimitState], budgets: [BudgetLedger], estimate: Int64, now: Int64,
                on loop: EventLoop) -> EventLoopFuture<SharedDecision> {
-        let second = now / 1_000_000
-        var args = [Self.admitScript, "0", String(second), String(limits.count)]
+        var args = [String(limits.count)]
         for l in limits { args += [l.name, String(l.spec.requestsPerMinute ?? 0), String(l.spec.tokensPerMinute ?? 0)] }
         args.append(String(budgets.count))
         for b in budgets {
             let ttl = max(60, (b.end - now) / 1_000_000 + 86_400)
             args += [Self.budgetID(b, now: now), String(b.spec.amountNanos), String(estimate), String(inFlightTTL), String(ttl)]
         }
-        return client(loop).send(["EVAL"] + args).flatMapThrowing { reply -> SharedDecision in
+        return client(loop).eval("admit", script: Self.admitScript, args).flatMapThrowing { reply -> SharedDecision in
             guard case .array(let items?) = reply, let code = items.first?.int else {
                 if case .error(let e) = reply { throw RedisClient.Unavailable(description: "Redis: \(e.prefix(300))") }
                 throw RedisClient.Unavailable(description: "Redis answered the admission script with \(reply)")
@@ -88,10 +87,10 @@ final class SharedCounters: @unchecked Sendable {
 
     /// Replaces the estimates by the call's cost and counts its tokens (not waited for).
     func settle(limits: [String], budgets: [(id: String, ttl: Int64)], estimate: Int64, tokens: Int64, cost: Int64, now: Int64, on loop: EventLoop) {
-        var args = [Self.settleScript, "0", String(now / 1_000_000), String(limits.count)] + limits
+        var args = [String(limits.count)] + limits
         args += [String(tokens), String(budgets.count)]
         for b in budgets { args += [b.id, String(estimate), String(cost), String(b.ttl)] }
-        client(loop).send(["EVAL"] + args).whenFailure { [self] in failed("settling a call", $0) }
+        client(loop).eval("settle", script: Self.settleScript, args).whenFailure { [self] in failed("settling a call", $0) }
     }
 
     /// Starts each budget's shared spend from this server's store when Redis has none yet.
@@ -117,31 +116,57 @@ final class SharedCounters: @unchecked Sendable {
 
     var failureCount: Int64 { lock.lock(); defer { lock.unlock() }; return failures }
 
-    /// ARGV: second, nLimits, (name, rpm, tpm)…, nBudgets, (id, amount, estimate, inflightTTL, spentTTL)…
-    /// Returns {0, requests per limit…}, {1|2, limit index, total, wait} or {3, budget index, spent, in flight}.
-    static let admitScript = """
-        local now = tonumber(ARGV[1]); local i = 2
-        local function total(prefix, id)
-          local keys = {}
-          for s = now - 59, now do keys[#keys + 1] = prefix .. id .. ':' .. s end
-          local vals = redis.call('MGET', unpack(keys))
-          local t = 0
-          for _, v in ipairs(vals) do if v then t = t + tonumber(v) end end
-          return t, vals
+    /// Shared by both scripts: a limit's last minute as one hash per counter (`plumb:w:<limit>:r`
+    /// for requests, `:t` for tokens): a count per second (field `second mod 60`), their `sum`
+    /// and the `last` second moved to. Moving to a new second drops the counts that left the
+    /// window, so a call costs a few hash operations, not a read of 60 keys. Time is Redis's
+    /// own (`TIME`): servers whose clocks differ still share one minute.
+    static let windowFunctions = """
+        local now = tonumber(redis.call('TIME')[1])
+        local function advance(key)
+          local v = redis.call('HMGET', key, 'last', 'sum')
+          local last, sum = tonumber(v[1]), tonumber(v[2]) or 0
+          if not last then return 0 end
+          if now <= last then return sum end
+          if now - last >= 60 then redis.call('DEL', key); return 0 end
+          for s = last + 1, now do
+            local f = tostring(s % 60)
+            local c = tonumber(redis.call('HGET', key, f) or '0')
+            if c ~= 0 then sum = sum - c; redis.call('HDEL', key, f) end
+          end
+          redis.call('HSET', key, 'last', now, 'sum', sum)
+          return sum
         end
-        local function wait(vals, t, limit)
-          for idx, v in ipairs(vals) do if v then t = t - tonumber(v); if t < limit then return idx end end end
+        local function add(key, n)
+          redis.call('HINCRBY', key, tostring(now % 60), n)
+          redis.call('HINCRBY', key, 'sum', n)
+          redis.call('HSET', key, 'last', now)
+          redis.call('EXPIRE', key, 61)
+        end
+        local function wait(key, total, limit)
+          for s = now - 59, now do
+            total = total - tonumber(redis.call('HGET', key, tostring(s % 60)) or '0')
+            if total < limit then return s + 60 - now end
+          end
           return 60
         end
+        """
+
+    /// ARGV: nLimits, (name, rpm, tpm)…, nBudgets, (id, amount, estimate, inflightTTL, spentTTL)…
+    /// Returns {0, requests per limit…}, {1|2, limit index, total, wait} or {3, budget index, spent, in flight}.
+    static let admitScript = windowFunctions + "\n" + """
+        local i = 1
         local nl = tonumber(ARGV[i]); i = i + 1
         local counts = {}
         for l = 1, nl do
           local id, rpm, tpm = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]); i = i + 3
-          local r, rv = total('plumb:r:', id)
-          if rpm > 0 and r >= rpm then return {1, l, r, wait(rv, r, rpm)} end
+          local rk = 'plumb:w:' .. id .. ':r'
+          local r = advance(rk)
+          if rpm > 0 and r >= rpm then return {1, l, r, wait(rk, r, rpm)} end
           if tpm > 0 then
-            local t, tv = total('plumb:t:', id)
-            if t >= tpm then return {2, l, t, wait(tv, t, tpm)} end
+            local tk = 'plumb:w:' .. id .. ':t'
+            local t = advance(tk)
+            if t >= tpm then return {2, l, t, wait(tk, t, tpm)} end
           end
           counts[l] = r
         end
@@ -157,10 +182,9 @@ final class SharedCounters: @unchecked Sendable {
           i = i + 5
         end
         local out = {0}
-        i = 3
+        i = 2
         for l = 1, nl do
-          local k = 'plumb:r:' .. ARGV[i] .. ':' .. now
-          redis.call('INCR', k); redis.call('EXPIRE', k, 61)
+          add('plumb:w:' .. ARGV[i] .. ':r', 1)
           out[#out + 1] = counts[l] + 1
           i = i + 3
         end
@@ -171,14 +195,15 @@ final class SharedCounters: @unchecked Sendable {
         return out
         """
 
-    /// ARGV: second, nLimits, names…, tokens, nBudgets, (id, estimate, cost, spentTTL)…
-    static let settleScript = """
-        local now = tonumber(ARGV[1]); local nl = tonumber(ARGV[2]); local i = 3
-        local tokens = tonumber(ARGV[3 + nl])
+    /// ARGV: nLimits, names…, tokens, nBudgets, (id, estimate, cost, spentTTL)…
+    static let settleScript = windowFunctions + "\n" + """
+        local nl = tonumber(ARGV[1]); local i = 2
+        local tokens = tonumber(ARGV[2 + nl])
         for l = 1, nl do
           if tokens > 0 then
-            local k = 'plumb:t:' .. ARGV[i] .. ':' .. now
-            redis.call('INCRBY', k, tokens); redis.call('EXPIRE', k, 61)
+            local k = 'plumb:w:' .. ARGV[i] .. ':t'
+            advance(k)
+            add(k, tokens)
           end
           i = i + 1
         end
