@@ -136,6 +136,10 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         guard !done else { return }
         upstreamEndNanos = Monotonic.nanos()
         if let tail = observer?.finish() { responseWriter?.write(tail) }
+        // A chunked answer is not whole until its last chunk: what came so far goes to the
+        // client now, before the span is built (a stream that arrived in one read included);
+        // the last chunk follows once the span is recorded (`complete`).
+        if responseWriter?.framing == .chunked { client.flush() }
         responseWriter?.end()
         detachUpstream(close: !upstreamKeepAlive)
         complete(errorType: status == 429 ? "rate_limited" : status >= 500 ? "upstream_5xx" : nil, keepAlive: keepAlive)
