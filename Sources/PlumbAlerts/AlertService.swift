@@ -21,6 +21,8 @@ public final class AlertService: @unchecked Sendable {
     private let lock = NSLock()
     private var thread: PeriodicThread?
     private var nextRun: [String: Double] = [:]
+    /// Used by the service's thread only (or by one caller of `runOnce` at a time).
+    private var openCatalog: Catalog?
     private var counters = Counters()
 
     /// What `/_plumb/metrics` shows.
@@ -51,8 +53,12 @@ public final class AlertService: @unchecked Sendable {
 
     /// Evaluates the rules that are due, then sends what the outbox holds that is due.
     public func runOnce(now: Int64) {
-        let catalog: Catalog
-        do { catalog = try Catalog(path: directory.catalog) } catch { return log("alerts: cannot open the catalog: \(error)") }
+        // One connection for the service's life: opening the catalog writes (its migration), and
+        // this runs every tick.
+        if openCatalog == nil {
+            do { openCatalog = try Catalog(path: directory.catalog) } catch { return log("alerts: cannot open the catalog: \(error)") }
+        }
+        guard let catalog = openCatalog else { return }
         let clock = Double(now) / 1e6
         for rule in rules where (nextRun[rule.name] ?? 0) <= clock {
             nextRun[rule.name] = clock + rule.interval

@@ -29,8 +29,7 @@ public struct AlertEvaluator: Sendable {
     }
 
     func incidents(provider: String?, model: String?, now: Int64) throws -> [AlertInstance] {
-        var detector = IncidentDetector(engine: QueryEngine(directory: directory, now: now), settings: incidentSettings)
-        detector.settings = incidentSettings
+        let detector = IncidentDetector(engine: QueryEngine(directory: directory, now: now), settings: incidentSettings)
         return try detector.detect(since: now - 2 * 3_600_000_000, until: now).filter {
             $0.ongoing && (provider == nil || $0.provider == provider) && (model == nil || $0.model == model)
         }.map { i in

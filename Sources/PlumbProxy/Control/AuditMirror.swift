@@ -25,7 +25,7 @@ final class AuditMirror: @unchecked Sendable {   // used by one thread at a time
     func runOnce() throws -> Int {
         if catalog == nil { catalog = try Catalog(path: catalogPath) }
         guard let catalog else { return 0 }
-        guard let newest = try catalog.db.query("SELECT max(id) FROM audit WHERE 1", row: { $0.optionalInt(0) }).first ?? nil,
+        guard let newest = try catalog.db.query("SELECT max(id) FROM audit", row: { $0.optionalInt(0) }).first ?? nil,
               newest > (Int64(try catalog.meta("audit_spans_through") ?? "0") ?? 0) else { return 0 }
         let through = Int64(try catalog.meta("audit_spans_through") ?? "0") ?? 0
         let records = try catalog.auditRecords().filter { $0.id > through }
