@@ -23,6 +23,7 @@ public final class AlertService: @unchecked Sendable {
     private var nextRun: [String: Double] = [:]
     /// Used by the service's thread only (or by one caller of `runOnce` at a time).
     private var openCatalog: Catalog?
+    private var nextPrune: Double = 0
     private var counters = Counters()
 
     /// What `/_plumb/metrics` shows.
@@ -72,7 +73,15 @@ public final class AlertService: @unchecked Sendable {
             }
         }
         deliver(catalog, now: now)
+        // Once an hour: messages sent or given up more than 30 days ago leave the outbox.
+        if clock >= nextPrune {
+            nextPrune = clock + 3600
+            _ = try? catalog.pruneAlertMessages(before: now - Self.keptMicros)
+        }
     }
+
+    /// How long the outbox keeps a message once it is sent or given up.
+    public static let keptMicros: Int64 = 30 * 86_400_000_000
 
     func deliver(_ catalog: Catalog, now: Int64) {
         let due: [Catalog.AlertMessage]

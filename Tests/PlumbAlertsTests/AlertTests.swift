@@ -50,6 +50,31 @@ final class AlertTests: XCTestCase {
         XCTAssertEqual(try again.dueAlertMessages(now: .max).count, 4)
         XCTAssertEqual(try again.pendingAlertMessages(), 4)
         XCTAssertEqual(try again.alertSends(limit: 10).filter(\.failed).count, 1)
+        // Sent and given-up messages leave the outbox after their time; pending ones stay.
+        XCTAssertEqual(try again.pruneAlertMessages(before: t0), 0)
+        XCTAssertEqual(try again.pruneAlertMessages(before: t0 + 10), 2)
+        XCTAssertEqual(try again.alertSends(limit: 10).count, 4)
+        XCTAssertEqual(try again.pendingAlertMessages(), 4)
+    }
+
+    func testOneEvaluationKeepsAtMostAHundredInstancesTheLargestFirst() throws {
+        let dir = makeTempDirectory("plumb-alerts-bound")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = DataDirectory(dir)
+        let store = try SpanStore(directory: data, options: .manual(rowGroupSize: 100))
+        let now = Timestamp.nowMicros()
+        let spans = (0..<150).map { i in
+            Span(spanID: SpanID.make(millis: UInt64((now - 60_000_000) / 1000), random: UInt64(i), 7), userID: "u\(i)",
+                 tsStart: now - 60_000_000, tsEnd: now, provider: "openai", costUSD: 2 + Double(i) / 100)
+        }
+        try store.appendWaiting(spans)
+        try store.flush()
+        let over = try AlertEvaluator(directory: data, budgets: { [] })
+            .firing(.spend(window: 3_600_000_000, by: .user, aboveNanos: Money.perDollar, ratio: nil, baseline: 7, minNanos: 0), now: now)
+        XCTAssertEqual(over.count, AlertEvaluator.maxInstances)
+        XCTAssertEqual(over.first?.key, "u149")
+        XCTAssertEqual(Set(over.map(\.key)), Set((50..<150).map { "u\($0)" }))
+        try store.close()
     }
 
     func testBackoffDoublesUpToAnHourThenGivesUp() {

@@ -14,8 +14,7 @@ import pytest
 
 from conftest import PLUMB, Plumb, spawn, stop
 
-REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is installed by tools/bootstrap.sh")
+REDIS = shutil.which("redis-server")     # installed by tools/bootstrap.sh: missing, these tests fail
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
@@ -25,20 +24,26 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def redis(tmp_path):
+def start_redis(tmp_path, *extra):
+    assert REDIS, "redis-server is not installed (tools/bootstrap.sh installs it)"
     port = free_port()
     proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--dir", str(tmp_path), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 10
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
+                if s.recv(64).startswith((b"+PONG", b"-NOAUTH")):
                     break
         except OSError:
             time.sleep(0.05)
+    return proc, port
+
+
+@pytest.fixture()
+def redis(tmp_path):
+    proc, port = start_redis(tmp_path)
     yield proc, port
     proc.kill()
     proc.wait()
@@ -136,3 +141,29 @@ def test_when_redis_goes_away_the_policy_decides(tmp_path, mock, redis):
         stop(opened.proc)
         stop(closed.proc)
     assert "failed admitting a call" in opened.proc.stderr.read()
+
+
+def test_a_redis_with_a_password_and_a_database(tmp_path, mock):
+    """AUTH and SELECT before any command: the password from PLUMB_REDIS_PASSWORD or the URL, never
+    logged; a wrong password is a failure the policy handles (here fail_closed: 503), and says why."""
+    proc, port = start_redis(tmp_path, "--requirepass", "s3cret-redis")
+    try:
+        good = serve(tmp_path, mock, "good", f'redis = "redis://:s3cret-redis@127.0.0.1:{port}/3"', RULES)
+        bad = serve(tmp_path, mock, "bad", f'redis = "redis://:wrong@127.0.0.1:{port}/3"\nredis_limits = "fail_closed"', RULES)
+        try:
+            assert call(good, "batch-job").status_code == 200
+            r = call(bad, "batch-job")
+            assert r.status_code == 503 and r.json()["error"]["code"] == "control_unavailable", r.text
+            # The count went to database 3, under the limit's key.
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.sendall(b"AUTH s3cret-redis\r\nSELECT 3\r\nHGET plumb:w:batch:r sum\r\n")
+                time.sleep(0.3)
+                assert s.recv(256).endswith(b"$1\r\n1\r\n")
+        finally:
+            stop(good.proc)
+            stop(bad.proc)
+        err = bad.proc.stderr.read()
+        assert "refused the connection's setup" in err and "wrong" not in err, err
+    finally:
+        proc.kill()
+        proc.wait()

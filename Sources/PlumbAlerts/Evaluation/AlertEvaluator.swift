@@ -18,7 +18,15 @@ public struct AlertEvaluator: Sendable {
         self.directory = directory; self.budgets = budgets
     }
 
+    /// The most instances one evaluation keeps (the rest wait for the next): a rule over
+    /// thousands of users must not send thousands of messages, nor grow its state without end.
+    public static let maxInstances = 100
+
     public func firing(_ kind: AlertKind, now: Int64) throws -> [AlertInstance] {
+        Array(try unbounded(kind, now: now).prefix(Self.maxInstances))
+    }
+
+    func unbounded(_ kind: AlertKind, now: Int64) throws -> [AlertInstance] {
         switch kind {
         case .incident(let provider, let model): return try incidents(provider: provider, model: model, now: now)
         case .spend(let window, let by, let above, let ratio, let baseline, let minimum):
@@ -50,7 +58,8 @@ public struct AlertEvaluator: Sendable {
         let before = ratio == nil ? [:] : try sums(by: by, from: now - window * Int64(baseline + 1), to: now - window, now: now)
         var out: [AlertInstance] = []
         let windowText = Self.duration(window)
-        for (group, spent) in current.sorted(by: { $0.key < $1.key }) {
+        // The largest first, so that the bound keeps the groups that matter most.
+        for (group, spent) in current.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
             var reasons: [String] = []
             if let above, spent >= above { reasons.append("over \(Money.format(above)) USD") }
             let average = (before[group] ?? 0) / Int64(baseline)
@@ -99,12 +108,12 @@ public struct AlertEvaluator: Sendable {
         }
     }
 
-    /// Each row is an instance keyed by its first column; at most 100 rows are taken.
+    /// Each row is an instance keyed by its first column (at most `maxInstances` are kept).
     func query(_ sql: String, now: Int64) throws -> [AlertInstance] {
         var engine = QueryEngine(directory: directory, now: now)
         engine.deadline = QueryDeadline(seconds: 30)
         let result = try engine.collect(sql)
-        return result.rows.prefix(100).map { row in
+        return result.rows.prefix(Self.maxInstances).map { row in
             let texts = row.map(Self.text)
             var figures: [String: JSONValue] = [:]
             for (n, t) in zip(result.names, texts) { figures[n] = .string(t) }

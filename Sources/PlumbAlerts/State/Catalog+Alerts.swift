@@ -127,6 +127,15 @@ extension Catalog {
         }
     }
 
+    /// Forgets messages sent or given up before `before` (the outbox is a log of the last
+    /// weeks, not of all time); returns how many went.
+    @discardableResult
+    public func pruneAlertMessages(before: Int64) throws -> Int64 {
+        try ensureAlertTables()
+        try db.run("DELETE FROM alert_outbox WHERE (sent_at IS NOT NULL OR failed = 1) AND created_at < ?", [.int(before)])
+        return try db.query("SELECT changes()") { $0.int(0) }.first ?? 0
+    }
+
     /// Messages waiting to be sent (for `/_plumb/metrics`).
     public func pendingAlertMessages() throws -> Int64 {
         try ensureAlertTables()
