@@ -48,7 +48,7 @@ final class ControlPlane: @unchecked Sendable {
         var headers: [(String, String)] = []
         /// Rules counted in Redis (`SharedCounters`), settled there.
         var sharedLimits: [String] = []
-        var sharedBudgets: [(id: String, ttl: Int64)] = []
+        var sharedBudgets: [String] = []
         /// Calendar budgets counted in Redis: this process still adds its own spend to them, for
         /// when Redis fails and calls are counted here alone (`fail_open`).
         fileprivate var localSpendOnly: [BudgetLedger] = []

@@ -6,8 +6,9 @@ extension ProxyCore {
     /// Whether a call needs an admission at all (a Plumb key, or any budget or limit).
     func needsAdmission(key: PlumbKeyRecord?) -> Bool { key != nil || control.hasRules }
 
-    /// Budgets and limits for one call: in this process, or with `[control] redis` in Redis (one
-    /// round trip; rolling budgets stay here), with the failure policy when Redis fails.
+    /// Budgets and limits for one call: in this process, or with `[control] redis` in Redis (from
+    /// this process's leases, or one round trip; rolling budgets stay here), with the failure
+    /// policy when Redis fails.
     ///
     /// ```swift
     /// core.admit(identity, key: key, estimate: nanos, on: loop).whenSuccess { decision in … }
@@ -29,7 +30,7 @@ extension ProxyCore {
             case .admitted(let counts):
                 var ticket = localTicket ?? ControlPlane.Ticket(estimate: estimate)
                 ticket.sharedLimits = rules.limits.map(\.name)
-                ticket.sharedBudgets = budgets.map { (SharedCounters.budgetID($0, now: now), max(60, ($0.end - now) / 1_000_000 + 86_400)) }
+                ticket.sharedBudgets = budgets.map { SharedCounters.budgetID($0, now: now) }
                 ticket.countLocally(spendOf: budgets)
                 ticket.headers = Self.requestHeaders(rules.limits, counts: counts)
                 return .admitted(ticket)
@@ -55,7 +56,7 @@ extension ProxyCore {
                       tokens: (span.inputTokens ?? 0) + (span.outputTokens ?? 0), cost: Money.nanos(span.costUSD), now: now, on: loop)
     }
 
-    /// `x-ratelimit-*-requests` from Redis's counts (the tightest requests limit).
+    /// `x-ratelimit-*-requests` from the call's place in each limit's minute (the tightest limit).
     static func requestHeaders(_ limits: [ControlPlane.LimitState], counts: [Int64]) -> [(String, String)] {
         var tightest: (limit: Int64, remaining: Int64)?
         for (l, n) in zip(limits, counts) {

@@ -135,6 +135,10 @@ extension ProxyCore {
         var out = shared.map {
             "# HELP plumb_control_redis_failures_total Redis commands for limits and budgets that failed or timed out.\n"
                 + "# TYPE plumb_control_redis_failures_total counter\nplumb_control_redis_failures_total \($0.failureCount)\n"
+                + "# HELP plumb_control_redis_round_trips_total Scripts sent to Redis (calls its leases did not cover, ticks, urgent settles).\n"
+                + "# TYPE plumb_control_redis_round_trips_total counter\nplumb_control_redis_round_trips_total \($0.roundTripCount)\n"
+                + "# HELP plumb_control_lease_admissions_total Calls admitted from this process's leases, with no round trip to Redis.\n"
+                + "# TYPE plumb_control_lease_admissions_total counter\nplumb_control_lease_admissions_total \($0.leases.localAdmissionCount)\n"
         } ?? ""
         guard !budgets.isEmpty else { return out }
         for (name, help, value) in [("plumb_budget_spent_usd", "Spend counted in the budget's current period.", { (b: (name: String, spent: Int64, inFlight: Int64, amount: Int64)) in b.spent }),

@@ -116,6 +116,7 @@ public struct ProxyServer: Sendable {
         // Calls in flight get a moment to finish and record their spans.
         let deadline = Date().addingTimeInterval(5)
         while core.hasCallsInFlight && Date() < deadline { try? await Task.sleep(nanoseconds: 50_000_000) }
+        await core.shared?.drain()          // settled counts to Redis, unused leases back
         core.closePools()
     }
 
