@@ -259,6 +259,14 @@ final class ControlTests: XCTestCase {
         XCTAssertTrue(try other.revokeKey(named: "search", at: t0 + 2))
         XCTAssertFalse(try other.revokeKey(named: "search", at: t0 + 3))
         XCTAssertNil(registry.lookup(newKey))
+        // Those were seen through the generation word; a change that did not write it (here, SQL
+        // straight into the catalog) is seen within a second, when the registry asks SQLite.
+        try other.db.run("UPDATE plumb_keys SET revoked_at = NULL WHERE id = (SELECT max(id) FROM plumb_keys)")
+        XCTAssertNil(registry.lookup(newKey), "the word did not change, and SQLite was asked less than a second ago")
+        Thread.sleep(forTimeInterval: 1.1)
+        XCTAssertNotNil(registry.lookup(newKey))
+        let mode = try FileManager.default.attributesOfItem(atPath: KeysGeneration.path(catalog: data.catalog))[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
         XCTAssertEqual(try catalog.auditRecords().map(\.action), ["key.create", "key.rotate", "key.revoke"])
         XCTAssertEqual(try catalog.auditChainProblems(), [])
         // The catalog holds no key, only hashes.

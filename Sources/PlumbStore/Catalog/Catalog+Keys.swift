@@ -96,6 +96,7 @@ extension Catalog {
     @discardableResult
     public func createKey(_ k: PlumbKeyRecord) throws -> PlumbKeyRecord {
         try ensureKeyTables()
+        defer { keysChanged() }
         return try db.transaction {
             guard try db.query("SELECT 1 FROM plumb_keys WHERE name = ? AND revoked_at IS NULL", [.text(k.name)], row: { $0.int(0) }).isEmpty else {
                 throw KeyError(description: "a key named '\(k.name)' exists; revoke or rotate it, or choose another name")
@@ -111,6 +112,7 @@ extension Catalog {
     /// Revokes the live key named `name`; false when there is none.
     public func revokeKey(named name: String, at: Int64) throws -> Bool {
         try ensureKeyTables()
+        defer { keysChanged() }
         return try db.transaction {
             guard let live = try liveKey(named: name) else { return false }
             try db.run("UPDATE plumb_keys SET revoked_at = ? WHERE id = ?", [.int(at), .int(live.id)])
@@ -123,6 +125,7 @@ extension Catalog {
     /// stops working at once. Nil when there is no such key.
     public func rotateKey(named name: String, keyHash: String, prefix: String, at: Int64) throws -> PlumbKeyRecord? {
         try ensureKeyTables()
+        defer { keysChanged() }
         return try db.transaction {
             guard let old = try liveKey(named: name) else { return nil }
             try db.run("UPDATE plumb_keys SET revoked_at = ? WHERE id = ?", [.int(at), .int(old.id)])
@@ -134,6 +137,10 @@ extension Catalog {
             return k
         }
     }
+
+    /// Tells running servers (`KeysGeneration`). Also after a failed change, which costs them
+    /// one reload; if the word cannot be written, they still see the change within a second.
+    private func keysChanged() { try? KeysGeneration.bump(catalog: path) }
 
     private func liveKey(named name: String) throws -> PlumbKeyRecord? {
         try db.query("SELECT \(Self.keyColumns) FROM plumb_keys WHERE name = ? AND revoked_at IS NULL", [.text(name)], row: Self.key).first

@@ -50,8 +50,10 @@ public struct NewBodyFile: Sendable {
 public final class Catalog: @unchecked Sendable {
     public static let genesis = String(repeating: "0", count: 64)
     public let db: SQLiteDatabase
+    public let path: String
 
     public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
         if !readOnly && !FileSystem.exists(path) { try Self.create(path) }
         db = try SQLiteDatabase(path: path, readOnly: readOnly)
         if !readOnly {
