@@ -8,6 +8,7 @@ import Glibc
 /// plumb-data/
 ///   LOCK                 held (flock) by the one writing process
 ///   catalog.sqlite       SQLite catalog, WAL mode
+///   keys.generation      a word `plumb keys` rewrites after each key change (`KeysGeneration`)
 ///   wal/                 write-ahead log files
 ///   segments/            published columnar segment files
 ///   bodies/              LZ4 body files
