@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
 import XCTest
 @testable import PlumbCore
 @testable import PlumbProxy
@@ -248,23 +249,33 @@ final class ControlTests: XCTestCase {
                                              budget: "200.00/month", requestsPerMinute: 600, models: ["gpt-4o*"], providers: ["openai"]))
         XCTAssertThrowsError(try catalog.createKey(PlumbKeyRecord(name: "search", keyHash: "x", prefix: "p", createdAt: t0)))
         let registry = KeyRegistry(catalogPath: data.catalog)
+        // An event loop's own copy, read without the lock, must see every change as soon.
+        let loop = EmbeddedEventLoop()
+        let perLoop = KeyRegistry(catalogPath: data.catalog, loops: [loop])
         XCTAssertEqual(registry.lookup(key)?.models, ["gpt-4o*"])
+        XCTAssertEqual(perLoop.lookup(key, on: loop)?.models, ["gpt-4o*"])
         XCTAssertNil(registry.lookup(key + "x"))
+        XCTAssertNil(perLoop.lookup(key + "x", on: loop))
         // Another connection (plumb keys, in another process) rotates it: seen on the next lookup.
         let other = try Catalog(path: data.catalog)
         let newKey = PlumbKey.generate()
         XCTAssertNotNil(try other.rotateKey(named: "search", keyHash: PlumbKey.hash(newKey), prefix: PlumbKey.shownPrefix(newKey), at: t0 + 1))
         XCTAssertNil(registry.lookup(key))
+        XCTAssertNil(perLoop.lookup(key, on: loop))
         XCTAssertEqual(registry.lookup(newKey)?.requestsPerMinute, 600)
+        XCTAssertEqual(perLoop.lookup(newKey, on: loop)?.requestsPerMinute, 600)
         XCTAssertTrue(try other.revokeKey(named: "search", at: t0 + 2))
         XCTAssertFalse(try other.revokeKey(named: "search", at: t0 + 3))
         XCTAssertNil(registry.lookup(newKey))
+        XCTAssertNil(perLoop.lookup(newKey, on: loop))
         // Those were seen through the generation word; a change that did not write it (here, SQL
         // straight into the catalog) is seen within a second, when the registry asks SQLite.
         try other.db.run("UPDATE plumb_keys SET revoked_at = NULL WHERE id = (SELECT max(id) FROM plumb_keys)")
         XCTAssertNil(registry.lookup(newKey), "the word did not change, and SQLite was asked less than a second ago")
+        XCTAssertNil(perLoop.lookup(newKey, on: loop))
         Thread.sleep(forTimeInterval: 1.1)
         XCTAssertNotNil(registry.lookup(newKey))
+        XCTAssertNotNil(perLoop.lookup(newKey, on: loop))
         let mode = try FileManager.default.attributesOfItem(atPath: KeysGeneration.path(catalog: data.catalog))[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o600)
         XCTAssertEqual(try catalog.auditRecords().map(\.action), ["key.create", "key.rotate", "key.revoke"])

@@ -278,11 +278,11 @@ enum UpstreamTarget: FuzzTarget {
 }
 
 /// What the control plane reads from outside: Redis replies (fed whole and in pieces, which
-/// must agree; byte 0 picks the piece size), budget and limit texts (`plumb keys create`), Redis
+/// must agree; byte 0 picks the piece size; then read as the lease script's answer), budget and limit texts (`plumb keys create`), Redis
 /// URLs, and alert messages read back from the catalog's outbox.
 enum ControlTarget: FuzzTarget {
     static let name = "control"
-    static let summary = "Redis replies (RESP2) whole and in pieces, budget/limit texts, Redis URLs, alert messages"
+    static let summary = "Redis replies (RESP2) whole and in pieces and as the control script's answer, budget/limit texts, Redis URLs, alert messages"
     static func run(_ bytes: [UInt8]) {
         guard let first = bytes.first else { return }
         let body = Array(bytes.dropFirst())
@@ -297,6 +297,17 @@ enum ControlTarget: FuzzTarget {
         }
         if let whole = replies(piece: max(1, body.count)), let pieces = replies(piece: Int(first % 16) + 1) {
             precondition(whole == pieces, "RESP replies differ when the bytes come in pieces")
+            // Each reply as the control script's answer, for as many rules as byte 0 says: read
+            // or refused, and a reading names only rules that exist.
+            let limits = Int(first % 4), budgets = Int(first / 4 % 4)
+            for reply in whole {
+                switch try? SharedCounters.reply(reply, limits: limits, budgets: budgets) {
+                case .granted(_, let l, let b)?: precondition(l.count == limits && b.count == budgets, "an answer for other rules")
+                case .limitReached(let i, _, _, _)?: precondition((0..<limits).contains(i), "a refusal by a limit that is not there")
+                case .budgetSpent(let i, _)?: precondition((0..<budgets).contains(i), "a refusal by a budget that is not there")
+                case nil: break
+                }
+            }
         }
         let text = String(decoding: body, as: UTF8.self)
         _ = try? BudgetSpec.parse(text)

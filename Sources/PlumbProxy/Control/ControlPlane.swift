@@ -100,29 +100,37 @@ final class ControlPlane: @unchecked Sendable {
 
     /// Decides whether a call goes upstream. `estimate`: its in-flight cost in nanodollars.
     func admit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64, counted: Counted = .all) -> Decision {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        let (decision, figures) = unlockedAdmit(id, key: key, estimate: estimate, now: now, counted: counted)
+        lock.unlock()
+        // The headers' text is made outside the lock, which both event loops take.
+        guard let figures, case .admitted(var ticket?) = decision else { return decision }
+        ticket.headers = figures.headers
+        return .admitted(ticket)
+    }
+
+    private func unlockedAdmit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64, counted: Counted) -> (Decision, RateFigures?) {
         var ticket = Ticket(estimate: estimate)
         let rules = unlockedRules(for: id, key: key, now: now)
         ticket.limits = counted == .all ? rules.limits : []
         ticket.budgets = counted == .all ? rules.budgets : rules.budgets.filter(\.isRolling)
-        guard !ticket.limits.isEmpty || !ticket.budgets.isEmpty else { return .admitted(nil) }
+        guard !ticket.limits.isEmpty || !ticket.budgets.isEmpty else { return (.admitted(nil), nil) }
         let second = now / 1_000_000
         for l in ticket.limits {
             if let rpm = l.spec.requestsPerMinute, l.requests.total(atSecond: second) >= rpm {
-                return limited(l, "requests", rpm, wait: l.requests.secondsUntilBelow(rpm, atSecond: second), ticket.limits, second)
+                return (limited(l, "requests", rpm, wait: l.requests.secondsUntilBelow(rpm, atSecond: second), ticket.limits, second), nil)
             }
             if let tpm = l.spec.tokensPerMinute, l.tokens.total(atSecond: second) >= tpm {
-                return limited(l, "tokens", tpm, wait: l.tokens.secondsUntilBelow(tpm, atSecond: second), ticket.limits, second)
+                return (limited(l, "tokens", tpm, wait: l.tokens.secondsUntilBelow(tpm, atSecond: second), ticket.limits, second), nil)
             }
         }
         for b in ticket.budgets where b.isExhausted(now: now) {
-            return .refused(Self.budgetSpent(b, spent: b.spent(now: now), inFlight: b.inFlight, wait: b.secondsUntilOpen(now: now)),
-                            headers: [("Retry-After", String(b.secondsUntilOpen(now: now)))])
+            return (.refused(Self.budgetSpent(b, spent: b.spent(now: now), inFlight: b.inFlight, wait: b.secondsUntilOpen(now: now)),
+                             headers: [("Retry-After", String(b.secondsUntilOpen(now: now)))]), nil)
         }
         for l in ticket.limits { l.requests.add(1, atSecond: second) }
         for b in ticket.budgets { b.inFlight += estimate }
-        ticket.headers = Self.rateHeaders(ticket.limits, second: second)
-        return .admitted(ticket)
+        return (.admitted(ticket), Self.rateFigures(ticket.limits, second: second))
     }
 
     static func budgetSpent(_ b: BudgetLedger, spent: Int64, inFlight: Int64, wait: Int64) -> ProxyFailure {
@@ -162,25 +170,44 @@ final class ControlPlane: @unchecked Sendable {
         for b in ticket.budgets { b.inFlight -= ticket.estimate }
     }
 
-    /// OpenAI's headers (`x-ratelimit-limit-requests`, `-remaining-`, `-reset-`, and the same
-    /// for tokens), from the limit of each kind with the least left.
-    static func rateHeaders(_ limits: [LimitState], second: Int64) -> [(String, String)] {
-        var out: [(String, String)] = []
-        func add(_ kind: String, _ limit: (LimitState) -> Int64?, _ window: (LimitState) -> MinuteWindow) {
-            var tightest: (state: LimitState, limit: Int64, remaining: Int64)?
+    /// For OpenAI's headers: of each kind, the limit with the least left (numbers only, taken
+    /// under the lock; `headers` writes them).
+    struct RateFigures {
+        struct Figure { var limit: Int64; var remaining: Int64; var reset: Int64 }
+        var requests: Figure?
+        var tokens: Figure?
+
+        /// `x-ratelimit-limit-requests`, `-remaining-`, `-reset-`, and the same for tokens.
+        var headers: [(String, String)] {
+            var out: [(String, String)] = []
+            for (kind, f) in [("requests", requests), ("tokens", tokens)] {
+                guard let f else { continue }
+                out.append(("x-ratelimit-limit-\(kind)", String(f.limit)))
+                out.append(("x-ratelimit-remaining-\(kind)", String(max(0, f.remaining))))
+                out.append(("x-ratelimit-reset-\(kind)", ControlPlane.goDuration(f.reset)))
+            }
+            return out
+        }
+    }
+
+    static func rateFigures(_ limits: [LimitState], second: Int64) -> RateFigures {
+        func tightest(_ limit: (LimitState) -> Int64?, _ window: (LimitState) -> MinuteWindow) -> RateFigures.Figure? {
+            var best: (state: LimitState, limit: Int64, remaining: Int64)?
             for l in limits {
                 guard let n = limit(l) else { continue }
                 let remaining = n - window(l).total(atSecond: second)
-                if tightest == nil || remaining < tightest!.remaining { tightest = (l, n, remaining) }
+                if best == nil || remaining < best!.remaining { best = (l, n, remaining) }
             }
-            guard let t = tightest else { return }
-            out.append(("x-ratelimit-limit-\(kind)", String(t.limit)))
-            out.append(("x-ratelimit-remaining-\(kind)", String(max(0, t.remaining))))
-            out.append(("x-ratelimit-reset-\(kind)", Self.goDuration(window(t.state).secondsUntilEmpty(atSecond: second))))
+            return best.map { .init(limit: $0.limit, remaining: $0.remaining, reset: window($0.state).secondsUntilEmpty(atSecond: second)) }
         }
-        add("requests", { $0.spec.requestsPerMinute }, { $0.requests })
-        add("tokens", { $0.spec.tokensPerMinute }, { $0.tokens })
-        return out
+        return RateFigures(requests: tightest({ $0.spec.requestsPerMinute }, { $0.requests }),
+                           tokens: tightest({ $0.spec.tokensPerMinute }, { $0.tokens }))
+    }
+
+    /// OpenAI's headers (`x-ratelimit-limit-requests`, `-remaining-`, `-reset-`, and the same
+    /// for tokens), from the limit of each kind with the least left.
+    static func rateHeaders(_ limits: [LimitState], second: Int64) -> [(String, String)] {
+        rateFigures(limits, second: second).headers
     }
 
     /// Seconds as OpenAI writes its reset times (Go's duration format): `0s`, `59s`, `1m0s`.

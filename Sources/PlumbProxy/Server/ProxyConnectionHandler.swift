@@ -131,7 +131,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             let (path, query) = Self.split(h.uri)
             var r = Request(head: h, path: path, query: query, startNanos: Monotonic.nanos(), startMicros: Timestamp.nowMicros(),
                             route: Route(path: path, registry: core.settings.registry))
-            if let (failure, routed) = refusal(of: &r) {
+            if let (failure, routed) = refusal(of: &r, on: context.eventLoop) {
                 r.refusal = failure
                 r.refusalRouted = routed
                 // Without a body the request is complete: answered in turn, the connection kept.
@@ -201,7 +201,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     /// What the head alone says is wrong with a request, if anything: checked before any of its
     /// body is read or `100 Continue` is sent. `routed`: the refusal names a configured provider.
-    private func refusal(of r: inout Request) -> (ProxyFailure, routed: Bool)? {
+    private func refusal(of r: inout Request, on loop: EventLoop) -> (ProxyFailure, routed: Bool)? {
         let h = r.head
         if h.headers.count > Self.maxHeaderFields { return (.tooManyHeaders(h.headers.count, limit: Self.maxHeaderFields), false) }
         if h.uri.utf8.contains(UInt8(ascii: "#")) { return (.invalidPath(h.uri), false) }
@@ -221,7 +221,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             // a live one, and it is never forwarded.
             let presented = [caller.plumbKey, h.headers.first(name: "plumb-client-key"), Self.queryKey(r.query)]
             if let text = presented.lazy.compactMap({ $0 }).first(where: PlumbKey.isPlumbKey) {
-                guard let key = core.keys.lookup(text) else { return (.invalidPlumbKey, true) }
+                guard let key = core.keys.lookup(text, on: loop) else { return (.invalidPlumbKey, true) }
                 if !key.providers.isEmpty && !key.providers.contains(provider.name) { return (.providerNotAllowed(key.name, provider.name), true) }
                 r.plumbKey = key
                 r.plumbKeyText = text

@@ -50,7 +50,7 @@ final class ProxyCore: @unchecked Sendable {
         self.fingerprint = fingerprint
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
         control = ControlPlane(settings: settings.control)
-        keys = KeyRegistry(catalogPath: store.directory.catalog)
+        keys = KeyRegistry(catalogPath: store.directory.catalog, loops: Array(group.makeIterator()))
         shared = settings.control.redis.map {
             SharedCounters(settings: $0, loops: Array(group.makeIterator()), upstreamTimeout: settings.upstreamTimeoutSeconds) { line in
                 FileHandle.standardError.write(Data("plumb serve: \(line)\n".utf8))
