@@ -75,7 +75,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     /// The last credential seen on this connection and its fingerprint (an HMAC per request
     /// otherwise; a keep-alive connection nearly always carries one key).
     var lastKey: (key: String, hash: String)?
-    var idGenerator = SpanID.Generator()
     /// The client connects from this machine's loopback (local-only providers are open to it).
     var clientIsLoopback = false
     /// Counted against `max_connections` (and so to be uncounted when it closes).
@@ -436,7 +435,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                 }
             }
         }
-        var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
+        var draft = SpanDraft(spanID: core.spanIDs(for: context.eventLoop).next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         draft.caller(caller)
         if let key = r.plumbKeyText ?? caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
@@ -590,7 +589,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     /// caller's own attribution; see `ProxyCore.recordRefused`).
     private func refuse(_ failure: ProxyFailure, routed: Bool, request r: Request, path: String, keepAlive: Bool,
                         context: ChannelHandlerContext) {
-        var draft = SpanDraft(spanID: idGenerator.next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
+        var draft = SpanDraft(spanID: core.spanIDs(for: context.eventLoop).next(atMicros: r.startMicros), startMicros: r.startMicros, startNanos: r.startNanos,
                               method: r.head.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         switch r.route {
         case .forward(let provider, let upstreamPath):

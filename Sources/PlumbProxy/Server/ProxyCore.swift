@@ -42,6 +42,9 @@ final class ProxyCore: @unchecked Sendable {
     /// Immutable after init: one per event loop, for the client connections' timeouts.
     private let sweepers: [ObjectIdentifier: ConnectionSweeper]
     private let targets: [String: UpstreamTarget]
+    /// Immutable after init: one span id stream per event loop. Per connection, its seeding
+    /// cost four `getrandom` calls on every accept.
+    private let idSources: [ObjectIdentifier: SpanIDSource]
 
     init(settings: ProxySettings, store: SpanStore, fingerprint: KeyFingerprint, group: EventLoopGroup, exporters: [Exporter] = []) throws {
         self.settings = settings
@@ -66,6 +69,9 @@ final class ProxyCore: @unchecked Sendable {
         var sweepers: [ObjectIdentifier: ConnectionSweeper] = [:]
         for loop in group.makeIterator() { sweepers[ObjectIdentifier(loop)] = ConnectionSweeper(eventLoop: loop) }
         self.sweepers = sweepers
+        var ids: [ObjectIdentifier: SpanIDSource] = [:]
+        for loop in group.makeIterator() { ids[ObjectIdentifier(loop)] = SpanIDSource() }
+        idSources = ids
         var targets: [String: UpstreamTarget] = [:]
         for (name, p) in settings.registry.providers {
             guard let t = UpstreamTarget(baseURL: p.baseURL) else { throw ProxySetupError("provider \(name): cannot use base_url '\(p.baseURL)'") }
@@ -77,6 +83,9 @@ final class ProxyCore: @unchecked Sendable {
     func pool(for loop: EventLoop) -> UpstreamPool { pools[ObjectIdentifier(loop)]! }
 
     func sweeper(for loop: EventLoop) -> ConnectionSweeper { sweepers[ObjectIdentifier(loop)]! }
+
+    /// Span ids for calls on `loop` (call on that loop only).
+    func spanIDs(for loop: EventLoop) -> SpanIDSource { idSources[ObjectIdentifier(loop)]! }
 
     func target(of provider: Provider) -> UpstreamTarget? { targets[provider.name] }
 
