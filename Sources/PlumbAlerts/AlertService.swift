@@ -118,7 +118,7 @@ public final class AlertService: @unchecked Sendable {
         let c = snapshot
         var out = "# HELP plumb_alert_messages_sent_total Alert messages delivered, by rule and target.\n# TYPE plumb_alert_messages_sent_total counter\n"
         func labels(_ k: String) -> String {
-            let parts = k.split(separator: "|", maxSplits: 1).map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+            let parts = k.split(separator: "|", maxSplits: 1).map { PrometheusText.escapeLabel(String($0)) }
             return "rule=\"\(parts[0])\"" + (parts.count > 1 ? ",target=\"\(parts[1])\"" : "")
         }
         for (k, v) in c.sent.sorted(by: { $0.key < $1.key }) { out += "plumb_alert_messages_sent_total{\(labels(k))} \(v)\n" }

@@ -152,12 +152,7 @@ final class ProxyMetrics: @unchecked Sendable {
         return out
     }
 
-    private func escape(_ s: String) -> String { Self.escapeLabel(s) }
-
-    /// A label value in Prometheus text: backslash, quote and newline escaped.
-    static func escapeLabel(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
+    private func escape(_ s: String) -> String { PrometheusText.escapeLabel(s) }
 }
 
 /// The store figures the metrics page shows.

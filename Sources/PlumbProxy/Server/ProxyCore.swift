@@ -154,7 +154,7 @@ extension ProxyCore {
                                     ("plumb_budget_in_flight_usd", "Estimated cost of the budget's calls in flight.", { $0.inFlight }),
                                     ("plumb_budget_amount_usd", "The budget's amount.", { $0.amount })] {
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-            for b in budgets { out += "\(name){budget=\"\(ProxyMetrics.escapeLabel(b.name))\"} \(Money.format(value(b)))\n" }
+            for b in budgets { out += "\(name){budget=\"\(PrometheusText.escapeLabel(b.name))\"} \(Money.format(value(b)))\n" }
         }
         return out
     }
