@@ -30,6 +30,25 @@ final class LeaseBookTests: XCTestCase {
         XCTAssertEqual(book.state(limit: "wide")?.slots, 0)
     }
 
+    func testUnusedSlotsGoBackOneEntryPerSecondHoweverOftenRedisFails() throws {
+        let book = LeaseBook()
+        for (i, first) in [Int64(1), 10, 20].enumerated() {
+            let sync = book.request(limits: [rpm], budgets: [], estimate: 0, now: Int64(i))
+            book.apply(.granted(second: 7, limits: [(granted: 5, first: first, requests: first + 4, tokens: 0)], budgets: []), of: sync, now: Int64(i))
+        }
+        // Three grants of the same second, each with four slots unused: one entry of 12.
+        var tick = book.tick(now: 10 + LeaseBook.slotLife, interval: 0.1)
+        XCTAssertEqual(tick.limits.first?.returns.map(\.second), [7])
+        XCTAssertEqual(tick.limits.first?.returns.map(\.n), [12])
+        // Redis keeps failing: what goes back stays one entry, not one per attempt.
+        for t in 0..<50 {
+            book.restore(tick)
+            tick = book.tick(now: 20 + LeaseBook.slotLife + Int64(t) * 100_000, interval: 0.1)
+        }
+        XCTAssertEqual(tick.limits.first?.returns.count, 1)
+        XCTAssertEqual(tick.limits.first?.returns.first?.n, 12)
+    }
+
     func testLeasesFollowTheRateAndAnIdleRuleStopsAsking() throws {
         let book = LeaseBook()
         let sync = book.request(limits: [rpm], budgets: [], estimate: 0, now: 0)

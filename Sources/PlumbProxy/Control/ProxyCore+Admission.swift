@@ -27,10 +27,10 @@ extension ProxyCore {
             case .refused(let failure, let wait):
                 control.release(localTicket)
                 return .refused(failure, headers: [("Retry-After", String(wait))])
-            case .admitted(let counts):
+            case .admitted(let counts, let budgetIDs):
                 var ticket = localTicket ?? ControlPlane.Ticket(estimate: estimate)
                 ticket.sharedLimits = rules.limits.map(\.name)
-                ticket.sharedBudgets = budgets.map { SharedCounters.budgetID($0, now: now) }
+                ticket.sharedBudgets = budgetIDs
                 ticket.countLocally(spendOf: budgets)
                 ticket.headers = Self.requestHeaders(rules.limits, counts: counts)
                 return .admitted(ticket)

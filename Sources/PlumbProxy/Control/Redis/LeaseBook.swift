@@ -237,7 +237,7 @@ final class LeaseBook: @unchecked Sendable {   // every member behind `lock`
         for op in sync.limits {
             let l = limit(op.rule)
             l.tokensPending += op.tokens; l.tokensKnown -= op.tokens
-            l.returns += op.returns
+            for r in op.returns { giveBack(l, second: r.second, n: r.n) }
         }
         for op in sync.budgets {
             let b = budget(op.rule)
@@ -314,9 +314,16 @@ final class LeaseBook: @unchecked Sendable {   // every member behind `lock`
     /// Moves a limit's expired slots to its returns.
     private func expire(_ l: Limit, now: Int64) {
         while let s = l.slots.first, s.expires <= now {
-            if s.end > s.next { l.returns.append((s.second, s.end - s.next)) }
+            if s.end > s.next { giveBack(l, second: s.second, n: s.end - s.next) }
             l.slots.removeFirst()
         }
+    }
+
+    /// Queues unused slots to go back, one entry per second they were granted in (so the list
+    /// stays short however often Redis cannot be reached to take them).
+    private func giveBack(_ l: Limit, second: Int64, n: Int64) {
+        if let i = l.returns.firstIndex(where: { $0.second == second }) { l.returns[i].n += n }
+        else { l.returns.append((second, n)) }
     }
 
     /// Everything held, for the end: pending counts sent, slots and reservations given back.
@@ -324,7 +331,7 @@ final class LeaseBook: @unchecked Sendable {   // every member behind `lock`
         lock.lock(); defer { lock.unlock() }
         var sync = Sync()
         for l in limits.values {
-            for s in l.slots where s.end > s.next { l.returns.append((s.second, s.end - s.next)) }
+            for s in l.slots where s.end > s.next { giveBack(l, second: s.second, n: s.end - s.next) }
             l.slots = []; l.rate = 0
             if l.tokensPending > 0 || !l.returns.isEmpty { var op = limitOp(l, need: false, now: now); op.want = 0; sync.limits.append(op) }
         }

@@ -72,13 +72,13 @@ final class SharedCounters: @unchecked Sendable {
                on loop: EventLoop) -> EventLoopFuture<SharedDecision> {
         let lr = limitRules(limits), br = budgetRules(budgets, now: now)
         if let slots = leases.admitLocally(limits: lr, budgets: br, estimate: estimate, now: now) {
-            return loop.makeSucceededFuture(.admitted(counts: slots))
+            return loop.makeSucceededFuture(.admitted(counts: slots, budgetIDs: br.map(\.id)))
         }
         let sync = leases.request(limits: lr, budgets: br, estimate: estimate, now: now)
         return run(sync, on: loop).flatMapThrowing { [leases] reply -> SharedDecision in
             switch reply {
             case .granted:
-                return .admitted(counts: leases.apply(reply, of: sync, now: now) ?? [])
+                return .admitted(counts: leases.apply(reply, of: sync, now: now) ?? [], budgetIDs: br.map(\.id))
             case .limitReached(let i, let tokens, _, let wait):
                 leases.apply(reply, of: sync, now: now)
                 let l = limits[i]
@@ -94,8 +94,9 @@ final class SharedCounters: @unchecked Sendable {
     }
 
     enum SharedDecision {
-        /// Per limit, the call's place in its minute's count (the fleet's calls before it, plus one).
-        case admitted(counts: [Int64])
+        /// Per limit, the call's place in its minute's count (the fleet's calls before it, plus one);
+        /// the ids its budgets were counted under (to settle them).
+        case admitted(counts: [Int64], budgetIDs: [String])
         case refused(ProxyFailure, retryAfter: Int64)
     }
 
