@@ -82,11 +82,6 @@ final class ControlPlane: @unchecked Sendable {
     enum Counted { case all, rollingBudgetsOnly }
 
     /// The limits and budgets that apply to a call.
-    func rules(for id: CallIdentity, key: PlumbKeyRecord?, now: Int64) -> (limits: [LimitState], budgets: [BudgetLedger]) {
-        lock.lock(); defer { lock.unlock() }
-        return unlockedRules(for: id, key: key, now: now)
-    }
-
     private func unlockedRules(for id: CallIdentity, key: PlumbKeyRecord?, now: Int64) -> (limits: [LimitState], budgets: [BudgetLedger]) {
         var l: [LimitState] = [], b: [BudgetLedger] = []
         for (_, state) in limits where state.scope.matches(id) { l.append(state) }
@@ -101,7 +96,7 @@ final class ControlPlane: @unchecked Sendable {
     /// Decides whether a call goes upstream. `estimate`: its in-flight cost in nanodollars.
     func admit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64, counted: Counted = .all) -> Decision {
         lock.lock()
-        let (decision, figures) = unlockedAdmit(id, key: key, estimate: estimate, now: now, counted: counted)
+        let (decision, figures) = unlockedAdmit(unlockedRules(for: id, key: key, now: now), estimate: estimate, now: now, counted: counted)
         lock.unlock()
         // The headers' text is made outside the lock, which both event loops take.
         guard let figures, case .admitted(var ticket?) = decision else { return decision }
@@ -109,9 +104,18 @@ final class ControlPlane: @unchecked Sendable {
         return .admitted(ticket)
     }
 
-    private func unlockedAdmit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64, counted: Counted) -> (Decision, RateFigures?) {
-        var ticket = Ticket(estimate: estimate)
+    /// For a call counted in Redis: its rolling budgets admitted here, and every rule that
+    /// applies to it, under one taking of the lock.
+    func admitRollingBudgets(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, now: Int64)
+        -> (decision: Decision, rules: (limits: [LimitState], budgets: [BudgetLedger])) {
+        lock.lock(); defer { lock.unlock() }
         let rules = unlockedRules(for: id, key: key, now: now)
+        return (unlockedAdmit(rules, estimate: estimate, now: now, counted: .rollingBudgetsOnly).0, rules)
+    }
+
+    private func unlockedAdmit(_ rules: (limits: [LimitState], budgets: [BudgetLedger]), estimate: Int64, now: Int64,
+                               counted: Counted) -> (Decision, RateFigures?) {
+        var ticket = Ticket(estimate: estimate)
         ticket.limits = counted == .all ? rules.limits : []
         ticket.budgets = counted == .all ? rules.budgets : rules.budgets.filter(\.isRolling)
         guard !ticket.limits.isEmpty || !ticket.budgets.isEmpty else { return (.admitted(nil), nil) }

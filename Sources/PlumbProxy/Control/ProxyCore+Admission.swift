@@ -16,9 +16,8 @@ extension ProxyCore {
     func admit(_ id: CallIdentity, key: PlumbKeyRecord?, estimate: Int64, on loop: EventLoop) -> EventLoopFuture<ControlPlane.Decision> {
         let now = Timestamp.nowMicros()
         guard let shared else { return loop.makeSucceededFuture(control.admit(id, key: key, estimate: estimate, now: now)) }
-        let local = control.admit(id, key: key, estimate: estimate, now: now, counted: .rollingBudgetsOnly)
+        let (local, rules) = control.admitRollingBudgets(id, key: key, estimate: estimate, now: now)
         guard case .admitted(let localTicket) = local else { return loop.makeSucceededFuture(local) }
-        let rules = control.rules(for: id, key: key, now: now)
         let budgets = rules.budgets.filter { !$0.isRolling }
         guard !rules.limits.isEmpty || !budgets.isEmpty else { return loop.makeSucceededFuture(local) }
         let control = self.control
