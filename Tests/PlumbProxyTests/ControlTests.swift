@@ -278,6 +278,16 @@ final class ControlTests: XCTestCase {
         XCTAssertNotNil(perLoop.lookup(newKey, on: loop))
         let mode = try FileManager.default.attributesOfItem(atPath: KeysGeneration.path(catalog: data.catalog))[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o600)
+        // A symbolic link planted in its place is neither written through nor mapped: lookups
+        // fall back to asking SQLite.
+        let word = KeysGeneration.path(catalog: data.catalog), elsewhere = dir + "/elsewhere"
+        FileManager.default.createFile(atPath: elsewhere, contents: Data("untouched".utf8))
+        try FileManager.default.removeItem(atPath: word)
+        try FileManager.default.createSymbolicLink(atPath: word, withDestinationPath: elsewhere)
+        XCTAssertThrowsError(try KeysGeneration.bump(catalog: data.catalog))
+        XCTAssertNil(KeysGeneration(catalog: data.catalog))
+        XCTAssertEqual(try String(contentsOfFile: elsewhere, encoding: .utf8), "untouched")
+        XCTAssertNotNil(KeyRegistry(catalogPath: data.catalog).lookup(newKey))
         XCTAssertEqual(try catalog.auditRecords().map(\.action), ["key.create", "key.rotate", "key.revoke"])
         XCTAssertEqual(try catalog.auditChainProblems(), [])
         // The catalog holds no key, only hashes.

@@ -24,9 +24,10 @@ public final class KeysGeneration: @unchecked Sendable {   // read-only after in
     }
 
     /// Maps the file (creating it, 0600, when the data directory has none yet); nil when it
-    /// cannot, and the caller falls back to asking the catalog.
+    /// cannot (or it is a symbolic link or not a regular file), and the caller falls back to
+    /// asking the catalog.
     public init?(catalog: String) {
-        let fd = open(Self.path(catalog: catalog), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(Self.path(catalog: catalog), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
@@ -47,9 +48,9 @@ public final class KeysGeneration: @unchecked Sendable {   // read-only after in
     /// The current generation (an aligned 8-byte load: never torn).
     public var value: UInt64 { word.load(as: UInt64.self) }
 
-    /// Marks a change: a new random word.
+    /// Marks a change: a new random word (never through a symbolic link planted in its place).
     public static func bump(catalog: String) throws {
-        let fd = open(path(catalog: catalog), O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(path(catalog: catalog), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path(catalog: catalog)]) }
         defer { close(fd) }
         var v = UInt64.random(in: 1...UInt64.max)
