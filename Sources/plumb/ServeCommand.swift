@@ -35,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         // A server keeps small blocks and few of them: a burst's are given back (issue 24).
         options.blockBytes = 4 << 20
         options.blockPoolLimit = 2
+        options.cutBytes = 16 << 20
         options.releaseMemoryAfterMaintenance = true
         do { store = try SpanStore(directory: dir, options: options) } catch { fail("\(error)") }
         for note in store.recoveryNotes { printError("plumb: recovery: \(note)") }

@@ -106,7 +106,7 @@ final class SpanQueueTests: XCTestCase {
         for s in gen.spans(3_000, bodies: true) { store.append(s) }       // some MB of records: many blocks
         try store.sync()
         let held = store.stats.bufferBytes
-        // queue's open block + spare + memtable (one counted) + at most two pooled.
+        // queue's open block + spare + at most two pooled (the memtable is empty after sync).
         XCTAssertLessThanOrEqual(held, 5 * SpanRecords.room(256 << 10), "\(held) bytes held after the burst")
         try store.close()
     }

@@ -130,6 +130,36 @@ final class StoreTests: XCTestCase {
         try store.close()
     }
 
+    /// `cutBytes` bounds what a memtable holds (a server's budget for a second of spans with
+    /// bodies): the same spans make one segment without it and one per `cutBytes` or so with it.
+    func testMemtableIsCutAtCutBytes() throws {
+        var gen = TestSpans(seed: 26)
+        let spans = gen.spans(8_000, bodies: true)
+        let bytes = SpanRecords(spans).encoded.byteCount
+        let cutBytes = 128 << 10
+        XCTAssertGreaterThan(bytes, 8 * cutBytes, "the test wants some MB of records")
+        for bounded in [false, true] {
+            if bounded { tearDown(); setUp() }
+            let store = try SpanStore(directory: dir, options: options {
+                $0.cutInterval = 3600; $0.cutRows = 1_000_000; $0.rowGroupSize = 500
+                $0.blockBytes = 32 << 10; $0.compaction = false
+                if bounded { $0.cutBytes = cutBytes }
+            })
+            for s in spans { XCTAssertTrue(store.append(s)) }
+            try store.sync()
+            let segments = store.stats.segmentsPublished
+            try store.close()
+            assertSameSet(try readAll(), spans)
+            if bounded {
+                // Each memtable was cut within a block (32 KiB) and a span past cutBytes.
+                XCTAssertGreaterThanOrEqual(segments, bytes / (cutBytes + (32 << 10) + (4 << 10)), "\(segments) segments for \(bytes) bytes")
+                XCTAssertLessThanOrEqual(segments, bytes / cutBytes + 1)
+            } else {
+                XCTAssertEqual(segments, 1)
+            }
+        }
+    }
+
     /// The segments-only view (the rollup writer's) reads the catalog and leaves the WAL alone:
     /// it used to decode every unpublished span and drop them, every round.
     func testTheSegmentsViewLeavesTheWALAlone() throws {

@@ -11,6 +11,8 @@
 struct Memtable: Sendable {
     private(set) var blocks: [SpanRecords] = []
     private(set) var count = 0
+    /// Bytes of records it holds (what `StoreOptions.cutBytes` bounds).
+    private(set) var recordBytes = 0
     /// Whether the last block takes copies (a block moved in is left as it is).
     private var tailOpen = false
     /// Spans an open tail block takes before the next one starts.
@@ -27,7 +29,7 @@ struct Memtable: Sendable {
     init(_ records: SpanRecords, blockRows: Int = SpanRecords.blockRows, blockBytes: Int = SpanRecords.blockBytes) {
         self.blockRows = blockRows
         self.blockBytes = blockBytes
-        if !records.isEmpty { blocks = [records]; count = records.count }
+        if !records.isEmpty { blocks = [records]; count = records.count; recordBytes = records.encoded.byteCount }
     }
 
     var isEmpty: Bool { count == 0 }
@@ -39,6 +41,7 @@ struct Memtable: Sendable {
         guard !block.isEmpty else { return }
         blocks.append(block)
         count += block.count
+        recordBytes += block.encoded.byteCount
         tailOpen = false
     }
 
@@ -49,8 +52,10 @@ struct Memtable: Sendable {
             blocks.append(newBlock())
             tailOpen = true
         }
+        let before = blocks[blocks.count - 1].encoded.byteCount
         blocks[blocks.count - 1].append(records, range)
         count += range.count
+        recordBytes += blocks[blocks.count - 1].encoded.byteCount - before
     }
 
     /// Rows `range` (of all blocks in order) as (block, rows within it) pieces.
@@ -68,7 +73,7 @@ struct Memtable: Sendable {
 
     /// Takes the blocks out, leaving the memtable empty.
     mutating func removeBlocks() -> [SpanRecords] {
-        defer { blocks = []; count = 0; tailOpen = false }
+        defer { blocks = []; count = 0; recordBytes = 0; tailOpen = false }
         return blocks
     }
 }

@@ -96,7 +96,11 @@ extension SpanStore {
     /// the publisher has nothing to do.
     private func afterCommit(maxSeq: UInt64) {
         memtableMaxSeq = maxSeq
-        if memtable.count >= options.cutRows || publisherIsIdle() { cut() }
+        if memtable.count >= options.cutRows || memtable.recordBytes >= options.cutBytes || publisherIsIdle() {
+            cut()
+        } else {
+            cond.lock(); memtableReservedBytes = memtable.reservedBytes; cond.unlock()
+        }
     }
 
     private func takeBlock() -> SpanRecords {
@@ -122,6 +126,7 @@ extension SpanStore {
         }
         cond.lock()
         frozen.append((memtable, memtableMaxSeq))
+        memtableReservedBytes = 0
         cond.unlock()
         memtable = Memtable(blockRows: options.blockRows, blockBytes: options.blockBytes)
         publisherBell.ring()

@@ -58,6 +58,8 @@ public final class SpanStore: @unchecked Sendable {
     var memtable: Memtable
     var memtableMaxSeq: UInt64 = 0
     var memtableDeadline: Double = 0
+    /// What the memtable's blocks have reserved, as the WAL thread last saw it (under `cond`, for `stats`).
+    var memtableReservedBytes = 0
     /// After a failed WAL write the next frame starts a new file, so the log never has a gap.
     var walNeedsNewFile = false
     /// Guarded by `cond`: the highest seq written to the WAL, and a range whose group commit
@@ -250,8 +252,8 @@ public final class SpanStore: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         var c = counters
         c.pending = queue.count
-        // The memtable is the WAL thread's (not under the lock): about one block, counted as one.
-        c.bufferBytes = queue.reservedBytes + pool.reservedBytes + spare.reservedBytes + SpanRecords.room(options.blockBytes)
+        // The memtable is the WAL thread's: its size as of its last commit.
+        c.bufferBytes = queue.reservedBytes + pool.reservedBytes + spare.reservedBytes + memtableReservedBytes
             + frozen.reduce(0) { $0 + $1.records.reservedBytes }
         c.durableSeq = durableSeq
         c.publishedSeq = publishedSeq

@@ -13,6 +13,10 @@ public struct StoreOptions: Sendable {
     /// A memtable this large is cut at once (small enough that the publisher works alongside
     /// the WAL under load; compaction merges the results).
     public var cutRows: Int = 262_144
+    /// ... or holds this many bytes of records. A server bounds its memtable so (at its maximum
+    /// rate a second's spans with their bodies were ~45 MB, and one more sat frozen beside it);
+    /// a batch import leaves it unbounded and cuts by rows.
+    public var cutBytes: Int = .max
     public var rowGroupSize: Int = SegmentWriter.defaultRowGroupSize
     /// Spans per block of the producers' queue and the memtable (`SpanQueue`); small in tests.
     public var blockRows: Int = SpanRecords.blockRows
