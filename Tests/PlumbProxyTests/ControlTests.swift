@@ -281,7 +281,7 @@ final class ControlTests: XCTestCase {
         // A symbolic link planted in its place is neither written through nor mapped: lookups
         // fall back to asking SQLite.
         let word = KeysGeneration.path(catalog: data.catalog), elsewhere = dir + "/elsewhere"
-        FileManager.default.createFile(atPath: elsewhere, contents: Data("untouched".utf8))
+        _ = FileManager.default.createFile(atPath: elsewhere, contents: Data("untouched".utf8))
         try FileManager.default.removeItem(atPath: word)
         try FileManager.default.createSymbolicLink(atPath: word, withDestinationPath: elsewhere)
         XCTAssertThrowsError(try KeysGeneration.bump(catalog: data.catalog))

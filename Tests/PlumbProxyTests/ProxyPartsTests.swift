@@ -152,6 +152,20 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertNotEqual(a.hash("sk-1"), b.hash("sk-1"))
     }
 
+    /// A loop's cache answers what the fingerprint answers, and holds at most its capacity of
+    /// keys however many different ones arrive.
+    func testKeyFingerprintCacheAgreesAndStaysBounded() {
+        let fp = KeyFingerprint(secret: Array(repeating: 7, count: 32))
+        let cache = KeyFingerprintCache(fp)
+        for i in 0..<(3 * KeyFingerprintCache.capacity) {
+            let key = "sk-\(i % 300)-" + String(repeating: "x", count: i % 17)
+            XCTAssertEqual(cache.hash(key), fp.hash(key))
+            XCTAssertLessThanOrEqual(cache.count, KeyFingerprintCache.capacity)
+        }
+        XCTAssertEqual(cache.hash("sk-1"), cache.hash("sk-1"))
+        XCTAssertEqual(cache.hash("sk-1"), fp.hash("sk-1"))
+    }
+
     func testUpstreamTargetsAndTargetSplitting() {
         let t = UpstreamTarget(baseURL: "https://api.groq.com/openai/")!
         XCTAssertEqual([t.tls ? 1 : 0, t.port], [1, 443]); XCTAssertEqual(t.host, "api.groq.com"); XCTAssertEqual(t.pathPrefix, "/openai")

@@ -439,7 +439,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         draft.caller(caller)
         if let key = r.plumbKeyText ?? caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
-            draft.span.apiKeyHash = fingerprint(key)
+            draft.span.apiKeyHash = fingerprint(key, on: context.eventLoop)
         }
         draft.span.provider = provider.name
         draft.span.endpoint = upstreamPath
@@ -577,10 +577,10 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The key's fingerprint, computed once per key on this connection.
-    private func fingerprint(_ key: String) -> String {
+    /// The key's fingerprint: this connection's last, or its event loop's (`KeyFingerprintCache`).
+    private func fingerprint(_ key: String, on loop: EventLoop) -> String {
         if let last = lastKey, last.key == key { return last.hash }
-        let hash = core.fingerprint.hash(key)
+        let hash = core.fingerprints(for: loop).hash(key)
         lastKey = (key, hash)
         return hash
     }

@@ -37,14 +37,9 @@ final class ProxyCore: @unchecked Sendable {
     /// Client connections open (`max_connections`) and request-body bytes held (`request_buffer_bytes`).
     let connections: Allowance
     let bodyBytes: Allowance
-    /// Immutable after init: one pool per event loop of the group.
-    private let pools: [ObjectIdentifier: UpstreamPool]
-    /// Immutable after init: one per event loop, for the client connections' timeouts.
-    private let sweepers: [ObjectIdentifier: ConnectionSweeper]
+    /// Immutable after init: what each event loop of the group owns (`LoopResources`).
+    private let loops: [ObjectIdentifier: LoopResources]
     private let targets: [String: UpstreamTarget]
-    /// Immutable after init: one span id stream per event loop. Per connection, its seeding
-    /// cost four `getrandom` calls on every accept.
-    private let idSources: [ObjectIdentifier: SpanIDSource]
 
     init(settings: ProxySettings, store: SpanStore, fingerprint: KeyFingerprint, group: EventLoopGroup, exporters: [Exporter] = []) throws {
         self.settings = settings
@@ -63,15 +58,9 @@ final class ProxyCore: @unchecked Sendable {
         bodyBytes = Allowance(limit: settings.requestBufferBytes)
         queryPool.start()
         let tls = try NIOSSLContext(configuration: .makeClientConfiguration())
-        var pools: [ObjectIdentifier: UpstreamPool] = [:]
-        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, tls: tls) }
-        self.pools = pools
-        var sweepers: [ObjectIdentifier: ConnectionSweeper] = [:]
-        for loop in group.makeIterator() { sweepers[ObjectIdentifier(loop)] = ConnectionSweeper(eventLoop: loop) }
-        self.sweepers = sweepers
-        var ids: [ObjectIdentifier: SpanIDSource] = [:]
-        for loop in group.makeIterator() { ids[ObjectIdentifier(loop)] = SpanIDSource() }
-        idSources = ids
+        var loops: [ObjectIdentifier: LoopResources] = [:]
+        for loop in group.makeIterator() { loops[ObjectIdentifier(loop)] = LoopResources(loop: loop, tls: tls, fingerprint: fingerprint) }
+        self.loops = loops
         var targets: [String: UpstreamTarget] = [:]
         for (name, p) in settings.registry.providers {
             guard let t = UpstreamTarget(baseURL: p.baseURL) else { throw ProxySetupError("provider \(name): cannot use base_url '\(p.baseURL)'") }
@@ -80,18 +69,21 @@ final class ProxyCore: @unchecked Sendable {
         self.targets = targets
     }
 
-    func pool(for loop: EventLoop) -> UpstreamPool { pools[ObjectIdentifier(loop)]! }
+    func pool(for loop: EventLoop) -> UpstreamPool { loops[ObjectIdentifier(loop)]!.pool }
 
-    func sweeper(for loop: EventLoop) -> ConnectionSweeper { sweepers[ObjectIdentifier(loop)]! }
+    func sweeper(for loop: EventLoop) -> ConnectionSweeper { loops[ObjectIdentifier(loop)]!.sweeper }
 
     /// Span ids for calls on `loop` (call on that loop only).
-    func spanIDs(for loop: EventLoop) -> SpanIDSource { idSources[ObjectIdentifier(loop)]! }
+    func spanIDs(for loop: EventLoop) -> SpanIDSource { loops[ObjectIdentifier(loop)]!.spanIDs }
+
+    /// Key fingerprints for calls on `loop` (call on that loop only).
+    func fingerprints(for loop: EventLoop) -> KeyFingerprintCache { loops[ObjectIdentifier(loop)]!.fingerprints }
 
     func target(of provider: Provider) -> UpstreamTarget? { targets[provider.name] }
 
     func closePools() {
-        for p in pools.values { p.eventLoop.execute { p.closeAll() } }
-        for s in sweepers.values { s.stop() }
+        for l in loops.values { l.pool.eventLoop.execute { l.pool.closeAll() } }
+        for l in loops.values { l.sweeper.stop() }
         queryPool.shutdownGracefully { _ in }
     }
 
