@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import XCTest
 @testable import PlumbCore
@@ -164,6 +165,18 @@ final class ProxyPartsTests: XCTestCase {
         }
         XCTAssertEqual(cache.hash("sk-1"), cache.hash("sk-1"))
         XCTAssertEqual(cache.hash("sk-1"), fp.hash("sk-1"))
+    }
+
+    /// A peer's address is judged from its bytes (127/8, ::1, ::ffff:127/104), as its text was.
+    func testLoopbackPeerAddresses() throws {
+        for (ip, loopback) in [("127.0.0.1", true), ("127.255.1.2", true), ("10.0.0.1", false), ("128.0.0.1", false),
+                               ("::1", true), ("::ffff:127.0.0.9", true), ("::ffff:10.0.0.1", false), ("::2", false), ("fe80::1", false)] {
+            let address = try SocketAddress(ipAddress: ip, port: 443)
+            XCTAssertEqual(LoopbackAddress.isLoopback(address), loopback, ip)
+            XCTAssertEqual(LoopbackAddress.isLoopback(address), LoopbackAddress.isLoopback(host: ip), ip)
+        }
+        XCTAssertFalse(LoopbackAddress.isLoopback(try SocketAddress(unixDomainSocketPath: "/tmp/x.sock")))
+        XCTAssertFalse(LoopbackAddress.isLoopback(nil as SocketAddress?))
     }
 
     func testUpstreamTargetsAndTargetSplitting() {

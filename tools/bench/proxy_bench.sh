@@ -17,7 +17,7 @@
 # throughput: wrk -t1 -c32 (10 s); CPU per call there = the target's process-tree CPU over the
 # run / requests. Latency: wrk paced by the wall clock (tools/bench/lua/paced.lua) at 1,000 req/s
 # and at 40 req/s over 4 connections. Streams: time to first byte of the SSE answer with curl, 50
-# sequential requests, median. RSS: the target's process tree, sampled every 0.25 s during the
+# sequential requests, median: each on a new connection, and again on one kept-alive connection. RSS: the target's process tree, sampled every 0.25 s during the
 # throughput run (peak) and after each round (the series shows whether it keeps growing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -184,6 +184,16 @@ for round in $(seq "$rounds"); do
       curl -s -N -o /dev/null -w '%{time_starttransfer}\n' -H "Authorization: Bearer $AUTH" -H 'X-Bench-Stream: 1' \
         -H 'Content-Type: application/json' -d "$body" "$url/v1/chat/completions"
     done | sort -n | awk '{a[NR]=$1} END{printf "%d\n", a[int((NR+1)/2)]*1e6}' | { read us; echo "$round $t ttfb_us $us" >> "$results"; }
+    # The same on one kept-alive connection (as SDKs' connection pools send them): 51 requests,
+    # the first (which connects) left out.
+    keep=()
+    for i in $(seq 51); do
+      [ $i -gt 1 ] && keep+=(--next)
+      keep+=(-o /dev/null -w '%{time_starttransfer}\n' -H "Authorization: Bearer $AUTH" -H 'X-Bench-Stream: 1' \
+             -H 'Content-Type: application/json' -d "$body" "$url/v1/chat/completions")
+    done
+    curl -s -N "${keep[@]}" | tail -n +2 \
+      | sort -n | awk '{a[NR]=$1} END{printf "%d\n", a[int((NR+1)/2)]*1e6}' | { read us; echo "$round $t ttfb_kept_us $us" >> "$results"; }
     echo "$round $t rss_after_round_kb $(tree_rss_kb "$pid")" >> "$results"
     echo "round $round: $t done" >&2
   done
@@ -200,15 +210,15 @@ for line in open(path):
     if x: v[(t, k)].append(float(x))
 med = lambda t, k: statistics.median(v[(t, k)]) if v[(t, k)] else None
 fmt = lambda x, d=0: "-" if x is None else f"{x:,.{d}f}"
-print(f"{'target':10} {'max req/s':>10} {'CPU/call':>9} {'CPU':>5} {'p50@1000':>9} {'p99@1000':>9} {'p50@40':>8} {'p99@40':>8} {'SSE TTFB':>9} {'peak RSS':>9}  RSS after each round")
+print(f"{'target':10} {'max req/s':>10} {'CPU/call':>9} {'CPU':>5} {'p50@1000':>9} {'p99@1000':>9} {'p50@40':>8} {'p99@40':>8} {'SSE TTFB':>9} {'kept-alive':>10} {'peak RSS':>9}  RSS after each round")
 for t in targets:
     series = " ".join(f"{x / 1024:.1f}" for x in v[(t, 'rss_after_round_kb')])
     print(f"{t:10} {fmt(med(t,'max_rps')):>10} {fmt(med(t,'cpu_us_per_call'), 1):>8}µ {fmt(med(t,'cpu_share')):>4}% {fmt(med(t,'p50_us@1000')):>8}µ {fmt(med(t,'p99_us@1000')):>8}µ"
-          f" {fmt(med(t,'p50_us@40')):>7}µ {fmt(med(t,'p99_us@40')):>7}µ {fmt(med(t,'ttfb_us')):>8}µ {fmt((med(t,'peak_rss_kb') or 0)/1024, 1):>7}MB  {series} MB")
+          f" {fmt(med(t,'p50_us@40')):>7}µ {fmt(med(t,'p99_us@40')):>7}µ {fmt(med(t,'ttfb_us')):>8}µ {fmt(med(t,'ttfb_kept_us')):>9}µ {fmt((med(t,'peak_rss_kb') or 0)/1024, 1):>7}MB  {series} MB")
 d = lambda t, k: None if med(t, k) is None or med('direct', k) is None else med(t, k) - med('direct', k)
 print("\nadded against direct (µs):")
 for t in targets[1:]:
-    print(f"  {t:8} p50@1000 {fmt(d(t,'p50_us@1000'))}  p99@1000 {fmt(d(t,'p99_us@1000'))}  p50@40 {fmt(d(t,'p50_us@40'))}  p99@40 {fmt(d(t,'p99_us@40'))}  SSE TTFB {fmt(d(t,'ttfb_us'))}")
+    print(f"  {t:8} p50@1000 {fmt(d(t,'p50_us@1000'))}  p99@1000 {fmt(d(t,'p99_us@1000'))}  p50@40 {fmt(d(t,'p50_us@40'))}  p99@40 {fmt(d(t,'p99_us@40'))}  SSE TTFB {fmt(d(t,'ttfb_us'))}  kept-alive {fmt(d(t,'ttfb_kept_us'))}")
 p, n, u = med('plumb', 'max_rps'), med('nginx', 'max_rps'), med('direct', 'max_rps')
 if u and p:
     print(f"\nthe upstream alone: {u:,.0f} req/s = {u / p:.1f}x plumb's rate, {u / n:.1f}x nginx's (the method wants >= 5x)")

@@ -42,8 +42,18 @@ enum LoopbackAddress {
 
     /// A peer's address (nil, or a Unix socket: not a loopback IP).
     static func isLoopback(_ address: SocketAddress?) -> Bool {
-        guard let ip = address?.ipAddress, let b = bytes(ofLiteral: ip) else { return false }
-        return isLoopback(bytes: b)
+        // From the socket address's own bytes: its text form costs inet_ntop, a String and
+        // inet_pton back, on every accepted connection.
+        switch address {
+        case .v4(let a)?:
+            var sin = a.address.sin_addr
+            return withUnsafeBytes(of: &sin) { $0[0] == 127 }
+        case .v6(let a)?:
+            var sin6 = a.address.sin6_addr
+            return isLoopback(bytes: withUnsafeBytes(of: &sin6) { Array($0) })
+        default:
+            return false
+        }
     }
 
     /// Every address `name` resolves to (getaddrinfo), as bytes.

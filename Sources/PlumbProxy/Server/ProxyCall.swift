@@ -109,6 +109,9 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         responseWriter = ClientResponseWriter(below: clientEncoder, method: request.method, head: head, filtering: filter,
                                               spanID: draft.span.spanID, close: !keepAlive, extra: ticket?.headers ?? [])
         headSent = true
+        // A stream's head goes to the client at once, before its events are scanned for usage
+        // (one write more a stream; an answer that is not a stream goes out in one write).
+        if sse { client.flush() }
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
