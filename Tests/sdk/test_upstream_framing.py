@@ -19,6 +19,7 @@ ANSWERS = {
     "/junk-after/": GOOD + b"JUNK",
     "/good/": GOOD,
     "/head-len/": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",   # an answer to HEAD: the length, no body
+    "/hangup/": GOOD,   # on a connection's first request; a later one is hung up on (RawUpstream.serve)
 }
 
 
@@ -36,6 +37,8 @@ class RawUpstream:
         self.connections = 0
         self.served = []          # per connection: the paths it answered
         self.closed_by_peer = set()
+        self.hung_up = 0          # requests read in full and answered by closing the connection
+        self.bodies = []          # the body of every request answered
         threading.Thread(target=self.accept, daemon=True).start()
 
     def accept(self):
@@ -66,9 +69,13 @@ class RawUpstream:
                         length = int(v)
                 while len(buf) < length:
                     buf += c.recv(65536)
-                buf = buf[length:]
+                body, buf = buf[:length], buf[length:]
                 path = head.split(b" ")[1].decode()
+                if path.startswith("/hangup/") and self.served[k]:
+                    self.hung_up += 1
+                    return
                 self.served[k].append(path)
+                self.bodies.append(body)
                 c.sendall(next(v for k, v in ANSWERS.items() if path.startswith(k)))
         except OSError:
             pass
@@ -120,6 +127,25 @@ def test_broken_upstream_framing_is_named_recorded_and_survived(tmp_path, mock):
             assert status == 200 and body == b"{}"
 
         assert p.proc.poll() is None, "the server stays up"
+    finally:
+        stop(p.proc)
+        up.sock.close()
+
+
+def test_a_reused_connection_hung_up_on_is_retried_on_a_fresh_one(tmp_path, mock):
+    """An upstream may close a kept-alive connection just as Plumb sends on it: the request goes
+    again, whole, on a new connection, and the client sees only the answer (Plumb lets the
+    request's bytes go at the answer's head, never before)."""
+    up = RawUpstream()
+    p = start_plumb(tmp_path, mock, f'[providers.raw]\nbase_url = "http://127.0.0.1:{up.port}"\napi = "openai"\n')
+    try:
+        for _ in range(6):   # two event loops, a pool each: some calls take a pooled connection
+            status, h, body, rc = call(p.url, "/raw/hangup/v1/chat/completions")
+            assert (status, body, rc) == (200, b"{}", 0), (status, body)
+            assert p.span(h["plumb-span-id"])["status"] == 200
+        assert up.hung_up >= 1, "no call took a pooled connection: the test proved nothing"
+        assert up.bodies == [CHAT.encode()] * 6, "every request reached the upstream whole, once answered"
+        assert p.proc.poll() is None
     finally:
         stop(p.proc)
         up.sock.close()

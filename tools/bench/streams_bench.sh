@@ -88,12 +88,19 @@ sleep 2
 echo "== through plumb serve"
 t0=$(ticks $plumb_pid)
 ( while true; do awk '/^VmRSS/{printf "%.1f\n", $2 / 1024}' /proc/$plumb_pid/status; sleep 5; done ) > "$work/rss.txt" & sampler=$!
+# What holds it, part by part (/_plumb/metrics' plumb_memory_bytes, MB), on the same beat.
+( while true; do
+    curl -s -m 10 "http://127.0.0.1:$plumb_port/_plumb/metrics" \
+      | awk '/^plumb_memory_bytes/ { match($0, /part="[a-z_]*"/); printf "%s=%.1f ", substr($0, RSTART + 6, RLENGTH - 7), $2 / 1048576 } END { print "" }'
+    sleep 5
+  done ) > "$work/parts.txt" & parts_sampler=$!
 through=$(run "http://127.0.0.1:$plumb_port"); echo "$through"
-kill $sampler 2>/dev/null || true
+kill $sampler $parts_sampler 2>/dev/null || true
 per_chunk plumb $plumb_pid "$t0"
 sleep 3
 echo "plumb RSS every 5 s (MB): $(tr '\n' ' ' < "$work/rss.txt")"
 echo "plumb RSS peak: $(sort -n "$work/rss.txt" | tail -1) MB; after the streams: $(awk '/^VmRSS/{printf "%.1f", $2 / 1024}' /proc/$plumb_pid/status) MB"
+echo "plumb memory by part every 5 s (MB):"; sed 's/^/  /' "$work/parts.txt"
 python3 - "$direct" "$via_nginx" "$through" <<'PY'
 import re, sys
 def ttfb(s):

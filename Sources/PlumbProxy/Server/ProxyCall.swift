@@ -15,7 +15,11 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     let target: UpstreamTarget
     let provider: Provider
     let inspection: RequestInspection
-    let request: UpstreamRequest
+    /// The bytes for upstream, kept to send again on a fresh connection when a reused one
+    /// closes before answering; let go at the answer's head (a stream lasts minutes, and
+    /// thousands at once held ~2 KB each for nothing).
+    private var request: UpstreamRequest?
+    let method: HTTPMethod
     /// The client's connection stays open after this call (HTTP/1.1 keep-alive).
     let keepAlive: Bool
     var draft: SpanDraft
@@ -43,7 +47,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
          inspection: RequestInspection, request: UpstreamRequest, keepAlive: Bool,
          draft: SpanDraft, onDone: @escaping (Bool) -> Void) {
         self.core = core; self.client = client; self.clientEncoder = clientEncoder; self.target = target; self.provider = provider
-        self.inspection = inspection; self.request = request
+        self.inspection = inspection; self.request = request; self.method = request.method
         self.keepAlive = keepAlive; self.draft = draft; self.onDone = onDone
     }
 
@@ -70,8 +74,9 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
             fail(.unreachable(provider.name, "connection setup failed"))
             return
         }
+        guard let request else { return fail(.unreachable(provider.name, "connection setup failed")) }
         handler.call = self
-        handler.expect(request.method)
+        handler.expect(method)
         upstreamHandler = handler
         if let body = request.body {
             channel.write(request.head, promise: nil)
@@ -106,7 +111,8 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         let sse = head.first("content-type").map(Self.isEventStream) ?? false
         let filter = inspection.injectedUsage && sse
         observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
-        responseWriter = ClientResponseWriter(below: clientEncoder, method: request.method, head: head, filtering: filter,
+        request = nil
+        responseWriter = ClientResponseWriter(below: clientEncoder, method: method, head: head, filtering: filter,
                                               spanID: draft.span.spanID, close: !keepAlive, extra: ticket?.headers ?? [])
         headSent = true
         // A stream's head goes to the client at once, before its events are scanned for usage
@@ -191,7 +197,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         upstreamEndNanos = Monotonic.nanos()
         let body = failure.body()
         draft.responseBody.append(body.readableBytesView)
-        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, bodyless: request.method == .HEAD, to: client)
+        ProxyFailure.write(failure, body: body, spanID: draft.span.spanID, keepAlive: keepAlive, bodyless: method == .HEAD, to: client)
         status = Int(failure.status.code)
         complete(errorType: failure.errorType, keepAlive: keepAlive, usage: CallUsage())
     }

@@ -61,7 +61,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
 
     let core: ProxyCore
     var receiving: Request?
-    var waiting = CircularBuffer<Request>()
+    var waiting = CircularBuffer<Request>(initialCapacity: 1)
     /// A response is in progress (a call, an admin answer or a failure).
     var busy = false
     var draining = false
