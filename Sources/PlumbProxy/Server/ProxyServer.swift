@@ -127,7 +127,9 @@ public struct ProxyServer: Sendable {
                 .serverChannelOption(ChannelOptions.backlog, value: 1024)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_REUSEPORT)), value: reusePort ? 1 : 0)
-                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                // TCP_NODELAY is set on the listening socket (ServerBootstrap's default) and
+                // Linux's accepted sockets inherit it: as a child option it was a chain of
+                // futures and a setsockopt on every accept.
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
