@@ -72,9 +72,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
     var call: ProxyCall?
     /// The HTTP encoder's context (`encoderContext`).
     var encoder: ChannelHandlerContext?
-    /// The last credential seen on this connection and its fingerprint (an HMAC per request
-    /// otherwise; a keep-alive connection nearly always carries one key).
-    var lastKey: (key: String, hash: String)?
     /// The client connects from this machine's loopback (local-only providers are open to it).
     var clientIsLoopback = false
     /// Counted against `max_connections` (and so to be uncounted when it closes).
@@ -439,7 +436,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                               method: h.method.rawValue, bodyCap: core.settings.maxStoredBodyBytes, storeBodies: core.settings.storeBodies)
         draft.caller(caller)
         if let key = r.plumbKeyText ?? caller.apiKey.flatMap({ $0.isEmpty ? nil : $0 }) ?? Self.queryKey(query), !key.isEmpty {
-            draft.span.apiKeyHash = fingerprint(key, on: context.eventLoop)
+            draft.span.apiKeyHash = core.fingerprints(for: context.eventLoop).hash(key)
         }
         draft.span.provider = provider.name
         draft.span.endpoint = upstreamPath
@@ -575,14 +572,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             }
             stream.finish(endpoint.answer(query: query, body: body, output: stream.output))
         }
-    }
-
-    /// The key's fingerprint: this connection's last, or its event loop's (`KeyFingerprintCache`).
-    private func fingerprint(_ key: String, on loop: EventLoop) -> String {
-        if let last = lastKey, last.key == key { return last.hash }
-        let hash = core.fingerprints(for: loop).hash(key)
-        lastKey = (key, hash)
-        return hash
     }
 
     /// A request refused without calling upstream: answered, and still a span (without the

@@ -7,14 +7,13 @@ import PlumbCore
 import PlumbExport
 import PlumbStore
 
-/// The proxy's shared state: settings, the store, the key fingerprint, metrics, recent spans and
+/// The proxy's shared state: settings, the store, metrics, recent spans and
 /// the upstream connection pools (one per event loop). Spans go to the store with a
 /// non-blocking append; if the store cannot take one, the call is still proxied and the drop is
 /// counted.
 final class ProxyCore: @unchecked Sendable {
     let settings: ProxySettings
     let store: SpanStore
-    let fingerprint: KeyFingerprint
     /// Shown on `/_plumb/metrics` and `/_plumb/health`; they run on their own threads.
     let exporters: [Exporter]
     let metrics = ProxyMetrics()
@@ -45,7 +44,6 @@ final class ProxyCore: @unchecked Sendable {
         self.settings = settings
         self.exporters = exporters
         self.store = store
-        self.fingerprint = fingerprint
         refusals = RefusalRecorder(perSecond: settings.rejectedSpansPerSecond)
         control = ControlPlane(settings: settings.control)
         keys = KeyRegistry(catalogPath: store.directory.catalog, loops: Array(group.makeIterator()))
