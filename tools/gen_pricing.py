@@ -7,6 +7,7 @@ Prices are facts taken from the catalog (LiteLLM 1.109.1, MIT licence); nothing 
 * only token-priced models are kept (input_cost_per_token and output_cost_per_token both present);
 * each is filed under the Plumb provider whose API serves it (litellm_provider → provider below),
   with the catalog's "provider/" prefix removed from the name (gemini/gemini-2.5-flash → gemini-2.5-flash);
+* Azure's deployment-type variants keep their prefix (azure/eu/gpt-4o → "azure": "eu/gpt-4o");
 * a dated name (gpt-4o-2024-08-06) is priced only when the catalog lists that exact name: Plumb
   never strips a date to reach the base model, so an unknown model stays unpriced (cost null).
 Cost = (input - cache_read - cache_write) * input + cache_read * cache_read_price
@@ -27,7 +28,15 @@ PROVIDERS = {
     "fireworks": ["fireworks_ai"],
     "xai": ["xai"],
     "ollama": ["ollama"],
+    # Azure OpenAI (api = "azure"): the deployment-type variants stay prefixed ("eu/gpt-4o",
+    # "global/gpt-4o-2024-08-06"), chosen by a provider's price_variant. AI Foundry's model
+    # inference API (/models/...) is priced from azure_ai.
+    "azure": ["azure", "azure_text"],
+    "azure_ai": ["azure_ai"],
 }
+
+# Catalog tables whose "variant/model" names are kept (see PriceCatalog.price(_:model:)).
+KEEPS_VARIANTS = {"azure"}
 
 
 def main():
@@ -50,7 +59,7 @@ def main():
         if not isinstance(inp, (int, float)) or not isinstance(outp, (int, float)):
             continue
         model = name.split("/", 1)[1] if name.startswith(entry["litellm_provider"] + "/") else name
-        if "/" in model and provider != "openrouter" and provider != "together" and provider != "fireworks":
+        if "/" in model and provider not in ("openrouter", "together", "fireworks") and provider not in KEEPS_VARIANTS:
             continue   # region- or route-specific variants (e.g. "us/..."): not what a response names
         price = {"input": inp, "output": outp}
         for key, field in (("cache_read", "cache_read_input_token_cost"), ("cache_write", "cache_creation_input_token_cost")):

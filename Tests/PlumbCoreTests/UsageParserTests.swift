@@ -240,6 +240,53 @@ final class UsageParserTests: XCTestCase {
         XCTAssertThrowsError(try c.override(with: ["local": .object(["m": .object(["input": .int(1), "output": .int(1), "extra": .int(1)])])]))
     }
 
+    /// Azure OpenAI: the catalog's `azure` table, the deployment type's variant before the
+    /// standard entry, Foundry's `/models/` paths from `azure_ai`, and config overrides first.
+    func testAzurePricesByVariantEndpointAndOverride() throws {
+        var c = PriceCatalog.builtIn
+        let standard = Provider(name: "azure", baseURL: "https://r.openai.azure.com", shape: .azure)
+        var eu = standard; eu.name = "azure-eu"; eu.priceVariant = "eu"
+        var global = standard; global.name = "azure-global"; global.priceVariant = "global"
+        let chat = "/openai/deployments/prod/chat/completions"
+        let model = "gpt-4o-2024-08-06"
+        let base = try XCTUnwrap(c.price(PriceKey(provider: standard, endpoint: chat), model: model))
+        let zone = try XCTUnwrap(c.price(PriceKey(provider: eu, endpoint: chat), model: model))
+        XCTAssertEqual(base.input, 2.5e-6)
+        XCTAssertEqual(zone.input, 2.75e-6, "a data-zone deployment is priced from azure/eu/…")
+        XCTAssertEqual(c.price(PriceKey(provider: eu, endpoint: chat), model: "text-embedding-3-small")?.input, 2.2e-8,
+                       "a model the variant does not list takes the standard price")
+        XCTAssertNotNil(c.price(PriceKey(provider: global, endpoint: chat), model: model))
+        XCTAssertEqual(c.price(PriceKey(provider: standard, endpoint: "/models/chat/completions"), model: "gpt-oss-120b")?.input, 1.5e-7,
+                       "Foundry's model inference is priced from azure_ai")
+        XCTAssertNil(c.price(PriceKey(provider: standard, endpoint: chat), model: "prod"), "a deployment name is no model")
+        XCTAssertNil(c.price(PriceKey(provider: "azure-eu"), model: model), "no table under the provider's own name")
+        try c.override(with: ["azure-eu": .object([model: .object(["input": .double(1e-6), "output": .double(2e-6)])])])
+        XCTAssertEqual(c.price(PriceKey(provider: eu, endpoint: chat), model: model), ModelPrice(input: 1e-6, output: 2e-6),
+                       "the config's override wins over the catalog's variant")
+        let openai = Provider(name: "openai", baseURL: "https://api.openai.com", shape: .openai)
+        XCTAssertEqual(c.price(PriceKey(provider: openai, endpoint: "/v1/chat/completions"), model: "gpt-4o-mini"),
+                       c.price(provider: "openai", model: "gpt-4o-mini"))
+    }
+
+    func testAzureContentFilterIsRead() throws {
+        var refused = UsageParser.make(for: .azure)
+        refused.body(try JSONParser.parse(Array(#"{"error":{"code":"content_filter","status":400,"param":"prompt"}}"#.utf8)))
+        XCTAssertTrue(refused.usage.contentFiltered)
+        XCTAssertEqual(refused.usage.errorCode, "content_filter")
+        var cut = UsageParser.make(for: .azure)
+        cut.body(try JSONParser.parse(Array(#"{"model":"gpt-4o-2024-08-06","choices":[{"finish_reason":"content_filter"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#.utf8)))
+        XCTAssertTrue(cut.usage.contentFiltered)
+        XCTAssertEqual(cut.usage.outputTokens, 1)
+        var fine = UsageParser.make(for: .azure)
+        fine.body(try JSONParser.parse(Array(#"{"error":{"code":"DeploymentNotFound"}}"#.utf8)))
+        XCTAssertFalse(fine.usage.contentFiltered)
+        // The annotation event that opens an Azure stream names no model.
+        var stream = UsageParser.make(for: .azure)
+        stream.event(SSEEvent(data: Array(#"{"id":"","model":"","prompt_filter_results":[],"choices":[]}"#.utf8), raw: []))
+        stream.event(SSEEvent(data: Array(#"{"id":"c","model":"gpt-4o-2024-08-06","choices":[{"delta":{}}]}"#.utf8), raw: []))
+        XCTAssertEqual(stream.usage.model, "gpt-4o-2024-08-06")
+    }
+
     /// The fast path skips chunks that carry nothing once the model is known; it must never skip
     /// one that carries usage or a finish reason, however the JSON is spaced, and a key inside a
     /// string (escaped) must not count.

@@ -49,6 +49,21 @@ final class OTLPTests: XCTestCase {
         XCTAssertEqual(o.attributes.map(\.value), expected.map(\.1))
     }
 
+    /// Azure spans carry the convention's name for the API that answered, whatever the provider
+    /// is called, and their OpenAI-shaped bodies become messages.
+    func testAzureProviderNames() {
+        var s = span()
+        s.provider = "azure-eu"; s.operation = "chat"; s.endpoint = "/openai/deployments/prod/chat/completions"
+        let info = OTLPSpan.ProviderInfo(shape: .azure, serverAddress: "r.openai.azure.com", serverPort: 443)
+        XCTAssertEqual(OTLPSpan(s, provider: info, bodies: false).attribute("gen_ai.provider.name"), .string("azure.ai.openai"))
+        s.endpoint = "/models/chat/completions"
+        XCTAssertEqual(OTLPSpan(s, provider: info, bodies: false).attribute("gen_ai.provider.name"), .string("azure.ai.inference"))
+        XCTAssertEqual(OTLPSpan(s, provider: nil, bodies: false).attribute("gen_ai.provider.name"), .string("azure-eu"))
+        let m = GenAIMessages.convert(shape: .azure, operation: "chat", requestBody: #"{"messages":[{"role":"user","content":"hi"}]}"#,
+                                      responseBody: #"{"choices":[{"message":{"role":"assistant","content":"yo"},"finish_reason":"stop"}]}"#, stream: false)
+        XCTAssertNotNil(m.input); XCTAssertNotNil(m.output)
+    }
+
     func testFailuresAndSpansWithoutATraceparent() {
         var s = span()
         s.traceID = nil; s.parentSpanID = "00f067aa0ba902b7"

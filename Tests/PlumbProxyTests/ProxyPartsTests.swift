@@ -33,6 +33,49 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertThrowsError(try ProviderRegistry(defaultProvider: "nope")) { XCTAssertTrue("\($0)".contains("default_provider 'nope'")) }
     }
 
+    func testAzureProviders() throws {
+        let r = try ProviderRegistry(overrides: [
+            "azure-eu": .object(["base_url": .string("https://r.openai.azure.com"), "api": .string("azure"), "price_variant": .string("eu")]),
+        ])
+        let p = try XCTUnwrap(r["azure-eu"])
+        XCTAssertEqual(p.shape, .azure); XCTAssertEqual(p.priceVariant, "eu")
+        XCTAssertEqual(Route(path: "/azure-eu/openai/deployments/prod/chat/completions", registry: r),
+                       .forward(p, path: "/openai/deployments/prod/chat/completions"))
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "price_variant": .string("eu")])])) {
+            XCTAssertTrue("\($0)".contains("price_variant applies to api = \"azure\" only"), "\($0)")
+        }
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("azure"),
+                                                                           "price_variant": .string("moon")])]))
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("soap")])])) {
+            XCTAssertTrue("\($0)".contains("openai, anthropic, gemini, azure, passthrough"), "\($0)")
+        }
+        // The operation from the path's end, whichever of Azure's three path shapes.
+        for path in ["/openai/deployments/prod/chat/completions", "/openai/v1/chat/completions", "/models/chat/completions"] {
+            XCTAssertEqual(PlumbCore.Operation(shape: .azure, method: "POST", path: path), .chat, path)
+        }
+        XCTAssertEqual(PlumbCore.Operation(shape: .azure, method: "POST", path: "/openai/deployments/e/embeddings"), .embeddings)
+        // The deployment in the path is what was asked for; v1 and Foundry name it in the body.
+        let body = Array(#"{"model":"body-model","stream":true,"messages":[]}"#.utf8)
+        let dated = RequestInspection(shape: .azure, operation: .chat, path: "/openai/deployments/gpt4o-prod/chat/completions", body: body)
+        XCTAssertEqual(dated.modelRequested, "gpt4o-prod")
+        XCTAssertTrue(dated.injectedUsage && dated.stream, "Azure streams get usage asked for, as OpenAI's")
+        XCTAssertEqual(RequestInspection(shape: .azure, operation: .chat, path: "/openai/v1/chat/completions", body: body).modelRequested, "body-model")
+        XCTAssertEqual(RequestInspection(shape: .azure, operation: .embeddings, path: "/openai/deployments/e/embeddings", body: [UInt8]()).modelRequested, "e")
+        // Plumb's own key goes in Azure's api-key header, the caller's credentials never.
+        var caller = CallerHeaders(HTTPHeaders([("api-key", "plumb-key"), ("Authorization", "Bearer entra"), ("X-Other", "v")]))
+        caller.useProviderKey("azure-secret", shape: .azure)
+        XCTAssertEqual(caller.forwarded.map { "\($0.0)=\($0.1)" }, ["X-Other=v", "api-key=azure-secret"])
+        // What a finished answer is recorded as.
+        XCTAssertEqual(ProxyCall.errorType(status: 400, usage: CallUsage(errorCode: "content_filter")), "content_filtered")
+        XCTAssertEqual(ProxyCall.errorType(status: 200, usage: CallUsage(finishReason: "content_filter")), "content_filtered")
+        XCTAssertEqual(ProxyCall.errorType(status: 401, usage: CallUsage()), "auth_failed")
+        XCTAssertEqual(ProxyCall.errorType(status: 403, usage: nil), "auth_failed")
+        XCTAssertEqual(ProxyCall.errorType(status: 429, usage: nil), "rate_limited")
+        XCTAssertEqual(ProxyCall.errorType(status: 503, usage: nil), "upstream_5xx")
+        XCTAssertNil(ProxyCall.errorType(status: 400, usage: CallUsage(errorCode: "invalid_request")))
+        XCTAssertNil(ProxyCall.errorType(status: 200, usage: CallUsage(finishReason: "stop")))
+    }
+
     func testCallerHeaders() {
         let fields = HTTPHeaders([
             ("Plumb-User-Id", "u"), ("Helicone-Session-Id", "s"), ("Plumb-Property-Team-Name", "core"),

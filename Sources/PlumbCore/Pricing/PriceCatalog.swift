@@ -12,6 +12,9 @@ import Foundation
 /// ```
 public struct PriceCatalog: Sendable {
     var prices: [String: [String: ModelPrice]]
+    /// The config file's `[pricing.PROVIDER]` entries (also in `prices`): they win over a cloud's
+    /// catalog table too (`price(_:model:)`).
+    var overrides: [String: [String: ModelPrice]] = [:]
 
     public init() { prices = [:] }
 
@@ -33,6 +36,20 @@ public struct PriceCatalog: Sendable {
         prices[provider]?[model]
     }
 
+    /// The price of `model` for a call: the provider's own table (built in, or the config's
+    /// overrides), and for a cloud the catalog table its prices come from, the deployment
+    /// type's variant (`eu/gpt-4o`) before the standard entry.
+    ///
+    /// ```swift
+    /// catalog.price(PriceKey(provider: azureEU, endpoint: "/openai/deployments/prod/chat/completions"), model: "gpt-4o-2024-08-06")
+    /// ```
+    public func price(_ key: PriceKey, model: String) -> ModelPrice? {
+        guard let table = key.catalog else { return prices[key.provider]?[model] }
+        if let p = overrides[key.provider]?[model] { return p }
+        if let v = key.variant, let p = prices[table]?[v + "/" + model] { return p }
+        return prices[table]?[model]
+    }
+
     public var modelCount: Int { prices.values.reduce(0) { $0 + $1.count } }
 
     /// Applies `[pricing.PROVIDER."MODEL"]` tables: `input`, `output`, `cache_read`, `cache_write`
@@ -41,7 +58,9 @@ public struct PriceCatalog: Sendable {
         for (provider, models) in table {
             guard case .object(let m) = models else { throw PlumbConfig.Error("pricing.\(provider) must be a table of models") }
             for (model, entry) in m {
-                prices[provider, default: [:]][model] = try Self.price(entry, at: "pricing.\(provider).\(model)")
+                let price = try Self.price(entry, at: "pricing.\(provider).\(model)")
+                prices[provider, default: [:]][model] = price
+                overrides[provider, default: [:]][model] = price
             }
         }
     }

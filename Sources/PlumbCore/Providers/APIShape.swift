@@ -1,7 +1,13 @@
 /// The wire format a provider speaks, which decides how Plumb reads usage, model and finish
 /// reason from its responses. `passthrough` forwards and records without reading usage.
+/// `azure` is Azure OpenAI and AI Foundry: OpenAI's bodies under Azure's paths
+/// (`/openai/deployments/{deployment}/…?api-version=`, `/openai/v1/…`, `/models/…`), where the
+/// deployment names the model asked for and Azure's prices apply.
 public enum APIShape: String, Sendable, CaseIterable {
-    case openai, anthropic, gemini, passthrough
+    case openai, anthropic, gemini, azure, passthrough
+
+    /// The shape of the request and response bodies: Azure's are OpenAI's.
+    public var bodyShape: APIShape { self == .azure ? .openai : self }
 }
 
 /// What a request asks for, from its method and path (`operation` column of the span schema).
@@ -15,7 +21,7 @@ public enum Operation: String, Sendable {
     /// ```
     public init(shape: APIShape, method: String, path: String) {
         guard method == "POST" else { self = .other; return }
-        switch shape {
+        switch shape.bodyShape {
         case .openai:
             if path.hasSuffix("/chat/completions") { self = .chat }
             else if path.hasSuffix("/completions") { self = .completion }
@@ -26,7 +32,7 @@ public enum Operation: String, Sendable {
             self = path.hasSuffix("/messages") ? .messages : .other
         case .gemini:
             self = path.hasSuffix(":generateContent") || path.hasSuffix(":streamGenerateContent") ? .generate : .other
-        case .passthrough:
+        case .passthrough, .azure:
             self = .other
         }
     }

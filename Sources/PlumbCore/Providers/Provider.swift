@@ -16,9 +16,17 @@ public struct Provider: Sendable, Equatable {
     /// callers that present a Plumb key get it in their place. Only the name is configured; the
     /// secret is read from the environment at start and never written anywhere.
     public var apiKeyEnv: String?
+    /// For Azure: which of the catalog's deployment-type prices apply (`global`, the data zones
+    /// `eu`/`us`/…); nil is a standard (regional) deployment.
+    public var priceVariant: String?
 
-    public init(name: String, baseURL: String, shape: APIShape, localOnly: Bool = false, apiKeyEnv: String? = nil) {
+    /// The deployment types LiteLLM's catalog prices apart for Azure OpenAI (`azure/eu/gpt-4o`).
+    public static let azurePriceVariants: Set<String> = ["global", "global-standard", "eu", "us", "apac", "us-gov"]
+
+    public init(name: String, baseURL: String, shape: APIShape, localOnly: Bool = false, apiKeyEnv: String? = nil,
+                priceVariant: String? = nil) {
         self.name = name
+        self.priceVariant = priceVariant
         self.localOnly = localOnly
         self.apiKeyEnv = apiKeyEnv
         var url = baseURL

@@ -19,8 +19,8 @@ public struct ProviderRegistry: Sendable {
             guard case .object(let table) = value else {
                 throw PlumbConfig.Error("providers.\(name) must be a table with base_url and api")
             }
-            for key in table.keys where !["base_url", "api", "api_key_env"].contains(key) {
-                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, base_url)")
+            for key in table.keys where !["base_url", "api", "api_key_env", "price_variant"].contains(key) {
+                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, base_url, price_variant)")
             }
             let existing = all[name]
             var keyEnv: String?
@@ -48,11 +48,21 @@ public struct ProviderRegistry: Sendable {
             var shape = existing?.shape ?? .openai
             if let v = table["api"] {
                 guard case .string(let s) = v, let parsed = APIShape(rawValue: s) else {
-                    throw PlumbConfig.Error("providers.\(name).api must be one of openai, anthropic, gemini, passthrough")
+                    throw PlumbConfig.Error("providers.\(name).api must be one of \(APIShape.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 shape = parsed
             }
-            all[name] = Provider(name: name, baseURL: url, shape: shape, apiKeyEnv: keyEnv)
+            var variant: String?
+            if let v = table["price_variant"] {
+                guard shape == .azure else {
+                    throw PlumbConfig.Error("providers.\(name).price_variant applies to api = \"azure\" only (its deployment type)")
+                }
+                guard case .string(let s) = v, Provider.azurePriceVariants.contains(s) else {
+                    throw PlumbConfig.Error("providers.\(name).price_variant must be one of \(Provider.azurePriceVariants.sorted().joined(separator: ", ")) (the catalog's Azure deployment types; leave it out for a standard, regional deployment)")
+                }
+                variant = s
+            }
+            all[name] = Provider(name: name, baseURL: url, shape: shape, apiKeyEnv: keyEnv, priceVariant: variant)
         }
         guard let def = all[defaultProvider] else {
             throw PlumbConfig.Error("default_provider '\(defaultProvider)' is not a configured provider (known: \(all.keys.sorted().joined(separator: ", ")))")

@@ -9,14 +9,21 @@ public struct CallUsage: Sendable, Equatable {
     public var cacheReadTokens: Int64?
     public var cacheWriteTokens: Int64?
     public var reasoningTokens: Int64?
+    /// `error.code` of an error body in OpenAI's shape (Azure's `content_filter`, say).
+    public var errorCode: String?
 
     public init(model: String? = nil, finishReason: String? = nil, inputTokens: Int64? = nil,
                 outputTokens: Int64? = nil, cacheReadTokens: Int64? = nil, cacheWriteTokens: Int64? = nil,
-                reasoningTokens: Int64? = nil) {
+                reasoningTokens: Int64? = nil, errorCode: String? = nil) {
+        self.errorCode = errorCode
         self.model = model; self.finishReason = finishReason; self.inputTokens = inputTokens
         self.outputTokens = outputTokens; self.cacheReadTokens = cacheReadTokens
         self.cacheWriteTokens = cacheWriteTokens; self.reasoningTokens = reasoningTokens
     }
+
+    /// The provider refused the prompt or cut the completion by its content filter (Azure
+    /// OpenAI: a 400 with `error.code = content_filter`, or `finish_reason = content_filter`).
+    public var contentFiltered: Bool { errorCode == "content_filter" || finishReason == "content_filter" }
 
     /// True when the response reported any token count.
     public var hasTokens: Bool { inputTokens != nil || outputTokens != nil }
@@ -40,8 +47,8 @@ public protocol ResponseUsageParser: Sendable {
 /// The usage parsers, one per API shape (`UsageParser.OpenAI`, `.Anthropic`, `.Gemini`).
 public enum UsageParser {
     public static func make(for shape: APIShape) -> any ResponseUsageParser {
-        switch shape {
-        case .openai: OpenAI()
+        switch shape.bodyShape {
+        case .openai, .azure: OpenAI()
         case .anthropic: Anthropic()
         case .gemini: Gemini()
         case .passthrough: Passthrough()

@@ -89,7 +89,7 @@ public struct JSONMemberPicker: Sendable {
 
     /// Made once: building the slots costs more than reading a small body.
     private static let usageTemplate = JSONMemberPicker(
-        wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata"],
+        wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata", "error"],
         anywhere: ["finish_reason", "finishReason"])
 
     /// The kind of the innermost open level (`{` or `[`), or 0 at the root.

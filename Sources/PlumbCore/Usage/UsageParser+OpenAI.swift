@@ -49,6 +49,7 @@ extension UsageParser {
         /// A chat completion, completion or embeddings body, or one streamed chunk of the first two.
         mutating func chunk(_ json: JSONValue) {
             if let m = json["model"]?.stringValue, !m.isEmpty { usage.model = m }
+            if let code = json["error"]?["code"]?.stringValue { usage.errorCode = code }
             if case .array(let choices)? = json["choices"] {
                 for c in choices { if let f = c["finish_reason"]?.stringValue { usage.finishReason = f } }
             }

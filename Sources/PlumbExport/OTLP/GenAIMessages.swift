@@ -72,7 +72,7 @@ public struct GenAIMessages: Sendable, Equatable {
         let input: [Message]
         let system: [Part]
         let output: [Message]
-        switch (shape, op) {
+        switch (shape.bodyShape, op) {
         case (.openai, .chat), (.openai, .completion):
             let request = requestBody.flatMap(Body.json)
             input = op == .chat ? OpenAIChat.input(request) : OpenAIChat.completionInput(request)

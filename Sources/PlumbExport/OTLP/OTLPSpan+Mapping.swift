@@ -38,6 +38,13 @@ extension OTLPSpan {
         "groq": "groq", "deepseek": "deepseek", "xai": "x_ai",
     ]
 
+    /// `gen_ai.provider.name`: the convention's name for a cloud's API (`azure.ai.openai`, and
+    /// `azure.ai.inference` for AI Foundry's model inference paths), else by provider name.
+    static func providerName(_ span: Span, shape: APIShape?) -> String {
+        if shape == .azure { return span.endpoint.hasPrefix("/models/") ? "azure.ai.inference" : "azure.ai.openai" }
+        return wellKnownProviders[span.provider] ?? span.provider
+    }
+
     /// `gen_ai.operation.name` for Plumb's operations; `other` has none.
     static let operationNames = [
         "chat": "chat", "messages": "chat", "responses": "chat", "completion": "text_completion",
@@ -79,7 +86,7 @@ extension OTLPSpan {
         var a: [(key: String, value: Value)] = []
         a.reserveCapacity(32)
         if let operation { a.append(("gen_ai.operation.name", .string(operation))) }
-        a.append(("gen_ai.provider.name", .string(Self.wellKnownProviders[span.provider] ?? span.provider)))
+        a.append(("gen_ai.provider.name", .string(Self.providerName(span, shape: provider?.shape))))
         if let m = span.modelRequested { a.append(("gen_ai.request.model", .string(m))) }
         if let m = span.model { a.append(("gen_ai.response.model", .string(m))) }
         if operation != nil { a.append(("gen_ai.request.stream", .bool(span.stream))) }

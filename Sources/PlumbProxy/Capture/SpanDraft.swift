@@ -8,6 +8,8 @@ struct SpanDraft {
     var requestBody: BodyCapture
     var responseBody: BodyCapture
     var storeBodies: Bool
+    /// Where the call's price is looked up (its provider's table unless set: a cloud's catalog).
+    var priceKey: PriceKey?
 
     init(spanID: String, startMicros: Int64, startNanos: UInt64, method: String, bodyCap: Int, storeBodies: Bool) {
         span = Span(spanID: spanID, tsStart: startMicros, tsEnd: startMicros, method: method)
@@ -48,7 +50,7 @@ struct SpanDraft {
         span.cacheWriteTokens = usage.cacheWriteTokens
         span.reasoningTokens = usage.reasoningTokens
         if let model = span.model {
-            span.costUSD = prices.price(provider: span.provider, model: model)?.cost(of: usage)
+            span.costUSD = prices.price(priceKey ?? PriceKey(provider: span.provider), model: model)?.cost(of: usage)
         }
         span.requestBytes = Int64(requestBody.total)
         span.responseBytes = Int64(responseBody.total)

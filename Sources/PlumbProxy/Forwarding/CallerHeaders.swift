@@ -73,6 +73,7 @@ struct CallerHeaders {
         switch shape {
         case .anthropic: forwarded.append(("x-api-key", key))
         case .gemini: forwarded.append(("x-goog-api-key", key))
+        case .azure: forwarded.append(("api-key", key))
         case .openai, .passthrough: forwarded.append(("Authorization", "Bearer " + key))
         }
     }

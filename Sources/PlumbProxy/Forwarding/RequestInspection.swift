@@ -35,18 +35,22 @@ struct RequestInspection: Sendable {
             var picker = Self.geminiPicker
             if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
             maxTokens = Self.count(picker.value("generationConfig")?["maxOutputTokens"])
-        case .openai, .anthropic:
+        case .openai, .anthropic, .azure:
+            // Azure's dated paths name the deployment (what the caller asked for); its v1 and
+            // Foundry paths carry it in the body's `model`, as OpenAI does.
+            let deployment = shape == .azure ? Self.azureDeployment(path) : nil
+            modelRequested = deployment
             guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
             // Only three top-level members matter; the picker reads them without building the
             // whole document (a request can carry megabytes of messages or images).
             var picker = Self.picker
             if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
-            modelRequested = picker.value("model")?.stringValue
+            modelRequested = deployment ?? picker.value("model")?.stringValue
             stream = picker.value("stream")?.boolValue ?? false
             maxTokens = Self.count(picker.value("max_completion_tokens")) ?? Self.count(picker.value("max_tokens"))
                 ?? Self.count(picker.value("max_output_tokens"))
             let options = picker.value("stream_options")
-            if shape == .openai, stream, operation == .chat || operation == .completion,
+            if shape.bodyShape == .openai, stream, operation == .chat || operation == .completion,
                options?["include_usage"]?.boolValue != true {
                 rewrittenBody = Self.askingForUsage(Array(body), hasOptions: options != nil)
                 injectedUsage = true
@@ -54,6 +58,13 @@ struct RequestInspection: Sendable {
         case .passthrough:
             break
         }
+    }
+
+    /// `{deployment}` of an Azure path `…/openai/deployments/{deployment}/…`.
+    static func azureDeployment(_ path: String) -> String? {
+        guard let r = path.range(of: "/openai/deployments/") else { return nil }
+        let name = path[r.upperBound...].prefix { $0 != "/" }
+        return name.isEmpty ? nil : String(name)
     }
 
     private static let picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options", "max_tokens",

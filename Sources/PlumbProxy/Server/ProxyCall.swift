@@ -151,7 +151,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         if responseWriter?.framing == .chunked { client.flush() }
         responseWriter?.end()
         detachUpstream(close: !upstreamKeepAlive)
-        complete(errorType: status == 429 ? "rate_limited" : status >= 500 ? "upstream_5xx" : nil, keepAlive: keepAlive)
+        complete(errorType: Self.errorType(status: status, usage: observer?.usage), keepAlive: keepAlive)
     }
 
     func upstreamClosed(error: Error?) {
@@ -228,6 +228,18 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     }
 
     /// `text/event-stream`, in any case, with or without parameters (no lowercased copy).
+    /// What went wrong, from an answer that arrived whole: the provider's content filter
+    /// (whatever the status), a refused credential, a rate limit, a server error.
+    static func errorType(status: Int, usage: CallUsage?) -> String? {
+        if usage?.contentFiltered == true { return "content_filtered" }
+        switch status {
+        case 401, 403: return "auth_failed"
+        case 429: return "rate_limited"
+        case 500...: return "upstream_5xx"
+        default: return nil
+        }
+    }
+
     static func isEventStream<Bytes: Sequence<UInt8>>(_ contentType: Bytes) -> Bool {
         ASCIICase.hasPrefix(contentType, "text/event-stream")
     }

@@ -440,6 +440,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         }
         draft.span.provider = provider.name
         draft.span.endpoint = upstreamPath
+        draft.priceKey = PriceKey(provider: provider, endpoint: upstreamPath)
         let operation = Operation(shape: provider.shape, method: h.method.rawValue, path: upstreamPath)
         draft.span.operation = operation.rawValue
         draft.requestBody.append(r.body.readableBytesView)
@@ -489,7 +490,7 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         guard core.needsAdmission(key: f.plumbKey) else { return forward(f, inspection: inspection, draft: draft, ticket: nil, encoder: encoder, context: context) }
         let identity = CallIdentity(keyName: f.plumbKey?.name, apiKeyHash: draft.span.apiKeyHash, userID: f.caller.userID,
                                     properties: f.caller.properties, provider: f.provider.name, model: inspection.modelRequested)
-        let estimate = SpendEstimate.nanos(price: inspection.modelRequested.flatMap { core.settings.prices.price(provider: f.provider.name, model: $0) },
+        let estimate = SpendEstimate.nanos(price: inspection.modelRequested.flatMap { core.settings.prices.price(PriceKey(provider: f.provider, endpoint: f.upstreamPath), model: $0) },
                                            requestBytes: f.request.body.readableBytes, maxTokens: inspection.maxTokens,
                                            defaultMaxTokens: core.settings.control.estimateMaxTokens)
         let admitted = { [self] (decision: ControlPlane.Decision) in
