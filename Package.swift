@@ -102,7 +102,7 @@ let package = Package(
         ),
 
         .target(name: "PlumbTestSupport", dependencies: ["PlumbCore", "PlumbStore"], path: "Tests/PlumbTestSupport"),
-        .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"]),
+        .testTarget(name: "PlumbCoreTests", dependencies: ["PlumbCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PlumbStoreTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbTestSupport"]),
         .testTarget(name: "PlumbProxyTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbProxy", .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "PlumbQueryTests", dependencies: ["PlumbCore", "PlumbStore", "PlumbQuery", "PlumbTestSupport"]),

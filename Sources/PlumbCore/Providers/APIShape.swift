@@ -2,9 +2,11 @@
 /// reason from its responses. `passthrough` forwards and records without reading usage.
 /// `azure` is Azure OpenAI and AI Foundry: OpenAI's bodies under Azure's paths
 /// (`/openai/deployments/{deployment}/…?api-version=`, `/openai/v1/…`, `/models/…`), where the
-/// deployment names the model asked for and Azure's prices apply.
+/// deployment names the model asked for and Azure's prices apply. `bedrock` is AWS Bedrock
+/// Runtime (`/model/{modelId}/converse|converse-stream|invoke|invoke-with-response-stream`),
+/// which Plumb signs anew with its own AWS credentials (SigV4).
 public enum APIShape: String, Sendable, CaseIterable {
-    case openai, anthropic, gemini, azure, passthrough
+    case openai, anthropic, gemini, azure, bedrock, passthrough
 
     /// The shape of the request and response bodies: Azure's are OpenAI's.
     public var bodyShape: APIShape { self == .azure ? .openai : self }
@@ -32,6 +34,12 @@ public enum Operation: String, Sendable {
             self = path.hasSuffix("/messages") ? .messages : .other
         case .gemini:
             self = path.hasSuffix(":generateContent") || path.hasSuffix(":streamGenerateContent") ? .generate : .other
+        case .bedrock:
+            // Converse is chat; InvokeModel is whatever the model does (Titan/Cohere embeddings).
+            if path.hasSuffix("/converse") || path.hasSuffix("/converse-stream") { self = .chat }
+            else if path.hasSuffix("/invoke") || path.hasSuffix("/invoke-with-response-stream") {
+                self = path.lowercased().contains("embed") ? .embeddings : .chat
+            } else { self = .other }
         case .passthrough, .azure:
             self = .other
         }

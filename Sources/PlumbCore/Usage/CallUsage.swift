@@ -41,7 +41,13 @@ public protocol ResponseUsageParser: Sendable {
     mutating func body(_ json: JSONValue)
     /// One event of a server-sent event stream.
     mutating func event(_ event: SSEEvent)
+    /// One message of an AWS event stream (Bedrock's streams); others have none.
+    mutating func message(_ message: EventStreamMessage)
     var usage: CallUsage { get }
+}
+
+extension ResponseUsageParser {
+    public mutating func message(_ message: EventStreamMessage) {}
 }
 
 /// The usage parsers, one per API shape (`UsageParser.OpenAI`, `.Anthropic`, `.Gemini`).
@@ -51,6 +57,7 @@ public enum UsageParser {
         case .openai, .azure: OpenAI()
         case .anthropic: Anthropic()
         case .gemini: Gemini()
+        case .bedrock: Bedrock()
         case .passthrough: Passthrough()
         }
     }

@@ -74,6 +74,7 @@ struct CallerHeaders {
         case .anthropic: forwarded.append(("x-api-key", key))
         case .gemini: forwarded.append(("x-goog-api-key", key))
         case .azure: forwarded.append(("api-key", key))
+        case .bedrock: forwarded.append(("Authorization", "Bearer " + key))   // a Bedrock API key
         case .openai, .passthrough: forwarded.append(("Authorization", "Bearer " + key))
         }
     }

@@ -55,6 +55,17 @@ struct RequestInspection: Sendable {
                 rewrittenBody = Self.askingForUsage(Array(body), hasOptions: options != nil)
                 injectedUsage = true
             }
+        case .bedrock:
+            // /model/{modelId}/converse: the id is percent-encoded on the wire (`v1%3A0`).
+            if let r = path.range(of: "/model/") {
+                let id = path[r.upperBound...].prefix { $0 != "/" }
+                modelRequested = String(decoding: SigV4.percentDecoded(id.utf8), as: UTF8.self)
+            }
+            stream = path.hasSuffix("-stream")
+            guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
+            var picker = Self.bedrockPicker
+            if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
+            maxTokens = Self.count(picker.value("inferenceConfig")?["maxTokens"]) ?? Self.count(picker.value("max_tokens"))
         case .passthrough:
             break
         }
@@ -70,6 +81,7 @@ struct RequestInspection: Sendable {
     private static let picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options", "max_tokens",
                                                           "max_completion_tokens", "max_output_tokens"])
     private static let geminiPicker = JSONMemberPicker(wanted: ["generationConfig"])
+    private static let bedrockPicker = JSONMemberPicker(wanted: ["inferenceConfig", "max_tokens"])
 
     /// A token count as a request gives it: a whole number from 0, at most 100 million.
     static func count(_ v: JSONValue?) -> Int64? {

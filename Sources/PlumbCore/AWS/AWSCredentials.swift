@@ -1,0 +1,64 @@
+import Foundation
+
+/// An AWS access key, from the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) or a profile of the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`,
+/// else `~/.aws/credentials`). Read once at start and held in memory only: never logged or written.
+///
+/// ```swift
+/// let creds = try AWSCredentials.load(profile: nil, environment: ProcessInfo.processInfo.environment)
+/// ```
+public struct AWSCredentials: Sendable, Equatable {
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.accessKeyID = accessKeyID; self.secretAccessKey = secretAccessKey; self.sessionToken = sessionToken
+    }
+
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `profile` names a section of the credentials file; without one the environment's key is
+    /// used, and the file's `[default]` when the environment has none.
+    public static func load(profile: String?, environment: [String: String]) throws -> AWSCredentials {
+        if profile == nil, let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty {
+            guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+                throw Missing(description: "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
+            }
+            let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
+        }
+        let path = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.aws/credentials")
+        let name = profile ?? environment["AWS_PROFILE"] ?? "default"
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
+            throw Missing(description: "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a profile of \(path) (not readable)")
+        }
+        let section = try parseProfile(String(decoding: data, as: UTF8.self), name: name, path: path)
+        guard let id = section["aws_access_key_id"], let secret = section["aws_secret_access_key"] else {
+            throw Missing(description: "\(path): profile [\(name)] needs aws_access_key_id and aws_secret_access_key")
+        }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: section["aws_session_token"])
+    }
+
+    /// The `key = value` lines of one `[name]` section of an INI-style credentials file.
+    static func parseProfile(_ text: String, name: String, path: String) throws -> [String: String] {
+        var current: String?
+        var out: [String: String] = [:]
+        var found = false
+        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                current = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                if current == name { found = true }
+                continue
+            }
+            guard current == name, let eq = line.firstIndex(of: "=") else { continue }
+            out[line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard found else { throw Missing(description: "\(path) has no profile [\(name)]") }
+        return out
+    }
+}
