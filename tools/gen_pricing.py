@@ -33,10 +33,14 @@ PROVIDERS = {
     # inference API (/models/...) is priced from azure_ai.
     "azure": ["azure", "azure_text"],
     "azure_ai": ["azure_ai"],
+    # AWS Bedrock (api = "bedrock"): model ids and inference profiles (us.anthropic.…) as the URL
+    # names them; region-specific prices (GovCloud) keep their region prefix, chosen by a
+    # provider's region.
+    "bedrock": ["bedrock", "bedrock_converse"],
 }
 
 # Catalog tables whose "variant/model" names are kept (see PriceCatalog.price(_:model:)).
-KEEPS_VARIANTS = {"azure"}
+KEEPS_VARIANTS = {"azure", "bedrock"}
 
 
 def main():

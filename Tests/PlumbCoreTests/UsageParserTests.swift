@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import PlumbCore
 
@@ -266,6 +267,45 @@ final class UsageParserTests: XCTestCase {
         let openai = Provider(name: "openai", baseURL: "https://api.openai.com", shape: .openai)
         XCTAssertEqual(c.price(PriceKey(provider: openai, endpoint: "/v1/chat/completions"), model: "gpt-4o-mini"),
                        c.price(provider: "openai", model: "gpt-4o-mini"))
+    }
+
+    /// Bedrock: Converse's TokenUsage (cached tokens added to the input), ConverseStream's
+    /// metadata and messageStop events, InvokeModel's Claude chunks and invocation metrics.
+    func testBedrockUsage() throws {
+        var converse = UsageParser.make(for: .bedrock)
+        converse.body(try JSONParser.parse(Array(#"{"output":{},"stopReason":"end_turn","usage":{"inputTokens":10,"outputTokens":4,"totalTokens":19,"cacheReadInputTokens":3,"cacheWriteInputTokens":2}}"#.utf8)))
+        XCTAssertEqual(converse.usage, CallUsage(finishReason: "end_turn", inputTokens: 15, outputTokens: 4, cacheReadTokens: 3, cacheWriteTokens: 2))
+        var stream = UsageParser.make(for: .bedrock)
+        func message(_ type: String, _ json: String, messageType: String = "event") -> EventStreamMessage {
+            EventStreamMessage(headers: [":event-type": type, ":message-type": messageType], payload: Array(json.utf8))
+        }
+        stream.message(message("contentBlockDelta", #"{"contentBlockIndex":0,"delta":{"text":"hi"},"p":"abc"}"#))
+        stream.message(message("messageStop", #"{"stopReason":"max_tokens"}"#))
+        stream.message(message("metadata", #"{"usage":{"inputTokens":7,"outputTokens":12,"totalTokens":19},"metrics":{"latencyMs":5}}"#))
+        stream.message(message("throttlingException", #"{"usage":{"inputTokens":99}}"#, messageType: "exception"))
+        XCTAssertEqual(stream.usage, CallUsage(finishReason: "max_tokens", inputTokens: 7, outputTokens: 12))
+        func chunk(_ inner: String) -> EventStreamMessage {
+            message("chunk", #"{"bytes":""# + Data(inner.utf8).base64EncodedString() + #"","p":"xy"}"#)
+        }
+        var invoke = UsageParser.make(for: .bedrock)
+        invoke.message(chunk(#"{"type":"message_start","message":{"model":"claude","usage":{"input_tokens":5,"cache_read_input_tokens":4,"output_tokens":1}}}"#))
+        invoke.message(chunk(#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}"#))
+        invoke.message(chunk(#"{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":9,"outputTokenCount":9}}"#))
+        XCTAssertEqual(invoke.usage.inputTokens, 9); XCTAssertEqual(invoke.usage.outputTokens, 9)
+        XCTAssertEqual(invoke.usage.cacheReadTokens, 4); XCTAssertEqual(invoke.usage.finishReason, "end_turn")
+        var metricsOnly = UsageParser.make(for: .bedrock)
+        metricsOnly.message(chunk(#"{"outputText":"hi","amazon-bedrock-invocationMetrics":{"inputTokenCount":6,"outputTokenCount":2,"cacheReadInputTokenCount":1}}"#))
+        XCTAssertEqual(metricsOnly.usage.inputTokens, 7, "another family's chunks: Bedrock's metrics, cache included")
+        metricsOnly.message(message("chunk", #"{"bytes":"%%%not base64"}"#))
+        XCTAssertEqual(metricsOnly.usage.outputTokens, 2, "a chunk that does not decode changes nothing")
+        var headers = UsageParser.make(for: .bedrock)
+        headers.body(try JSONParser.parse(Array(#"{"embedding":[0.1]}"#.utf8)))
+        headers.headerCounts(input: 8, output: nil)
+        XCTAssertEqual(headers.usage.inputTokens, 8, "InvokeModel's head counts when the body has none")
+        var llama = UsageParser.make(for: .bedrock)
+        llama.body(try JSONParser.parse(Array(#"{"generation":"x","prompt_token_count":4,"generation_token_count":2,"stop_reason":"length"}"#.utf8)))
+        llama.headerCounts(input: 100, output: 100)
+        XCTAssertEqual(llama.usage, CallUsage(finishReason: "length", inputTokens: 4, outputTokens: 2), "the body wins over the head")
     }
 
     func testAzureContentFilterIsRead() throws {

@@ -47,7 +47,7 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("azure"),
                                                                            "price_variant": .string("moon")])]))
         XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("soap")])])) {
-            XCTAssertTrue("\($0)".contains("openai, anthropic, gemini, azure, passthrough"), "\($0)")
+            XCTAssertTrue("\($0)".contains("openai, anthropic, gemini, azure, bedrock, passthrough"), "\($0)")
         }
         // The operation from the path's end, whichever of Azure's three path shapes.
         for path in ["/openai/deployments/prod/chat/completions", "/openai/v1/chat/completions", "/models/chat/completions"] {
@@ -74,6 +74,50 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(ProxyCall.errorType(status: 503, usage: nil), "upstream_5xx")
         XCTAssertNil(ProxyCall.errorType(status: 400, usage: CallUsage(errorCode: "invalid_request")))
         XCTAssertNil(ProxyCall.errorType(status: 200, usage: CallUsage(finishReason: "stop")))
+    }
+
+    func testBedrockProvidersAndSigning() throws {
+        let r = try ProviderRegistry(overrides: [
+            "bedrock": .object(["base_url": .string("https://bedrock-runtime.eu-west-3.amazonaws.com"), "api": .string("bedrock")]),
+            "gov": .object(["base_url": .string("http://127.0.0.1:9/bedrock"), "api": .string("bedrock"), "region": .string("us-gov-west-1"),
+                            "aws_profile": .string("prod")]),
+        ])
+        XCTAssertEqual(r["bedrock"]?.region, "eu-west-3", "the region from the endpoint's host")
+        XCTAssertEqual(r["gov"]?.region, "us-gov-west-1"); XCTAssertEqual(r["gov"]?.awsProfile, "prod")
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["b": .object(["base_url": .string("http://h"), "api": .string("bedrock")])])) {
+            XCTAssertTrue("\($0)".contains("region is required"), "\($0)")
+        }
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["b": .object(["base_url": .string("http://h"), "api": .string("bedrock"), "region": .string("US East")])]))
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["b": .object(["base_url": .string("http://h"), "region": .string("us-east-1")])])) {
+            XCTAssertTrue("\($0)".contains("applies to api = \"bedrock\" only"), "\($0)")
+        }
+        let path = "/model/us.anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream"
+        XCTAssertEqual(PlumbCore.Operation(shape: .bedrock, method: "POST", path: path), .chat)
+        XCTAssertEqual(PlumbCore.Operation(shape: .bedrock, method: "POST", path: "/model/amazon.titan-embed-text-v2%3A0/invoke"), .embeddings)
+        let inspection = RequestInspection(shape: .bedrock, operation: .chat, path: path,
+                                           body: Array(#"{"messages":[],"inferenceConfig":{"maxTokens":300}}"#.utf8))
+        XCTAssertEqual(inspection.modelRequested, "us.anthropic.claude-3-5-sonnet-20240620-v1:0")
+        XCTAssertTrue(inspection.stream); XCTAssertEqual(inspection.maxTokens, 300); XCTAssertFalse(inspection.injectedUsage)
+        // Who asked: the access key id of the caller's signature (a Plumb key there is one).
+        let auth = "AWS4-HMAC-SHA256 Credential=AKIDCALLER/20251201/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc"
+        let caller = CallerHeaders(HTTPHeaders([("Authorization", auth), ("X-Amz-Date", "20251201T120000Z"), ("Content-Type", "application/json"),
+                                                ("X-Amz-Security-Token", "callers-token"), ("amz-sdk-request", "attempt=1")]))
+        XCTAssertEqual(caller.apiKey, "AKIDCALLER"); XCTAssertNil(caller.plumbKey)
+        let plumbKey = "sk-plumb-" + String(repeating: "a", count: 40)
+        XCTAssertEqual(CallerHeaders(HTTPHeaders([("Authorization", auth.replacingOccurrences(of: "AKIDCALLER", with: plumbKey))])).plumbKey, plumbKey)
+        // Plumb's signature replaces the caller's: its fields dropped, Plumb's added, the rest kept.
+        let signer = SigV4(credentials: AWSCredentials(accessKeyID: "AKIDPLUMB", secretAccessKey: "s", sessionToken: "plumbs-token"),
+                           region: "us-east-1", service: "bedrock")
+        let fields = BedrockSigning.fields(caller.forwarded, signer: signer, method: "POST", path: path, query: nil,
+                                           host: "bedrock-runtime.us-east-1.amazonaws.com", body: ByteBuffer(string: "{}"), nowMicros: 1_764_590_400_000_000)
+        XCTAssertEqual(fields.map(\.0), ["Content-Type", "amz-sdk-request", "X-Amz-Date", "X-Amz-Security-Token", "Authorization"])
+        XCTAssertEqual(fields[2].1, "20251201T120000Z"); XCTAssertEqual(fields[3].1, "plumbs-token")
+        XCTAssertTrue(fields[4].1.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDPLUMB/20251201/us-east-1/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="))
+        XCTAssertNil(BedrockSigning.bearerKey(caller.forwarded))
+        XCTAssertEqual(BedrockSigning.bearerKey([("authorization", "Bearer bedrock-api-key")]), "bedrock-api-key")
+        XCTAssertNil(BedrockSigning.bearerKey([("authorization", "Bearer " + plumbKey)]), "a Plumb key is never forwarded")
+        let price = PriceCatalog.builtIn.price(PriceKey(provider: r["bedrock"]!, endpoint: path), model: "us.anthropic.claude-3-5-sonnet-20240620-v1:0")
+        XCTAssertEqual(price?.input, 3e-6)
     }
 
     func testCallerHeaders() {

@@ -74,12 +74,15 @@ enum ImportLineCheck {
 /// not, and usage filtering; byte 1 the chunk size the rest arrives in.
 enum ResponseTarget: FuzzTarget {
     static let name = "response"
-    static let summary = "upstream responses: SSE scanner, usage parsers, usage-chunk filter"
+    static let summary = "upstream responses: SSE scanner, AWS event streams, usage parsers, usage-chunk filter"
     static func run(_ bytes: [UInt8]) {
         guard bytes.count >= 2 else { return }
-        let shapes: [APIShape] = [.openai, .anthropic, .gemini, .passthrough]
-        let shape = shapes[Int(bytes[0] & 3)]
-        let observer = ResponseObserver(shape: shape, sse: bytes[0] & 4 != 0, filterUsage: bytes[0] & 8 != 0, bodyCap: 4096)
+        // Byte 0: the shape (low 3 bits, of six), SSE, usage filter, AWS event stream (Bedrock's).
+        let shapes: [APIShape] = [.openai, .anthropic, .gemini, .passthrough, .azure, .bedrock]
+        let shape = shapes[Int(bytes[0] & 7) % shapes.count]
+        let observer = ResponseObserver(shape: shape, sse: bytes[0] & 8 != 0, awsEventStream: bytes[0] & 32 != 0,
+                                        filterUsage: bytes[0] & 16 != 0, bodyCap: 4096)
+        if bytes[0] & 64 != 0 { observer.headerCounts = (Int64(bytes[1]), nil) }
         let step = max(1, Int(bytes[1]))
         var i = 2
         while i < bytes.count {

@@ -8,7 +8,7 @@ import PlumbCore
 /// `plumb-mock [--listen HOST:PORT] [--latency-ms N] [--chunk-delay-ms N]`: the simulated
 /// providers that tests and benchmarks put behind Plumb (there is no internet here). Paths are
 /// matched by their ending, so `/v1/chat/completions` and `/openai/v1/chat/completions` both work;
-/// Azure OpenAI and AI Foundry live under `/azure` (AzureMock).
+/// Azure OpenAI and AI Foundry live under `/azure` (AzureMock), AWS Bedrock under `/bedrock` (BedrockMock).
 /// Prints `plumb-mock: listening on http://HOST:PORT` once it accepts connections.
 struct MockServer: HTTPResponder {
     typealias Context = BasicRequestContext
@@ -47,6 +47,11 @@ struct MockServer: HTTPResponder {
         // X-Mock-Seed fixes the ids in a response, so two requests can be compared byte for byte.
         let serial = request.headers[HTTPField.Name("X-Mock-Seed")!].flatMap { Int($0) } ?? counter.next()
         let reply: MockReply
+        if path.hasPrefix(BedrockMock.prefix + "/") {
+            return BedrockMock(rawPath: path, query: query, headers: request.headers, authority: request.head.authority,
+                               method: request.method.rawValue,
+                               body: Array(body.readableBytesView), request: json, c: c, serial: serial, cache: cache).respond().response(c)
+        }
         if path == AzureMock.prefix || path.hasPrefix(AzureMock.prefix + "/") {
             return AzureMock(path: String(path.dropFirst(AzureMock.prefix.count)), query: query, headers: request.headers,
                              request: json, c: c, serial: serial).respond().response(c)

@@ -22,6 +22,12 @@ public struct PriceKey: Sendable, Hashable {
     /// `endpoint` is the upstream path (without the query) the call went to.
     public init(provider: Provider, endpoint: String) {
         self.provider = provider.name
+        if provider.shape == .bedrock {
+            // Model ids and cross-region profiles (us.anthropic.…) as named; GovCloud prices by region.
+            catalog = "bedrock"
+            variant = provider.region
+            return
+        }
         guard provider.shape == .azure else { return }
         if endpoint.hasPrefix("/models/") {
             catalog = "azure_ai"

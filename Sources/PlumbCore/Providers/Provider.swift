@@ -19,6 +19,10 @@ public struct Provider: Sendable, Equatable {
     /// For Azure: which of the catalog's deployment-type prices apply (`global`, the data zones
     /// `eu`/`us`/…); nil is a standard (regional) deployment.
     public var priceVariant: String?
+    /// For Bedrock: the AWS region requests are signed for, and the profile of the shared
+    /// credentials file whose key signs them (nil: the environment's, else `[default]`).
+    public var region: String?
+    public var awsProfile: String?
 
     /// The deployment types LiteLLM's catalog prices apart for Azure OpenAI (`azure/eu/gpt-4o`).
     public static let azurePriceVariants: Set<String> = ["global", "global-standard", "eu", "us", "apac", "us-gov"]
@@ -33,6 +37,20 @@ public struct Provider: Sendable, Equatable {
         while url.hasSuffix("/") { url.removeLast() }
         self.baseURL = url
         self.shape = shape
+    }
+
+    /// `us-east-1`, `eu-central-2`, `us-gov-west-1`: lower-case letters, digits and dashes.
+    public static func isRegionName(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 32 && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+    }
+
+    /// The region of `https://bedrock-runtime[-fips].REGION.amazonaws.com`.
+    public static func bedrockRegion(fromBaseURL url: String) -> String? {
+        let host = url.split(separator: "/").dropFirst().first.map { $0.prefix { $0 != ":" } } ?? ""
+        let parts = host.split(separator: ".")
+        guard parts.count >= 4, parts[0].hasPrefix("bedrock-runtime"), parts.suffix(2).joined(separator: ".") == "amazonaws.com" else { return nil }
+        let region = String(parts[1])
+        return isRegionName(region) ? region : nil
     }
 
     public func upstreamURL(path: String, query: String?) -> String {

@@ -19,8 +19,8 @@ public struct ProviderRegistry: Sendable {
             guard case .object(let table) = value else {
                 throw PlumbConfig.Error("providers.\(name) must be a table with base_url and api")
             }
-            for key in table.keys where !["base_url", "api", "api_key_env", "price_variant"].contains(key) {
-                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, base_url, price_variant)")
+            for key in table.keys where !["base_url", "api", "api_key_env", "price_variant", "region", "aws_profile"].contains(key) {
+                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, aws_profile, base_url, price_variant, region)")
             }
             let existing = all[name]
             var keyEnv: String?
@@ -62,7 +62,28 @@ public struct ProviderRegistry: Sendable {
                 }
                 variant = s
             }
-            all[name] = Provider(name: name, baseURL: url, shape: shape, apiKeyEnv: keyEnv, priceVariant: variant)
+            var provider = Provider(name: name, baseURL: url, shape: shape, apiKeyEnv: keyEnv, priceVariant: variant)
+            for key in ["region", "aws_profile"] where table[key] != nil && shape != .bedrock {
+                throw PlumbConfig.Error("providers.\(name).\(key) applies to api = \"bedrock\" only")
+            }
+            if shape == .bedrock {
+                if let v = table["region"] {
+                    guard case .string(let s) = v, Provider.isRegionName(s) else {
+                        throw PlumbConfig.Error("providers.\(name).region must be an AWS region name such as \"us-east-1\"")
+                    }
+                    provider.region = s
+                } else {
+                    provider.region = Provider.bedrockRegion(fromBaseURL: url)
+                }
+                guard provider.region != nil else {
+                    throw PlumbConfig.Error("providers.\(name): region is required (the base URL is not https://bedrock-runtime.REGION.amazonaws.com)")
+                }
+                if let v = table["aws_profile"] {
+                    guard case .string(let s) = v, !s.isEmpty else { throw PlumbConfig.Error("providers.\(name).aws_profile must name a profile of the AWS credentials file") }
+                    provider.awsProfile = s
+                }
+            }
+            all[name] = provider
         }
         guard let def = all[defaultProvider] else {
             throw PlumbConfig.Error("default_provider '\(defaultProvider)' is not a configured provider (known: \(all.keys.sorted().joined(separator: ", ")))")

@@ -43,11 +43,14 @@ public protocol ResponseUsageParser: Sendable {
     mutating func event(_ event: SSEEvent)
     /// One message of an AWS event stream (Bedrock's streams); others have none.
     mutating func message(_ message: EventStreamMessage)
+    /// Token counts an answer's head gave (Bedrock's InvokeModel), for when its body gave none.
+    mutating func headerCounts(input: Int64?, output: Int64?)
     var usage: CallUsage { get }
 }
 
 extension ResponseUsageParser {
     public mutating func message(_ message: EventStreamMessage) {}
+    public mutating func headerCounts(input: Int64?, output: Int64?) {}
 }
 
 /// The usage parsers, one per API shape (`UsageParser.OpenAI`, `.Anthropic`, `.Gemini`).

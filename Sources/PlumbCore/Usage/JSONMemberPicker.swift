@@ -89,7 +89,8 @@ public struct JSONMemberPicker: Sendable {
 
     /// Made once: building the slots costs more than reading a small body.
     private static let usageTemplate = JSONMemberPicker(
-        wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata", "error"],
+        wanted: ["model", "usage", "object", "status", "incomplete_details", "stop_reason", "modelVersion", "usageMetadata", "error",
+                 "stopReason", "prompt_token_count", "generation_token_count"],
         anywhere: ["finish_reason", "finishReason"])
 
     /// The kind of the innermost open level (`{` or `[`), or 0 at the root.

@@ -42,6 +42,7 @@ extension OTLPSpan {
     /// `azure.ai.inference` for AI Foundry's model inference paths), else by provider name.
     static func providerName(_ span: Span, shape: APIShape?) -> String {
         if shape == .azure { return span.endpoint.hasPrefix("/models/") ? "azure.ai.inference" : "azure.ai.openai" }
+        if shape == .bedrock { return "aws.bedrock" }
         return wellKnownProviders[span.provider] ?? span.provider
     }
 

@@ -115,7 +115,12 @@ struct CallerHeaders {
             }
             if ASCIICase.equals(name, "traceparent") { traceparent(value); continue }
             if Self.isHopByHop(rawName) { continue }
-            if ASCIICase.equals(name, "authorization") {
+            if ASCIICase.equals(name, "authorization"), let accessKey = BedrockSigning.accessKeyID(value) {
+                // SigV4 for Plumb's host (boto3 pointed at Plumb): the access key id is who asked
+                // (a Plumb key there is one); the signature is replaced on the way out.
+                apiKey = apiKey ?? accessKey
+                if PlumbKey.isPlumbKey(accessKey) { plumbKey = plumbKey ?? accessKey }
+            } else if ASCIICase.equals(name, "authorization") {
                 let v = value.hasPrefix("Bearer ") || value.hasPrefix("bearer ") ? String(value.dropFirst(7)) : value
                 apiKey = apiKey ?? v.trimmingSpaces()
                 if PlumbKey.isPlumbKey(v.trimmingSpaces()) { plumbKey = plumbKey ?? v.trimmingSpaces() }

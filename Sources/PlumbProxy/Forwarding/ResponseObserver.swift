@@ -14,6 +14,10 @@ import PlumbCore
 /// box with it) on every chunk.
 final class ResponseObserver {
     let sse: Bool
+    /// The body is an AWS event stream (Bedrock): its messages go to the parser as they complete.
+    var awsEvents: EventStreamDecoder?
+    /// InvokeModel's token counts from the answer's head (used when the body gives none).
+    var headerCounts: (input: Int64?, output: Int64?)?
     let filterUsage: Bool
     /// False for `passthrough` providers: the body is only captured.
     let readsUsage: Bool
@@ -23,8 +27,9 @@ final class ResponseObserver {
     /// Reads usage from a whole JSON body as it passes, without keeping the body.
     var picker = JSONMemberPicker.forUsage()
 
-    init(shape: APIShape, sse: Bool, filterUsage: Bool, bodyCap: Int) {
+    init(shape: APIShape, sse: Bool, awsEventStream: Bool = false, filterUsage: Bool, bodyCap: Int) {
         self.sse = sse
+        if awsEventStream { awsEvents = EventStreamDecoder() }
         self.filterUsage = filterUsage && sse
         parser = UsageParser.make(for: shape)
         capture = BodyCapture(cap: bodyCap)
@@ -35,6 +40,17 @@ final class ResponseObserver {
     func pass(_ chunk: ByteBuffer) -> ByteBuffer? {
         chunk.withUnsafeReadableBytes { bytes in
             guard readsUsage else { capture.append(bytes); return nil }
+            if awsEvents != nil {
+                // Stored as the events' types and payloads, one a line: the frames are binary.
+                for m in awsEvents!.feed(bytes) {
+                    parser.message(m)
+                    capture.append((m.headers[":event-type"] ?? m.headers[":exception-type"] ?? "message").utf8)
+                    capture.append(": ".utf8)
+                    capture.append(m.payload)
+                    capture.append("\n".utf8)
+                }
+                return nil
+            }
             if sse {
                 let events = scanner.feed(bytes)
                 guard filterUsage else {
@@ -61,6 +77,7 @@ final class ResponseObserver {
 
     /// At the end of the body: what is still held back (filtered streams), and usage from a JSON body.
     func finish() -> ByteBuffer? {
+        if awsEvents != nil { return nil }
         if sse {
             guard let last = scanner.finish() else { return nil }
             guard filterUsage else { parser.event(last); return nil }
@@ -69,6 +86,7 @@ final class ResponseObserver {
             return out.readableBytes > 0 ? out : nil
         }
         if readsUsage, !picker.isEmpty { parser.body(picker.document) }
+        if let counts = headerCounts { parser.headerCounts(input: counts.input, output: counts.output) }
         return nil
     }
 

@@ -108,16 +108,25 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         armTimeout()
         status = head.code
         upstreamKeepAlive = head.isKeepAlive
-        let sse = head.first("content-type").map(Self.isEventStream) ?? false
+        let contentType = head.first("content-type")
+        let sse = contentType.map(Self.isEventStream) ?? false
+        // Bedrock's streams are AWS event streams (binary frames), relayed as they come too.
+        let awsEvents = provider.shape == .bedrock && contentType.map { ASCIICase.hasPrefix($0, "application/vnd.amazon.eventstream") } == true
         let filter = inspection.injectedUsage && sse
-        observer = ResponseObserver(shape: provider.shape, sse: sse, filterUsage: filter, bodyCap: core.settings.maxStoredBodyBytes)
+        observer = ResponseObserver(shape: provider.shape, sse: sse, awsEventStream: awsEvents, filterUsage: filter,
+                                    bodyCap: core.settings.maxStoredBodyBytes)
+        if provider.shape == .bedrock {
+            // InvokeModel gives its token counts in the head, whatever the model's body says.
+            func count(_ v: ArraySlice<UInt8>?) -> Int64? { v.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } }
+            observer?.headerCounts = (count(head.first("x-amzn-bedrock-input-token-count")), count(head.first("x-amzn-bedrock-output-token-count")))
+        }
         request = nil
         responseWriter = ClientResponseWriter(below: clientEncoder, method: method, head: head, filtering: filter,
                                               spanID: draft.span.spanID, close: !keepAlive, extra: ticket?.headers ?? [])
         headSent = true
         // A stream's head goes to the client at once, before its events are scanned for usage
         // (one write more a stream; an answer that is not a stream goes out in one write).
-        if sse { client.flush() }
+        if sse || awsEvents { client.flush() }
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
@@ -227,7 +236,6 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         onDone(keepAlive)
     }
 
-    /// `text/event-stream`, in any case, with or without parameters (no lowercased copy).
     /// What went wrong, from an answer that arrived whole: the provider's content filter
     /// (whatever the status), a refused credential, a rate limit, a server error.
     static func errorType(status: Int, usage: CallUsage?) -> String? {
@@ -240,6 +248,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         }
     }
 
+    /// `text/event-stream`, in any case, with or without parameters (no lowercased copy).
     static func isEventStream<Bytes: Sequence<UInt8>>(_ contentType: Bytes) -> Bool {
         ASCIICase.hasPrefix(contentType, "text/event-stream")
     }

@@ -418,7 +418,12 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         var caller = r.caller ?? CallerHeaders(h.headers)
         // Only Plumb names a call's key: a caller's own property of that name is dropped.
         caller.properties[CallIdentity.keyProperty] = r.plumbKey?.name
-        if r.plumbKey != nil {
+        if provider.shape == .bedrock {
+            // Plumb signs Bedrock calls itself, unless the caller sent a Bedrock API key.
+            if BedrockSigning.bearerKey(caller.forwarded) == nil && core.settings.awsSigners[provider.name] == nil {
+                return refuse(.awsCredentialsMissing(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+            }
+        } else if r.plumbKey != nil {
             if let secret = core.settings.control.providerKeys[provider.name] {
                 caller.useProviderKey(secret, shape: provider.shape)
                 query = Self.removingQueryKey(query)
@@ -518,8 +523,13 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
                          encoder: ChannelHandlerContext, context: ChannelHandlerContext) {
         let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? f.request.body
         let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
+        var fields = f.caller.forwarded
+        if f.provider.shape == .bedrock, BedrockSigning.bearerKey(fields) == nil, let signer = core.settings.awsSigners[f.provider.name] {
+            fields = BedrockSigning.fields(fields, signer: signer, method: f.request.head.method.rawValue, path: f.target.pathPrefix + f.upstreamPath,
+                                           query: f.query, host: f.target.hostHeader, body: forwardBody, nowMicros: Timestamp.nowMicros())
+        }
         let request = UpstreamRequest(method: f.request.head.method, target: uri, host: f.target.hostHeader,
-                                      fields: f.caller.forwarded, body: forwardBody)
+                                      fields: fields, body: forwardBody)
         let call = ProxyCall(core: core, client: context, clientEncoder: encoder, target: f.target, provider: f.provider, inspection: inspection,
                              request: request, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
             self?.finished(keepAlive: keep, context: context)

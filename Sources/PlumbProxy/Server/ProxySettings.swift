@@ -41,6 +41,10 @@ public struct ProxySettings: Sendable {
     public var rejectedSpansPerSecond = 50
     /// Plumb keys, budgets and rate limits (`[control]`, `[[budgets]]`, `[[limits]]`).
     public var control = ControlSettings()
+    /// Bedrock providers' signers, by provider name: the AWS key Plumb re-signs their requests
+    /// with (held in memory only). A Bedrock provider without one forwards only requests that
+    /// carry a Bedrock API key (`Authorization: Bearer`).
+    public var awsSigners: [String: SigV4] = [:]
 
     public static let defaultListen = "127.0.0.1:8787"
 
@@ -92,6 +96,15 @@ public struct ProxySettings: Sendable {
         if let n = try config.positiveInt("query_max_result_bytes") { queryMaxResultBytes = n }
         if let n = try config.positiveInt("rejected_spans_per_second") { rejectedSpansPerSecond = n }
         control = try ControlSettings(config: config, registry: registry)
+        for (name, p) in registry.providers where p.shape == .bedrock {
+            do {
+                let creds = try AWSCredentials.load(profile: p.awsProfile, environment: config.environment)
+                awsSigners[name] = SigV4(credentials: creds, region: p.region ?? "us-east-1", service: "bedrock")
+            } catch {
+                // A named profile must load; without one, a key is optional (Bedrock API keys).
+                if p.awsProfile != nil { throw PlumbConfig.Error("providers.\(name).aws_profile: \(error)") }
+            }
+        }
         if config.file["admin_hosts"] != nil || config.environment[PlumbConfig.environmentName("admin_hosts")] != nil {
             adminHosts = try config.stringList("admin_hosts").map { $0.lowercased() }
         }
