@@ -37,7 +37,16 @@ PROVIDERS = {
     # names them; region-specific prices (GovCloud) keep their region prefix, chosen by a
     # provider's region.
     "bedrock": ["bedrock", "bedrock_converse"],
+    # Google Vertex AI (api = "vertex"): Gemini and the partner models (Claude, Llama, Mistral, …),
+    # named as the path names them (gemini-2.5-flash, claude-sonnet-4-5@20250929).
+    "vertex": ["vertex_ai", "vertex_ai-language-models", "vertex_ai-anthropic_models", "vertex_ai-mistral_models",
+               "vertex_ai-llama_models", "vertex_ai-embedding-models", "vertex_ai-ai21_models", "vertex_ai-deepseek_models",
+               "vertex_ai-qwen_models", "vertex_ai-zai_models", "vertex_ai-openai_models", "vertex_ai-text-models",
+               "vertex_ai-minimax_models", "vertex_ai-moonshot_models"],
 }
+
+# Catalog name prefixes that are not the litellm_provider value ("vertex_ai/claude-…").
+NAME_PREFIXES = {"vertex": "vertex_ai/"}
 
 # Catalog tables whose "variant/model" names are kept (see PriceCatalog.price(_:model:)).
 KEEPS_VARIANTS = {"azure", "bedrock"}
@@ -63,6 +72,8 @@ def main():
         if not isinstance(inp, (int, float)) or not isinstance(outp, (int, float)):
             continue
         model = name.split("/", 1)[1] if name.startswith(entry["litellm_provider"] + "/") else name
+        if provider in NAME_PREFIXES and model.startswith(NAME_PREFIXES[provider]):
+            model = model[len(NAME_PREFIXES[provider]):]
         if "/" in model and provider not in ("openrouter", "together", "fireworks") and provider not in KEEPS_VARIANTS:
             continue   # region- or route-specific variants (e.g. "us/..."): not what a response names
         price = {"input": inp, "output": outp}
@@ -71,7 +82,7 @@ def main():
                 price[key] = entry[field]
         # A prefixed and an unprefixed entry may name the same model; the provider's own
         # (prefixed) entry wins, as it is the one LiteLLM uses for that provider.
-        if model in out[provider] and not name.startswith(entry["litellm_provider"] + "/"):
+        if model in out[provider] and not name.startswith((entry["litellm_provider"] + "/", NAME_PREFIXES.get(provider, "\0"))):
             continue
         out[provider][model] = price
     doc = {

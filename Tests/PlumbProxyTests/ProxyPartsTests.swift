@@ -47,7 +47,7 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("azure"),
                                                                            "price_variant": .string("moon")])]))
         XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "api": .string("soap")])])) {
-            XCTAssertTrue("\($0)".contains("openai, anthropic, gemini, azure, bedrock, passthrough"), "\($0)")
+            XCTAssertTrue("\($0)".contains("openai, anthropic, gemini, azure, bedrock, vertex, passthrough"), "\($0)")
         }
         // The operation from the path's end, whichever of Azure's three path shapes.
         for path in ["/openai/deployments/prod/chat/completions", "/openai/v1/chat/completions", "/models/chat/completions"] {
@@ -118,6 +118,28 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertNil(BedrockSigning.bearerKey([("authorization", "Bearer " + plumbKey)]), "a Plumb key is never forwarded")
         let price = PriceCatalog.builtIn.price(PriceKey(provider: r["bedrock"]!, endpoint: path), model: "us.anthropic.claude-3-5-sonnet-20240620-v1:0")
         XCTAssertEqual(price?.input, 3e-6)
+    }
+
+    func testVertexProviders() throws {
+        let r = try ProviderRegistry(overrides: ["vertex": .object(["base_url": .string("https://us-central1-aiplatform.googleapis.com"), "api": .string("vertex")])])
+        let p = try XCTUnwrap(r["vertex"])
+        let gemini = "/v1beta1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent"
+        let claude = "/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
+        XCTAssertEqual(PlumbCore.Operation(shape: .vertex, method: "POST", path: gemini), .generate)
+        XCTAssertEqual(PlumbCore.Operation(shape: .vertex, method: "POST", path: claude), .messages)
+        XCTAssertEqual(APIShape.vertex.bodyShape(path: gemini), .gemini)
+        XCTAssertEqual(APIShape.vertex.bodyShape(path: claude), .anthropic)
+        let g = RequestInspection(shape: .vertex, operation: .generate, path: gemini, body: Array(#"{"generationConfig":{"maxOutputTokens":77}}"#.utf8))
+        XCTAssertEqual(g.modelRequested, "gemini-2.5-flash"); XCTAssertTrue(g.stream); XCTAssertEqual(g.maxTokens, 77)
+        let c = RequestInspection(shape: .vertex, operation: .messages, path: claude, body: Array(#"{"anthropic_version":"x","max_tokens":50}"#.utf8))
+        XCTAssertEqual(c.modelRequested, "claude-sonnet-4-5@20250929"); XCTAssertFalse(c.stream); XCTAssertEqual(c.maxTokens, 50)
+        XCTAssertEqual(PriceCatalog.builtIn.price(PriceKey(provider: p, endpoint: claude), model: "claude-sonnet-4-5@20250929")?.input, 3e-6)
+        XCTAssertThrowsError(try ProviderRegistry(overrides: ["x": .object(["base_url": .string("http://h"), "service_account_file": .string("/k.json")])])) {
+            XCTAssertTrue("\($0)".contains("applies to api = \"vertex\" only"), "\($0)")
+        }
+        // A service account's token replaces every credential the caller sent.
+        let fields = ProxyConnectionHandler.withToken([("Authorization", "Bearer caller"), ("x-goog-api-key", "k"), ("X-Other", "v")], "ya29.plumb")
+        XCTAssertEqual(fields.map { "\($0.0)=\($0.1)" }, ["X-Other=v", "Authorization=Bearer ya29.plumb"])
     }
 
     func testCallerHeaders() {

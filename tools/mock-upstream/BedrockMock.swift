@@ -16,21 +16,12 @@ struct BedrockMock {
     static let credentials = AWSCredentials(accessKeyID: "AKIDMOCKBEDROCK", secretAccessKey: "mock-bedrock-secret")
     static let apiKey = "mock-bedrock-api-key"
 
-    let rawPath: String
-    let query: String
-    let headers: HTTPFields
-    /// The Host header (HTTPTypes keeps it apart from the fields, as `authority`).
-    let authority: String?
-    let method: String
-    let body: [UInt8]
-    let request: [String: JSONValue]
-    let c: MockControls
-    let serial: Int
-    let cache: PromptCache
+    /// The request, with `path` as it arrived (the signature covers it, prefix and all).
+    let call: MockRequest
 
     func respond() -> MockReply {
         if let refusal = authRefusal() { return refusal }
-        let path = String(rawPath.dropFirst(Self.prefix.count))
+        let path = String(call.path.dropFirst(Self.prefix.count))
         guard path.hasPrefix("/model/") else { return Self.error(404, "UnknownOperationException", nil) }
         let rest = path.dropFirst("/model/".count)
         let modelID = String(decoding: SigV4.percentDecoded(rest.prefix { $0 != "/" }.utf8), as: UTF8.self)
@@ -46,7 +37,7 @@ struct BedrockMock {
 
     /// A bearer Bedrock API key, or a SigV4 signature recomputed here over what arrived.
     func authRefusal() -> MockReply? {
-        guard let auth = headers[.authorization] else {
+        guard let auth = call.headers[.authorization] else {
             return Self.error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         }
         if auth.hasPrefix("Bearer ") {
@@ -54,7 +45,7 @@ struct BedrockMock {
         }
         guard auth.hasPrefix(SigV4.algorithm + " "), let credential = Self.part(auth, "Credential="),
               let signedNames = Self.part(auth, "SignedHeaders="), let signature = Self.part(auth, "Signature="),
-              let amzDate = headers[HTTPField.Name("X-Amz-Date")!] else {
+              let amzDate = call.headers[HTTPField.Name("X-Amz-Date")!] else {
             return Self.error(403, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature', 'SignedHeaders' parameters.")
         }
         let scope = credential.split(separator: "/")
@@ -65,17 +56,16 @@ struct BedrockMock {
             return Self.error(403, "InvalidSignatureException", "Credential should be scoped to a valid region and service.")
         }
         var creds = Self.credentials
-        creds.sessionToken = headers[HTTPField.Name("X-Amz-Security-Token")!]
+        creds.sessionToken = call.headers[HTTPField.Name("X-Amz-Security-Token")!]
         var signed: [(String, String)] = []
         for name in signedNames.split(separator: ";") where name != "x-amz-date" && name != "x-amz-security-token" {
-            if name == "host" { signed.append(("host", authority ?? "")); continue }
+            if name == "host" { signed.append(("host", call.authority ?? "")); continue }
             let field = HTTPField.Name(String(name))!
-            for value in headers[values: field] { signed.append((String(name), value)) }
+            for value in call.headers[values: field] { signed.append((String(name), value)) }
         }
-        let q = query.isEmpty ? nil : query
+        let q = call.query.isEmpty ? nil : call.query
         let expected = SigV4(credentials: creds, region: "us-east-1", service: "bedrock")
-            .sign(method: method, path: rawPath, query: q, headers: signed, payloadHash: SHA256.hex(body), amzDate: amzDate)
-        if ProcessInfo.processInfo.environment["MOCK_DEBUG"] != nil { FileHandle.standardError.write(Data((expected.canonicalRequest + "\n----\n").utf8)) }
+            .sign(method: call.method, path: call.path, query: q, headers: signed, payloadHash: SHA256.hex(call.body), amzDate: amzDate)
         guard expected.signature == signature else {
             return Self.error(403, "InvalidSignatureException",
                               "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
@@ -95,17 +85,17 @@ struct BedrockMock {
         return r
     }
 
-    var inputTokens: Int { MockText.tokens(in: .object(["system": request["system"] ?? .null, "messages": request["messages"] ?? .null])) }
+    var inputTokens: Int { MockText.tokens(in: .object(["system": call.json["system"] ?? .null, "messages": call.json["messages"] ?? .null])) }
 
     /// Random-length padding, as Bedrock adds to stream payloads (`"p"`).
-    func padding(_ i: Int) -> JSONValue { .string(String("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123".prefix(3 + (i * 7 + serial) % 40))) }
+    func padding(_ i: Int) -> JSONValue { .string(String("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123".prefix(3 + (i * 7 + call.serial) % 40))) }
 
     func converse(_ model: String, stream: Bool) -> MockReply {
-        let words = MockText.reply(words: c.outputWords)
-        let cacheRead = c.cachedTokens, cacheWrite = c.cacheWriteTokens ?? 0
+        let words = MockText.reply(words: call.controls.outputWords)
+        let cacheRead = call.controls.cachedTokens, cacheWrite = call.controls.cacheWriteTokens ?? 0
         let input = max(0, inputTokens - cacheRead - cacheWrite)
-        var usage: [String: JSONValue] = ["inputTokens": .int(Int64(input)), "outputTokens": .int(Int64(c.outputWords)),
-                                          "totalTokens": .int(Int64(input + c.outputWords + cacheRead + cacheWrite))]
+        var usage: [String: JSONValue] = ["inputTokens": .int(Int64(input)), "outputTokens": .int(Int64(call.controls.outputWords)),
+                                          "totalTokens": .int(Int64(input + call.controls.outputWords + cacheRead + cacheWrite))]
         if cacheRead > 0 || cacheWrite > 0 {
             usage["cacheReadInputTokens"] = .int(Int64(cacheRead)); usage["cacheWriteInputTokens"] = .int(Int64(cacheWrite))
         }
@@ -143,17 +133,17 @@ struct BedrockMock {
     func invoke(_ model: String, stream: Bool) -> MockReply {
         guard model.contains("anthropic.") else {
             // Llama's body (prompt in, generation out).
-            let prompt = MockText.count(request["prompt"]?.stringValue ?? "")
-            var r = MockReply.json(.object(["generation": .string(MockText.reply(words: c.outputWords).joined()),
-                                            "prompt_token_count": .int(Int64(prompt)), "generation_token_count": .int(Int64(c.outputWords)),
+            let prompt = MockText.count(call.json["prompt"]?.stringValue ?? "")
+            var r = MockReply.json(.object(["generation": .string(MockText.reply(words: call.controls.outputWords).joined()),
+                                            "prompt_token_count": .int(Int64(prompt)), "generation_token_count": .int(Int64(call.controls.outputWords)),
                                             "stop_reason": .string("stop")]))
-            r.extraHeaders = [("X-Amzn-Bedrock-Input-Token-Count", "\(prompt)"), ("X-Amzn-Bedrock-Output-Token-Count", "\(c.outputWords)")]
+            r.extraHeaders = [("X-Amzn-Bedrock-Input-Token-Count", "\(prompt)"), ("X-Amzn-Bedrock-Output-Token-Count", "\(call.controls.outputWords)")]
             return r
         }
-        var asked = request
+        var asked = call.json
         asked["stream"] = .bool(stream)
         asked["model"] = .string(model)
-        let anthropic = AnthropicMock(request: asked, c: c, serial: serial, cache: cache).messages()
+        let anthropic = AnthropicMock(request: asked, c: call.controls, serial: call.serial, cache: call.cache).messages()
         guard stream else {
             guard case .object(let o)? = try? JSONParser.parse(anthropic.pieces.flatMap { $0 }), let u = o["usage"] else { return anthropic }
             var r = anthropic

@@ -86,3 +86,20 @@ struct MockReply {
 }
 
 struct MockReset: Error {}
+
+/// A request as the cloud mocks read it (Bedrock, Vertex): the path (after the cloud's
+/// prefix, unless the mock says otherwise), the fields, the body as bytes and as JSON, and the
+/// per-request controls.
+struct MockRequest {
+    let path: String
+    let query: String
+    let headers: HTTPFields
+    /// The Host header (HTTPTypes keeps it apart from the fields, as `authority`).
+    let authority: String?
+    let method: String
+    let body: [UInt8]
+    let json: [String: JSONValue]
+    let controls: MockControls
+    let serial: Int
+    let cache: PromptCache
+}

@@ -8,12 +8,15 @@ import PlumbCore
 /// `plumb-mock [--listen HOST:PORT] [--latency-ms N] [--chunk-delay-ms N]`: the simulated
 /// providers that tests and benchmarks put behind Plumb (there is no internet here). Paths are
 /// matched by their ending, so `/v1/chat/completions` and `/openai/v1/chat/completions` both work;
-/// Azure OpenAI and AI Foundry live under `/azure` (AzureMock), AWS Bedrock under `/bedrock` (BedrockMock).
+/// Azure OpenAI and AI Foundry live under `/azure` (AzureMock), AWS Bedrock under `/bedrock`
+/// (BedrockMock), Google Vertex AI under `/vertex` (VertexMock; `--google-public-key PEM` is the
+/// service account key its token endpoint accepts).
 /// Prints `plumb-mock: listening on http://HOST:PORT` once it accepts connections.
 struct MockServer: HTTPResponder {
     typealias Context = BasicRequestContext
     let defaults: MockControls
     let cache = PromptCache()
+    let vertexTokens: VertexTokens
     let counter = Counter()
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -32,6 +35,8 @@ struct MockServer: HTTPResponder {
                              "headers": .object(headers), "body": .string(String(decoding: body.readableBytesView, as: UTF8.self))]))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
         }
+        // Google's OAuth token endpoint takes a form, not JSON.
+        if path == VertexMock.prefix + "/token" { return vertexTokens.grant(Array(body.readableBytesView)).response(c) }
         if c.latencyMs > 0 { try await Task.sleep(nanoseconds: UInt64(c.latencyMs) * 1_000_000) }
         if c.fault == "hang" { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
         let anthropic = path.hasSuffix("/messages")
@@ -47,10 +52,15 @@ struct MockServer: HTTPResponder {
         // X-Mock-Seed fixes the ids in a response, so two requests can be compared byte for byte.
         let serial = request.headers[HTTPField.Name("X-Mock-Seed")!].flatMap { Int($0) } ?? counter.next()
         let reply: MockReply
+        func call(dropping prefix: String) -> MockRequest {
+            MockRequest(path: String(path.dropFirst(prefix.count)), query: query, headers: request.headers, authority: request.head.authority,
+                        method: request.method.rawValue, body: Array(body.readableBytesView), json: json, controls: c, serial: serial, cache: cache)
+        }
+        if path.hasPrefix(VertexMock.prefix + "/") {
+            return VertexMock(call: call(dropping: VertexMock.prefix), tokens: vertexTokens).respond().response(c)
+        }
         if path.hasPrefix(BedrockMock.prefix + "/") {
-            return BedrockMock(rawPath: path, query: query, headers: request.headers, authority: request.head.authority,
-                               method: request.method.rawValue,
-                               body: Array(body.readableBytesView), request: json, c: c, serial: serial, cache: cache).respond().response(c)
+            return BedrockMock(call: call(dropping: "")).respond().response(c)
         }
         if path == AzureMock.prefix || path.hasPrefix(AzureMock.prefix + "/") {
             return AzureMock(path: String(path.dropFirst(AzureMock.prefix.count)), query: query, headers: request.headers,
@@ -97,7 +107,8 @@ defaults.chunkDelayMs = option("--chunk-delay-ms").flatMap { Int($0) } ?? 0
 var logger = Logger(label: "plumb-mock")
 logger.logLevel = .error
 let app = Application(
-    responder: MockServer(defaults: defaults),
+    responder: MockServer(defaults: defaults, vertexTokens: VertexTokens(
+        publicKeyPEM: option("--google-public-key").flatMap { try? String(contentsOfFile: $0, encoding: .utf8) })),
     configuration: .init(address: .hostname(String(listen[..<colon]), port: port), serverName: nil, backlog: 1024),
     onServerRunning: { channel in
         print("plumb-mock: listening on http://\(listen[..<colon]):\(channel.localAddress?.port ?? 0)")

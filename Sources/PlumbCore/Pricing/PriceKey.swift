@@ -22,6 +22,10 @@ public struct PriceKey: Sendable, Hashable {
     /// `endpoint` is the upstream path (without the query) the call went to.
     public init(provider: Provider, endpoint: String) {
         self.provider = provider.name
+        if provider.shape == .vertex {
+            catalog = "vertex"
+            return
+        }
         if provider.shape == .bedrock {
             // Model ids and cross-region profiles (us.anthropic.…) as named; GovCloud prices by region.
             catalog = "bedrock"

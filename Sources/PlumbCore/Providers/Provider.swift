@@ -23,6 +23,9 @@ public struct Provider: Sendable, Equatable {
     /// credentials file whose key signs them (nil: the environment's, else `[default]`).
     public var region: String?
     public var awsProfile: String?
+    /// For Vertex AI: a service account's key file Plumb mints its access tokens from (nil: the
+    /// caller's own OAuth token goes on).
+    public var serviceAccountFile: String?
 
     /// The deployment types LiteLLM's catalog prices apart for Azure OpenAI (`azure/eu/gpt-4o`).
     public static let azurePriceVariants: Set<String> = ["global", "global-standard", "eu", "us", "apac", "us-gov"]

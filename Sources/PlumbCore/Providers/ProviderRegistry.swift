@@ -19,8 +19,9 @@ public struct ProviderRegistry: Sendable {
             guard case .object(let table) = value else {
                 throw PlumbConfig.Error("providers.\(name) must be a table with base_url and api")
             }
-            for key in table.keys where !["base_url", "api", "api_key_env", "price_variant", "region", "aws_profile"].contains(key) {
-                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, aws_profile, base_url, price_variant, region)")
+            for key in table.keys where !["base_url", "api", "api_key_env", "price_variant", "region", "aws_profile",
+                                                 "service_account_file"].contains(key) {
+                throw PlumbConfig.Error("providers.\(name): unknown key '\(key)' (known: api, api_key_env, aws_profile, base_url, price_variant, region, service_account_file)")
             }
             let existing = all[name]
             var keyEnv: String?
@@ -82,6 +83,11 @@ public struct ProviderRegistry: Sendable {
                     guard case .string(let s) = v, !s.isEmpty else { throw PlumbConfig.Error("providers.\(name).aws_profile must name a profile of the AWS credentials file") }
                     provider.awsProfile = s
                 }
+            }
+            if let v = table["service_account_file"] {
+                guard shape == .vertex else { throw PlumbConfig.Error("providers.\(name).service_account_file applies to api = \"vertex\" only") }
+                guard case .string(let s) = v, !s.isEmpty else { throw PlumbConfig.Error("providers.\(name).service_account_file must be a path") }
+                provider.serviceAccountFile = s
             }
             all[name] = provider
         }

@@ -55,11 +55,12 @@ extension ResponseUsageParser {
 
 /// The usage parsers, one per API shape (`UsageParser.OpenAI`, `.Anthropic`, `.Gemini`).
 public enum UsageParser {
-    public static func make(for shape: APIShape) -> any ResponseUsageParser {
-        switch shape.bodyShape {
+    /// `path` (the upstream path) chooses among a cloud's body shapes (Vertex AI's Claude).
+    public static func make(for shape: APIShape, path: String = "") -> any ResponseUsageParser {
+        switch shape.bodyShape(path: path) {
         case .openai, .azure: OpenAI()
         case .anthropic: Anthropic()
-        case .gemini: Gemini()
+        case .gemini, .vertex: Gemini()
         case .bedrock: Bedrock()
         case .passthrough: Passthrough()
         }

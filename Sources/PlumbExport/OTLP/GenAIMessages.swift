@@ -72,7 +72,8 @@ public struct GenAIMessages: Sendable, Equatable {
         let input: [Message]
         let system: [Part]
         let output: [Message]
-        switch (shape.bodyShape, op) {
+        // Vertex AI's Claude (:rawPredict, the messages operation) is Anthropic's shape.
+        switch (shape == .vertex && op == .messages ? .anthropic : shape.bodyShape, op) {
         case (.openai, .chat), (.openai, .completion):
             let request = requestBody.flatMap(Body.json)
             input = op == .chat ? OpenAIChat.input(request) : OpenAIChat.completionInput(request)

@@ -43,6 +43,7 @@ extension OTLPSpan {
     static func providerName(_ span: Span, shape: APIShape?) -> String {
         if shape == .azure { return span.endpoint.hasPrefix("/models/") ? "azure.ai.inference" : "azure.ai.openai" }
         if shape == .bedrock { return "aws.bedrock" }
+        if shape == .vertex { return "gcp.vertex_ai" }
         return wellKnownProviders[span.provider] ?? span.provider
     }
 

@@ -50,7 +50,12 @@ struct SpanDraft {
         span.cacheWriteTokens = usage.cacheWriteTokens
         span.reasoningTokens = usage.reasoningTokens
         if let model = span.model {
-            span.costUSD = prices.price(priceKey ?? PriceKey(provider: span.provider), model: model)?.cost(of: usage)
+            let key = priceKey ?? PriceKey(provider: span.provider)
+            var price = prices.price(key, model: model)
+            // Vertex AI's path names the exact version asked for (`claude-sonnet-4-5@20250929`),
+            // which is how its catalog lists models; an answer may spell the model otherwise.
+            if price == nil, key.catalog == "vertex", let asked = span.modelRequested { price = prices.price(key, model: asked) }
+            span.costUSD = price?.cost(of: usage)
         }
         span.requestBytes = Int64(requestBody.total)
         span.responseBytes = Int64(responseBody.total)

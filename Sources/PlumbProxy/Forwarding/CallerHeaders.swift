@@ -75,7 +75,7 @@ struct CallerHeaders {
         case .gemini: forwarded.append(("x-goog-api-key", key))
         case .azure: forwarded.append(("api-key", key))
         case .bedrock: forwarded.append(("Authorization", "Bearer " + key))   // a Bedrock API key
-        case .openai, .passthrough: forwarded.append(("Authorization", "Bearer " + key))
+        case .openai, .passthrough, .vertex: forwarded.append(("Authorization", "Bearer " + key))
         }
     }
 

@@ -80,6 +80,10 @@ struct ProxyFailure: Error {
                      message: model.map { "Plumb key '\(key)' may not use model '\(ProxyFailure.shown($0))'" }
                         ?? "Plumb key '\(key)' is limited to some models, and this request names none that Plumb can read")
     }
+    static func tokenUnavailable(_ provider: String, _ detail: String) -> ProxyFailure {
+        ProxyFailure(status: .badGateway, errorType: "token_unavailable",
+                     message: "Plumb could not get an access token for provider '\(provider)' from its service account: \(detail)")
+    }
     static func awsCredentialsMissing(_ provider: String) -> ProxyFailure {
         ProxyFailure(status: .forbidden, errorType: "aws_credentials_missing",
                      message: "Plumb holds no AWS credentials to sign for Bedrock provider '\(provider)': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in Plumb's environment, name a profile with providers.\(provider).aws_profile, or send a Bedrock API key (Authorization: Bearer)")

@@ -24,17 +24,18 @@ struct RequestInspection: Sendable {
 
     init<Body: Collection<UInt8>>(shape: APIShape, operation: Operation, path: String, body: Body) {
         switch shape {
-        case .gemini:
+        case .gemini, .vertex:
             // The model is in the path: /v1beta/models/{model}:generateContent
             if let r = path.range(of: "/models/") {
                 let tail = path[r.upperBound...]
                 modelRequested = String(tail.prefix { $0 != ":" && $0 != "/" })
             }
-            stream = path.hasSuffix(":streamGenerateContent")
+            // Vertex AI: the same for Gemini, and Claude's :rawPredict / :streamRawPredict.
+            stream = path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":streamRawPredict")
             guard !body.isEmpty, let first = body.first(where: { $0 > 0x20 }), first == UInt8(ascii: "{") else { return }
             var picker = Self.geminiPicker
             if body.withContiguousStorageIfAvailable({ picker.feed(UnsafeRawBufferPointer($0)) }) == nil { picker.feed(Array(body)) }
-            maxTokens = Self.count(picker.value("generationConfig")?["maxOutputTokens"])
+            maxTokens = Self.count(picker.value("generationConfig")?["maxOutputTokens"]) ?? Self.count(picker.value("max_tokens"))
         case .openai, .anthropic, .azure:
             // Azure's dated paths name the deployment (what the caller asked for); its v1 and
             // Foundry paths carry it in the body's `model`, as OpenAI does.
@@ -80,7 +81,7 @@ struct RequestInspection: Sendable {
 
     private static let picker = JSONMemberPicker(wanted: ["model", "stream", "stream_options", "max_tokens",
                                                           "max_completion_tokens", "max_output_tokens"])
-    private static let geminiPicker = JSONMemberPicker(wanted: ["generationConfig"])
+    private static let geminiPicker = JSONMemberPicker(wanted: ["generationConfig", "max_tokens"])
     private static let bedrockPicker = JSONMemberPicker(wanted: ["inferenceConfig", "max_tokens"])
 
     /// A token count as a request gives it: a whole number from 0, at most 100 million.

@@ -27,11 +27,11 @@ final class ResponseObserver {
     /// Reads usage from a whole JSON body as it passes, without keeping the body.
     var picker = JSONMemberPicker.forUsage()
 
-    init(shape: APIShape, sse: Bool, awsEventStream: Bool = false, filterUsage: Bool, bodyCap: Int) {
+    init(shape: APIShape, path: String = "", sse: Bool, awsEventStream: Bool = false, filterUsage: Bool, bodyCap: Int) {
         self.sse = sse
         if awsEventStream { awsEvents = EventStreamDecoder() }
         self.filterUsage = filterUsage && sse
-        parser = UsageParser.make(for: shape)
+        parser = UsageParser.make(for: shape, path: path)
         capture = BodyCapture(cap: bodyCap)
         readsUsage = shape != .passthrough
     }

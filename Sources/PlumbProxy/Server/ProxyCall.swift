@@ -113,7 +113,7 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         // Bedrock's streams are AWS event streams (binary frames), relayed as they come too.
         let awsEvents = provider.shape == .bedrock && contentType.map { ASCIICase.hasPrefix($0, "application/vnd.amazon.eventstream") } == true
         let filter = inspection.injectedUsage && sse
-        observer = ResponseObserver(shape: provider.shape, sse: sse, awsEventStream: awsEvents, filterUsage: filter,
+        observer = ResponseObserver(shape: provider.shape, path: draft.span.endpoint, sse: sse, awsEventStream: awsEvents, filterUsage: filter,
                                     bodyCap: core.settings.maxStoredBodyBytes)
         if provider.shape == .bedrock {
             // InvokeModel gives its token counts in the head, whatever the model's body says.
@@ -198,6 +198,14 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
         upstreamEndNanos = Monotonic.nanos()
         detachUpstream(close: true)
         complete(errorType: errorType, keepAlive: false)      // recorded first; then onDone closes the client
+    }
+
+    /// A call that cannot go upstream at all (no access token to send): answered and recorded
+    /// as a failed call, counted as begun and ended like any other.
+    func failBeforeStart(_ failure: ProxyFailure) {
+        core.callStarted()
+        upstreamStart = Monotonic.nanos()
+        fail(failure)
     }
 
     /// A failure Plumb answers itself (nothing was sent to the client yet).

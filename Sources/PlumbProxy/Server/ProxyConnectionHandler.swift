@@ -423,6 +423,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             if BedrockSigning.bearerKey(caller.forwarded) == nil && core.settings.awsSigners[provider.name] == nil {
                 return refuse(.awsCredentialsMissing(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
             }
+        } else if provider.shape == .vertex && core.settings.googleTokens[provider.name] != nil {
+            // Plumb sends its service account's token in place of the caller's credentials.
         } else if r.plumbKey != nil {
             if let secret = core.settings.control.providerKeys[provider.name] {
                 caller.useProviderKey(secret, shape: provider.shape)
@@ -528,15 +530,37 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
             fields = BedrockSigning.fields(fields, signer: signer, method: f.request.head.method.rawValue, path: f.target.pathPrefix + f.upstreamPath,
                                            query: f.query, host: f.target.hostHeader, body: forwardBody, nowMicros: Timestamp.nowMicros())
         }
-        let request = UpstreamRequest(method: f.request.head.method, target: uri, host: f.target.hostHeader,
-                                      fields: fields, body: forwardBody)
-        let call = ProxyCall(core: core, client: context, clientEncoder: encoder, target: f.target, provider: f.provider, inspection: inspection,
-                             request: request, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
-            self?.finished(keepAlive: keep, context: context)
+        let call = { [self] (fields: [(String, String)]) -> ProxyCall in
+            let request = UpstreamRequest(method: f.request.head.method, target: uri, host: f.target.hostHeader, fields: fields, body: forwardBody)
+            let call = ProxyCall(core: core, client: context, clientEncoder: encoder, target: f.target, provider: f.provider, inspection: inspection,
+                                 request: request, keepAlive: f.keepAlive, draft: draft) { [weak self] keep in
+                self?.finished(keepAlive: keep, context: context)
+            }
+            call.ticket = ticket
+            self.call = call
+            return call
         }
-        call.ticket = ticket
-        self.call = call
-        call.start()
+        guard f.provider.shape == .vertex, let tokens = core.settings.googleTokens[f.provider.name] else { return call(fields).start() }
+        // Vertex AI with a service account: its access token replaces the caller's credentials,
+        // minted off the event loop when none is cached.
+        if let token = tokens.current() { return call(Self.withToken(fields, token)).start() }
+        let minted = context.eventLoop.makePromise(of: String.self)
+        tokens.token { minted.completeWith($0) }
+        minted.futureResult.assumeIsolated().whenComplete { [self] result in
+            guard !closed else {
+                if let t = ticket { core.control.release(t) }
+                return
+            }
+            switch result {
+            case .success(let token): call(Self.withToken(fields, token)).start()
+            case .failure(let error): call(fields).failBeforeStart(.tokenUnavailable(f.provider.name, "\(error)"))
+            }
+        }
+    }
+
+    /// The fields with `Authorization: Bearer <token>` in place of any credential the caller sent.
+    static func withToken(_ fields: [(String, String)], _ token: String) -> [(String, String)] {
+        fields.filter { !CallerHeaders.isCredential($0.0) } + [("Authorization", "Bearer " + token)]
     }
 
     /// A request refused by a Plumb key's allowances, a budget or a rate limit, after its body

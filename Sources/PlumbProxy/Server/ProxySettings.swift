@@ -45,6 +45,9 @@ public struct ProxySettings: Sendable {
     /// with (held in memory only). A Bedrock provider without one forwards only requests that
     /// carry a Bedrock API key (`Authorization: Bearer`).
     public var awsSigners: [String: SigV4] = [:]
+    /// Vertex AI providers with a service account: the access tokens Plumb sends in place of the
+    /// caller's credentials.
+    public var googleTokens: [String: GoogleTokenSource] = [:]
 
     public static let defaultListen = "127.0.0.1:8787"
 
@@ -103,6 +106,12 @@ public struct ProxySettings: Sendable {
             } catch {
                 // A named profile must load; without one, a key is optional (Bedrock API keys).
                 if p.awsProfile != nil { throw PlumbConfig.Error("providers.\(name).aws_profile: \(error)") }
+            }
+        }
+        for (name, p) in registry.providers {
+            guard let file = p.serviceAccountFile else { continue }
+            do { googleTokens[name] = GoogleTokenSource(try ServiceAccount(file: file)) } catch {
+                throw PlumbConfig.Error("providers.\(name).service_account_file: \(error)")
             }
         }
         if config.file["admin_hosts"] != nil || config.environment[PlumbConfig.environmentName("admin_hosts")] != nil {
