@@ -50,6 +50,8 @@ final class SigV4Tests: XCTestCase {
 
     func testAmzDateAndCredentialsFile() throws {
         XCTAssertEqual(SigV4.amzDate(micros: 1_764_590_400_000_000), "20251201T120000Z")
+        XCTAssertEqual(CallUsage.sum(.max, 5, 1), .max, "counts from the wire saturate")
+        XCTAssertEqual(CallUsage.sum(3, 4, 5), 12)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sigv4-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("credentials")
@@ -57,10 +59,23 @@ final class SigV4Tests: XCTestCase {
             .write(to: file, atomically: true, encoding: .utf8)
         let env = ["AWS_SHARED_CREDENTIALS_FILE": file.path]
         XCTAssertEqual(try AWSCredentials.load(profile: "prod", environment: env), AWSCredentials(accessKeyID: "AKIDPROD", secretAccessKey: "s2", sessionToken: "t2"))
-        XCTAssertEqual(try AWSCredentials.load(profile: nil, environment: env).accessKeyID, "AKIDDEF")
+        XCTAssertEqual(try AWSCredentials.load(profile: "default", environment: env).accessKeyID, "AKIDDEF", "[default] when named")
         XCTAssertEqual(try AWSCredentials.load(profile: nil, environment: env.merging(["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "s3"]) { $1 }).accessKeyID, "AKIDENV")
         XCTAssertThrowsError(try AWSCredentials.load(profile: "nope", environment: env)) { XCTAssertTrue("\($0)".contains("no profile [nope]")) }
         XCTAssertThrowsError(try AWSCredentials.load(profile: nil, environment: ["AWS_ACCESS_KEY_ID": "A"])) { XCTAssertTrue("\($0)".contains("AWS_SECRET_ACCESS_KEY")) }
+        XCTAssertThrowsError(try AWSCredentials.load(profile: nil, environment: env), "the file's [default] is never taken unasked")
+        // CRLF files (Windows editors) read like LF ones; a value with a control character is refused.
+        try "[prod]\r\naws_access_key_id = AKIDCRLF\r\naws_secret_access_key = s\r\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try AWSCredentials.load(profile: "prod", environment: env).accessKeyID, "AKIDCRLF")
+        XCTAssertThrowsError(try AWSCredentials.load(profile: nil, environment: ["AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "s",
+                                                                                "AWS_SESSION_TOKEN": "t\r\nHost: evil"]))
+    }
+
+    func testBearerTokensFromATokenEndpoint() {
+        XCTAssertTrue(GoogleTokenSource.isBearerToken("ya29.a0AfB_byC-1~+/x=="))
+        for bad in ["", "x\r\nHost: evil", "a b", "tok=en", "=abc", String(repeating: "a", count: 5000), "ünicode"] {
+            XCTAssertFalse(GoogleTokenSource.isBearerToken(bad), bad.debugDescription)
+        }
     }
 
     func testEventStreamRoundTripInPiecesAndCorruption() {

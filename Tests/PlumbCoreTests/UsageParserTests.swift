@@ -277,13 +277,18 @@ final class UsageParserTests: XCTestCase {
         XCTAssertEqual(converse.usage, CallUsage(finishReason: "end_turn", inputTokens: 15, outputTokens: 4, cacheReadTokens: 3, cacheWriteTokens: 2))
         var stream = UsageParser.make(for: .bedrock)
         func message(_ type: String, _ json: String, messageType: String = "event") -> EventStreamMessage {
-            EventStreamMessage(headers: [":event-type": type, ":message-type": messageType], payload: Array(json.utf8))
+            EventStreamMessage(headers: [messageType == "exception" ? ":exception-type" : ":event-type": type, ":message-type": messageType],
+                               payload: Array(json.utf8))
         }
         stream.message(message("contentBlockDelta", #"{"contentBlockIndex":0,"delta":{"text":"hi"},"p":"abc"}"#))
         stream.message(message("messageStop", #"{"stopReason":"max_tokens"}"#))
         stream.message(message("metadata", #"{"usage":{"inputTokens":7,"outputTokens":12,"totalTokens":19},"metrics":{"latencyMs":5}}"#))
         stream.message(message("throttlingException", #"{"usage":{"inputTokens":99}}"#, messageType: "exception"))
-        XCTAssertEqual(stream.usage, CallUsage(finishReason: "max_tokens", inputTokens: 7, outputTokens: 12))
+        XCTAssertEqual(stream.usage, CallUsage(finishReason: "max_tokens", inputTokens: 7, outputTokens: 12, errorCode: "throttlingException"),
+                       "an exception frame is noted, and its payload is not usage")
+        var guarded = UsageParser.make(for: .bedrock)
+        guarded.message(message("messageStop", #"{"stopReason":"guardrail_intervened"}"#))
+        XCTAssertTrue(guarded.usage.contentFiltered)
         func chunk(_ inner: String) -> EventStreamMessage {
             message("chunk", #"{"bytes":""# + Data(inner.utf8).base64EncodedString() + #"","p":"xy"}"#)
         }

@@ -56,10 +56,19 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(PlumbCore.Operation(shape: .azure, method: "POST", path: "/openai/deployments/e/embeddings"), .embeddings)
         // The deployment in the path is what was asked for; v1 and Foundry name it in the body.
         let body = Array(#"{"model":"body-model","stream":true,"messages":[]}"#.utf8)
-        let dated = RequestInspection(shape: .azure, operation: .chat, path: "/openai/deployments/gpt4o-prod/chat/completions", body: body)
+        let dated = RequestInspection(shape: .azure, operation: .chat, path: "/openai/deployments/gpt4o-prod/chat/completions",
+                                      query: "api-version=2024-10-21", body: body)
         XCTAssertEqual(dated.modelRequested, "gpt4o-prod")
         XCTAssertTrue(dated.injectedUsage && dated.stream, "Azure streams get usage asked for, as OpenAI's")
         XCTAssertEqual(RequestInspection(shape: .azure, operation: .chat, path: "/openai/v1/chat/completions", body: body).modelRequested, "body-model")
+        // stream_options only where Azure takes it: v1, and api-version 2024-09-01-preview on.
+        let chat = "/openai/deployments/d/chat/completions"
+        XCTAssertTrue(RequestInspection(shape: .azure, operation: .chat, path: chat, query: "api-version=2024-10-21", body: body).injectedUsage)
+        XCTAssertTrue(RequestInspection(shape: .azure, operation: .chat, path: chat, query: "x=1&api-version=2025-04-01-preview", body: body).injectedUsage)
+        XCTAssertTrue(RequestInspection(shape: .azure, operation: .chat, path: "/openai/v1/chat/completions", body: body).injectedUsage)
+        XCTAssertFalse(RequestInspection(shape: .azure, operation: .chat, path: chat, query: "api-version=2024-06-01", body: body).injectedUsage)
+        XCTAssertFalse(RequestInspection(shape: .azure, operation: .chat, path: chat, query: nil, body: body).injectedUsage)
+        XCTAssertFalse(RequestInspection(shape: .azure, operation: .chat, path: "/models/chat/completions", query: "api-version=2025-01-01", body: body).injectedUsage)
         XCTAssertEqual(RequestInspection(shape: .azure, operation: .embeddings, path: "/openai/deployments/e/embeddings", body: [UInt8]()).modelRequested, "e")
         // Plumb's own key goes in Azure's api-key header, the caller's credentials never.
         var caller = CallerHeaders(HTTPHeaders([("api-key", "plumb-key"), ("Authorization", "Bearer entra"), ("X-Other", "v")]))
@@ -74,6 +83,8 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(ProxyCall.errorType(status: 503, usage: nil), "upstream_5xx")
         XCTAssertNil(ProxyCall.errorType(status: 400, usage: CallUsage(errorCode: "invalid_request")))
         XCTAssertNil(ProxyCall.errorType(status: 200, usage: CallUsage(finishReason: "stop")))
+        XCTAssertEqual(ProxyCall.errorType(status: 200, usage: CallUsage(errorCode: "throttlingException")), "rate_limited")
+        XCTAssertEqual(ProxyCall.errorType(status: 200, usage: CallUsage(errorCode: "modelStreamErrorException")), "upstream_stream_error")
     }
 
     func testBedrockProvidersAndSigning() throws {
@@ -114,6 +125,20 @@ final class ProxyPartsTests: XCTestCase {
         XCTAssertEqual(fields[2].1, "20251201T120000Z"); XCTAssertEqual(fields[3].1, "plumbs-token")
         XCTAssertTrue(fields[4].1.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDPLUMB/20251201/us-east-1/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="))
         XCTAssertNil(BedrockSigning.bearerKey(caller.forwarded))
+        XCTAssertTrue(BedrockSigning.isModelCall(method: .POST, path: path))
+        XCTAssertTrue(BedrockSigning.isModelCall(method: .POST, path: "/model/m%3A0/invoke"))
+        for (m, p) in [(HTTPMethod.GET, path), (.POST, "/async-invoke"), (.POST, "/model//converse"), (.POST, "/model/m/converse/x"),
+                       (.POST, "/guardrail/g/version/1/apply"), (.POST, "/model/m/list")] {
+            XCTAssertFalse(BedrockSigning.isModelCall(method: m, path: p), "\(m) \(p)")
+        }
+        // No credential of the caller's goes on beside Plumb's signature; every Content-Type is signed.
+        let other = BedrockSigning.fields([("x-api-key", plumbKey), ("Content-Type", "application/json"), ("content-type", "application/json")],
+                                          signer: signer, method: "POST", path: path, query: nil, host: "h", body: ByteBuffer(), nowMicros: 0)
+        XCTAssertFalse(other.contains { $0.0 == "x-api-key" })
+        XCTAssertTrue(other.last!.1.contains("SignedHeaders=content-type;host;"))
+        var awsPlumbKey = CallerHeaders(HTTPHeaders([("Authorization", auth.replacingOccurrences(of: "AKIDCALLER", with: plumbKey))]))
+        XCTAssertFalse(awsPlumbKey.dropPlumbKeys(), "a Plumb key as a SigV4 access key id is a Plumb key: dropped")
+        XCTAssertTrue(awsPlumbKey.forwarded.isEmpty)
         XCTAssertEqual(BedrockSigning.bearerKey([("authorization", "Bearer bedrock-api-key")]), "bedrock-api-key")
         XCTAssertNil(BedrockSigning.bearerKey([("authorization", "Bearer " + plumbKey)]), "a Plumb key is never forwarded")
         let price = PriceCatalog.builtIn.price(PriceKey(provider: r["bedrock"]!, endpoint: path), model: "us.anthropic.claude-3-5-sonnet-20240620-v1:0")

@@ -214,3 +214,18 @@ def test_a_price_variant_needs_api_azure(tmp_path, mock):
     (tmp_path / "b").mkdir()
     code, err = serve_refuses(tmp_path / "b", mock, f'[providers.x]\nbase_url = "{mock}"\napi = "azure"\nprice_variant = "mars"\n')
     assert code not in (None, 0) and "price_variant must be one of apac, eu, global, global-standard, us, us-gov" in err
+
+
+def test_an_old_api_version_stream_is_not_asked_for_usage(azure_plumb, mock):
+    """Azure refuses stream_options before 2024-09-01-preview: the call goes through as the caller
+    sent it, recorded without tokens, rather than broken."""
+    old = openai.AzureOpenAI(azure_endpoint=f"{azure_plumb.url}/azure", api_version="2024-06-01", api_key=KEY, max_retries=0)
+    seed = {"X-Mock-Seed": "7103"}
+    with old.chat.completions.with_streaming_response.create(model="mini", messages=MESSAGES, stream=True, extra_headers=seed) as r:
+        through = b"".join(r.iter_bytes())
+        span_id = r.headers["plumb-span-id"]
+    direct = httpx.post(f"{mock}/azure/openai/deployments/mini/chat/completions?api-version=2024-06-01",
+                        json={"messages": MESSAGES, "model": "mini", "stream": True}, headers={**seed, "api-key": KEY})
+    assert r.status_code == 200 and through == direct.content
+    span = azure_plumb.span(span_id)
+    assert span["status"] == 200 and "input_tokens" not in span and span["model"] == "gpt-4o-mini-2024-07-18"

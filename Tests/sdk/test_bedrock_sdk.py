@@ -16,7 +16,8 @@ from botocore.credentials import Credentials
 
 from conftest import PRICING, expected_cost, sha256, start_plumb, stop
 
-PLUMB_ENV = {"AWS_ACCESS_KEY_ID": "AKIDMOCKBEDROCK", "AWS_SECRET_ACCESS_KEY": "mock-bedrock-secret"}
+PLUMB_ENV = {"AWS_ACCESS_KEY_ID": "AKIDMOCKBEDROCK", "AWS_SECRET_ACCESS_KEY": "mock-bedrock-secret",
+             "AWS_SESSION_TOKEN": "FQoGZXIvYXdzSESSION-DO-NOT-STORE"}
 CALLER = {"aws_access_key_id": "AKIDCALLERONLY", "aws_secret_access_key": "caller-secret-DO-NOT-STORE"}
 SONNET = "us.anthropic.claude-3-5-sonnet-20240620-v1:0"
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -208,6 +209,48 @@ def test_keys_and_signatures_never_reach_the_disk(tmp_path, mock):
         assert hashes[0] == hashes[1] != hashes[2]        # per caller's access key, whatever the signature
     finally:
         stop(p.proc)
-    for secret in ("mock-bedrock-secret", "caller-secret-DO-NOT-STORE", "AKIDCALLERONLY", "Signature="):
+    # Plumb's session token goes upstream in clear (the secret never does; the caller's key id is
+    # only fingerprinted); neither is in the store, nor any signature.
+    for secret in ("SESSION-DO-NOT-STORE", "AKIDCALLERONLY", "AKIDMOCKBEDROCK", "Signature="):
         found = subprocess.run(["grep", "-r", "-l", "-a", secret, str(p.data)], capture_output=True, text=True)
         assert found.stdout == "", f"{secret} reached the disk in: {found.stdout}"
+
+
+def test_only_model_calls_are_signed(bedrock_plumb):
+    for method, path in (("POST", "/bedrock/async-invoke"), ("GET", "/bedrock/model/amazon.nova-pro-v1%3A0/converse"),
+                         ("POST", "/bedrock/model/amazon.nova-pro-v1%3A0/converse/extra"), ("POST", "/bedrock/guardrail/g1/version/1/apply")):
+        r = httpx.request(method, f"{bedrock_plumb.url}{path}", json={"messages": MESSAGES})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "operation_not_signed", (method, path, r.text)
+
+
+def test_repeated_content_type_is_signed_as_sent(bedrock_plumb):
+    body = json.dumps({"messages": MESSAGES}).encode()
+    r = httpx.post(f"{bedrock_plumb.url}/bedrock/model/amazon.nova-pro-v1%3A0/converse", content=body,
+                   headers=[("Content-Type", "application/json"), ("Content-Type", "application/json")])
+    assert r.status_code == 200, r.text
+
+
+def test_an_exception_inside_the_stream_is_recorded(bedrock_plumb):
+    r = through(bedrock_plumb, headers={"X-Mock-Fault": "stream-exception"}).converse_stream(modelId=NOVA, messages=MESSAGES)
+    with pytest.raises(Exception) as thrown:
+        list(r["stream"])
+    assert "throttlingException" in str(thrown.value) or "Too many requests" in str(thrown.value)
+    span = span_of(bedrock_plumb, r)
+    assert span["status"] == 200 and span["error_type"] == "rate_limited" and "input_tokens" not in span
+
+
+def test_plumb_keys_as_the_access_key_id(tmp_path, mock):
+    from test_control import create_key
+    data = tmp_path / "data"
+    key = create_key(data, "bedrock-team")
+    p = start_plumb(tmp_path, mock, bedrock_config(mock) + "[control]\nrequire_key = true\n", env=PLUMB_ENV, data=data)
+    try:
+        ok = through(p, aws_access_key_id=key, aws_secret_access_key="anything").converse(modelId=NOVA, messages=MESSAGES)
+        span = span_of(p, ok)
+        assert span["properties"]["plumb_key"] == "bedrock-team" and span["input_tokens"] > 0
+        r = raw_signed(p.url, "/bedrock/model/amazon.nova-pro-v1%3A0/converse", {"messages": MESSAGES}, key="sk-plumb-" + "x" * 40)
+        assert r.status_code == 401, r.text
+        r = raw_signed(p.url, "/bedrock/model/amazon.nova-pro-v1%3A0/converse", {"messages": MESSAGES})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"      # no Plumb key at all
+    finally:
+        stop(p.proc)

@@ -141,6 +141,9 @@ def test_service_account_tokens_replace_the_callers(tmp_path, service_account):
             model=CLAUDE, max_tokens=50, messages=[{"role": "user", "content": "hello"}])
         assert first.usage_metadata.prompt_token_count > 0 and second.parse().usage.input_tokens > 0
         assert span_of(p, first)["status"] == 200 and p.span(second.headers["plumb-span-id"])["status"] == 200
+        for _ in range(3):
+            through.models.generate_content(model=GEMINI, contents="again")
+        assert httpx.get(f"{mock_url}/vertex/_grants").json()["grants"] == 1      # one token, cached
     finally:
         stop(p.proc)
     for secret in ("ya29.minted", "caller-placeholder", key.read_text().splitlines()[1]):

@@ -78,9 +78,11 @@ enum ResponseTarget: FuzzTarget {
     static func run(_ bytes: [UInt8]) {
         guard bytes.count >= 2 else { return }
         // Byte 0: the shape (low 3 bits, of six), SSE, usage filter, AWS event stream (Bedrock's).
-        let shapes: [APIShape] = [.openai, .anthropic, .gemini, .passthrough, .azure, .bedrock]
+        // The top bit picks Vertex AI's Claude path for the shapes that read the path.
+        let shapes: [APIShape] = [.openai, .anthropic, .gemini, .passthrough, .azure, .bedrock, .vertex]
         let shape = shapes[Int(bytes[0] & 7) % shapes.count]
-        let observer = ResponseObserver(shape: shape, sse: bytes[0] & 8 != 0, awsEventStream: bytes[0] & 32 != 0,
+        let path = bytes[0] & 128 != 0 ? "/v1/projects/p/locations/l/publishers/anthropic/models/m:streamRawPredict" : ""
+        let observer = ResponseObserver(shape: shape, path: path, sse: bytes[0] & 8 != 0, awsEventStream: bytes[0] & 32 != 0,
                                         filterUsage: bytes[0] & 16 != 0, bodyCap: 4096)
         if bytes[0] & 64 != 0 { observer.headerCounts = (Int64(bytes[1]), nil) }
         let step = max(1, Int(bytes[1]))

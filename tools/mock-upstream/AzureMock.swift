@@ -5,7 +5,8 @@ import PlumbCore
 /// Azure OpenAI and AI Foundry, served under `/azure` (the mock's one port holds every
 /// provider; point `azure_endpoint` or a provider's `base_url` at `http://HOST:PORT/azure`).
 /// Wire format from Microsoft's references (docs/design/clouds.md §1):
-/// - paths: `/openai/deployments/{deployment}/{chat/completions|completions|embeddings}?api-version=`,
+/// - paths: `/openai/deployments/{deployment}/{chat/completions|completions|embeddings}?api-version=`
+///   (`stream_options` refused before 2024-09-01-preview, as Azure does),
 ///   the v1 shape `/openai/v1/…` (no api-version; the deployment in the body's `model`), and
 ///   Foundry's model inference `/models/{chat/completions|embeddings}?api-version=`;
 /// - auth: `api-key: KEY`, or `Authorization: Bearer KEY` (v1), or an Entra token (a JWT:
@@ -33,7 +34,8 @@ struct AzureMock {
     let serial: Int
 
     func respond() -> MockReply {
-        let apiVersion = query.split(separator: "&").contains { $0.hasPrefix("api-version=") && $0.count > "api-version=".count }
+        let version = query.split(separator: "&").first { $0.hasPrefix("api-version=") }.map { $0.dropFirst("api-version=".count) } ?? ""
+        let apiVersion = !version.isEmpty
         var deployment: String?
         let operation: Substring
         if let r = path.range(of: "/openai/deployments/") {
@@ -50,6 +52,11 @@ struct AzureMock {
             return Self.notFound
         }
         if let refusal = authRefusal() { return refusal }
+        // Versions before 2024-09-01-preview do not know stream_options (Azure answers 400).
+        if deployment != nil, request["stream_options"] != nil, version.prefix(10) < "2024-09-01" {
+            return .json(.object(["error": .object(["code": .null, "message": .string("Unrecognized request argument supplied: stream_options"),
+                                                    "param": .null, "type": .string("invalid_request_error")])]), status: .badRequest)
+        }
         let name = deployment ?? request["model"]?.stringValue ?? ""
         guard let model = Self.deployments[name] else {
             return Self.error(.notFound, code: "DeploymentNotFound",

@@ -10,7 +10,8 @@ import PlumbCore
 /// (`AKIDMOCKBEDROCK` / `mock-bedrock-secret`), checked over the request exactly as it arrived,
 /// or carry the mock's Bedrock API key as a bearer token; else AWS's 403 with `x-amzn-ErrorType`.
 /// Claude models answer InvokeModel in Anthropic's shape (streamed as base64 `chunk` events, the
-/// last with `amazon-bedrock-invocationMetrics`); others in Llama's.
+/// last with `amazon-bedrock-invocationMetrics`); others in Llama's. `X-Mock-Fault:
+/// stream-exception` ends a ConverseStream with a `throttlingException` frame.
 struct BedrockMock {
     static let prefix = "/bedrock"
     static let credentials = AWSCredentials(accessKeyID: "AKIDMOCKBEDROCK", secretAccessKey: "mock-bedrock-secret")
@@ -119,6 +120,12 @@ struct BedrockMock {
         event("messageStart", ["role": .string("assistant")])
         for w in words { event("contentBlockDelta", ["contentBlockIndex": .int(0), "delta": .object(["text": .string(w)])]) }
         event("contentBlockStop", ["contentBlockIndex": .int(0)])
+        if call.controls.fault == "stream-exception" {
+            // Throttled mid-stream: an exception frame inside the 200, and nothing after it.
+            frames.append(EventStreamMessage.encode(headers: [(":exception-type", "throttlingException"), (":content-type", "application/json"),
+                                                              (":message-type", "exception")], payload: Array(#"{"message":"Too many requests, please wait before trying again."}"#.utf8)))
+            return Self.eventStream(frames)
+        }
         event("messageStop", ["stopReason": .string("end_turn")])
         event("metadata", ["usage": .object(usage), "metrics": metrics])
         return Self.eventStream(frames)

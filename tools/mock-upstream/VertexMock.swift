@@ -21,6 +21,7 @@ struct VertexMock {
 
     func respond() -> MockReply {
         if call.path == "/token" { return tokens.grant(call.body) }
+        if call.path == "/_grants" { return .json(.object(["grants": .int(Int64(tokens.grants))])) }
         let bearer = call.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         guard let bearer, bearer == Self.staticToken || tokens.isLive(bearer) else {
             return Self.error(401, "UNAUTHENTICATED",

@@ -32,8 +32,10 @@ public struct ServiceAccount: Sendable {
             throw ServiceAccountJWT.Failure(description: "\(path): private_key is not a PEM private key")
         }
         let uri = o["token_uri"]?.stringValue ?? "https://oauth2.googleapis.com/token"
-        guard uri.hasPrefix("https://") || uri.hasPrefix("http://") else {
-            throw ServiceAccountJWT.Failure(description: "\(path): token_uri must be an http(s) URL")
+        // The signed assertion goes there: https, or plain http on this machine only.
+        let loopbackHTTP = ["http://127.", "http://localhost:", "http://localhost/", "http://[::1]"].contains { uri.hasPrefix($0) }
+        guard uri.hasPrefix("https://") || loopbackHTTP, !uri.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
+            throw ServiceAccountJWT.Failure(description: "\(path): token_uri must be an https URL (http only on loopback)")
         }
         clientEmail = email; privateKeyPEM = key; tokenURI = uri
         privateKeyID = o["private_key_id"]?.stringValue
@@ -50,7 +52,10 @@ public struct ServiceAccount: Sendable {
 }
 
 /// Access tokens minted from a service account, kept until a minute before they expire; one
-/// request at a time goes to the token endpoint, and the callers waiting meanwhile share it.
+/// request at a time goes to the token endpoint, and the callers waiting meanwhile share it. A
+/// refusal is remembered for `retryAfterFailure` seconds (callers then get it at once), so that a
+/// broken endpoint is not asked again on every call. A token is taken only if it is a bearer
+/// token of RFC 6750's characters: it becomes a request header field.
 ///
 /// ```swift
 /// let tokens = GoogleTokenSource(account)
@@ -61,6 +66,8 @@ public final class GoogleTokenSource: @unchecked Sendable {
     private let lock = NSLock()
     private var cached: (token: String, expires: Int64)?
     private var waiting: [@Sendable (Result<String, Error>) -> Void] = []
+    private var failed: (error: Error, until: Int64)?
+    public static let retryAfterFailure: Int64 = 5
     private let client = HTTPClient(timeout: 10, connectTimeout: 5, maxResponseBytes: 64 << 10)
 
     public init(_ account: ServiceAccount) { self.account = account }
@@ -74,8 +81,12 @@ public final class GoogleTokenSource: @unchecked Sendable {
 
     /// Calls `done` with a token: at once when one is cached, else after the endpoint answers.
     public func token(_ done: @escaping @Sendable (Result<String, Error>) -> Void) {
-        if let t = current() { return done(.success(t)) }
+        let now = Int64(Date().timeIntervalSince1970)
         lock.lock()
+        // The cache, a recent refusal and the queue are read together: a caller arriving just
+        // as a token lands takes it, and never starts a second request.
+        if let c = cached, c.expires - 60 > now { lock.unlock(); return done(.success(c.token)) }
+        if let f = failed, f.until > now { lock.unlock(); return done(.failure(f.error)) }
         waiting.append(done)
         let first = waiting.count == 1
         lock.unlock()
@@ -83,6 +94,7 @@ public final class GoogleTokenSource: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             let result = Result { try mint() }
             lock.lock()
+            if case .failure(let e) = result { failed = (e, Int64(Date().timeIntervalSince1970) + Self.retryAfterFailure) } else { failed = nil }
             let callers = waiting
             waiting = []
             lock.unlock()
@@ -94,12 +106,29 @@ public final class GoogleTokenSource: @unchecked Sendable {
         let now = Int64(Date().timeIntervalSince1970)
         let r = try client.send(.post, account.tokenURI, headers: ["Content-Type: application/x-www-form-urlencoded"],
                                 body: try account.grantBody(nowSeconds: now))
-        guard r.status == 200, case .object(let o)? = try? JSONParser.parse(r.body), let token = o["access_token"]?.stringValue, !token.isEmpty else {
-            let detail = (try? JSONParser.parse(r.body))?["error_description"]?.stringValue ?? "HTTP \(r.status)"
-            throw ServiceAccountJWT.Failure(description: "the token endpoint refused \(account.clientEmail): \(detail)")
+        guard r.status == 200, case .object(let o)? = try? JSONParser.parse(r.body), let token = o["access_token"]?.stringValue else {
+            // What the endpoint says goes into an answer and a span: short, printable.
+            let said = (try? JSONParser.parse(r.body))?["error_description"]?.stringValue ?? "HTTP \(r.status)"
+            let detail = String(said.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(200).map(Character.init))
+            throw ServiceAccountJWT.Failure(description: "the token endpoint refused the service account: \(detail)")
         }
-        let expires = now + (o["expires_in"]?.intValue ?? 3600)
+        guard Self.isBearerToken(token), (o["token_type"]?.stringValue).map({ $0.lowercased() == "bearer" }) ?? true else {
+            throw ServiceAccountJWT.Failure(description: "the token endpoint answered with something that is not a bearer token")
+        }
+        // Clamped: a year, or a negative, is not what Google sends, and must not overflow.
+        let expires = now + min(max(o["expires_in"]?.intValue ?? 3600, 0), 86_400)
         lock.lock(); cached = (token, expires); lock.unlock()
         return token
+    }
+
+    /// RFC 6750 §2.1 `b64token`: `[A-Za-z0-9-._~+/]+=*`, at most 4 KiB.
+    static func isBearerToken(_ t: String) -> Bool {
+        let b = Array(t.utf8)
+        guard !b.isEmpty, b.count <= 4096 else { return false }
+        let body = b.prefix { $0 != UInt8(ascii: "=") }
+        guard !body.isEmpty, b.dropFirst(body.count).allSatisfy({ $0 == UInt8(ascii: "=") }) else { return false }
+        return body.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
+            || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "~")
+            || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") }
     }
 }

@@ -22,8 +22,21 @@ public struct CallUsage: Sendable, Equatable {
     }
 
     /// The provider refused the prompt or cut the completion by its content filter (Azure
-    /// OpenAI: a 400 with `error.code = content_filter`, or `finish_reason = content_filter`).
-    public var contentFiltered: Bool { errorCode == "content_filter" || finishReason == "content_filter" }
+    /// OpenAI: a 400 with `error.code = content_filter`, or `finish_reason = content_filter`;
+    /// Bedrock: `stopReason` `content_filtered` or `guardrail_intervened`).
+    public var contentFiltered: Bool {
+        errorCode == "content_filter" || finishReason == "content_filter" || finishReason == "content_filtered"
+            || finishReason == "guardrail_intervened"
+    }
+
+    /// Token counts added up as the providers' conventions need (input and its cached parts),
+    /// saturating: a count from the wire is not trusted to fit.
+    public static func sum(_ values: Int64...) -> Int64 {
+        values.reduce(0) { a, b in
+            let (s, overflow) = a.addingReportingOverflow(b)
+            return overflow ? (b > 0 ? .max : .min) : s
+        }
+    }
 
     /// True when the response reported any token count.
     public var hasTokens: Bool { inputTokens != nil || outputTokens != nil }

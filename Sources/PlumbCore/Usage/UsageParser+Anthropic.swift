@@ -44,7 +44,7 @@ extension UsageParser {
             if let v = u["cache_creation_input_tokens"]?.intValue { usage.cacheWriteTokens = v }
             if let v = u["output_tokens"]?.intValue { usage.outputTokens = v }
             if let input = uncachedInput {
-                usage.inputTokens = input + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0)
+                usage.inputTokens = CallUsage.sum(input, usage.cacheReadTokens ?? 0, usage.cacheWriteTokens ?? 0)
             }
         }
     }

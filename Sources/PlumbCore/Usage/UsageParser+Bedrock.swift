@@ -42,6 +42,11 @@ extension UsageParser {
 
         /// One event-stream message of ConverseStream or InvokeModelWithResponseStream.
         public mutating func message(_ m: EventStreamMessage) {
+            if m.headers[":message-type"] == "exception" {
+                // A failure inside a 200 stream (throttlingException, modelStreamErrorException, …).
+                usage.errorCode = m.headers[":exception-type"].map { String($0.prefix(64)) } ?? "exception"
+                return
+            }
             guard m.headers[":message-type"] == "event" || m.headers[":message-type"] == nil else { return }
             switch m.headers[":event-type"] {
             case "metadata":
@@ -64,7 +69,7 @@ extension UsageParser {
         /// `TokenUsage`: Plumb's input counts the cached tokens too.
         mutating func tokenUsage(_ u: JSONValue) {
             let read = u["cacheReadInputTokens"]?.intValue, write = u["cacheWriteInputTokens"]?.intValue
-            if let input = u["inputTokens"]?.intValue { usage.inputTokens = input + (read ?? 0) + (write ?? 0) }
+            if let input = u["inputTokens"]?.intValue { usage.inputTokens = CallUsage.sum(input, read ?? 0, write ?? 0) }
             if let output = u["outputTokens"]?.intValue { usage.outputTokens = output }
             usage.cacheReadTokens = read
             usage.cacheWriteTokens = write
@@ -73,7 +78,7 @@ extension UsageParser {
         mutating func invocation(_ m: JSONValue) {
             var u = CallUsage()
             let read = m["cacheReadInputTokenCount"]?.intValue, write = m["cacheWriteInputTokenCount"]?.intValue
-            if let input = m["inputTokenCount"]?.intValue { u.inputTokens = input + (read ?? 0) + (write ?? 0) }
+            if let input = m["inputTokenCount"]?.intValue { u.inputTokens = CallUsage.sum(input, read ?? 0, write ?? 0) }
             u.outputTokens = m["outputTokenCount"]?.intValue
             u.cacheReadTokens = read
             u.cacheWriteTokens = write

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import PlumbCore
 
 /// Bedrock requests go upstream signed by Plumb: a client pointed at Plumb signs for Plumb's
@@ -30,12 +31,23 @@ enum BedrockSigning {
         return nil
     }
 
-    /// The caller's fields without its signing ones, and Plumb's signature.
+    /// Bedrock Runtime's model operations, the only calls Plumb signs with its own key:
+    /// `POST /model/{modelId}/converse | converse-stream | invoke | invoke-with-response-stream`.
+    static func isModelCall(method: HTTPMethod, path: String) -> Bool {
+        guard method == .POST, path.hasPrefix("/model/") else { return false }
+        let parts = path.dropFirst("/model/".count).split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty
+            && ["converse", "converse-stream", "invoke", "invoke-with-response-stream"].contains(parts[1])
+    }
+
+    /// The caller's fields without its signing ones or any other credential, and Plumb's
+    /// signature. Every `Content-Type` the caller sent is signed (AWS joins repeated fields), so
+    /// that no request of its making fails the signature check.
     static func fields(_ forwarded: [(String, String)], signer: SigV4, method: String, path: String, query: String?, host: String,
                        body: ByteBuffer, nowMicros: Int64) -> [(String, String)] {
-        var out = forwarded.filter { !isSigningField($0.0) }
+        var out = forwarded.filter { !isSigningField($0.0) && !CallerHeaders.isCredential($0.0) }
         var signed: [(String, String)] = [("host", host)]
-        if let type = out.first(where: { ASCIICase.equals($0.0.utf8, "content-type") }) { signed.append(type) }
+        signed += out.filter { ASCIICase.equals($0.0.utf8, "content-type") }
         let hash = body.withUnsafeReadableBytes { Hex.encode(SHA256.digest($0)) }
         out += signer.sign(method: method, path: path, query: query, headers: signed, payloadHash: hash,
                            amzDate: SigV4.amzDate(micros: nowMicros)).headers

@@ -58,7 +58,8 @@ struct CallerHeaders {
     /// Drops credential headers that hold a Plumb key (never forwarded); true when the caller
     /// still sends a credential of its own.
     mutating func dropPlumbKeys() -> Bool {
-        forwarded.removeAll { Self.isCredential($0.0) && PlumbKey.isPlumbKey(Self.bearerless($0.1)) }
+        forwarded.removeAll { Self.isCredential($0.0) && (PlumbKey.isPlumbKey(Self.bearerless($0.1))
+                                                         || BedrockSigning.accessKeyID($0.1).map(PlumbKey.isPlumbKey) == true) }
         return forwarded.contains { Self.isCredential($0.0) }
     }
 

@@ -80,6 +80,14 @@ struct ProxyFailure: Error {
                      message: model.map { "Plumb key '\(key)' may not use model '\(ProxyFailure.shown($0))'" }
                         ?? "Plumb key '\(key)' is limited to some models, and this request names none that Plumb can read")
     }
+    static func cloudCredentialsNeedKey(_ provider: String) -> ProxyFailure {
+        ProxyFailure(status: .unauthorized, errorType: "unauthorized",
+                     message: "Plumb calls provider '\(provider)' with its own cloud credentials only for callers with a Plumb key, or on this machine's loopback")
+    }
+    static func notSigned(_ provider: String, _ path: String) -> ProxyFailure {
+        ProxyFailure(status: .notFound, errorType: "operation_not_signed",
+                     message: "Plumb signs only Bedrock Runtime's model calls for provider '\(provider)' (POST /model/{modelId}/converse, converse-stream, invoke or invoke-with-response-stream); '\(shown(path))' is not one")
+    }
     static func tokenUnavailable(_ provider: String, _ detail: String) -> ProxyFailure {
         ProxyFailure(status: .badGateway, errorType: "token_unavailable",
                      message: "Plumb could not get an access token for provider '\(provider)' from its service account: \(detail)")

@@ -22,7 +22,7 @@ struct RequestInspection: Sendable {
     /// Nothing read (a passthrough body, or an inspection that could not run).
     init() {}
 
-    init<Body: Collection<UInt8>>(shape: APIShape, operation: Operation, path: String, body: Body) {
+    init<Body: Collection<UInt8>>(shape: APIShape, operation: Operation, path: String, query: String? = nil, body: Body) {
         switch shape {
         case .gemini, .vertex:
             // The model is in the path: /v1beta/models/{model}:generateContent
@@ -52,7 +52,7 @@ struct RequestInspection: Sendable {
                 ?? Self.count(picker.value("max_output_tokens"))
             let options = picker.value("stream_options")
             if shape.bodyShape == .openai, stream, operation == .chat || operation == .completion,
-               options?["include_usage"]?.boolValue != true {
+               options?["include_usage"]?.boolValue != true, shape != .azure || Self.azureTakesStreamOptions(path: path, query: query) {
                 rewrittenBody = Self.askingForUsage(Array(body), hasOptions: options != nil)
                 injectedUsage = true
             }
@@ -70,6 +70,19 @@ struct RequestInspection: Sendable {
         case .passthrough:
             break
         }
+    }
+
+    /// Azure refuses `stream_options` before api-version 2024-09-01-preview (2024-10-21 GA);
+    /// its v1 API takes it. Older versions and AI Foundry's `/models/` paths are not asked
+    /// (their streams are recorded without usage rather than refused).
+    static func azureTakesStreamOptions(path: String, query: String?) -> Bool {
+        if path.hasPrefix("/openai/v1/") { return true }
+        guard path.hasPrefix("/openai/"), let query else { return false }
+        for part in query.split(separator: "&") where part.hasPrefix("api-version=") {
+            let version = part.dropFirst("api-version=".count)
+            return version.count >= 10 && version.prefix(10) >= "2024-09-01"
+        }
+        return false
     }
 
     /// `{deployment}` of an Azure path `…/openai/deployments/{deployment}/…`.

@@ -248,6 +248,10 @@ final class ProxyCall: @unchecked Sendable {   // confined to the client connect
     /// (whatever the status), a refused credential, a rate limit, a server error.
     static func errorType(status: Int, usage: CallUsage?) -> String? {
         if usage?.contentFiltered == true { return "content_filtered" }
+        // An exception frame of an AWS event stream, the status already 200.
+        if let code = usage?.errorCode, code.hasSuffix("Exception") || code == "exception" {
+            return code == "throttlingException" ? "rate_limited" : "upstream_stream_error"
+        }
         switch status {
         case 401, 403: return "auth_failed"
         case 429: return "rate_limited"

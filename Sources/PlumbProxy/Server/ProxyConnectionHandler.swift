@@ -418,13 +418,28 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         var caller = r.caller ?? CallerHeaders(h.headers)
         // Only Plumb names a call's key: a caller's own property of that name is dropped.
         caller.properties[CallIdentity.keyProperty] = r.plumbKey?.name
-        if provider.shape == .bedrock {
-            // Plumb signs Bedrock calls itself, unless the caller sent a Bedrock API key.
-            if BedrockSigning.bearerKey(caller.forwarded) == nil && core.settings.awsSigners[provider.name] == nil {
+        let bedrockAPIKey = provider.shape == .bedrock ? BedrockSigning.bearerKey(caller.forwarded) : nil
+        let lendsCredentials = (provider.shape == .bedrock && bedrockAPIKey == nil && core.settings.awsSigners[provider.name] != nil)
+            || (provider.shape == .vertex && core.settings.googleTokens[provider.name] != nil)
+        if lendsCredentials {
+            // Plumb's own AWS key signs, or its service account's token goes instead of the
+            // caller's credentials: only for callers Plumb knows (a Plumb key, or loopback), and
+            // for AWS only Bedrock Runtime's model calls. No Plumb key goes upstream.
+            guard r.plumbKey != nil || clientIsLoopback else {
+                return refuse(.cloudCredentialsNeedKey(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+            }
+            if provider.shape == .bedrock && !BedrockSigning.isModelCall(method: h.method, path: upstreamPath) {
+                return refuse(.notSigned(provider.name, upstreamPath), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
+            }
+            _ = caller.dropPlumbKeys()
+            if Self.queryKey(query).map(PlumbKey.isPlumbKey) == true { query = Self.removingQueryKey(query) }
+        } else if provider.shape == .bedrock && bedrockAPIKey == nil {
+            // No AWS key to sign with: a Bedrock API key is what is left, Plumb's for a Plumb key.
+            guard r.plumbKey != nil, let secret = core.settings.control.providerKeys[provider.name] else {
                 return refuse(.awsCredentialsMissing(provider.name), routed: true, request: r, path: path, keepAlive: keepAlive, context: context)
             }
-        } else if provider.shape == .vertex && core.settings.googleTokens[provider.name] != nil {
-            // Plumb sends its service account's token in place of the caller's credentials.
+            caller.useProviderKey(secret, shape: provider.shape)
+            query = Self.removingQueryKey(query)
         } else if r.plumbKey != nil {
             if let secret = core.settings.control.providerKeys[provider.name] {
                 caller.useProviderKey(secret, shape: provider.shape)
@@ -454,14 +469,14 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         let forward = Forward(request: r, provider: provider, target: target, upstreamPath: upstreamPath, query: query,
                               caller: caller, keepAlive: keepAlive, plumbKey: r.plumbKey)
         guard r.body.readableBytes > Self.inlineInspectionBytes, provider.shape != .passthrough else {
-            let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, body: r.body.readableBytesView)
+            let inspection = RequestInspection(shape: provider.shape, operation: operation, path: upstreamPath, query: query, body: r.body.readableBytesView)
             return send(forward, inspection: inspection, draft: draft, context: context)
         }
         // A large body is read on the thread pool: scanning megabytes here would hold up every
         // other connection of this event loop.
-        let body = r.body, shape = provider.shape
+        let body = r.body, shape = provider.shape, forwardedQuery = query
         NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) {
-            RequestInspection(shape: shape, operation: operation, path: upstreamPath, body: body.readableBytesView)
+            RequestInspection(shape: shape, operation: operation, path: upstreamPath, query: forwardedQuery, body: body.readableBytesView)
         }.assumeIsolated().whenComplete { [self] result in
             guard !closed else { return }
             send(forward, inspection: (try? result.get()) ?? RequestInspection(), draft: draft, context: context)
@@ -526,7 +541,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler {
         let forwardBody = inspection.rewrittenBody.map { ByteBuffer(bytes: $0) } ?? f.request.body
         let uri = f.target.pathPrefix + f.upstreamPath + (f.query.map { "?" + $0 } ?? "")
         var fields = f.caller.forwarded
-        if f.provider.shape == .bedrock, BedrockSigning.bearerKey(fields) == nil, let signer = core.settings.awsSigners[f.provider.name] {
+        if f.provider.shape == .bedrock, BedrockSigning.bearerKey(fields) == nil, BedrockSigning.isModelCall(method: f.request.head.method, path: f.upstreamPath),
+           let signer = core.settings.awsSigners[f.provider.name] {
             fields = BedrockSigning.fields(fields, signer: signer, method: f.request.head.method.rawValue, path: f.target.pathPrefix + f.upstreamPath,
                                            query: f.query, host: f.target.hostHeader, body: forwardBody, nowMicros: Timestamp.nowMicros())
         }
