@@ -190,3 +190,14 @@ def test_the_mocks_token_endpoint_takes_google_auths_own_jwts(service_account):
     tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     r = httpx.post(f"{mock_url}/vertex/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": tampered})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_an_encrypted_key_is_refused_not_prompted_for(tmp_path, mock):
+    from conftest import serve_refuses
+    key = tmp_path / "enc.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes256", "-pass", "pass:secret",
+                    "-out", str(key)], check=True, capture_output=True)
+    f = tmp_path / "enc.json"
+    f.write_text(json.dumps({"type": "service_account", "client_email": "x@p.iam.gserviceaccount.com", "private_key": key.read_text()}))
+    code, err = serve_refuses(tmp_path, mock, vertex_config(mock, f'service_account_file = "{f}"\n'))
+    assert code not in (None, 0) and "private_key is not a PEM private key" in err

@@ -93,6 +93,10 @@ final class VertexTokens: @unchecked Sendable {
         guard let exp = claims["exp"]?.intValue, let iat = claims["iat"]?.intValue, exp > now, iat <= now + 60, exp - iat <= 3600 else {
             return refuse("invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.")
         }
+        guard claims["iss"]?.stringValue?.hasSuffix(".iam.gserviceaccount.com") == true,
+              claims["aud"]?.stringValue?.hasSuffix("/vertex/token") == true else {
+            return refuse("invalid_grant", "Invalid JWT: iss must be a service account and aud this token endpoint.")
+        }
         guard claims["scope"]?.stringValue?.contains("https://www.googleapis.com/auth/cloud-platform") == true else {
             return refuse("invalid_scope", "Invalid OAuth scope or ID token audience provided.")
         }

@@ -57,7 +57,8 @@ public enum ServiceAccountJWT {
     }
 
     static func privateKey(_ pem: String) -> OpaquePointer? {
-        withPEM(pem) { PEM_read_bio_PrivateKey($0, nil, nil, nil) }
+        // No pass phrase: an encrypted key is refused, never prompted for on the terminal.
+        withPEM(pem) { PEM_read_bio_PrivateKey($0, nil, { _, _, _, _ in 0 }, nil) }
     }
 
     /// A memory BIO over `pem` for `read`: BIO_new_mem_buf does not copy, so the bytes must
