@@ -201,3 +201,9 @@ def test_an_encrypted_key_is_refused_not_prompted_for(tmp_path, mock):
     f.write_text(json.dumps({"type": "service_account", "client_email": "x@p.iam.gserviceaccount.com", "private_key": key.read_text()}))
     code, err = serve_refuses(tmp_path, mock, vertex_config(mock, f'service_account_file = "{f}"\n'))
     assert code not in (None, 0) and "private_key is not a PEM private key" in err
+
+
+def test_a_key_file_that_is_no_file_stops_serve_at_once(tmp_path, mock):
+    from conftest import serve_refuses
+    code, err = serve_refuses(tmp_path, mock, vertex_config(mock, 'service_account_file = "/dev/zero"\n'), timeout=10)
+    assert code not in (None, 0) and "/dev/zero is not a regular file" in err

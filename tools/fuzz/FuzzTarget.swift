@@ -18,7 +18,7 @@ protocol FuzzTarget {
 enum FuzzTargets {
     nonisolated(unsafe) static let all: [any FuzzTarget.Type] = [
         SQLTarget.self, TOMLTarget.self, JSONTarget.self, ResponseTarget.self, RequestTarget.self, UpstreamTarget.self,
-        SegmentTarget.self, WALTarget.self, PageTarget.self, FrameTarget.self, ExportTarget.self, ControlTarget.self,
+        SegmentTarget.self, WALTarget.self, PageTarget.self, FrameTarget.self, ExportTarget.self, ControlTarget.self, CloudTarget.self,
     ]
 
     static func named(_ name: String) -> (any FuzzTarget.Type)? { all.first { $0.name == name } }

@@ -321,3 +321,33 @@ enum ControlTarget: FuzzTarget {
         if let e = AlertEvent.parse(text) { precondition(AlertEvent.parse(e.json) == e, "an alert message does not read back as itself") }
     }
 }
+
+/// What the cloud providers read from files and callers: an AWS credentials file's profile, a
+/// service account's key file, a SigV4 `Authorization` value (whose access key id names the
+/// caller), a JWT against a key, a token endpoint's token, and SigV4's canonical forms of any
+/// path and query. Whatever is accepted must be safe to put in a header field.
+enum CloudTarget: FuzzTarget {
+    static let name = "cloud"
+    static let summary = "AWS credentials files, service-account key files, SigV4 Authorization values and canonical forms, JWTs, bearer tokens"
+    static func run(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        func printable(_ s: String) -> Bool { !s.utf8.contains { $0 < 0x20 || $0 == 0x7F } }
+        if let c = try? AWSCredentials.fromProfile(text, name: "prod", path: "fuzz") {
+            precondition(printable(c.accessKeyID) && printable(c.secretAccessKey) && printable(c.sessionToken ?? ""), "a credential that would split a header")
+        }
+        if let a = try? ServiceAccount(json: bytes, path: "fuzz") {
+            precondition(printable(a.clientEmail) && printable(a.tokenURI), "a service account field that would split a line")
+        }
+        if let id = BedrockSigning.accessKeyID(text) { precondition(id.utf8.count <= 256 && !id.contains("/"), "an access key id past its end") }
+        if GoogleTokenSource.isBearerToken(text) { precondition(printable(text) && !text.contains(" "), "a token that would split a header") }
+        let half = text.index(text.startIndex, offsetBy: text.count / 2)
+        _ = ServiceAccountJWT.verify(String(text[..<half]), publicKeyPEM: String(text[half...]))
+        let parts = text.split(separator: "?", maxSplits: 1)
+        let canonical = SigV4.canonicalRequest(method: "POST", path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : nil,
+                                               headers: [("host", "h"), ("x-amz-date", "20250101T000000Z")], signedHeaders: ["host", "x-amz-date"],
+                                               payloadHash: "")
+        let lines = canonical.split(separator: "\n", omittingEmptySubsequences: false)
+        precondition(lines[1].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "a canonical URI that is not encoded")
+        precondition(lines[2].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }, "a canonical query that is not encoded")
+    }
+}

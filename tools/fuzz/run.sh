@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"sql toml json response request upstream segment wal page frame export control"}
+targets=${FUZZ_TARGETS:-"sql toml json response request upstream segment wal page frame export control cloud"}
 swift build --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DPLUMB_FUZZ --product plumb-fuzz 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 bin=.build-fuzz/debug/plumb-fuzz
 [ -x "$bin" ] || { echo "fuzz: build failed" >&2; exit 1; }

@@ -36,10 +36,16 @@ public struct AWSCredentials: Sendable, Equatable {
             return try AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token).checked("the environment")
         }
         let path = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.aws/credentials")
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
-            throw Missing(description: "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a profile of \(path) (not readable)")
+        let data: [UInt8]
+        do { data = try BoundedFile.read(path, limit: 1 << 20) } catch {
+            throw Missing(description: "AWS credentials for profile [\(name)]: \(error)")
         }
-        let section = try parseProfile(String(decoding: data, as: UTF8.self), name: name, path: path)
+        return try fromProfile(String(decoding: data, as: UTF8.self), name: name, path: path)
+    }
+
+    /// Profile `name` of a credentials file's text (`path` names it in errors).
+    static func fromProfile(_ text: String, name: String, path: String) throws -> AWSCredentials {
+        let section = try parseProfile(text, name: name, path: path)
         guard let id = section["aws_access_key_id"], let secret = section["aws_secret_access_key"] else {
             throw Missing(description: "\(path): profile [\(name)] needs aws_access_key_id and aws_secret_access_key")
         }

@@ -16,10 +16,12 @@ public struct ServiceAccount: Sendable {
     public static let scope = "https://www.googleapis.com/auth/cloud-platform"
 
     public init(file path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ServiceAccountJWT.Failure(description: "\(path) cannot be read")
-        }
-        guard data.count <= 64 << 10, case .object(let o)? = try? JSONParser.parse(Array(data)) else {
+        try self.init(json: try BoundedFile.read(path, limit: 64 << 10), path: path)
+    }
+
+    /// The key file's bytes (`path` names it in errors).
+    public init(json data: [UInt8], path: String) throws {
+        guard data.count <= 64 << 10, case .object(let o)? = try? JSONParser.parse(data) else {
             throw ServiceAccountJWT.Failure(description: "\(path) is not a service account key file (a JSON object of at most 64 KiB)")
         }
         guard o["type"]?.stringValue == "service_account" else {
@@ -36,6 +38,9 @@ public struct ServiceAccount: Sendable {
         let loopbackHTTP = ["http://127.", "http://localhost:", "http://localhost/", "http://[::1]"].contains { uri.hasPrefix($0) }
         guard uri.hasPrefix("https://") || loopbackHTTP, !uri.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
             throw ServiceAccountJWT.Failure(description: "\(path): token_uri must be an https URL (http only on loopback)")
+        }
+        guard !email.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }), email.utf8.count <= 256 else {
+            throw ServiceAccountJWT.Failure(description: "\(path): client_email has a control character or is over 256 bytes")
         }
         clientEmail = email; privateKeyPEM = key; tokenURI = uri
         privateKeyID = o["private_key_id"]?.stringValue
