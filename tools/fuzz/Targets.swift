@@ -338,7 +338,7 @@ enum CloudTarget: FuzzTarget {
         if let a = try? ServiceAccount(json: bytes, path: "fuzz") {
             precondition(printable(a.clientEmail) && printable(a.tokenURI), "a service account field that would split a line")
         }
-        if let id = BedrockSigning.accessKeyID(text) { precondition(id.utf8.count <= 256 && !id.contains("/"), "an access key id past its end") }
+        if let id = BedrockSigning.accessKeyID(text) { precondition(id.utf8.count <= 128 && printable(id) && !id.contains("/"), "an access key id past its end") }
         if GoogleTokenSource.isBearerToken(text) { precondition(printable(text) && !text.contains(" "), "a token that would split a header") }
         let half = text.index(text.startIndex, offsetBy: text.count / 2)
         _ = ServiceAccountJWT.verify(String(text[..<half]), publicKeyPEM: String(text[half...]))

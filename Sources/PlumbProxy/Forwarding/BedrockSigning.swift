@@ -15,10 +15,14 @@ import PlumbCore
 /// ```
 enum BedrockSigning {
     /// `AWS4-HMAC-SHA256 Credential=AKID/20251201/us-east-1/bedrock/aws4_request, …` → AKID.
+    /// Key ids are ASCII letters and digits (`AKIA…`, `ASIA…`), Plumb keys add `-` and `_`: read
+    /// as bytes, at most 128; anything else is no key id.
     static func accessKeyID(_ authorization: String) -> String? {
-        guard authorization.hasPrefix("AWS4-HMAC-SHA256 "), let r = authorization.range(of: "Credential=") else { return nil }
-        let id = authorization[r.upperBound...].prefix { $0 != "/" && $0 != "," && $0 != " " }
-        return id.isEmpty ? nil : String(id.prefix(256))
+        guard authorization.hasPrefix("AWS4-HMAC-SHA256 "), let r = authorization.utf8.firstRange(of: "Credential=".utf8) else { return nil }
+        let id = authorization.utf8[r.upperBound...].prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") }
+        guard !id.isEmpty, id.count <= 128, id.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
+                                                          || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else { return nil }
+        return String(decoding: id, as: UTF8.self)
     }
 
     /// A caller credential that goes upstream unchanged: a Bedrock API key that is not a Plumb key.
