@@ -67,6 +67,7 @@ struct DigestCommand: ParsableCommand {
         var builder = DigestBuilder(engine: engine)
         builder.top = settings.top
         do { builder.prices = try PriceCatalog.builtIn.overridden(by: config) } catch { fail("\(error)") }
+        do { builder.priceKeys = PriceKey.byProvider(try ProviderRegistry(config: config)) } catch { fail("\(error)") }
         do { builder.incidentSettings = try IncidentSettings(config: config) } catch { fail("\(error)") }
         let digest: Digest
         do { digest = try builder.build(p) } catch { fail("\(error)") }

@@ -50,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
                     printError("plumb serve: \($0)")
                 }
                 s.prices = settings.prices
+                s.priceKeys = PriceKey.byProvider(settings.registry)
                 s.start()
                 scheduler = s
             }

@@ -229,3 +229,26 @@ def test_an_old_api_version_stream_is_not_asked_for_usage(azure_plumb, mock):
     assert r.status_code == 200 and through == direct.content
     span = azure_plumb.span(span_id)
     assert span["status"] == 200 and "input_tokens" not in span and span["model"] == "gpt-4o-mini-2024-07-18"
+
+
+def test_digest_cache_savings_use_a_clouds_prices(tmp_path):
+    """The digest looks a cloud provider's prices up where the proxy does (an Azure data-zone
+    deployment: azure/eu/...), not under the provider's own name, where there are none."""
+    from conftest import PLUMB, PRICING
+    config = tmp_path / "plumb.toml"
+    config.write_text('[providers.azure-eu]\nbase_url = "https://r.openai.azure.com"\napi = "azure"\nprice_variant = "eu"\n')
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text("".join(json.dumps({
+        "span_id": f"0199aaaa00007000800000000000000{i}", "ts_start": f"2026-10-20T10:00:0{i}Z", "ts_end": f"2026-10-20T10:00:0{i}.5Z",
+        "provider": "azure-eu", "model_requested": "gpt4o-prod", "model": "gpt-4o-2024-08-06", "operation": "chat",
+        "endpoint": "/openai/deployments/gpt4o-prod/chat/completions", "status": 200, "input_tokens": 1000, "output_tokens": 10,
+        "cache_read_tokens": 400}) + "\n" for i in range(3)))
+    data = tmp_path / "data"
+    r = subprocess.run([PLUMB, "import", "--data", data, "--config", config, spans], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([PLUMB, "digest", "--data", data, "--config", config, "--now", "2026-10-21T12:00:00Z", "--date", "2026-10-20",
+                        "--timezone", "UTC", "--format", "json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    eu = PRICING["azure"]["eu/gpt-4o-2024-08-06"]
+    saved = 3 * 400 * (eu["input"] - eu["cache_read"])
+    assert json.loads(r.stdout)["spend"]["cache_savings_usd"] == pytest.approx(saved, rel=1e-9)

@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ = Path(os.environ.get("PLUMB_BUILD_DIR", ROOT / ".build" / "debug")) / "plumb-fuzz"
 CORPUS = ROOT / "tools" / "fuzz" / "corpus"
-TARGETS = ["sql", "toml", "json", "response", "request", "upstream", "segment", "wal", "page", "frame", "export", "control"]
+TARGETS = ["sql", "toml", "json", "response", "request", "upstream", "segment", "wal", "page", "frame", "export", "control", "cloud"]
 
 
 def test_every_target_has_a_corpus():

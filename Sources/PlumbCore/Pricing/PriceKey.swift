@@ -19,6 +19,13 @@ public struct PriceKey: Sendable, Hashable {
         self.provider = provider; self.catalog = catalog; self.variant = variant
     }
 
+    /// Where each configured provider's prices are looked up, by name (the digest's figures,
+    /// which know a span's provider but not the path it took: Foundry's `/models/` spans are
+    /// looked up in the `azure` table there).
+    public static func byProvider(_ registry: ProviderRegistry) -> [String: PriceKey] {
+        registry.providers.mapValues { PriceKey(provider: $0, endpoint: "") }
+    }
+
     /// `endpoint` is the upstream path (without the query) the call went to.
     public init(provider: Provider, endpoint: String) {
         self.provider = provider.name

@@ -98,6 +98,16 @@ public struct ProviderRegistry: Sendable {
         self.defaultProvider = def
     }
 
+    /// The config file's `[providers.NAME]` tables and `default_provider`.
+    public init(config: PlumbConfig) throws {
+        var overrides: [String: JSONValue] = [:]
+        if let p = config.file["providers"] {
+            guard case .object(let o) = p else { throw PlumbConfig.Error("config key 'providers' must be a table of [providers.NAME] tables") }
+            overrides = o
+        }
+        try self.init(overrides: overrides, defaultProvider: try config.string("default_provider") ?? "openai")
+    }
+
     public subscript(name: Substring) -> Provider? { providers[String(name)] }
     public subscript(name: String) -> Provider? { providers[name] }
 

@@ -11,6 +11,9 @@ import PlumbQuery
 public struct DigestBuilder: Sendable {
     public var engine: QueryEngine
     public var prices: PriceCatalog
+    /// Where a provider's prices are looked up when not under its own name (Azure, Bedrock and
+    /// Vertex providers: `PriceKey.byProvider(registry)`).
+    public var priceKeys: [String: PriceKey] = [:]
     public var incidentSettings: IncidentSettings
     /// Rows per breakdown before the rest is summed into "(others)".
     public var top = 10
@@ -141,7 +144,7 @@ public struct DigestBuilder: Sendable {
             SELECT provider, coalesce(model, model_requested), sum(cache_read_tokens) FROM spans
             WHERE \(c) AND cache_read_tokens > 0 GROUP BY 1, 2
             """) {
-            guard case .string(let provider) = r[0], case .string(let model) = r[1], let price = prices.price(provider: provider, model: model) else { continue }
+            guard case .string(let provider) = r[0], case .string(let model) = r[1], let price = prices.price(priceKeys[provider] ?? PriceKey(provider: provider), model: model) else { continue }
             saved += Self.double(r[2]) * max(0, price.input - (price.cacheRead ?? price.input))
         }
         return saved

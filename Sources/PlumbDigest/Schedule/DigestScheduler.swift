@@ -19,6 +19,7 @@ public final class DigestScheduler: @unchecked Sendable {
     public var checkEvery = 30.0
     /// Prices for cache savings (the built-in catalog with the config's overrides).
     public var prices = PriceCatalog.builtIn
+    public var priceKeys: [String: PriceKey] = [:]
     /// After a failed delivery round, wait this long before trying that target again.
     public var backoffAfterFailure = 300.0
     let log: @Sendable (String) -> Void
@@ -54,6 +55,7 @@ public final class DigestScheduler: @unchecked Sendable {
                     var builder = DigestBuilder(engine: QueryEngine(directory: directory, now: now))
                     builder.top = settings.top
                     builder.prices = prices
+                    builder.priceKeys = priceKeys
                     let digest = try builder.build(p)
                     try DigestDelivery(retries: settings.retries, retryDelay: settings.retryDelay).send(digest, to: target) { log("digest: \($0)") }
                     try catalog.recordDigest(period: p.kind.rawValue, firstDay: p.firstDay, timezone: p.timezone, target: target.name,

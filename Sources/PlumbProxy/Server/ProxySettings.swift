@@ -64,12 +64,7 @@ public struct ProxySettings: Sendable {
     /// Reads the proxy's keys from `config` (see schemas/config.md); `listen` is the flag, if given.
     public init(config: PlumbConfig, listen: String?, prices: PriceCatalog) throws {
         let address = try ListenAddress(try config.string("listen", cli: listen) ?? Self.defaultListen)
-        var overrides: [String: JSONValue] = [:]
-        if let p = config.file["providers"] {
-            guard case .object(let o) = p else { throw PlumbConfig.Error("config key 'providers' must be a table of [providers.NAME] tables") }
-            overrides = o
-        }
-        let registry = try ProviderRegistry(overrides: overrides, defaultProvider: try config.string("default_provider") ?? "openai")
+        let registry = try ProviderRegistry(config: config)
         let prices = try prices.overridden(by: config)
         let token = try config.string("admin_token").flatMap { $0.isEmpty ? nil : $0 }
         guard address.isLoopback || token != nil else {
