@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# openssl: the digest delivery tests make a self-signed certificate for their TLS mail server.
+# openssl: the digest delivery tests make a self-signed certificate for their TLS mail server;
+# the Vertex AI tests make the service account's RSA keys.
 # redis-server: the control tests start their own Redis for limits and budgets shared by two servers.
 apt_packages=(liblz4-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libncurses-dev zlib1g-dev pkg-config tmux curl python3-venv openssl redis-server)
 missing=()

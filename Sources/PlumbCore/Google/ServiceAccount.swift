@@ -132,8 +132,7 @@ public final class GoogleTokenSource: @unchecked Sendable {
         guard !b.isEmpty, b.count <= 4096 else { return false }
         let body = b.prefix { $0 != UInt8(ascii: "=") }
         guard !body.isEmpty, b.dropFirst(body.count).allSatisfy({ $0 == UInt8(ascii: "=") }) else { return false }
-        return body.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
-            || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "~")
+        return body.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "~")
             || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") }
     }
 }

@@ -26,7 +26,7 @@ public struct ProviderRegistry: Sendable {
             let existing = all[name]
             var keyEnv: String?
             if let v = table["api_key_env"] {
-                guard case .string(let s) = v, !s.isEmpty, s.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
+                guard case .string(let s) = v, !s.isEmpty, s.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || $0.isASCIIAlphanumeric }) else {
                     throw PlumbConfig.Error("providers.\(name).api_key_env must name an environment variable (letters, digits and '_'), such as \"OPENAI_API_KEY\"")
                 }
                 keyEnv = s
@@ -125,7 +125,7 @@ public struct ProviderRegistry: Sendable {
 
     static func isValidName(_ s: String) -> Bool {
         !s.isEmpty && s != "v1" && s != "_plumb" && s.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+            $0.isASCIIAlphanumeric || $0 == 0x2D || $0 == 0x5F
         }
     }
 }

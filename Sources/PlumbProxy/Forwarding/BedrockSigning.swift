@@ -20,8 +20,8 @@ enum BedrockSigning {
     static func accessKeyID(_ authorization: String) -> String? {
         guard authorization.hasPrefix("AWS4-HMAC-SHA256 "), let r = authorization.utf8.firstRange(of: "Credential=".utf8) else { return nil }
         let id = authorization.utf8[r.upperBound...].prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") }
-        guard !id.isEmpty, id.count <= 128, id.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
-                                                          || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else { return nil }
+        guard !id.isEmpty, id.count <= 128,
+              id.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else { return nil }
         return String(decoding: id, as: UTF8.self)
     }
 
